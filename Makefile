@@ -1,0 +1,90 @@
+# The verbs a person types. `make run` and `make test` install whatever they need on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARGS ?=
+
+VENV := .venv
+PY := $(CURDIR)/$(VENV)/bin/python
+PYTHON_DEPS := $(VENV)/.installed
+NODE_DEPS := frontend/node_modules/.installed
+SPA := frontend/dist/index.html
+SPA_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
+
+# Tests run on the PostgreSQL and Redis of this machine (CI has them on their default ports).
+# The test database is created and dropped by pytest-django; Redis DB 15 and a per-run key prefix
+# and queue keep test data apart from a running service.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: help run test lint bench manage ml worker spa test-python test-frontend test-e2e system-packages
+
+help:
+	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
+	@echo "make test     install and run every check (lint, Python, web app, browser)"
+	@echo "make lint     ruff and the TypeScript compiler"
+	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
+
+$(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt -e ml
+	touch $@
+
+$(NODE_DEPS): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SPA): $(NODE_DEPS) $(SPA_SOURCES)
+	cd frontend && npm run build
+
+spa: $(SPA)
+
+run: $(PYTHON_DEPS) $(SPA)
+	cd backend && $(PY) manage.py migrate --noinput
+	cd backend && $(PY) manage.py collectstatic --noinput --clear --verbosity 0
+	cd backend && $(PY) manage.py fail_interrupted_studies
+	HOST=$(HOST) PORT=$(PORT) PY=$(PY) backend/serve.sh
+
+worker: $(PYTHON_DEPS)
+	cd backend && $(PY) -m celery -A config worker --loglevel=INFO --concurrency=1
+
+manage: $(PYTHON_DEPS)
+	cd backend && $(PY) manage.py $(ARGS)
+
+ml: $(PYTHON_DEPS)
+	$(PY) -m ml $(ARGS)
+
+lint: $(PYTHON_DEPS) $(NODE_DEPS)
+	$(VENV)/bin/ruff check backend ml
+	$(VENV)/bin/ruff format --check backend ml
+	cd frontend && npm run typecheck
+
+test: lint test-python test-frontend test-e2e
+
+test-python: $(PYTHON_DEPS) system-packages
+	$(VENV)/bin/python -m pytest ml/tests
+	cd backend && PATH=$$PATH:/usr/sbin DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
+		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest
+
+test-frontend: $(NODE_DEPS)
+	cd frontend && npm test
+
+# The browser test runs the whole service: gunicorn, a Celery worker, PostgreSQL and Redis.
+test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
+	PY=$(PY) DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres REDIS_URL=$(TEST_REDIS_URL) \
+		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
+
+# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration.
+system-packages:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi

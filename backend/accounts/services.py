@@ -1,0 +1,42 @@
+"""Writes on users."""
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+
+from accounts.models import Role, User
+from common.errors import DomainError
+
+
+def user_create(*, username: str, password: str, role: Role, email: str = "") -> User:
+    if User.objects.filter(username__iexact=username).exists():
+        raise DomainError("A user with that username already exists.", extra={"field": "username"})
+    user = User(username=username, email=email, is_staff=role == Role.ADMIN)
+    check_password_strength(password=password, user=user)
+    user.set_password(password)
+    user.save()
+    return user
+
+
+@transaction.atomic
+def user_update(
+    *, user: User, acting_user: User, role: Role | None = None, is_active: bool | None = None
+) -> User:
+    if user.pk == acting_user.pk and (is_active is False or role == Role.CLINICIAN):
+        # An admin locking themselves out could leave the service without any admin.
+        raise DomainError("You cannot deactivate or demote your own account.", status_code=403)
+    if role is not None:
+        user.is_staff = role == Role.ADMIN
+    if is_active is not None:
+        user.is_active = is_active
+    user.save(update_fields=["is_staff", "is_active"])
+    return user
+
+
+def check_password_strength(*, password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as error:
+        raise DomainError(
+            error.messages[0], extra={"field": "password", "problems": error.messages}
+        ) from error

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.urls import auth_urlpatterns, user_urlpatterns
+from common.views import api_not_found, spa_index
+from health.views import HealthView
+
+api_urlpatterns = [
+    path("auth/", include(auth_urlpatterns)),
+    path("users/", include(user_urlpatterns)),
+    path("studies/", include("studies.urls")),
+    path("health/", HealthView.as_view(), name="health"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^(?P<path>.*)$", api_not_found),
+]
+
+urlpatterns = [
+    path("api/", include(api_urlpatterns)),
+    path("admin/", admin.site.urls),
+    # Everything else is a route of the single-page app.
+    re_path(r"^(?!api/|admin/|static/).*$", spa_index, name="spa"),
+]

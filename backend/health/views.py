@@ -1,0 +1,28 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from health.checks import check_broker, check_cache, check_database, check_model
+
+
+class HealthView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        summary="Status of database, cache, broker and model",
+        responses={200: OpenApiResponse(description="All OK"), 503: OpenApiResponse(description="Degraded")},
+    )
+    def get(self, request: Request) -> Response:
+        checks = {
+            "database": check_database(),
+            "cache": check_cache(),
+            "broker": check_broker(),
+            "model": check_model(),
+        }
+        healthy = all(check["ok"] for check in checks.values())
+        return Response(
+            {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
+        )

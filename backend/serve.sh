@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts the service in the foreground: gunicorn, plus a Celery worker when a broker is configured.
+# Called by `make run`, after migrations; HOST, PORT and PY come from the Makefile.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Let the address the service is bound to reach it, beside localhost.
+export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],${HOST}}"
+
+if [ -n "${REDIS_URL:-}" ]; then
+  "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" &
+  worker_pid=$!
+  trap 'kill "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null' EXIT
+  web_workers="${WEB_CONCURRENCY:-2}"
+  mode="PostgreSQL/Redis with a Celery worker"
+else
+  # Embedded mode analyses in a thread of the web process: one process holds one model in memory.
+  web_workers=1
+  mode="embedded (SQLite, in-process analyses, local-memory cache)"
+fi
+
+echo "Serving on http://${HOST}:${PORT} in ${mode} mode. Stop with Ctrl-C."
+"$(dirname "$PY")/gunicorn" config.wsgi --bind "${HOST}:${PORT}" --workers "$web_workers" --threads 4 \
+  --timeout 120 --access-logfile - &
+web_pid=$!
+trap 'kill "$web_pid" ${worker_pid:-} 2>/dev/null; wait' EXIT INT TERM
+wait "$web_pid"

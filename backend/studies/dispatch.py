@@ -1,0 +1,41 @@
+"""Hands a committed study to whatever runs analyses in this run mode.
+
+With a broker (REDIS_URL set) the study id goes to the Celery queue. In embedded mode (a bare
+machine) one background thread of this process runs analyses in order, so an upload still answers at
+once and the web app shows the study move from queued to done, as it would with a worker.
+"""
+
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+
+from django.conf import settings
+from django.db import close_old_connections
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue_analysis(study_id: uuid.UUID) -> None:
+    from studies.tasks import analyze_study
+
+    if settings.CXR_EMBEDDED_TASKS:
+        embedded_executor().submit(run_embedded_analysis, study_id)
+    else:
+        analyze_study.delay(str(study_id))
+
+
+@cache
+def embedded_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxr-analysis")
+
+
+def run_embedded_analysis(study_id: uuid.UUID) -> None:
+    from studies.services import study_analyze
+
+    try:
+        study_analyze(study_id=study_id)
+    except Exception:
+        logger.exception("Embedded analysis of study %s failed", study_id)
+    finally:
+        close_old_connections()

@@ -1,0 +1,63 @@
+"""A study is one uploaded radiograph and what the model said of it."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class StudyStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Study(models.Model):
+    # Random ids: a study's address reveals neither how many studies exist nor whose they are.
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    image_sha256 = models.CharField(max_length=64, db_index=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    # The upload as received, and an 8-bit greyscale PNG that browsers can show.
+    original_file = models.FileField(max_length=255)
+    display_file = models.FileField(max_length=255)
+
+    # The model card that produced the findings, as it was then, and whether the result was
+    # answered from the result cache instead of a model run.
+    model_card = models.JSONField(null=True, blank=True)
+    from_cache = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["status"])]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return f"Study {self.id} ({self.status})"
+
+
+class Finding(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
+    label = models.CharField(max_length=64)
+    probability = models.FloatField()
+    threshold = models.FloatField()
+    positive = models.BooleanField()
+    heatmap_file = models.FileField(max_length=255)
+
+    class Meta:
+        ordering = ["-positive", "-probability"]
+        constraints = [models.UniqueConstraint(fields=["study", "label"], name="one_finding_per_label")]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.probability:.3f}"

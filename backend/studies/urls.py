@@ -1,0 +1,10 @@
+from django.urls import path
+
+from studies.views import StudyDetailView, StudyHeatmapView, StudyImageView, StudyListCreateView
+
+urlpatterns = [
+    path("", StudyListCreateView.as_view(), name="study-list"),
+    path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
+    path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
+    path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
+]

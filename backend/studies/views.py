@@ -1,0 +1,95 @@
+import uuid
+
+from django.conf import settings
+from django.core.files import File
+from django.db.models import QuerySet
+from django.http import FileResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from studies.models import Study
+from studies.selectors import finding_get, study_get, study_list
+from studies.serializers import (
+    StudyCreatedSerializer,
+    StudyCreateSerializer,
+    StudyDetailSerializer,
+    StudyListQuerySerializer,
+    StudySummarySerializer,
+)
+from studies.services import study_create
+from studies.uploads import upload_too_large
+
+PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
+
+
+class StudyListCreateView(generics.ListAPIView):
+    serializer_class = StudySummarySerializer
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(parameters=[StudyListQuerySerializer], summary="My studies (all studies for an admin)")
+    def get(self, request: Request) -> Response:
+        return super().get(request)
+
+    def get_queryset(self) -> QuerySet[Study]:
+        query = StudyListQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        return study_list(user=self.request.user, status=query.validated_data.get("status"))
+
+    @extend_schema(
+        request={"multipart/form-data": StudyCreateSerializer},
+        responses={201: StudyCreatedSerializer, 202: StudyCreatedSerializer},
+        summary="Upload a radiograph",
+        description="202 when queued for analysis; 201 with cached=true when answered from the result cache.",
+    )
+    def post(self, request: Request) -> Response:
+        # Refuse an oversized body from its declared length, before the multipart parser reads it.
+        declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared_length > request_size_limit():
+            raise upload_too_large(declared_length)
+        serializer = StudyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        study = study_create(owner=request.user, upload=serializer.validated_data["image"])
+        return Response(
+            StudyCreatedSerializer(study).data,
+            status=status.HTTP_201_CREATED if study.from_cache else status.HTTP_202_ACCEPTED,
+        )
+
+
+def request_size_limit() -> int:
+    # The multipart envelope adds a few hundred bytes around the file itself.
+    return settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024
+
+
+class StudyDetailView(APIView):
+    @extend_schema(responses=StudyDetailSerializer, summary="A study with its findings")
+    def get(self, request: Request, study_id: uuid.UUID) -> Response:
+        study = study_get(user=request.user, study_id=study_id)
+        return Response(StudyDetailSerializer(study).data)
+
+
+class StudyImageView(APIView):
+    @extend_schema(responses=PNG_RESPONSE, summary="The radiograph as an 8-bit greyscale PNG")
+    def get(self, request: Request, study_id: uuid.UUID) -> FileResponse:
+        study = study_get(user=request.user, study_id=study_id)
+        return private_png(study.display_file.open("rb"))
+
+
+class StudyHeatmapView(APIView):
+    @extend_schema(
+        responses=PNG_RESPONSE, summary="Grad-CAM heatmap of one finding, RGBA at the radiograph's size"
+    )
+    def get(self, request: Request, study_id: uuid.UUID, label: str) -> FileResponse:
+        study = study_get(user=request.user, study_id=study_id)
+        return private_png(finding_get(study=study, label=label).heatmap_file.open("rb"))
+
+
+def private_png(handle: File) -> FileResponse:
+    response = FileResponse(handle, content_type="image/png")
+    # Patient images: the browser may keep them, shared caches and proxies may not.
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

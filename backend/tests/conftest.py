@@ -1,0 +1,143 @@
+"""Shared fixtures: users with real JWTs, real radiographs, media in a temporary folder.
+
+The suite runs on the PostgreSQL and Redis that `make test` points it at (DATABASE_URL, REDIS_URL);
+without them it falls back to SQLite and in-process tasks, and the worker tests skip.
+"""
+
+import io
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from tests.factories import AdminFactory, UserFactory
+
+CXR_DATA_DIR = Path(os.environ.get("CXR_DATA_DIR", settings.REPO_DIR.parent / "shared" / "data" / "cxr"))
+NIH_DIR = CXR_DATA_DIR / "nih"
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path) -> Path:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    clear_cache()
+    yield
+    clear_cache()
+
+
+def clear_cache() -> None:
+    if hasattr(cache, "delete_pattern"):
+        # Only this run's keys (the key prefix is per run); the Redis database may hold others.
+        cache.delete_pattern("*")
+    else:
+        cache.clear()
+
+
+@pytest.fixture
+def clinician(db) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def other_clinician(db) -> User:
+    return UserFactory()
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return AdminFactory()
+
+
+@pytest.fixture
+def client_for() -> Callable[[User], APIClient]:
+    """An API client that sends a real access token of the given user."""
+
+    def make(user: User) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def radiograph_path() -> Path:
+    path = NIH_DIR / "00030012_000.png"
+    if not path.is_file():
+        pytest.fail(f"Real radiographs are missing: expected {path} (see ../shared/data/cxr/README.md)")
+    return path
+
+
+@pytest.fixture
+def radiograph_bytes(radiograph_path) -> bytes:
+    return radiograph_path.read_bytes()
+
+
+@pytest.fixture
+def radiograph_jpeg(radiograph_path) -> bytes:
+    buffer = io.BytesIO()
+    Image.open(radiograph_path).convert("L").save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def pytest_configure(config) -> None:
+    if not settings.REDIS_URL or settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.exit(
+            "The backend tests run on real PostgreSQL and Redis: run them with `make test`, which points "
+            "DATABASE_URL and REDIS_URL at 127.0.0.1:5432 and 127.0.0.1:6379.",
+            returncode=1,
+        )
+
+
+def queued_task_count() -> int:
+    """Messages waiting in this run's Celery queue (Redis keeps a queue as a list)."""
+    from config.celery_app import app
+
+    with app.connection_for_write() as connection:
+        return connection.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def purge_test_queue():
+    yield
+    from config.celery_app import app
+
+    with app.connection_for_write() as connection:
+        connection.default_channel.client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+@pytest.fixture
+def upload(django_capture_on_commit_callbacks) -> Callable[..., object]:
+    """POST a file to /api/studies/ as a browser would, running the on-commit enqueue."""
+
+    def post(client: APIClient, content: bytes, name: str = "chest.png"):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                "/api/studies/", {"image": SimpleUploadedFile(name, content)}, format="multipart"
+            )
+
+    return post
+
+
+@pytest.fixture
+def analysed_study(clinician, client_for, upload, radiograph_bytes):
+    """A clinician's study, uploaded through the API and analysed by the real engine in this process."""
+    from studies.models import Study
+    from studies.services import study_analyze
+
+    response = upload(client_for(clinician), radiograph_bytes)
+    assert response.status_code == 202, response.content
+    study_analyze(study_id=response.json()["id"])
+    return Study.objects.get(pk=response.json()["id"])
