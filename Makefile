@@ -13,7 +13,8 @@ PYTHON_DEPS := $(VENV)/.installed
 NODE_DEPS := frontend/node_modules/.installed
 SPA := frontend/dist/index.html
 SPA_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
-	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package-lock.json
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json \
+	frontend/tsconfig.node.json frontend/package-lock.json
 
 # Tests run on the PostgreSQL and Redis of this machine (CI has them on their default ports).
 # The test database is created and dropped by pytest-django; Redis DB 15 and a per-run key prefix

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs a command (the browser tests) against the whole service: a fresh PostgreSQL database,
+# gunicorn serving the built web app and the API, and a Celery worker on Redis.
+# Needs PY (the project's Python), DATABASE_ADMIN_URL (a PostgreSQL URL to create databases from)
+# and REDIS_URL; `make test-e2e` sets them.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+: "${PY:?PY must name the project Python}" "${DATABASE_ADMIN_URL:?}" "${REDIS_URL:?}"
+
+run_id="e2e-$$"
+database="cxr_${run_id//-/_}"
+work=$(mktemp -d)
+port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+export DATABASE_URL="${DATABASE_ADMIN_URL%/*}/$database"
+export CXR_VAR_DIR="$work" DJANGO_STATIC_ROOT="$work/static"
+export CXR_TASK_QUEUE="cxr-$run_id" CXR_CACHE_PREFIX="cxr-$run_id"
+export E2E_BASE_URL="http://127.0.0.1:$port" E2E_USERNAME="e2e-clinician" E2E_PASSWORD="e2e-$RANDOM-passphrase"
+export E2E_RADIOGRAPH="${E2E_RADIOGRAPH:-$repo/../shared/data/cxr/nih/00030012_000.png}"
+
+admin_sql() {
+  "$PY" -c 'import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as connection:
+    connection.execute(sys.argv[2])' "$DATABASE_ADMIN_URL" "$1"
+}
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  admin_sql "DROP DATABASE IF EXISTS $database" || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+admin_sql "DROP DATABASE IF EXISTS $database"
+admin_sql "CREATE DATABASE $database"
+cd "$repo/backend"
+"$PY" manage.py migrate --noinput --verbosity 0
+"$PY" manage.py collectstatic --noinput --verbosity 0
+"$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD')"
+
+"$PY" -m celery -A config worker --loglevel=WARNING --concurrency=1 --without-mingle --without-gossip \
+  >"$work/worker.log" 2>&1 &
+pids+=($!)
+"$(dirname "$PY")/gunicorn" config.wsgi --bind "127.0.0.1:$port" --workers 2 --threads 4 --timeout 120 \
+  >"$work/web.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 60); do
+  if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$E2E_BASE_URL/api/health/" 2>/dev/null; then
+    break
+  fi
+  sleep 1
+done
+
+cd "$repo"
+status=0
+"$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- web log (tail)"; tail -n 40 "$work/web.log"
+  echo "--- worker log (tail)"; tail -n 40 "$work/worker.log"
+fi
+exit "$status"

@@ -1,0 +1,27 @@
+import type { RouteObject } from 'react-router';
+
+import { paths } from '@/config/paths';
+
+import { AppLayout } from './app-layout';
+import { NotFoundRoute } from './routes/not-found-route';
+import { RequireSession } from './routes/require-session';
+import { SignInRoute } from './routes/sign-in-route';
+import { StudiesRoute } from './routes/studies-route';
+import { StudyRoute } from './routes/study-route';
+
+export const routes: RouteObject[] = [
+  {
+    element: <AppLayout />,
+    children: [
+      { path: paths.signIn, element: <SignInRoute /> },
+      {
+        element: <RequireSession />,
+        children: [
+          { path: paths.studies, element: <StudiesRoute /> },
+          { path: '/studies/:studyId', element: <StudyRoute /> },
+        ],
+      },
+      { path: '*', element: <NotFoundRoute /> },
+    ],
+  },
+];

@@ -1,0 +1,25 @@
+import { type Location, Navigate, useLocation, useNavigate } from 'react-router';
+
+import { paths } from '@/config/paths';
+import { SignInForm } from '@/features/auth/components/sign-in-form';
+import { useHasSession } from '@/lib/use-session';
+
+function returnPath(state: unknown): string {
+  const from = (state as { from?: Location } | null)?.from;
+  if (!from || from.pathname === paths.signIn) return paths.studies;
+  return `${from.pathname}${from.search}`;
+}
+
+export function SignInRoute() {
+  const hasSession = useHasSession();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const target = returnPath(location.state);
+
+  if (hasSession) return <Navigate to={target} replace />;
+  return (
+    <div className="sign-in-page">
+      <SignInForm onSuccess={() => navigate(target, { replace: true })} />
+    </div>
+  );
+}

@@ -1,0 +1,3 @@
+export function DecisionSupportNotice() {
+  return <p className="decision-support-notice">Decision support, not a diagnosis.</p>;
+}

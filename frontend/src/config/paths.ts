@@ -1,0 +1,5 @@
+export const paths = {
+  signIn: '/sign-in',
+  studies: '/',
+  study: (id: number | string) => `/studies/${id}`,
+} as const;

@@ -1,0 +1,21 @@
+import { useMutation } from '@tanstack/react-query';
+
+import { api } from '@/lib/api-client';
+import { tokenStore } from '@/lib/token-store';
+
+export async function signOut(): Promise<void> {
+  const refresh = tokenStore.getRefreshToken();
+  try {
+    // The blacklist endpoint needs only the refresh token; sending no bearer token avoids
+    // a refresh (and a token rotation) just to sign out.
+    if (refresh) await api.post('/api/auth/token/blacklist/', { refresh }, { auth: false });
+  } catch {
+    // Sign out locally even when the server could not be reached or refused the token.
+  } finally {
+    tokenStore.clear();
+  }
+}
+
+export function useSignOut({ onSignedOut }: { onSignedOut?: () => void } = {}) {
+  return useMutation({ mutationFn: signOut, onSettled: onSignedOut });
+}

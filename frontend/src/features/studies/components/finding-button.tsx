@@ -1,0 +1,41 @@
+import type { Finding } from '@/types/api';
+import { displayLabel, formatPercent } from '@/utils/format';
+
+export const POSITIVE_HINT_ID = 'finding-positive-hint';
+
+type FindingButtonProps = {
+  finding: Finding;
+  selected: boolean;
+  onToggle: () => void;
+};
+
+// The accessible name is "<display name> <probability> (threshold <threshold>)"; the
+// "Positive" tag is hidden from it and announced as the description instead.
+export function FindingButton({ finding, selected, onToggle }: FindingButtonProps) {
+  const probability = Math.min(Math.max(finding.probability, 0), 1);
+  const threshold = Math.min(Math.max(finding.threshold, 0), 1);
+  return (
+    <button
+      type="button"
+      className={`finding${finding.positive ? ' finding-positive' : ''}`}
+      aria-pressed={selected}
+      aria-describedby={finding.positive ? POSITIVE_HINT_ID : undefined}
+      onClick={onToggle}
+    >
+      <span className="finding-text">
+        <span className="finding-label">{displayLabel(finding.label)}</span>{' '}
+        <span className="finding-probability">{formatPercent(finding.probability)}</span>{' '}
+        <span className="finding-threshold">(threshold {formatPercent(finding.threshold)})</span>
+      </span>
+      {finding.positive && (
+        <span className="tag tag-positive" aria-hidden="true">
+          Positive
+        </span>
+      )}
+      <span className="finding-bar" aria-hidden="true">
+        <span className="finding-bar-fill" style={{ width: `${probability * 100}%` }} />
+        <span className="finding-bar-threshold" style={{ left: `${threshold * 100}%` }} />
+      </span>
+    </button>
+  );
+}

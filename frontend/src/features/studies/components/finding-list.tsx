@@ -1,0 +1,38 @@
+import type { Finding } from '@/types/api';
+
+import { sortFindings } from '../utils/sort-findings';
+import { FindingButton, POSITIVE_HINT_ID } from './finding-button';
+
+type FindingListProps = {
+  findings: Finding[];
+  selectedLabel: string | null;
+  onSelect: (label: string | null) => void;
+};
+
+export function FindingList({ findings, selectedLabel, onSelect }: FindingListProps) {
+  if (findings.length === 0) return <p className="muted">The model returned no findings.</p>;
+  const positives = findings.filter((finding) => finding.positive).length;
+  return (
+    <section className="findings" aria-labelledby="findings-heading">
+      <h2 id="findings-heading">Findings</h2>
+      <p className="muted">
+        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Select a
+        finding to see where the model looked.
+      </p>
+      <span id={POSITIVE_HINT_ID} hidden>
+        Above threshold
+      </span>
+      <ul className="finding-list">
+        {sortFindings(findings).map((finding) => (
+          <li key={finding.label}>
+            <FindingButton
+              finding={finding}
+              selected={finding.label === selectedLabel}
+              onToggle={() => onSelect(finding.label === selectedLabel ? null : finding.label)}
+            />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,77 @@
+import { fireEvent, screen, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it } from 'vitest';
+
+import { jsonResponse, type MockRequest, mockFetch } from '@/testing/mock-fetch';
+import { renderWithProvider, signInForTest } from '@/testing/render-app';
+
+import { UploadRadiographs } from './upload-radiographs';
+
+const png = (name: string) => new File([new Uint8Array([137, 80, 78, 71])], name, { type: 'image/png' });
+
+function uploadedName(request: MockRequest): string {
+  const image = (request.body as FormData).get('image');
+  return image instanceof File ? image.name : '';
+}
+
+function mockUploads() {
+  return mockFetch({
+    'POST /api/studies/': (request) => {
+      switch (uploadedName(request)) {
+        case 'new.png':
+          return jsonResponse({ id: 1, status: 'queued', cached: false }, 202);
+        case 'seen.png':
+          return jsonResponse({ id: 2, status: 'done', cached: true }, 201);
+        default:
+          return jsonResponse({ message: 'The file is not a PNG, JPEG or DICOM image.', extra: {} }, 415);
+      }
+    },
+  });
+}
+
+function resultFor(fileName: string) {
+  const list = screen.getByRole('list', { name: 'Upload results' });
+  const item = within(list).getByText(fileName).closest('li');
+  if (!item) throw new Error(`no upload result for ${fileName}`);
+  return item;
+}
+
+describe('upload radiographs', () => {
+  it('offers a multiple file input labelled "Upload radiographs" for PNG, JPEG and DICOM', () => {
+    renderWithProvider(<UploadRadiographs />);
+    const input = screen.getByLabelText('Upload radiographs');
+    expect(input).toHaveAttribute('type', 'file');
+    expect(input).toHaveAttribute('multiple');
+    expect(input).toHaveAttribute('accept', '.png,.jpg,.jpeg,.dcm,image/png,image/jpeg,application/dicom');
+  });
+
+  it('posts each chosen file as the "image" field and shows queued, from cache or the error per file', async () => {
+    signInForTest();
+    const { requests } = mockUploads();
+    renderWithProvider(<UploadRadiographs />);
+
+    await userEvent.upload(screen.getByLabelText('Upload radiographs'), [
+      png('new.png'),
+      png('seen.png'),
+      png('broken.png'),
+    ]);
+
+    await screen.findByText('The file is not a PNG, JPEG or DICOM image.');
+    expect(requests.map(uploadedName)).toEqual(['new.png', 'seen.png', 'broken.png']);
+    expect(requests.every((request) => request.headers.get('Authorization') === 'Bearer access-1')).toBe(true);
+    expect(resultFor('new.png')).toHaveTextContent('Queued');
+    expect(resultFor('seen.png')).toHaveTextContent('From cache');
+    expect(resultFor('broken.png')).toHaveTextContent('The file is not a PNG, JPEG or DICOM image.');
+  });
+
+  it('uploads files dropped on the drop zone the same way', async () => {
+    signInForTest();
+    const { requests } = mockUploads();
+    renderWithProvider(<UploadRadiographs />);
+
+    fireEvent.drop(screen.getByTestId('drop-zone'), { dataTransfer: { files: [png('new.png')] } });
+
+    expect(await screen.findByText('Queued')).toBeInTheDocument();
+    expect(requests.map(uploadedName)).toEqual(['new.png']);
+  });
+});

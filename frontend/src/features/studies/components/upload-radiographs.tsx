@@ -1,0 +1,84 @@
+import { type ChangeEvent, type DragEvent, useRef, useState } from 'react';
+
+import { errorMessage } from '@/lib/api-error';
+
+import { useUploadStudy } from '../api/upload-study';
+import { type UploadResult, UploadResults } from './upload-results';
+
+export const ACCEPTED_TYPES = '.png,.jpg,.jpeg,.dcm,image/png,image/jpeg,application/dicom';
+
+export function UploadRadiographs() {
+  const [results, setResults] = useState<UploadResult[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const nextKey = useRef(0);
+  const upload = useUploadStudy();
+
+  const update = (key: number, result: UploadResult) =>
+    setResults((previous) => previous.map((item) => (item.key === key ? result : item)));
+
+  // One file at a time: a batch of parallel uploads would trip the server's rate limit.
+  const uploadAll = async (files: File[]) => {
+    const pending = files.map((file) => ({ key: nextKey.current++, fileName: file.name, state: 'uploading' as const }));
+    setResults((previous) => [...pending, ...previous]);
+    for (const [index, file] of files.entries()) {
+      const { key, fileName } = pending[index]!;
+      try {
+        const created = await upload.mutateAsync(file);
+        update(key, { key, fileName, state: created.cached ? 'cached' : 'queued' });
+      } catch (error) {
+        update(key, { key, fileName, state: 'error', message: errorMessage(error) });
+      }
+    }
+  };
+
+  const handleChange = (event: ChangeEvent<HTMLInputElement>) => {
+    const files = Array.from(event.target.files ?? []);
+    // Clearing the input lets the same file be chosen again.
+    event.target.value = '';
+    if (files.length > 0) void uploadAll(files);
+  };
+
+  const handleDragOver = (event: DragEvent<HTMLDivElement>) => {
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'copy';
+    setDragging(true);
+  };
+
+  const handleDragLeave = (event: DragEvent<HTMLDivElement>) => {
+    if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+  };
+
+  const handleDrop = (event: DragEvent<HTMLDivElement>) => {
+    event.preventDefault();
+    setDragging(false);
+    const files = Array.from(event.dataTransfer.files);
+    if (files.length > 0) void uploadAll(files);
+  };
+
+  return (
+    <section className="upload" aria-labelledby="upload-heading">
+      <h2 id="upload-heading">New studies</h2>
+      <div
+        className={`drop-zone${dragging ? ' is-dragging' : ''}`}
+        data-testid="drop-zone"
+        onDragOver={handleDragOver}
+        onDragLeave={handleDragLeave}
+        onDrop={handleDrop}
+      >
+        <p>Drop chest radiographs here (PNG, JPEG or DICOM), or</p>
+        <label htmlFor="upload-radiographs" className="button-primary">
+          Upload radiographs
+        </label>
+        <input
+          id="upload-radiographs"
+          className="file-input"
+          type="file"
+          multiple
+          accept={ACCEPTED_TYPES}
+          onChange={handleChange}
+        />
+      </div>
+      <UploadResults results={results} />
+    </section>
+  );
+}
