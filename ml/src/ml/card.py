@@ -1,0 +1,235 @@
+"""Model cards: what a set of weights is, how to feed it and how to read its outputs.
+
+Every stored result records the card that produced it, so a card is small, JSON-able and
+validated strictly when read: a weights directory with a doubtful card is refused rather
+than run with guessed settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ml.errors import WeightsError
+from ml.preprocessing import PreprocessingSpec
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+_REQUIRED_FIELDS = (
+    "name",
+    "version",
+    "labels",
+    "input_size",
+    "input_channels",
+    "preprocessing",
+    "thresholds",
+    "trained",
+)
+_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation")
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """The description of one model's weights.
+
+    The dict fields are part of a frozen card: treat them as read-only (``to_dict`` and
+    ``from_dict`` make copies, so a caller's edits never reach a shared card).
+    """
+
+    name: str
+    version: str
+    labels: tuple[str, ...]
+    input_size: int
+    input_channels: int
+    preprocessing: dict[str, Any]
+    thresholds: dict[str, float]
+    weights_sha256: str | None
+    trained: bool
+    training_data: str | None = None
+    validation: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able copy of the card, in the layout of ``card.json``."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "labels": list(self.labels),
+            "input_size": self.input_size,
+            "input_channels": self.input_channels,
+            "preprocessing": json.loads(json.dumps(self.preprocessing)),
+            "thresholds": {label: self.thresholds[label] for label in self.labels},
+            "weights_sha256": self.weights_sha256,
+            "trained": self.trained,
+            "training_data": self.training_data,
+            "validation": json.loads(json.dumps(self.validation)) if self.validation is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ModelCard:
+        """Build a card from parsed JSON; raise WeightsError naming the first bad or missing field."""
+        if not isinstance(data, dict):
+            raise WeightsError("The model card must be a JSON object.")
+        missing = [field for field in _REQUIRED_FIELDS if field not in data]
+        if missing:
+            raise WeightsError(f"The model card is missing the field(s): {', '.join(missing)}.")
+        unknown = set(data) - set(_REQUIRED_FIELDS) - set(_OPTIONAL_FIELDS)
+        if unknown:
+            # Strictness catches misspelt optional fields, which would otherwise vanish silently.
+            raise WeightsError(f"The model card has unknown field(s): {', '.join(sorted(unknown))}.")
+
+        name = _non_empty_string(data, "name")
+        version = _non_empty_string(data, "version")
+        labels = _labels(data["labels"])
+        input_size = _integer(data, "input_size", minimum=32)
+        input_channels = data["input_channels"]
+        if input_channels not in (1, 3) or isinstance(input_channels, bool):
+            raise WeightsError(f"The model card's input_channels must be 1 or 3, not {input_channels!r}.")
+        try:
+            spec = PreprocessingSpec.from_dict(data["preprocessing"])
+        except ValueError as error:
+            raise WeightsError(f"The model card's {error}") from error
+        if spec.resize != input_size:
+            raise WeightsError(
+                f"The model card's preprocessing.resize ({spec.resize}) differs from its "
+                f"input_size ({input_size})."
+            )
+        thresholds = _thresholds(data["thresholds"], labels)
+        trained = data["trained"]
+        if not isinstance(trained, bool):
+            raise WeightsError(f"The model card's trained must be true or false, not {trained!r}.")
+        weights_sha256 = data.get("weights_sha256")
+        if weights_sha256 is not None and (
+            not isinstance(weights_sha256, str) or not _SHA256.fullmatch(weights_sha256)
+        ):
+            raise WeightsError("The model card's weights_sha256 must be 64 lower-case hex digits or null.")
+        training_data = data.get("training_data")
+        if training_data is not None and not isinstance(training_data, str):
+            raise WeightsError("The model card's training_data must be a string or null.")
+        validation = data.get("validation")
+        if validation is not None and not isinstance(validation, dict):
+            raise WeightsError("The model card's validation must be a JSON object or null.")
+
+        return cls(
+            name=name,
+            version=version,
+            labels=labels,
+            input_size=input_size,
+            input_channels=input_channels,
+            preprocessing=spec.to_dict(),
+            thresholds=thresholds,
+            weights_sha256=weights_sha256,
+            trained=trained,
+            training_data=training_data,
+            validation=json.loads(json.dumps(validation)) if validation is not None else None,
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ModelCard:
+        """Read and validate a ``card.json`` file."""
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as error:
+            raise WeightsError(f"The model card {path} does not exist.") from error
+        except (OSError, UnicodeDecodeError) as error:
+            raise WeightsError(f"The model card {path} cannot be read: {error}.") from error
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise WeightsError(f"The model card {path} is not valid JSON: {error}.") from error
+        return cls.from_dict(data)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the card as ``card.json``, atomically so a reader never sees half a card."""
+        path = Path(path)
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @property
+    def cache_identity(self) -> str:
+        """A string naming everything about the model that can change a stored result.
+
+        It has the form ``name@version#digest``. The digest covers the labels, thresholds,
+        input size and preprocessing, and the weights hash of a trained model, so editing
+        any of them invalidates cached results. An untrained card leaves the weights hash
+        out: the registry describes the seeded untrained model without building it and so
+        cannot know that hash, while its version names the seed that fixes the weights;
+        leaving it out keeps the web process's and the worker's identities equal.
+        """
+        identity = {
+            "labels": list(self.labels),
+            "thresholds": {label: self.thresholds[label] for label in self.labels},
+            "input_size": self.input_size,
+            "input_channels": self.input_channels,
+            "preprocessing": self.preprocessing,
+            "weights_sha256": self.weights_sha256 if self.trained else "untrained",
+        }
+        digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+        return f"{self.name}@{self.version}#{digest[:16]}"
+
+
+def _non_empty_string(data: dict[str, Any], field: str) -> str:
+    value = data[field]
+    if not isinstance(value, str) or not value.strip():
+        raise WeightsError(f"The model card's {field} must be a non-empty string.")
+    return value
+
+
+def _integer(data: dict[str, Any], field: str, *, minimum: int) -> int:
+    value = data[field]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise WeightsError(
+            f"The model card's {field} must be an integer of at least {minimum}, not {value!r}."
+        )
+    return value
+
+
+def _labels(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise WeightsError("The model card's labels must be a non-empty list of strings.")
+    if not all(isinstance(label, str) and label for label in value):
+        raise WeightsError("The model card's labels must all be non-empty strings.")
+    if len(set(value)) != len(value):
+        raise WeightsError("The model card's labels must not repeat.")
+    return tuple(value)
+
+
+def _thresholds(value: Any, labels: tuple[str, ...]) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise WeightsError(
+            "The model card's thresholds must be a JSON object mapping each label to a number."
+        )
+    missing = [label for label in labels if label not in value]
+    if missing:
+        raise WeightsError(f"The model card's thresholds lack the label(s): {', '.join(missing)}.")
+    extra = sorted(set(value) - set(labels))
+    if extra:
+        raise WeightsError(f"The model card's thresholds name unknown label(s): {', '.join(extra)}.")
+    thresholds: dict[str, float] = {}
+    for label in labels:
+        threshold = value[label]
+        if (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not math.isfinite(threshold)
+            or not 0.0 <= threshold <= 1.0
+        ):
+            raise WeightsError(
+                f"The model card's threshold for {label} must lie in [0, 1], not {threshold!r}."
+            )
+        thresholds[label] = float(threshold)
+    return thresholds

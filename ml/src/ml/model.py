@@ -1,0 +1,92 @@
+"""The network: DenseNet121 with a global-average-pool and dense multi-label head.
+
+The head is deliberately linear after the pool: the gradient of a class logit with
+respect to the last feature map is then that class's dense weights spread over the map,
+which is what lets ``ml.gradcam`` explain every finding from one forward pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import keras
+import numpy as np
+
+INPUT_LAYER = "radiograph"
+# The backbone's final BatchNorm + ReLU output (7 x 7 x 1024 at 224 pixels). The name is
+# the one keras.applications gives it, kept so the graph matches the stock DenseNet121.
+FEATURE_MAP_LAYER = "relu"
+POOL_LAYER = "findings_pool"
+LOGITS_LAYER = "findings_logits"
+PROBABILITIES_LAYER = "findings_probabilities"
+
+
+def build_densenet121(num_classes: int, input_channels: int = 1, input_size: int = 224) -> keras.Model:
+    """A DenseNet121 multi-label classifier returning one sigmoid probability per class.
+
+    The backbone's weights are freshly initialised (``weights=None``); nothing is downloaded.
+    """
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive integer, not {num_classes!r}.")
+    if input_channels not in (1, 3) or isinstance(input_channels, bool):
+        raise ValueError(f"input_channels must be 1 or 3, not {input_channels!r}.")
+    if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 32:
+        raise ValueError(f"input_size must be an integer of at least 32, not {input_size!r}.")
+
+    inputs = keras.Input(shape=(input_size, input_size, input_channels), name=INPUT_LAYER)
+    # Passing our input tensor (rather than nesting the application as one layer) keeps the
+    # backbone's layers in this model's own graph, so the feature map is reachable by name.
+    backbone = keras.applications.DenseNet121(include_top=False, weights=None, input_tensor=inputs)
+    pooled = keras.layers.GlobalAveragePooling2D(name=POOL_LAYER)(backbone.output)
+    logits = keras.layers.Dense(num_classes, name=LOGITS_LAYER)(pooled)
+    probabilities = keras.layers.Activation("sigmoid", name=PROBABILITIES_LAYER)(logits)
+    return keras.Model(inputs=inputs, outputs=probabilities, name="densenet121_multilabel")
+
+
+def feature_map_model(model: keras.Model) -> keras.Model:
+    """A model sharing ``model``'s layers that returns (last feature map, logits) in one pass."""
+    try:
+        feature_map = model.get_layer(FEATURE_MAP_LAYER).output
+        logits = model.get_layer(LOGITS_LAYER).output
+    except ValueError as error:
+        raise ValueError(
+            f"The model has no '{FEATURE_MAP_LAYER}' or '{LOGITS_LAYER}' layer; "
+            "build it with build_densenet121."
+        ) from error
+    return keras.Model(inputs=model.input, outputs=[feature_map, logits], name=f"{model.name}_explainer")
+
+
+def logits_kernel(model: keras.Model) -> np.ndarray:
+    """The dense head's kernel, shape (feature channels, classes): the Grad-CAM weights."""
+    return np.asarray(model.get_layer(LOGITS_LAYER).kernel.numpy(), dtype=np.float32)
+
+
+def initialise_seeded(model: keras.Model, seed: int) -> None:
+    """Re-draw every kernel of ``model`` from a NumPy generator seeded with ``seed``.
+
+    Keras draws initial weights from its global seed state, which depends on what else the
+    process has built; an explicit generator makes the untrained model the same in every
+    process without touching the global seeds of Python, NumPy or TensorFlow. Kernels get
+    Glorot-uniform values (Keras's default for these layers); biases and batch-norm
+    variables keep their constant initial values.
+    """
+    generator = np.random.Generator(np.random.PCG64(seed))
+    for layer in model.layers:
+        kernel = getattr(layer, "kernel", None)
+        if kernel is None:
+            continue
+        shape = tuple(kernel.shape)
+        receptive_field = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+        fan_in, fan_out = shape[-2] * receptive_field, shape[-1] * receptive_field
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        kernel.assign(generator.uniform(-limit, limit, size=shape).astype(np.float32))
+
+
+def weights_digest(model: keras.Model) -> str:
+    """SHA-256 over the model's weight arrays in order (dtype, shape and bytes of each)."""
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        array = np.ascontiguousarray(weight.numpy())
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()

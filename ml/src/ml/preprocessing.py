@@ -1,0 +1,140 @@
+"""Turn a decoded radiograph into the tensor the network reads, as the model card describes.
+
+The pipeline follows torchxrayvision's convention (greyscale, centre square crop, resize,
+grey levels scaled to [-1024, 1024]) so that weights imported from that family later run
+through exactly the same steps as weights trained here. Resizing uses Pillow, whose
+resampling filters widen with the reduction factor, i.e. they antialias when shrinking a
+1024-pixel radiograph to 224 pixels. Nothing here imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from ml.imaging import Radiograph
+
+# Pillow's antialiasing filters by the names a card may use.
+RESAMPLING_FILTERS: dict[str, Image.Resampling] = {
+    "bilinear": Image.Resampling.BILINEAR,
+    "bicubic": Image.Resampling.BICUBIC,
+    "lanczos": Image.Resampling.LANCZOS,
+    "box": Image.Resampling.BOX,
+}
+
+# The only values of the descriptive keys this module implements; a card that asks for
+# anything else is refused rather than silently run through a different pipeline.
+SUPPORTED_COLOUR = "greyscale"
+SUPPORTED_CROP = "centre square"
+
+
+@dataclass(frozen=True)
+class PreprocessingSpec:
+    """The preprocessing steps of a model card, parsed and checked."""
+
+    resize: int
+    scale: tuple[float, float]
+    resample: str = "bilinear"
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PreprocessingSpec:
+        """Parse a card's ``preprocessing`` mapping; raise ValueError naming the bad key."""
+        if not isinstance(data, dict):
+            raise ValueError("preprocessing must be a JSON object.")
+        unknown = set(data) - {"colour", "crop", "resize", "resample", "scale"}
+        if unknown:
+            raise ValueError(f"preprocessing has unknown keys: {', '.join(sorted(unknown))}.")
+        if data.get("colour") != SUPPORTED_COLOUR:
+            raise ValueError(
+                f'preprocessing.colour must be "{SUPPORTED_COLOUR}", not {data.get("colour")!r}.'
+            )
+        if data.get("crop") != SUPPORTED_CROP:
+            raise ValueError(f'preprocessing.crop must be "{SUPPORTED_CROP}", not {data.get("crop")!r}.')
+        resize = data.get("resize")
+        if isinstance(resize, bool) or not isinstance(resize, int) or resize < 32:
+            raise ValueError(f"preprocessing.resize must be an integer of at least 32, not {resize!r}.")
+        resample = data.get("resample", "bilinear")
+        if resample not in RESAMPLING_FILTERS:
+            raise ValueError(
+                f"preprocessing.resample must be one of {', '.join(RESAMPLING_FILTERS)}, not {resample!r}."
+            )
+        scale = data.get("scale")
+        if (
+            not isinstance(scale, list | tuple)
+            or len(scale) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in scale)
+            or not scale[0] < scale[1]
+        ):
+            raise ValueError(f"preprocessing.scale must be [low, high] with low < high, not {scale!r}.")
+        return cls(resize=resize, scale=(float(scale[0]), float(scale[1])), resample=resample)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-able description stored in a model card."""
+        return {
+            "colour": SUPPORTED_COLOUR,
+            "crop": SUPPORTED_CROP,
+            "resize": self.resize,
+            "resample": self.resample,
+            "scale": [self.scale[0], self.scale[1]],
+        }
+
+
+def default_preprocessing(input_size: int = 224) -> dict[str, Any]:
+    """The card description of the torchxrayvision-style pipeline at ``input_size``."""
+    return PreprocessingSpec(resize=input_size, scale=(-1024.0, 1024.0)).to_dict()
+
+
+@dataclass(frozen=True)
+class CropBox:
+    """A square region of a radiograph, in its pixel coordinates."""
+
+    left: int
+    top: int
+    size: int
+
+    @property
+    def right(self) -> int:
+        return self.left + self.size
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.size
+
+
+def centre_square_crop(width: int, height: int) -> CropBox:
+    """The largest centred square of a ``width`` x ``height`` image."""
+    if width < 1 or height < 1:
+        raise ValueError(f"An image must be at least 1x1 pixels, not {width}x{height}.")
+    size = min(width, height)
+    return CropBox(left=(width - size) // 2, top=(height - size) // 2, size=size)
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """A network input and the crop it came from, to map explanations back onto the image."""
+
+    tensor: np.ndarray
+    crop: CropBox
+
+
+def prepare_input(radiograph: Radiograph, spec: PreprocessingSpec, channels: int = 1) -> ModelInput:
+    """Crop, resize and scale ``radiograph`` into a float32 tensor of shape (1, S, S, channels)."""
+    if channels < 1:
+        raise ValueError(f"channels must be at least 1, not {channels}.")
+    crop = centre_square_crop(radiograph.width, radiograph.height)
+    square = radiograph.pixels[crop.top : crop.bottom, crop.left : crop.right]
+    # Pillow's mode "F" keeps the full float precision of 16-bit sources through the resize.
+    # Cropping first (rather than resize's box argument, whose filter reaches past the box)
+    # makes the input depend only on the crop, as the card says.
+    resized = Image.fromarray(np.ascontiguousarray(square)).resize(
+        (spec.resize, spec.resize), resample=RESAMPLING_FILTERS[spec.resample]
+    )
+    # Bicubic and Lanczos overshoot at sharp edges; clipping keeps the scaled range exact.
+    unit = np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    low, high = spec.scale
+    scaled = unit * np.float32(high - low) + np.float32(low)
+    tensor = np.repeat(scaled[np.newaxis, :, :, np.newaxis], channels, axis=-1).astype(np.float32)
+    return ModelInput(tensor=tensor, crop=crop)

@@ -1,0 +1,85 @@
+"""The inference engine on real radiographs with the seeded untrained model."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+
+from ml.labels import CHESTXRAY14_LABELS
+from ml.model import weights_digest
+
+
+def test_analysis_has_14_probabilities_in_unit_range_keyed_by_label(untrained_engine, radiograph):
+    analysis = untrained_engine.analyze(radiograph)
+    assert tuple(analysis.probabilities) == CHESTXRAY14_LABELS
+    assert all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in analysis.probabilities.values())
+
+
+def test_heatmaps_are_at_the_radiograph_size_in_unit_range(untrained_engine, radiograph):
+    heatmaps = untrained_engine.analyze(radiograph).heatmaps
+    assert tuple(heatmaps) == CHESTXRAY14_LABELS
+    for heatmap in heatmaps.values():
+        assert heatmap.shape == (1024, 1024) and heatmap.dtype == np.float32
+        assert heatmap.min() >= 0.0 and heatmap.max() <= 1.0
+
+
+def test_non_square_radiograph_gets_heatmaps_at_its_own_size_zero_outside_the_crop(
+    untrained_engine, landscape_radiograph
+):
+    analysis = untrained_engine.analyze(landscape_radiograph)
+    assert len(analysis.probabilities) == 14
+    for heatmap in analysis.heatmaps.values():
+        assert heatmap.shape == (800, 1024)
+        assert heatmap.min() >= 0.0 and heatmap.max() <= 1.0
+        assert not heatmap[:, :112].any() and not heatmap[:, 912:].any()
+    assert any(heatmap.max() > 0 for heatmap in analysis.heatmaps.values())
+
+
+def test_untrained_card_is_marked_untrained_with_the_hash_of_the_built_weights(untrained_engine):
+    card = untrained_engine.card
+    assert card.trained is False
+    assert "untrained" in card.version
+    assert re.fullmatch(r"[0-9a-f]{64}", card.weights_sha256)
+    assert card.weights_sha256 == weights_digest(untrained_engine.model)
+
+
+def test_untrained_weights_are_deterministic_across_builds(untrained_engine, radiograph):
+    from ml.engine import InferenceEngine
+
+    rebuilt = InferenceEngine.load(None)
+    assert rebuilt.card == untrained_engine.card
+    first = untrained_engine.analyze(radiograph).probabilities
+    second = rebuilt.analyze(radiograph).probabilities
+    assert first == second
+
+
+def test_explain_returns_one_probability_row_and_seven_by_seven_maps_per_image(untrained_engine, radiograph):
+    from ml.preprocessing import PreprocessingSpec, prepare_input
+
+    spec = PreprocessingSpec.from_dict(untrained_engine.card.preprocessing)
+    images = np.concatenate([prepare_input(radiograph, spec).tensor] * 2)
+    probabilities, maps = untrained_engine.explain(images)
+    assert probabilities.shape == (2, 14) and maps.shape == (2, 14, 7, 7)
+    np.testing.assert_allclose(probabilities[0], probabilities[1], atol=1e-6)
+
+
+def test_threads_are_set_before_tensorflow_starts_and_later_changes_only_log():
+    # A fresh process, because this test session's TensorFlow is already initialised.
+    code = (
+        "import logging, tensorflow as tf\n"
+        "from ml.engine import configure_threads\n"
+        "configure_threads(1)\n"
+        "tf.constant(1.0) + 1.0\n"
+        "assert tf.config.threading.get_intra_op_parallelism_threads() == 1\n"
+        "assert tf.config.threading.get_inter_op_parallelism_threads() == 1\n"
+        "records = []\n"
+        "logging.getLogger('ml.engine').addHandler(logging.Handler())\n"
+        "logging.getLogger('ml.engine').handlers[0].emit = records.append\n"
+        "configure_threads(2)\n"
+        "assert records and 'already initialised' in records[0].getMessage(), records\n"
+        "assert tf.config.threading.get_intra_op_parallelism_threads() == 1\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
