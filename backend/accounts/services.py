@@ -3,6 +3,8 @@
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from accounts.models import Role, User
 from common.errors import DomainError
@@ -30,7 +32,37 @@ def user_update(
     if is_active is not None:
         user.is_active = is_active
     user.save(update_fields=["is_staff", "is_active"])
+    if is_active is False:
+        # Access tokens already stop at the next request (Simple JWT checks is_active); close the
+        # refresh tokens too, so a reactivation does not revive old sessions.
+        user_revoke_refresh_tokens(user=user)
     return user
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    """An admin sets a new password: every session of the user ends at once.
+
+    Access tokens carry a hash of the password hash (Simple JWT's CHECK_REVOKE_TOKEN), so they stop
+    working with the change; the outstanding refresh tokens are blacklisted.
+    """
+    check_password_strength(password=password, user=user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_revoke_refresh_tokens(user=user)
+    return user
+
+
+def user_revoke_refresh_tokens(*, user: User) -> int:
+    """Blacklist every unexpired refresh token issued to the user; returns how many were open."""
+    outstanding = OutstandingToken.objects.filter(user=user, expires_at__gt=timezone.now()).exclude(
+        blacklistedtoken__isnull=False
+    )
+    revoked = 0
+    for token in outstanding:
+        _, created = BlacklistedToken.objects.get_or_create(token=token)
+        revoked += int(created)
+    return revoked
 
 
 def check_password_strength(*, password: str, user: User) -> None:

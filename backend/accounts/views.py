@@ -1,13 +1,51 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts.models import User
-from accounts.serializers import UserCreateSerializer, UserSerializer, UserUpdateSerializer
-from accounts.services import user_create, user_update
+from accounts.serializers import (
+    PasswordResetSerializer,
+    UserCreateSerializer,
+    UserSerializer,
+    UserUpdateSerializer,
+)
+from accounts.services import user_create, user_set_password, user_update
+from audit.models import AuditAction
+from audit.services import audit_record
+
+
+class AuditedTokenObtainPairView(TokenObtainPairView):
+    """Sign-in (username and password for a JWT pair), with every success and failure in the audit log."""
+
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = self.get_serializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except AuthenticationFailed:
+            attempted = request.data.get("username", "") if hasattr(request.data, "get") else ""
+            audit_record(
+                action=AuditAction.SIGN_IN_FAILED,
+                request=request,
+                username=str(attempted),
+                detail={"reason": "wrong username or password, or inactive account"},
+            )
+            raise
+        except TokenError as error:
+            raise InvalidToken(error.args[0]) from error
+        audit_record(
+            action=AuditAction.SIGN_IN,
+            request=request,
+            actor=serializer.user,
+            target_type="user",
+            target_id=serializer.user.pk,
+        )
+        return Response(serializer.validated_data, status=status.HTTP_200_OK)
 
 
 class MeView(APIView):
@@ -28,6 +66,13 @@ class UserListCreateView(generics.ListAPIView):
         serializer = UserCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_create(**serializer.validated_data)
+        audit_record(
+            action=AuditAction.USER_CREATE,
+            request=request,
+            target_type="user",
+            target_id=user.pk,
+            detail={"username": user.username, "role": user.role},
+        )
         return Response(UserSerializer(user).data, status=status.HTTP_201_CREATED)
 
 
@@ -43,4 +88,37 @@ class UserDetailView(generics.RetrieveAPIView):
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = user_update(user=self.get_object(), acting_user=request.user, **serializer.validated_data)
+        audit_record(
+            action=AuditAction.USER_UPDATE,
+            request=request,
+            target_type="user",
+            target_id=user.pk,
+            detail={"username": user.username, **serializer.validated_data},
+        )
         return Response(UserSerializer(user).data)
+
+
+class UserPasswordView(generics.GenericAPIView):
+    """Admins set a new password for a user; the user's sessions end at once."""
+
+    permission_classes = [IsAdminUser]
+    queryset = User.objects.all()
+    serializer_class = PasswordResetSerializer
+
+    @extend_schema(
+        request=PasswordResetSerializer,
+        responses={204: OpenApiResponse(description="Password changed; the user's tokens are revoked.")},
+        summary="Reset a user's password (admins)",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_set_password(user=self.get_object(), password=serializer.validated_data["password"])
+        audit_record(
+            action=AuditAction.PASSWORD_RESET,
+            request=request,
+            target_type="user",
+            target_id=user.pk,
+            detail={"username": user.username},
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

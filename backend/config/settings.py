@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "accounts",
     "studies",
     "health",
+    "audit",
+    "feedback",
+    "reports",
+    "model_card",
 ]
 
 MIDDLEWARE = [
@@ -204,7 +208,16 @@ SIMPLE_JWT = {
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a hash of the password hash: a password reset ends every session at once.
+    "CHECK_REVOKE_TOKEN": True,
 }
+
+# The audit log records the client's address: REMOTE_ADDR, or behind this many reverse proxies
+# (1 behind the bundled nginx) the matching entry of X-Forwarded-For. See audit/client_address.py.
+CXR_TRUSTED_PROXY_COUNT = env_int("CXR_TRUSTED_PROXY_COUNT", 0)
+# Repeated views of one study by one user within this window (the page polling while an analysis
+# runs) are recorded once.
+CXR_AUDIT_VIEW_WINDOW_SECONDS = env_int("CXR_AUDIT_VIEW_WINDOW_SECONDS", 60)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chest X-ray decision support API",
@@ -215,6 +228,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Stable enum names in the schema, and so in the web app's generated types.
+    "ENUM_NAME_OVERRIDES": {
+        "StudyStatusEnum": "studies.models.StudyStatus",
+        "HealthStatusEnum": ["ok", "degraded"],
+        "AuditActionEnum": "audit.models.AuditAction",
+        "VerdictEnum": "feedback.models.Verdict",
+    },
     # Serve the docs page's scripts from this service: hospital networks often reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

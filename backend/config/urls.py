@@ -9,7 +9,11 @@ from health.views import HealthView
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
     path("users/", include(user_urlpatterns)),
+    path("studies/<uuid:study_id>/feedback/", include("feedback.urls")),
+    path("studies/<uuid:study_id>/report/", include("reports.urls")),
     path("studies/", include("studies.urls")),
+    path("audit/", include("audit.urls")),
+    path("model/", include("model_card.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),

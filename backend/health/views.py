@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from health.checks import check_broker, check_cache, check_database, check_model
+from health.serializers import HealthSerializer
 
 
 class HealthView(APIView):
@@ -13,7 +14,10 @@ class HealthView(APIView):
 
     @extend_schema(
         summary="Status of database, cache, broker and model",
-        responses={200: OpenApiResponse(description="All OK"), 503: OpenApiResponse(description="Degraded")},
+        responses={
+            200: OpenApiResponse(HealthSerializer, description="All OK"),
+            503: OpenApiResponse(HealthSerializer, description="Degraded"),
+        },
     )
     def get(self, request: Request) -> Response:
         checks = {

@@ -1,24 +1,69 @@
 """Reads on studies. A clinician reads only their own studies; an admin reads all."""
 
+import datetime
 import uuid
 
-from django.db.models import QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 
 from accounts.models import User
+from common.dates import day_end, day_start
 from common.errors import NotFoundError
 from studies.models import Finding, Study
 
+# Worklist orders: newest first (the default), oldest first, or triage (highest finding probability
+# first, studies without findings last).
+STUDY_ORDERINGS = ("-created_at", "created_at", "-top_probability")
+ANY_POSITIVE = "any"
 
-def study_list(*, user: User, status: str | None = None) -> QuerySet[Study]:
-    studies = Study.objects.all() if user.is_staff else Study.objects.filter(owner=user)
+
+def studies_visible_to(*, user: User) -> QuerySet[Study]:
+    return Study.objects.all() if user.is_staff else Study.objects.filter(owner=user)
+
+
+def study_list(
+    *,
+    user: User,
+    status: str | None = None,
+    positive: str | None = None,
+    created_after: datetime.date | None = None,
+    created_before: datetime.date | None = None,
+    ordering: str = "-created_at",
+) -> QuerySet[Study]:
+    """The worklist. `positive` keeps studies with a positive finding of that label (or any, "any");
+    dates are whole days, both ends included. Each study carries its top finding and positive labels."""
+    studies = studies_visible_to(user=user)
     if status:
         studies = studies.filter(status=status)
-    return studies.order_by("-created_at")
+    if positive:
+        positives = Finding.objects.filter(study=OuterRef("pk"), positive=True)
+        if positive != ANY_POSITIVE:
+            positives = positives.filter(label=positive)
+        studies = studies.filter(Exists(positives))
+    if created_after:
+        studies = studies.filter(created_at__gte=day_start(created_after))
+    if created_before:
+        studies = studies.filter(created_at__lt=day_end(created_before))
+    top = Finding.objects.filter(study=OuterRef("pk")).order_by("-probability", "label")
+    studies = studies.annotate(
+        top_probability=Subquery(top.values("probability")[:1]),
+        top_label=Subquery(top.values("label")[:1]),
+    ).prefetch_related(
+        Prefetch(
+            "findings",
+            queryset=Finding.objects.filter(positive=True).order_by("-probability"),
+            to_attr="positive_findings",
+        )
+    )
+    if ordering == "-top_probability":
+        return studies.order_by(F("top_probability").desc(nulls_last=True), "-created_at", "-pk")
+    if ordering == "created_at":
+        return studies.order_by("created_at", "pk")
+    return studies.order_by("-created_at", "-pk")
 
 
 def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     # Someone else's study answers exactly like a missing one, so ids cannot be probed.
-    study = study_list(user=user).prefetch_related("findings").filter(pk=study_id).first()
+    study = studies_visible_to(user=user).prefetch_related("findings").filter(pk=study_id).first()
     if study is None:
         raise NotFoundError("Study not found.", extra={"id": str(study_id)})
     return study

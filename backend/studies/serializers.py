@@ -4,7 +4,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from studies.inference import active_model_card
 from studies.models import Finding, Study, StudyStatus
+from studies.selectors import ANY_POSITIVE
 
 
 class StudyCreateSerializer(serializers.Serializer):
@@ -17,14 +19,55 @@ class StudyCreatedSerializer(serializers.ModelSerializer):
     class Meta:
         model = Study
         fields = ["id", "status", "cached"]
+        read_only_fields = fields
+
+
+class TopFindingSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    probability = serializers.FloatField()
 
 
 class StudySummarySerializer(serializers.ModelSerializer):
     cached = serializers.BooleanField(source="from_cache")
+    top_finding = serializers.SerializerMethodField(help_text="The finding with the highest probability.")
+    positive_labels = serializers.SerializerMethodField(
+        help_text="Findings above their threshold, highest probability first."
+    )
 
     class Meta:
         model = Study
-        fields = ["id", "status", "created_at", "finished_at", "original_filename", "cached", "message"]
+        fields = [
+            "id",
+            "status",
+            "created_at",
+            "finished_at",
+            "original_filename",
+            "cached",
+            "message",
+            "top_finding",
+            "positive_labels",
+        ]
+        # Output only: read-only fields are required in the schema's response components.
+        read_only_fields = fields
+
+    # The worklist's queryset annotates these (studies.selectors.study_list); elsewhere they are
+    # worked out from the study's findings.
+    @extend_schema_field(TopFindingSerializer(allow_null=True))
+    def get_top_finding(self, study: Study) -> dict[str, Any] | None:
+        if hasattr(study, "top_probability"):
+            if study.top_probability is None:
+                return None
+            return {"label": study.top_label, "probability": study.top_probability}
+        top = max(study.findings.all(), key=lambda finding: finding.probability, default=None)
+        return {"label": top.label, "probability": top.probability} if top else None
+
+    def get_positive_labels(self, study: Study) -> list[str]:
+        if hasattr(study, "positive_findings"):
+            return [finding.label for finding in study.positive_findings]
+        positives = sorted(
+            (finding for finding in study.findings.all() if finding.positive), key=lambda f: -f.probability
+        )
+        return [finding.label for finding in positives]
 
 
 class FindingSerializer(serializers.ModelSerializer):
@@ -43,6 +86,10 @@ class ModelSummarySerializer(serializers.Serializer):
     version = serializers.CharField()
     weights_sha256 = serializers.CharField(allow_null=True)
     trained = serializers.BooleanField()
+    training_data = serializers.CharField(allow_null=True, default=None)
+    validation = serializers.JSONField(
+        allow_null=True, default=None, help_text="Validation figures of the card."
+    )
 
 
 class StudyDetailSerializer(StudySummarySerializer):
@@ -65,3 +112,32 @@ class StudyDetailSerializer(StudySummarySerializer):
 
 class StudyListQuerySerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=StudyStatus.choices, required=False)
+    positive = serializers.RegexField(
+        r"^[A-Za-z0-9_]+$",
+        max_length=64,
+        required=False,
+        help_text='Only studies with a positive finding of this label, or of any label with "any".',
+    )
+    created_after = serializers.DateField(required=False, help_text="Uploaded on or after this day (UTC).")
+    created_before = serializers.DateField(required=False, help_text="Uploaded on or before this day (UTC).")
+    ordering = serializers.ChoiceField(
+        choices=[
+            ("-created_at", "Newest first"),
+            ("created_at", "Oldest first"),
+            ("-top_probability", "Highest finding probability first"),
+        ],
+        required=False,
+        default="-created_at",
+    )
+
+    def validate_positive(self, value: str) -> str:
+        labels = active_model_card().labels
+        if value != ANY_POSITIVE and value not in labels:
+            raise serializers.ValidationError(f'Unknown finding; use one of {", ".join(labels)} or "any".')
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after and before and after > before:
+            raise serializers.ValidationError({"created_after": "must not be later than created_before."})
+        return attrs

@@ -1,6 +1,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files import File
 from django.db.models import QuerySet
 from django.http import FileResponse
@@ -12,6 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from studies.models import Study
 from studies.selectors import finding_get, study_get, study_list
 from studies.serializers import (
@@ -38,7 +41,7 @@ class StudyListCreateView(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Study]:
         query = StudyListQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        return study_list(user=self.request.user, status=query.validated_data.get("status"))
+        return study_list(user=self.request.user, **query.validated_data)
 
     @extend_schema(
         request={"multipart/form-data": StudyCreateSerializer},
@@ -54,6 +57,13 @@ class StudyListCreateView(generics.ListAPIView):
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         study = study_create(owner=request.user, upload=serializer.validated_data["image"])
+        audit_record(
+            action=AuditAction.STUDY_UPLOAD,
+            request=request,
+            target_type="study",
+            target_id=study.id,
+            detail={"filename": study.original_filename, "cached": study.from_cache},
+        )
         return Response(
             StudyCreatedSerializer(study).data,
             status=status.HTTP_201_CREATED if study.from_cache else status.HTTP_202_ACCEPTED,
@@ -69,6 +79,7 @@ class StudyDetailView(APIView):
     @extend_schema(responses=StudyDetailSerializer, summary="A study with its findings")
     def get(self, request: Request, study_id: uuid.UUID) -> Response:
         study = study_get(user=request.user, study_id=study_id)
+        audit_study_view(request, study)
         return Response(StudyDetailSerializer(study).data)
 
 
@@ -76,6 +87,9 @@ class StudyImageView(APIView):
     @extend_schema(responses=PNG_RESPONSE, summary="The radiograph as an 8-bit greyscale PNG")
     def get(self, request: Request, study_id: uuid.UUID) -> FileResponse:
         study = study_get(user=request.user, study_id=study_id)
+        audit_record(
+            action=AuditAction.IMAGE_DOWNLOAD, request=request, target_type="study", target_id=study.id
+        )
         return private_png(study.display_file.open("rb"))
 
 
@@ -85,7 +99,22 @@ class StudyHeatmapView(APIView):
     )
     def get(self, request: Request, study_id: uuid.UUID, label: str) -> FileResponse:
         study = study_get(user=request.user, study_id=study_id)
-        return private_png(finding_get(study=study, label=label).heatmap_file.open("rb"))
+        finding = finding_get(study=study, label=label)
+        audit_record(
+            action=AuditAction.HEATMAP_DOWNLOAD,
+            request=request,
+            target_type="study",
+            target_id=study.id,
+            detail={"label": finding.label},
+        )
+        return private_png(finding.heatmap_file.open("rb"))
+
+
+def audit_study_view(request: Request, study: Study) -> None:
+    # The web app polls a study while it is analysed: one view per user and study per window.
+    key = f"audit:study-view:{request.user.pk}:{study.id}"
+    if cache.add(key, True, timeout=settings.CXR_AUDIT_VIEW_WINDOW_SECONDS):
+        audit_record(action=AuditAction.STUDY_VIEW, request=request, target_type="study", target_id=study.id)
 
 
 def private_png(handle: File) -> FileResponse:

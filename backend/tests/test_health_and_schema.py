@@ -45,6 +45,13 @@ def test_openapi_schema_documents_the_rest_contract():
         "/api/studies/{study_id}/",
         "/api/studies/{study_id}/heatmaps/{label}/",
         "/api/users/",
+        "/api/users/{id}/password/",
+        "/api/audit/",
+        "/api/model/",
+        "/api/model/agreement/",
+        "/api/studies/{study_id}/feedback/",
+        "/api/studies/{study_id}/feedback/{label}/",
+        "/api/studies/{study_id}/report/",
     ]:
         assert path in schema["paths"], path
 

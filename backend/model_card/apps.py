@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ModelCardConfig(AppConfig):
+    name = "model_card"
+    verbose_name = "Model card"

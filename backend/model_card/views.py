@@ -1,0 +1,32 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework.permissions import IsAdminUser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feedback.selectors import feedback_agreement
+from model_card.serializers import ModelAgreementSerializer, ModelCardSerializer
+from studies.inference import active_model_card
+
+
+class ActiveModelView(APIView):
+    @extend_schema(responses=ModelCardSerializer, summary="The active model's card")
+    def get(self, request: Request) -> Response:
+        return Response(ModelCardSerializer(active_model_card().to_dict()).data)
+
+
+class ModelAgreementView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses=ModelAgreementSerializer,
+        summary="How often clinicians agreed with each finding of the active model (admins)",
+    )
+    def get(self, request: Request) -> Response:
+        card = active_model_card()
+        findings = feedback_agreement(
+            labels=list(card.labels), model_name=card.name, model_version=card.version
+        )
+        return Response(
+            ModelAgreementSerializer({"name": card.name, "version": card.version, "findings": findings}).data
+        )

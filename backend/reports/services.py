@@ -1,0 +1,346 @@
+"""A study's PDF report, made on the server: radiograph, heatmaps, findings, model card, who and when.
+
+Built with reportlab from the files the study already has (the display PNG and the stored heatmaps),
+so it needs no model and no TensorFlow, and it says everything the web app says about an untrained
+model and about decision support.
+"""
+
+import datetime
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+import numpy as np
+from PIL import Image
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus import (
+    Image as PdfImage,
+)
+
+from accounts.models import User
+from common.errors import DomainError
+from ml.rendering import HEATMAP_LUT
+from studies import storage
+from studies.models import Finding, Study, StudyStatus
+
+UNTRAINED_TEXT = "Untrained model — not for clinical use"
+NOTICE_TEXT = "Decision support, not a diagnosis."
+# Images are embedded at this many pixels on their long side: sharp on paper, small in a download.
+EMBEDDED_IMAGE_PIXELS = 768
+# The study's image metadata (from DICOM files; PNG and JPEG carry none), in report order.
+METADATA_NAMES = {
+    "modality": "Modality",
+    "body_part": "Body part",
+    "view_position": "View position",
+    "patient_age_years": "Patient age (years)",
+    "patient_sex": "Patient sex",
+    "pixel_spacing_mm": "Pixel spacing (mm)",
+}
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    study: Study
+    user: User
+    labels: tuple[str, ...]
+    generated_at: datetime.datetime
+    metadata: dict[str, Any] | None = None
+
+
+def report_labels(*, study: Study, requested: Sequence[str] | None) -> tuple[str, ...]:
+    """The findings whose heatmaps go in the report: those requested, or by default the positive ones."""
+    if study.status != StudyStatus.DONE:
+        raise DomainError("A report can be made once the analysis is done.", extra={"status": study.status})
+    known = {finding.label: finding for finding in study.findings.all()}
+    if requested is None:
+        return tuple(label for label, finding in known.items() if finding.positive)
+    unknown = [label for label in requested if label not in known]
+    if unknown:
+        raise DomainError(
+            f"This study has no finding {unknown[0]!r}.",
+            extra={"field": "labels", "unknown": unknown, "known": sorted(known)},
+        )
+    return tuple(dict.fromkeys(requested))
+
+
+def study_report_pdf(report: ReportRequest) -> bytes:
+    study = report.study
+    card = study.model_card or {}
+    findings = sorted(study.findings.all(), key=lambda finding: (not finding.positive, -finding.probability))
+    styles = report_styles()
+
+    story: list[Flowable] = [Paragraph("Chest X-ray decision support report", styles["Title"])]
+    if card.get("trained") is False:
+        story.append(banner(UNTRAINED_TEXT, styles))
+    story.append(Paragraph(f"<b>{escape(NOTICE_TEXT)}</b> {escape(NOTICE_DETAIL)}", styles["Notice"]))
+    story.append(key_values(study_rows(report), styles))
+    story.append(Spacer(1, 0.3 * cm))
+    story.append(
+        KeepTogether(
+            [
+                Paragraph("Radiograph", styles["Heading2"]),
+                embedded_image(radiograph_image(study), width=9 * cm),
+            ]
+        )
+    )
+    story.append(Paragraph("Findings", styles["Heading2"]))
+    story.append(findings_table(findings, styles))
+    if report.labels:
+        story.append(Paragraph("Grad-CAM heatmaps", styles["Heading2"]))
+        story.append(
+            Paragraph(
+                "Where the network looked for each finding; blue is little evidence, red the most. "
+                "A heatmap shows attention, not the location of a lesion.",
+                styles["Small"],
+            )
+        )
+        story.append(colour_scale())
+        story.append(heatmap_grid(study, report.labels, styles))
+    story.append(Paragraph("Model card", styles["Heading2"]))
+    story.append(key_values(model_rows(card), styles))
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=1.8 * cm,
+        rightMargin=1.8 * cm,
+        topMargin=1.6 * cm,
+        bottomMargin=1.6 * cm,
+        title=f"CXR report {study.original_filename}",
+        author=report.user.username,
+        subject=NOTICE_TEXT,
+    )
+    footer = (
+        f"{NOTICE_TEXT} Study {study.id} · generated {format_time(report.generated_at)} "
+        f"by {report.user.username}"
+    )
+    if card.get("trained") is False:
+        footer = f"{UNTRAINED_TEXT}. {footer}"
+
+    def draw_footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(colors.HexColor("#4a5868"))
+        canvas.drawString(doc.leftMargin, 0.9 * cm, footer)
+        canvas.drawRightString(A4[0] - doc.rightMargin, 0.9 * cm, f"page {doc.page}")
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=draw_footer, onLaterPages=draw_footer)
+    return buffer.getvalue()
+
+
+NOTICE_DETAIL = (
+    "The probabilities below come from a machine-learning model and may be wrong. They support, and never "
+    "replace, the judgement of a qualified clinician who has seen the images and the patient."
+)
+
+
+def report_styles() -> dict[str, ParagraphStyle]:
+    sample = getSampleStyleSheet()
+    return {
+        "Title": ParagraphStyle("Title", parent=sample["Title"], fontSize=17, spaceAfter=8),
+        "Heading2": ParagraphStyle("Heading2", parent=sample["Heading2"], fontSize=12, spaceBefore=8),
+        "Body": ParagraphStyle("Body", parent=sample["BodyText"], fontSize=9, leading=12),
+        "Small": ParagraphStyle("Small", parent=sample["BodyText"], fontSize=8, leading=10),
+        "Notice": ParagraphStyle(
+            "Notice",
+            parent=sample["BodyText"],
+            fontSize=9,
+            leading=12,
+            backColor=colors.HexColor("#eaf2fb"),
+            borderPadding=5,
+            spaceAfter=8,
+        ),
+        "Banner": ParagraphStyle(
+            "Banner",
+            parent=sample["BodyText"],
+            fontSize=12,
+            leading=15,
+            textColor=colors.white,
+            backColor=colors.HexColor("#a4161a"),
+            borderPadding=6,
+            spaceAfter=10,
+            fontName="Helvetica-Bold",
+        ),
+    }
+
+
+def banner(text: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
+    return Paragraph(escape(text), styles["Banner"])
+
+
+def format_time(moment: datetime.datetime | None) -> str:
+    if moment is None:
+        return "—"
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def format_percent(fraction: float) -> str:
+    return f"{fraction * 100:.1f}%"
+
+
+def display_label(label: str) -> str:
+    return label.replace("_", " ")
+
+
+def study_rows(report: ReportRequest) -> list[tuple[str, str]]:
+    study = report.study
+    full_name = report.user.get_full_name()
+    rows = [
+        ("File", study.original_filename),
+        ("Study", str(study.id)),
+        ("Uploaded", format_time(study.created_at)),
+        ("Analysed", format_time(study.finished_at)),
+        ("Image size", f"{study.width} x {study.height} px"),
+    ]
+    for key, name in METADATA_NAMES.items():
+        value = (report.metadata or {}).get(key)
+        if isinstance(value, list | tuple):
+            value = " x ".join(f"{number:g}" for number in value)
+        if value is not None and value != "":
+            rows.append((name, str(value)))
+    rows += [
+        ("Report made", format_time(report.generated_at)),
+        ("Made by", f"{report.user.username} ({full_name})" if full_name else report.user.username),
+    ]
+    return rows
+
+
+def model_rows(card: dict[str, Any]) -> list[tuple[str, str]]:
+    validation = card.get("validation")
+    return [
+        ("Name", str(card.get("name", "—"))),
+        ("Version", str(card.get("version", "—"))),
+        ("Trained", "yes" if card.get("trained") else "no: " + UNTRAINED_TEXT),
+        ("Weights SHA-256", card.get("weights_sha256") or "—"),
+        ("Training data", card.get("training_data") or "—"),
+        ("Validation", json.dumps(validation, sort_keys=True) if validation else "—"),
+    ]
+
+
+def key_values(rows: list[tuple[str, str]], styles: dict[str, ParagraphStyle]) -> Table:
+    data = [
+        [Paragraph(f"<b>{escape(name)}</b>", styles["Body"]), Paragraph(escape(value), styles["Body"])]
+        for name, value in rows
+    ]
+    table = Table(data, colWidths=[4 * cm, 13.4 * cm], hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d2dc")),
+                ("TOPPADDING", (0, 0), (-1, -1), 2),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return table
+
+
+def findings_table(findings: list[Finding], styles: dict[str, ParagraphStyle]) -> Table:
+    header = ["Finding", "Probability", "Threshold", "Above threshold"]
+    rows = [
+        [
+            display_label(finding.label),
+            format_percent(finding.probability),
+            format_percent(finding.threshold),
+            "yes" if finding.positive else "no",
+        ]
+        for finding in findings
+    ]
+    table = Table(
+        [header, *rows], colWidths=[6 * cm, 3.5 * cm, 3.5 * cm, 4.4 * cm], hAlign="LEFT", repeatRows=1
+    )
+    style = [
+        ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+        ("FONTSIZE", (0, 0), (-1, -1), 9),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eaf2fb")),
+        ("ALIGN", (1, 0), (2, -1), "RIGHT"),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#c9d2dc")),
+    ]
+    for index, finding in enumerate(findings, start=1):
+        if finding.positive:
+            style += [
+                ("FONTNAME", (0, index), (-1, index), "Helvetica-Bold"),
+                ("TEXTCOLOR", (0, index), (-1, index), colors.HexColor("#a4161a")),
+            ]
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def radiograph_image(study: Study) -> Image.Image:
+    return Image.open(io.BytesIO(storage.read_file(study.display_file.name))).convert("RGBA")
+
+
+def heatmap_overlay(study: Study, label: str) -> Image.Image:
+    radiograph = radiograph_image(study)
+    finding = study.findings.get(label=label)
+    heatmap = Image.open(io.BytesIO(storage.read_file(finding.heatmap_file.name))).convert("RGBA")
+    if heatmap.size != radiograph.size:
+        heatmap = heatmap.resize(radiograph.size, Image.Resampling.BILINEAR)
+    return Image.alpha_composite(radiograph, heatmap)
+
+
+def embedded_image(image: Image.Image, *, width: float) -> PdfImage:
+    picture = image.convert("RGB")
+    picture.thumbnail((EMBEDDED_IMAGE_PIXELS, EMBEDDED_IMAGE_PIXELS), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="JPEG", quality=88)
+    buffer.seek(0)
+    height = width * picture.height / picture.width
+    return PdfImage(buffer, width=width, height=height, hAlign="LEFT")
+
+
+def heatmap_grid(study: Study, labels: tuple[str, ...], styles: dict[str, ParagraphStyle]) -> Table:
+    findings = {finding.label: finding for finding in study.findings.all()}
+    cells = []
+    for label in labels:
+        finding = findings[label]
+        caption = (
+            f"<b>{escape(display_label(label))}</b> {format_percent(finding.probability)} "
+            f"(threshold {format_percent(finding.threshold)})"
+            f"{' — above threshold' if finding.positive else ''}"
+        )
+        cells.append(
+            [embedded_image(heatmap_overlay(study, label), width=8 * cm), Paragraph(caption, styles["Small"])]
+        )
+    rows = [cells[index : index + 2] for index in range(0, len(cells), 2)]
+    if len(rows[-1]) == 1:
+        rows[-1].append("")
+    table = Table(rows, colWidths=[8.7 * cm, 8.7 * cm], hAlign="LEFT")
+    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
+    return table
+
+
+def colour_scale() -> Table:
+    """The heatmap colour map as a strip, low to high, with its ends named."""
+    steps = 32
+    swatches = [
+        HEATMAP_LUT[round(index * 255 / (steps - 1))][:3].astype(np.float64) / 255.0 for index in range(steps)
+    ]
+    row = ["low", *([""] * steps), "high"]
+    table = Table(
+        [row], colWidths=[1 * cm, *([0.3 * cm] * steps), 1 * cm], rowHeights=[0.4 * cm], hAlign="LEFT"
+    )
+    style = [("FONTSIZE", (0, 0), (-1, -1), 7), ("ALIGN", (0, 0), (0, 0), "RIGHT")]
+    for index, (red, green, blue) in enumerate(swatches, start=1):
+        style.append(("BACKGROUND", (index, 0), (index, 0), colors.Color(red, green, blue)))
+    table.setStyle(TableStyle(style))
+    return table

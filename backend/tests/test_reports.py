@@ -1,0 +1,146 @@
+"""The PDF report of a study: a real PDF with the findings, heatmaps, model card, time and user."""
+
+import io
+
+import numpy as np
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from PIL import Image
+from pypdf import PdfReader
+
+from audit.models import AuditAction, AuditEvent
+from ml.rendering import heatmap_png
+from tests.factories import StudyFactory, add_findings
+from tests.test_auth import assert_error_shape
+
+pytestmark = pytest.mark.django_db
+
+PROBABILITIES = {"Cardiomegaly": 0.81, "Effusion": 0.62, "Pneumothorax": 0.12, "Pleural_Thickening": 0.05}
+
+
+@pytest.fixture
+def finished_study(clinician, radiograph_path):
+    """A done study with its display image and one heatmap file per finding in media storage."""
+    clinician.first_name, clinician.last_name = "Gregory", "House"
+    clinician.save()
+    study = StudyFactory(owner=clinician, original_filename="chest-pa.png")
+    grey = io.BytesIO()
+    Image.open(radiograph_path).convert("L").save(grey, format="PNG")
+    default_storage.save(study.display_file.name, ContentFile(grey.getvalue()))
+    add_findings(study, PROBABILITIES)
+    ramp = np.tile(np.linspace(0.0, 1.0, 1024, dtype=np.float32), (1024, 1))
+    # Each finding a different map: identical images would be stored once in the PDF.
+    for index, finding in enumerate(study.findings.all(), start=1):
+        default_storage.save(finding.heatmap_file.name, ContentFile(heatmap_png(ramp**index)))
+    return study
+
+
+def report(client, study, query: str = ""):
+    return client.get(f"/api/studies/{study.id}/report/{query}")
+
+
+def pdf_text(response) -> str:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def pdf_image_count(response) -> int:
+    reader = PdfReader(io.BytesIO(response.content))
+    return sum(len(page.images) for page in reader.pages)
+
+
+def test_report_is_a_pdf_with_findings_thresholds_model_card_time_and_user(
+    clinician, client_for, finished_study
+):
+    response = report(client_for(clinician), finished_study, "?labels=Cardiomegaly,Pneumothorax")
+    assert response["Content-Disposition"] == f'attachment; filename="cxr-report-{finished_study.id}.pdf"'
+    text = pdf_text(response)
+    assert response.content.startswith(b"%PDF-")
+    for expected in [
+        "chest-pa.png",
+        "Cardiomegaly",
+        "81.0%",
+        "Pleural Thickening",
+        "5.0%",
+        "threshold",
+        "50.0%",
+        "densenet121-chestxray14",
+        "0.1.0-untrained-seed0",
+        "Made by",
+        f"{clinician.username} (Gregory House)",
+        "Report made",
+        "UTC",
+        "Decision support, not a diagnosis.",
+    ]:
+        assert expected in text, expected
+    # The radiograph and one heatmap per chosen finding.
+    assert pdf_image_count(response) == 3
+
+
+def test_report_of_an_untrained_model_carries_the_warning(clinician, client_for, finished_study):
+    assert "Untrained model — not for clinical use" in pdf_text(report(client_for(clinician), finished_study))
+
+
+def test_report_of_a_trained_model_has_no_untrained_warning(clinician, client_for, finished_study):
+    finished_study.model_card = {
+        **finished_study.model_card,
+        "trained": True,
+        "training_data": "NIH train split",
+    }
+    finished_study.save()
+    text = pdf_text(report(client_for(clinician), finished_study))
+    assert "Untrained model" not in text
+    assert "NIH train split" in text
+
+
+def test_report_without_labels_shows_the_heatmaps_of_the_positive_findings(
+    clinician, client_for, finished_study
+):
+    response = report(client_for(clinician), finished_study)
+    assert pdf_image_count(response) == 1 + 2  # Cardiomegaly and Effusion are positive
+    assert "Grad-CAM heatmaps" in pdf_text(response)
+
+
+def test_report_with_an_empty_label_list_has_no_heatmaps(clinician, client_for, finished_study):
+    response = report(client_for(clinician), finished_study, "?labels=")
+    assert pdf_image_count(response) == 1
+    assert "Grad-CAM heatmaps" not in pdf_text(response)
+
+
+def test_report_download_is_audited_with_its_labels(clinician, client_for, finished_study):
+    report(client_for(clinician), finished_study, "?labels=Effusion")
+    [event] = AuditEvent.objects.filter(action=AuditAction.REPORT_DOWNLOAD)
+    assert (event.actor, event.target_id, event.detail) == (
+        clinician,
+        str(finished_study.id),
+        {"labels": ["Effusion"]},
+    )
+
+
+def test_report_with_an_unknown_finding_is_400(clinician, client_for, finished_study):
+    assert_error_shape(report(client_for(clinician), finished_study, "?labels=Cardiomegaly,Broken_Leg"), 400)
+    assert not AuditEvent.objects.filter(action=AuditAction.REPORT_DOWNLOAD).exists()
+
+
+def test_report_of_an_unfinished_study_is_400(clinician, client_for):
+    queued = StudyFactory(owner=clinician, status="queued")
+    assert_error_shape(report(client_for(clinician), queued), 400)
+
+
+def test_report_of_another_clinicians_study_is_404(other_clinician, client_for, finished_study):
+    assert_error_shape(report(client_for(other_clinician), finished_study), 404)
+
+
+def test_admin_gets_a_report_made_in_their_name(admin_user, client_for, finished_study):
+    assert admin_user.username in pdf_text(report(client_for(admin_user), finished_study))
+
+
+def test_client_asking_for_application_pdf_gets_the_pdf(clinician, client_for, finished_study):
+    response = client_for(clinician).get(
+        f"/api/studies/{finished_study.id}/report/", HTTP_ACCEPT="application/pdf"
+    )
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF-")
