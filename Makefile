@@ -33,7 +33,7 @@ help:
 $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt -e ml
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt -e 'ml[cpu]'
 	touch $@
 
 $(NODE_DEPS): frontend/package.json frontend/package-lock.json

@@ -8,12 +8,21 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, message: str, *, status_code: int | None = None, extra: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.message = message
         if status_code is not None:
             self.status_code = status_code
         self.extra = extra or {}
+        # Response headers that belong to the error, such as Retry-After on a 429.
+        self.headers = headers or {}
 
 
 class NotFoundError(DomainError):

@@ -13,7 +13,9 @@ from common.errors import DomainError
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response({"message": exc.message, "extra": exc.extra}, status=exc.status_code)
+        return Response(
+            {"message": exc.message, "extra": exc.extra}, status=exc.status_code, headers=exc.headers
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -188,6 +188,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CXR_MAX_ANALYSIS_ATTEMPTS = env_int("CXR_MAX_ANALYSIS_ATTEMPTS", 3)
 
+# Upload limits per user: a rate (DRF throttle syntax, counted in the cache) and a cap on the
+# studies waiting for analysis at once.
+CXR_UPLOAD_RATE = os.environ.get("CXR_UPLOAD_RATE", "60/min")
+CXR_MAX_PENDING_STUDIES_PER_USER = env_int("CXR_MAX_PENDING_STUDIES_PER_USER", 50)
+CXR_PENDING_RETRY_AFTER_SECONDS = 30
+
 # The model: a weights directory (card.json + model.weights.h5) or, unset, seeded untrained weights.
 CXR_WEIGHTS = os.environ.get("CXR_WEIGHTS") or None
 CXR_MODEL_THREADS = env_int("CXR_MODEL_THREADS", 0) or None

@@ -29,9 +29,13 @@ class Study(models.Model):
     image_sha256 = models.CharField(max_length=64, db_index=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    # The upload as received, and an 8-bit greyscale PNG that browsers can show.
+    # The upload as stored (DICOM files de-identified), and an 8-bit greyscale PNG browsers can show.
     original_file = models.FileField(max_length=255)
     display_file = models.FileField(max_length=255)
+    # What the file said about the image (modality, body part, view, age, sex, pixel spacing),
+    # and how the input screening saw it (orientation, score, any correction it made).
+    image_metadata = models.JSONField(default=dict, blank=True)
+    screening = models.JSONField(null=True, blank=True)
 
     # The model card that produced the findings, as it was then, and whether the result was
     # answered from the result cache instead of a model run.

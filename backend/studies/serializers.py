@@ -92,13 +92,51 @@ class ModelSummarySerializer(serializers.Serializer):
     )
 
 
+class ImageMetadataSerializer(serializers.Serializer):
+    """What the file said about the image; PNG and JPEG files say nothing, so all may be null."""
+
+    modality = serializers.CharField(allow_null=True)
+    body_part = serializers.CharField(allow_null=True)
+    view_position = serializers.CharField(allow_null=True)
+    patient_age_years = serializers.IntegerField(allow_null=True)
+    patient_sex = serializers.CharField(allow_null=True)
+    pixel_spacing_mm = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+
+
+class ScreeningSerializer(serializers.Serializer):
+    """How the input screening saw the image; `corrected` names a correction it made, if any."""
+
+    orientation = serializers.CharField()
+    chest_score = serializers.FloatField()
+    histogram_peak_share = serializers.FloatField()
+    corrected = serializers.CharField(allow_null=True)
+
+
+EMPTY_METADATA = dict.fromkeys(ImageMetadataSerializer().fields)
+
+
 class StudyDetailSerializer(StudySummarySerializer):
     image = serializers.SerializerMethodField()
     model = serializers.SerializerMethodField()
+    metadata = serializers.SerializerMethodField()
+    screening = ScreeningSerializer(allow_null=True)
     findings = FindingSerializer(many=True)
 
     class Meta(StudySummarySerializer.Meta):
-        fields = [*StudySummarySerializer.Meta.fields, "image", "width", "height", "model", "findings"]
+        fields = [
+            *StudySummarySerializer.Meta.fields,
+            "image",
+            "width",
+            "height",
+            "metadata",
+            "screening",
+            "model",
+            "findings",
+        ]
+
+    @extend_schema_field(ImageMetadataSerializer)
+    def get_metadata(self, study: Study) -> dict[str, Any]:
+        return ImageMetadataSerializer({**EMPTY_METADATA, **study.image_metadata}).data
 
     def get_image(self, study: Study) -> str:
         return reverse("study-image", kwargs={"study_id": study.id})

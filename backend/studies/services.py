@@ -13,15 +13,23 @@ from django.utils import timezone
 
 from accounts.models import User
 from common.errors import DomainError
-from ml.errors import ImageDecodeError
-from ml.imaging import decode_radiograph
+from ml.dicom import deidentified_copy, identifying_values
+from ml.errors import (
+    ImageDecodeError,
+    ImageError,
+    ImageRejectedError,
+    ImageTooLargeError,
+    UnsupportedImageError,
+)
+from ml.imaging import Radiograph, decode_radiograph
 from ml.rendering import heatmap_png, radiograph_png
+from ml.screening import Screening, screen_radiograph
 from studies import storage
 from studies.dispatch import enqueue_analysis
 from studies.inference import active_model_card, get_engine
 from studies.models import Finding, Study, StudyStatus
 from studies.result_cache import CachedFinding, CachedResult, cached_result_get, cached_result_put
-from studies.uploads import receive_upload
+from studies.uploads import DICOM, ReceivedUpload, receive_upload
 
 logger = logging.getLogger(__name__)
 
@@ -29,35 +37,41 @@ logger = logging.getLogger(__name__)
 def study_create(*, owner: User, upload: UploadedFile) -> Study:
     """Store an upload as a new study, answered from the result cache or queued for analysis.
 
-    The file is decoded here, before anything is stored, so a file the worker could not read is
-    refused at once with a reason. If anything fails, the files already written are removed and no
-    study row is left.
+    The file is decoded and screened here, before anything is stored, so a file that is not a
+    frontal chest radiograph is refused at once with its reason. DICOM files are stored only
+    de-identified. If anything fails, the files already written are removed and no study row
+    is left.
     """
+    check_pending_limit(owner=owner)
     received = receive_upload(upload)
-    try:
-        radiograph = decode_radiograph(received.data)
-    except ImageDecodeError as error:
-        raise DomainError(str(error), extra={"filename": received.filename}) from error
+    radiograph, screening = read_radiograph(received.data, filename=received.filename)
+    stored_bytes, filename = received.data, received.filename
+    if received.file_type == DICOM:
+        stored_bytes, filename = deidentified_copy(received.data), dicom_safe_filename(received)
 
     study_id = uuid.uuid4()
     image_sha256 = hashlib.sha256(received.data).hexdigest()
     card = active_model_card()
     written: list[str] = []
     try:
-        written.append(storage.write_file(storage.original_path(study_id, received.extension), received.data))
+        written.append(
+            storage.write_file(storage.original_path(study_id, received.file_type.extension), stored_bytes)
+        )
         written.append(storage.write_file(storage.display_path(study_id), radiograph_png(radiograph)))
         cached = cached_result_get(card=card, image_sha256=image_sha256)
         with transaction.atomic():
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
-                original_filename=received.filename,
-                content_type=received.content_type,
+                original_filename=filename,
+                content_type=received.file_type.content_type,
                 image_sha256=image_sha256,
                 width=radiograph.width,
                 height=radiograph.height,
                 original_file=written[0],
                 display_file=written[1],
+                image_metadata=radiograph.metadata.to_dict(),
+                screening=screening.to_dict(),
             )
             if cached is None:
                 transaction.on_commit(lambda: enqueue_analysis(study_id))
@@ -67,6 +81,51 @@ def study_create(*, owner: User, upload: UploadedFile) -> Study:
         storage.delete_files(written)
         raise
     return study
+
+
+def check_pending_limit(*, owner: User) -> None:
+    """Bound the studies one user may have waiting, so one batch cannot starve everyone else's."""
+    pending = Study.objects.filter(owner=owner, status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING]).count()
+    limit = settings.CXR_MAX_PENDING_STUDIES_PER_USER
+    if pending >= limit:
+        raise DomainError(
+            f"You already have {pending} studies waiting for analysis (the limit is {limit}); "
+            "upload more when some have finished.",
+            status_code=429,
+            extra={"pending": pending, "limit": limit},
+            headers={"Retry-After": str(settings.CXR_PENDING_RETRY_AFTER_SECONDS)},
+        )
+
+
+# How each kind of unreadable or unacceptable image is answered.
+IMAGE_ERROR_STATUS: tuple[tuple[type[ImageError], int], ...] = (
+    (ImageTooLargeError, 413),
+    (UnsupportedImageError, 415),
+    (ImageDecodeError, 400),
+    (ImageRejectedError, 422),
+)
+
+
+def read_radiograph(data: bytes, *, filename: str) -> tuple[Radiograph, Screening]:
+    """Decode and screen an image, as both the upload and the analysis do: the same pixels for both."""
+    try:
+        return screen_radiograph(decode_radiograph(data))
+    except ImageError as error:
+        status = next(code for kind, code in IMAGE_ERROR_STATUS if isinstance(error, kind))
+        extra: dict[str, str] = {"filename": filename}
+        if isinstance(error, ImageRejectedError):
+            extra["reason"] = error.reason
+            if error.tag:
+                extra["tag"] = error.tag
+        raise DomainError(str(error), status_code=status, extra=extra) from error
+
+
+def dicom_safe_filename(received: ReceivedUpload) -> str:
+    """The upload's name, unless it holds one of the file's identifiers (exports named by patient or UID)."""
+    lowered = received.filename.lower()
+    if any(len(value) >= 4 and value.lower() in lowered for value in identifying_values(received.data)):
+        return "radiograph.dcm"
+    return received.filename
 
 
 def study_analyze(*, study_id: uuid.UUID) -> None:
@@ -79,7 +138,9 @@ def study_analyze(*, study_id: uuid.UUID) -> None:
     if study is None:
         return
     try:
-        radiograph = decode_radiograph(storage.read_file(study.original_file.name))
+        radiograph, _ = read_radiograph(
+            storage.read_file(study.original_file.name), filename=study.original_filename
+        )
         engine = get_engine()
         analysis = engine.analyze(radiograph)
         findings = [
@@ -99,6 +160,8 @@ def study_analyze(*, study_id: uuid.UUID) -> None:
             study.findings.all().delete()
             study_complete(study=study, result=result, from_cache=False)
         cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=result)
+    except DomainError as error:
+        study_fail(study=study, message=f"Analysis failed: {error.message}")
     except SoftTimeLimitExceeded:
         study_fail(
             study=study, message=f"Analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s."

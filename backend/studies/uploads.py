@@ -1,25 +1,35 @@
-"""Checks on an uploaded file before anything is stored: size and type."""
+"""Checks on an uploaded file before anything is decoded or stored: size, type and name."""
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from common.errors import DomainError
+from ml.dicom import is_dicom
 
-# File signatures of the formats the service decodes. The signature decides, not the file name or
-# the Content-Type the browser guessed.
-SIGNATURES: dict[str, tuple[bytes, str]] = {
-    "png": (b"\x89PNG\r\n\x1a\n", "image/png"),
-    "jpg": (b"\xff\xd8\xff", "image/jpeg"),
-}
+
+@dataclass(frozen=True)
+class FileType:
+    extension: str
+    content_type: str
+    # File name extensions that announce this type (a name without one is accepted: DICOM
+    # exports often have none).
+    known_extensions: frozenset[str]
+
+
+PNG = FileType("png", "image/png", frozenset({".png"}))
+JPEG = FileType("jpg", "image/jpeg", frozenset({".jpg", ".jpeg", ".jpe"}))
+DICOM = FileType("dcm", "application/dicom", frozenset({".dcm", ".dicom", ".dic"}))
+SUPPORTED = (PNG, JPEG, DICOM)
+SUPPORTED_CONTENT_TYPES = [file_type.content_type for file_type in SUPPORTED]
 
 
 @dataclass(frozen=True)
 class ReceivedUpload:
     filename: str
-    extension: str
-    content_type: str
+    file_type: FileType
     data: bytes
 
 
@@ -33,23 +43,39 @@ def upload_too_large(size: int) -> DomainError:
 
 
 def receive_upload(upload: UploadedFile) -> ReceivedUpload:
+    """Read the upload within the size limit and tell its type from its content, not its name."""
     if upload.size is not None and upload.size > settings.CXR_MAX_UPLOAD_BYTES:
         raise upload_too_large(upload.size)
     data = upload.read(settings.CXR_MAX_UPLOAD_BYTES + 1)
     if len(data) > settings.CXR_MAX_UPLOAD_BYTES:
         raise upload_too_large(len(data))
+    filename = (upload.name or "upload")[:255]
     if not data:
-        raise DomainError("The file is empty.", extra={"filename": upload.name})
-    for extension, (signature, content_type) in SIGNATURES.items():
-        if data.startswith(signature):
-            return ReceivedUpload(
-                filename=(upload.name or "upload")[:255],
-                extension=extension,
-                content_type=content_type,
-                data=data,
-            )
-    raise DomainError(
-        "Unsupported file type: upload a PNG or JPEG radiograph.",
-        status_code=415,
-        extra={"filename": upload.name, "supported": ["image/png", "image/jpeg"]},
-    )
+        raise DomainError("The file is empty.", extra={"filename": filename})
+    file_type = sniff(data)
+    if file_type is None:
+        raise DomainError(
+            "Unsupported file type: upload a PNG, JPEG or DICOM radiograph.",
+            status_code=415,
+            extra={"filename": filename, "supported": SUPPORTED_CONTENT_TYPES},
+        )
+    extension = PurePath(filename).suffix.lower()
+    if extension and extension not in file_type.known_extensions:
+        # A .png holding a JPEG is most often a mislabelled export, but it may also be an attempt
+        # to slip a file past a name-based check downstream: refuse it and say what it really is.
+        raise DomainError(
+            f"The file is named {extension} but its content is {file_type.content_type}.",
+            status_code=415,
+            extra={"filename": filename, "content_type": file_type.content_type},
+        )
+    return ReceivedUpload(filename=filename, file_type=file_type, data=data)
+
+
+def sniff(data: bytes) -> FileType | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if is_dicom(data):
+        return DICOM
+    return None

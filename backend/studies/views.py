@@ -25,6 +25,7 @@ from studies.serializers import (
     StudySummarySerializer,
 )
 from studies.services import study_create
+from studies.throttles import UploadRateThrottle
 from studies.uploads import upload_too_large
 
 PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
@@ -33,6 +34,9 @@ PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
 class StudyListCreateView(generics.ListAPIView):
     serializer_class = StudySummarySerializer
     parser_classes = [MultiPartParser]
+
+    def get_throttles(self) -> list[UploadRateThrottle]:
+        return [UploadRateThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(parameters=[StudyListQuerySerializer], summary="My studies (all studies for an admin)")
     def get(self, request: Request) -> Response:

@@ -80,8 +80,8 @@ def test_rgb_png_with_colour_uses_luma(radiograph_path):
     ("data", "message"),
     [
         (b"", "empty"),
-        (b"this is not an image at all" * 10, "not a PNG or JPEG"),
-        (b"GIF89a" + bytes(200), "not a PNG or JPEG"),
+        (b"this is not an image at all" * 10, "not a PNG, JPEG or DICOM"),
+        (b"GIF89a" + bytes(200), "not a PNG, JPEG or DICOM"),
     ],
 )
 def test_garbage_or_empty_bytes_raise_image_decode_error(data, message):
@@ -105,7 +105,7 @@ def test_truncated_jpeg_raises_image_decode_error(radiograph_path):
 def test_gif_is_refused_even_though_pillow_reads_it(radiograph_path):
     buffer = io.BytesIO()
     Image.open(radiograph_path).save(buffer, format="GIF")
-    with pytest.raises(ImageDecodeError, match="not a PNG or JPEG"):
+    with pytest.raises(ImageDecodeError, match="not a PNG, JPEG or DICOM"):
         decode_radiograph(buffer.getvalue())
 
 

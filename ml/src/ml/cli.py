@@ -19,6 +19,7 @@ from ml.card import ModelCard
 from ml.errors import ImageDecodeError, WeightsError
 from ml.imaging import Radiograph, decode_radiograph
 from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
+from ml.screening_report import add_screening_parsers
 
 EXIT_BAD_INPUT = 2
 UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
@@ -58,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_weights_argument(card)
     card.add_argument("--json", action="store_true", help="print the card as JSON")
     card.set_defaults(command=_card)
+
+    add_screening_parsers(commands)
     return parser
 
 

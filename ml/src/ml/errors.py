@@ -1,12 +1,37 @@
 """Errors the package raises for bad input, with messages fit to show to their readers."""
 
 
-class ImageDecodeError(ValueError):
-    """An uploaded file is not a radiograph this package can read.
+class ImageError(ValueError):
+    """An input image that cannot be analysed.
 
-    The message is written for a clinician (it may be shown as is in the web app), so it
-    says what is wrong with the file, never which library failed.
+    Messages are written for a clinician (the web app shows them as they are): they say what
+    is wrong with the file, never which library failed.
     """
+
+
+class ImageDecodeError(ImageError):
+    """The file cannot be read as an image: empty, truncated or corrupt."""
+
+
+class UnsupportedImageError(ImageDecodeError):
+    """The file is not in a format the service reads (PNG, JPEG or DICOM)."""
+
+
+class ImageTooLargeError(ImageDecodeError):
+    """The image has more pixels than may be decoded safely (a decompression bomb, say)."""
+
+
+class ImageRejectedError(ImageError):
+    """The image reads fine but is not a frontal chest radiograph the model may be shown.
+
+    ``reason`` is a short phrase for the user interface ("lateral view", "colour photograph",
+    ...); ``tag`` names the DICOM attribute that decided it, where one did.
+    """
+
+    def __init__(self, message: str, *, reason: str, tag: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.tag = tag
 
 
 class WeightsError(ValueError):

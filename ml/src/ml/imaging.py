@@ -1,8 +1,8 @@
-"""Decode uploaded radiographs (PNG and JPEG) into grey levels in [0, 1].
+"""Decode uploaded radiographs (PNG, JPEG and DICOM) into grey levels in [0, 1].
 
 This is the single decoding entry point of the package: the web process, the worker and
-the CLI all call ``decode_radiograph`` so that every path sees the same pixels. DICOM
-support will be added here too.
+the CLI all call ``decode_radiograph`` so that every path sees the same pixels. Whether a
+decoded image is acceptable for the model is a separate question (``ml.screening``).
 """
 
 from __future__ import annotations
@@ -11,18 +11,22 @@ import io
 import struct
 import warnings
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from ml.errors import ImageDecodeError
+from ml.errors import ImageDecodeError, ImageTooLargeError, UnsupportedImageError
 
 # Radiographs are rarely larger than 4,300 x 4,300 detector pixels; 50 megapixels leaves room
 # and still bounds the memory a malicious upload can make us allocate (4 bytes a pixel).
 MAX_PIXELS = 50_000_000
-# Below this a "radiograph" cannot show anatomy and would only be blown up by the resize.
+# Below this nothing can be decoded into a meaningful picture; the service asks for more
+# (ml.screening.MIN_RADIOGRAPH_SIDE), but training on small test images may go this low.
 MIN_SIDE = 64
+# A pixel whose colour channels differ by more than this (of 255) is coloured, not grey.
+COLOUR_CHANNEL_SPREAD = 24
 
 # Pillow's own guard is process-wide; lowering it to our cap means that even code paths
 # outside this module refuse decompression bombs before allocating them.
@@ -46,6 +50,24 @@ _DECODER_ERRORS = (
 _TOO_LARGE = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
+@dataclass(frozen=True)
+class ImageMetadata:
+    """What the file says about the image (DICOM tags; PNG and JPEG carry none of it)."""
+
+    modality: str | None = None
+    body_part: str | None = None
+    view_position: str | None = None
+    patient_age_years: int | None = None
+    patient_sex: str | None = None
+    pixel_spacing_mm: tuple[float, float] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        values = asdict(self)
+        if self.pixel_spacing_mm is not None:
+            values["pixel_spacing_mm"] = list(self.pixel_spacing_mm)
+        return values
+
+
 @dataclass
 class Radiograph:
     """A decoded greyscale radiograph.
@@ -57,6 +79,9 @@ class Radiograph:
 
     pixels: np.ndarray
     bit_depth: int
+    metadata: ImageMetadata = field(default_factory=ImageMetadata)
+    # Share of pixels whose colour channels disagree: 0 for any greyscale file.
+    colour_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.pixels, np.ndarray) or self.pixels.ndim != 2:
@@ -76,20 +101,33 @@ class Radiograph:
     def height(self) -> int:
         return int(self.pixels.shape[0])
 
+    def with_pixels(self, pixels: np.ndarray) -> Radiograph:
+        """The same radiograph (metadata and all) with other pixels, e.g. corrected grey levels."""
+        return Radiograph(
+            pixels=pixels,
+            bit_depth=self.bit_depth,
+            metadata=self.metadata,
+            colour_fraction=self.colour_fraction,
+        )
+
 
 def decode_radiograph(data: bytes) -> Radiograph:
-    """Decode a PNG or JPEG file's bytes; raise ImageDecodeError for anything unreadable."""
+    """Decode a PNG, JPEG or DICOM file's bytes; raise ImageDecodeError for anything unreadable."""
     if not data:
         raise ImageDecodeError("The file is empty.")
+    from ml import dicom  # Imported here: pydicom is only needed for DICOM files.
+
+    if dicom.is_dicom(data):
+        return dicom.decode_dicom(data)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we want a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             image = Image.open(io.BytesIO(data), formats=list(ACCEPTED_FORMATS))
         except UnidentifiedImageError as error:
-            raise ImageDecodeError("The file is not a PNG or JPEG image.") from error
+            raise UnsupportedImageError("The file is not a PNG, JPEG or DICOM image.") from error
         except _TOO_LARGE as error:
-            raise ImageDecodeError(
+            raise ImageTooLargeError(
                 f"The image is too large (at most {MAX_PIXELS:,} pixels are accepted)."
             ) from error
         except _DECODER_ERRORS as error:
@@ -111,7 +149,7 @@ def decode_radiograph(data: bytes) -> Radiograph:
 def _check_header_size(width: int, height: int) -> None:
     """Refuse images too large to decode safely or too small to be a radiograph, before decoding."""
     if width * height > MAX_PIXELS:
-        raise ImageDecodeError(
+        raise ImageTooLargeError(
             f"The image is too large ({width}x{height} pixels; at most {MAX_PIXELS:,} pixels are accepted)."
         )
     if min(width, height) < MIN_SIDE:
@@ -135,7 +173,12 @@ def _to_radiograph(image: Image.Image) -> Radiograph:
         return Radiograph(pixels=_unit(np.asarray(grey, dtype=np.float32), 255.0), bit_depth=8)
     if mode in ("P", "PA", "RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr"):
         rgb = np.asarray(image.convert("RGB"), dtype=np.float32)
-        return Radiograph(pixels=_unit(_rgb_to_grey(rgb), 255.0), bit_depth=8)
+        spread = rgb.max(axis=-1) - rgb.min(axis=-1)
+        return Radiograph(
+            pixels=_unit(_rgb_to_grey(rgb), 255.0),
+            bit_depth=8,
+            colour_fraction=float(np.mean(spread > COLOUR_CHANNEL_SPREAD)),
+        )
     raise ImageDecodeError(f"The image's pixel format ({mode}) is not supported for radiographs.")
 
 

@@ -1,0 +1,50 @@
+"""Fuzzing the API from its own OpenAPI schema: no request, however odd, gets a server error.
+
+Bounded: a fixed number of examples per operation, derandomised so CI runs are repeatable.
+"""
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from rest_framework_simplejwt.tokens import RefreshToken
+from schemathesis.checks import not_a_server_error
+
+from config.wsgi import application
+from tests.factories import AdminFactory
+
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application)
+
+
+@pytest.fixture
+def admin_headers(db) -> dict[str, str]:
+    # An admin reaches every operation, so the fuzzing goes past the permission checks.
+    return {"Authorization": f"Bearer {RefreshToken.for_user(AdminFactory()).access_token}"}
+
+
+@pytest.fixture(autouse=True)
+def keep_test_connection():
+    """Calling the WSGI app directly would close the test's database connection after each
+    request; Django's own test client suspends that signal handler the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
+def test_no_api_operation_answers_a_server_error(case, admin_headers):
+    case.call_and_validate(headers=admin_headers, checks=[not_a_server_error])

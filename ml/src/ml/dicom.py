@@ -1,0 +1,269 @@
+"""DICOM radiographs: decoding to grey levels, the tags that decide whether one is acceptable,
+and the de-identified copy that is the only form in which the service keeps a DICOM file.
+
+De-identification keeps an allow-list of attributes instead of removing a deny-list: whatever a
+vendor put in a private or unexpected tag is dropped without anyone having to know of it. What is
+kept covers the pixels and their display (image pixel module, LUTs, spacing) and the few facts a
+clinician needs (age, sex, view, body part, modality), as the DICOM PS3.15 basic profile allows
+with its "retain patient characteristics" option. Instance UIDs are generated anew.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from typing import Any
+
+import numpy as np
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.errors import InvalidDicomError
+from pydicom.pixels import apply_modality_lut, apply_voi_lut
+from pydicom.uid import generate_uid
+
+from ml.errors import ImageDecodeError, ImageRejectedError, ImageTooLargeError, UnsupportedImageError
+from ml.imaging import MAX_PIXELS, ImageMetadata, Radiograph
+
+# Projection radiography. Anything else (CT, MR, US, NM, ...) is a different kind of image.
+RADIOGRAPH_MODALITIES = frozenset({"CR", "DX", "DR", "RG"})
+CHEST_BODY_PARTS = frozenset({"CHEST", "THORAX", "LUNG", "LUNGS", "PORTABLE CHEST", "CHEST PA", "CHEST AP"})
+LATERAL_VIEWS = frozenset({"LL", "RL", "LLD", "RLD", "LAT", "LATERAL", "LLO", "RLO"})
+
+# The attributes a stored copy keeps (besides the new UIDs and the de-identification record).
+KEPT_ATTRIBUTES = (
+    "SpecificCharacterSet",
+    "SOPClassUID",
+    "Modality",
+    "BodyPartExamined",
+    "ViewPosition",
+    "PatientAge",
+    "PatientSex",
+    "PixelSpacing",
+    "ImagerPixelSpacing",
+    "SamplesPerPixel",
+    "PhotometricInterpretation",
+    "Rows",
+    "Columns",
+    "BitsAllocated",
+    "BitsStored",
+    "HighBit",
+    "PixelRepresentation",
+    "PlanarConfiguration",
+    "RescaleIntercept",
+    "RescaleSlope",
+    "RescaleType",
+    "ModalityLUTSequence",
+    "WindowCenter",
+    "WindowWidth",
+    "VOILUTFunction",
+    "VOILUTSequence",
+    "LossyImageCompression",
+    "LossyImageCompressionRatio",
+    "LossyImageCompressionMethod",
+    "PixelData",
+)
+
+
+def is_dicom(data: bytes) -> bool:
+    """A DICOM Part 10 file: a 128-byte preamble, then the magic 'DICM'."""
+    return len(data) >= 132 and data[128:132] == b"DICM"
+
+
+def read_dataset(data: bytes) -> Dataset:
+    try:
+        with warnings.catch_warnings():
+            # pydicom warns about every tolerated oddity; decoding errors below say what matters.
+            warnings.simplefilter("ignore")
+            return pydicom.dcmread(io.BytesIO(data), force=False)
+    except InvalidDicomError as error:
+        raise UnsupportedImageError("The file is not a valid DICOM file.") from error
+    except Exception as error:
+        raise ImageDecodeError("The DICOM file is truncated or corrupt.") from error
+
+
+def decode_dicom(data: bytes) -> Radiograph:
+    """Decode a single-frame greyscale DICOM radiograph, refusing other images by their tags."""
+    dataset = read_dataset(data)
+    check_chest_radiograph_tags(dataset)
+    rows, columns = int(dataset.get("Rows", 0) or 0), int(dataset.get("Columns", 0) or 0)
+    if rows * columns > MAX_PIXELS:
+        raise ImageTooLargeError(
+            f"The image is too large ({columns}x{rows} pixels; at most {MAX_PIXELS:,} pixels are accepted)."
+        )
+    if "PixelData" not in dataset or rows == 0 or columns == 0:
+        raise ImageDecodeError("The DICOM file holds no image (no Pixel Data).")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            stored = dataset.pixel_array
+            values = apply_modality_lut(stored, dataset)
+            windowed = "WindowCenter" in dataset or "VOILUTSequence" in dataset
+            if windowed:
+                values = apply_voi_lut(values, dataset, index=0)
+    except Exception as error:
+        raise ImageDecodeError(
+            "The DICOM image data cannot be decoded (truncated, corrupt or unsupported)."
+        ) from error
+    if values.ndim != 2:
+        raise ImageRejectedError(
+            "The DICOM image is not a single greyscale frame.", reason="not a single frame", tag="(0028,0008)"
+        )
+    pixels = to_unit_range(np.asarray(values, dtype=np.float64), dataset, windowed=windowed)
+    if dataset.get("PhotometricInterpretation", "MONOCHROME2") == "MONOCHROME1":
+        # MONOCHROME1 stores the lowest value as white: invert so that, as everywhere else, 1 is bright.
+        pixels = 1.0 - pixels
+    bits_stored = int(dataset.get("BitsStored", 8) or 8)
+    return Radiograph(
+        pixels=pixels.astype(np.float32),
+        bit_depth=8 if bits_stored <= 8 else 16,
+        metadata=metadata_of(dataset),
+    )
+
+
+def to_unit_range(values: np.ndarray, dataset: Dataset, *, windowed: bool) -> np.ndarray:
+    """Map grey levels to [0, 1]: the window's output range, else the stored bit depth's range."""
+    bits_stored = int(dataset.get("BitsStored", 8) or 8)
+    signed = int(dataset.get("PixelRepresentation", 0) or 0) == 1
+    rescaled = "RescaleSlope" in dataset or "RescaleIntercept" in dataset or "ModalityLUTSequence" in dataset
+    if windowed or not rescaled:
+        # pydicom's windowing outputs the stored range; without LUTs values are the stored ones.
+        low = -(2 ** (bits_stored - 1)) if signed else 0
+        high = 2 ** (bits_stored - 1) - 1 if signed else 2**bits_stored - 1
+    else:
+        # Rescaled values (e.g. Hounsfield-like units) have no fixed range: use the image's own.
+        low, high = float(values.min()), float(values.max())
+    span = max(high - low, 1e-6)
+    return np.clip((values - low) / span, 0.0, 1.0)
+
+
+def check_chest_radiograph_tags(dataset: Dataset) -> None:
+    """Refuse, naming the tag, images that their own header says are not a frontal chest radiograph."""
+    modality = str(dataset.get("Modality", "") or "").upper()
+    if modality and modality not in RADIOGRAPH_MODALITIES:
+        raise ImageRejectedError(
+            f"Modality (0008,0060) is {modality}: only chest radiographs (CR or DX) can be analysed.",
+            reason="not a radiograph",
+            tag="(0008,0060) Modality",
+        )
+    body_part = str(dataset.get("BodyPartExamined", "") or "").upper()
+    if body_part and body_part not in CHEST_BODY_PARTS:
+        raise ImageRejectedError(
+            f"Body Part Examined (0018,0015) is {body_part}: only chest radiographs can be analysed.",
+            reason="not a chest radiograph",
+            tag="(0018,0015) Body Part Examined",
+        )
+    frames = int(dataset.get("NumberOfFrames", 1) or 1)
+    if frames > 1:
+        raise ImageRejectedError(
+            f"Number of Frames (0028,0008) is {frames}: upload a single-frame radiograph.",
+            reason="multi-frame image",
+            tag="(0028,0008) Number of Frames",
+        )
+    if int(dataset.get("SamplesPerPixel", 1) or 1) != 1:
+        raise ImageRejectedError(
+            "Samples per Pixel (0028,0002) is not 1: this is a colour image, not a radiograph.",
+            reason="colour image",
+            tag="(0028,0002) Samples per Pixel",
+        )
+    view = str(dataset.get("ViewPosition", "") or "").upper()
+    if view in LATERAL_VIEWS:
+        raise ImageRejectedError(
+            f"View Position (0018,5101) is {view}: the model reads frontal (PA or AP) views only.",
+            reason="lateral view",
+            tag="(0018,5101) View Position",
+        )
+
+
+def metadata_of(dataset: Dataset) -> ImageMetadata:
+    return ImageMetadata(
+        modality=text_or_none(dataset.get("Modality")),
+        body_part=text_or_none(dataset.get("BodyPartExamined")),
+        view_position=text_or_none(dataset.get("ViewPosition")),
+        patient_age_years=age_in_years(text_or_none(dataset.get("PatientAge"))),
+        patient_sex=text_or_none(dataset.get("PatientSex")),
+        pixel_spacing_mm=spacing_of(dataset),
+    )
+
+
+def text_or_none(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def age_in_years(age: str | None) -> int | None:
+    """DICOM ages read '062Y', '018M', '003W' or '010D'; some writers leave out the unit."""
+    if not age:
+        return None
+    digits, unit = (age[:-1], age[-1].upper()) if age[-1].isalpha() else (age, "Y")
+    if not digits.isdigit():
+        return None
+    per_year = {"Y": 1, "M": 12, "W": 52, "D": 365}.get(unit)
+    return int(digits) // per_year if per_year else None
+
+
+def spacing_of(dataset: Dataset) -> tuple[float, float] | None:
+    for keyword in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = dataset.get(keyword)
+        try:
+            if value is not None and len(value) == 2:
+                return (float(value[0]), float(value[1]))
+        except (TypeError, ValueError):
+            continue
+    return None
+
+
+def deidentified_copy(data: bytes) -> bytes:
+    """The file as the service stores it: only the allow-listed attributes, with new UIDs."""
+    source = read_dataset(data)
+    kept = Dataset()
+    for keyword in KEPT_ATTRIBUTES:
+        if keyword in source:
+            kept[keyword] = source[keyword]
+    kept.SOPInstanceUID = generate_uid()
+    kept.StudyInstanceUID = generate_uid()
+    kept.SeriesInstanceUID = generate_uid()
+    kept.PatientName = ""
+    kept.PatientID = ""
+    kept.PatientIdentityRemoved = "YES"
+    kept.DeidentificationMethod = "Allow-list: PS3.15 basic profile, retain patient characteristics"
+
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = source.get("SOPClassUID", "1.2.840.10008.5.1.4.1.1.7")
+    meta.MediaStorageSOPInstanceUID = kept.SOPInstanceUID
+    meta.TransferSyntaxUID = source.file_meta.TransferSyntaxUID
+    kept.file_meta = meta
+    kept.preamble = b"\x00" * 128
+
+    buffer = io.BytesIO()
+    kept.save_as(buffer, enforce_file_format=True)
+    return buffer.getvalue()
+
+
+# Attributes whose values identify a patient, a visit or an instance (PS3.15 basic profile).
+IDENTIFYING_ATTRIBUTES = (
+    "PatientName",
+    "PatientID",
+    "OtherPatientIDs",
+    "PatientBirthDate",
+    "PatientAddress",
+    "AccessionNumber",
+    "StudyID",
+    "InstitutionName",
+    "ReferringPhysicianName",
+    "PerformingPhysicianName",
+    "OperatorsName",
+    "StudyInstanceUID",
+    "SeriesInstanceUID",
+    "SOPInstanceUID",
+)
+
+
+def identifying_values(data: bytes) -> list[str]:
+    """The identifying values a DICOM file holds (for finding them where they must not be)."""
+    dataset = read_dataset(data)
+    values = []
+    for keyword in IDENTIFYING_ATTRIBUTES:
+        text = text_or_none(dataset.get(keyword))
+        if text:
+            values.append(text)
+    return values
