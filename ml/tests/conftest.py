@@ -59,3 +59,35 @@ def untrained_engine():
     from ml.engine import InferenceEngine
 
     return InferenceEngine.load(None)
+
+
+@pytest.fixture(scope="session")
+def torchxrayvision_state(radiograph: Radiograph):
+    """Random DenseNet121 weights in torchxrayvision's layout (1 channel, 18 outputs).
+
+    Their batch-norm statistics are calibrated on ``radiograph``, so on it the network's
+    activations and logits lie in a natural range (see ``densenet_reference``).
+    """
+    from densenet_reference import random_state
+
+    from ml.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
+
+    image = prepare_input(radiograph, PreprocessingSpec.from_dict(default_preprocessing())).tensor
+    return random_state(11, 1, 18, image.transpose(0, 3, 1, 2))
+
+
+@pytest.fixture(scope="session")
+def torchxrayvision_weights_dir(torchxrayvision_state, tmp_path_factory) -> Path:
+    """Those weights saved as the published NIH file is (a legacy pickle), then imported."""
+    from torch_writer import save_checkpoint, torchxrayvision_module
+
+    from ml.importers import import_checkpoint
+
+    folder = tmp_path_factory.mktemp("torchxrayvision")
+    checkpoint = save_checkpoint(
+        torchxrayvision_module(torchxrayvision_state),
+        folder / "nih-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt",
+        legacy=True,
+    )
+    import_checkpoint(checkpoint, "torchxrayvision", folder / "weights")
+    return folder / "weights"

@@ -66,11 +66,22 @@ def test_card_round_trips_through_dict_and_json(tmp_path):
         ({"thresholds": dict.fromkeys(CHESTXRAY14_LABELS, 1.5)}, r"lie in \[0, 1\]"),
         ({"thresholds": {**dict.fromkeys(CHESTXRAY14_LABELS, 0.5), "Covid": 0.5}}, "unknown label"),
         ({"threshold": 0.5}, "unknown field"),
+        ({"preprocessing": {**untrained_card().preprocessing, "colour": "rgb"}}, "needs input_channels 3"),
+        ({"source": "torchxrayvision"}, "source"),
     ],
 )
 def test_card_validation_names_the_bad_field(change, message):
     with pytest.raises(WeightsError, match=message):
         ModelCard.from_dict({**untrained_card().to_dict(), **change})
+
+
+def test_imported_cards_record_their_source_and_older_cards_keep_their_layout():
+    assert "source" not in untrained_card().to_dict()
+    source = {"format": "torchxrayvision", "label_outputs": {"Atelectasis": 0}}
+    card = dataclasses.replace(untrained_card(), source=source)
+    assert ModelCard.from_dict(json.loads(json.dumps(card.to_dict()))).source == source
+    # The source says where weights came from; the weights hash already identifies results.
+    assert card.cache_identity == untrained_card().cache_identity
 
 
 def test_card_validation_names_missing_fields():

@@ -67,7 +67,7 @@ def test_three_channel_input_repeats_the_grey_channel(radiograph):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"colour": "rgb"}, "colour"),
+        ({"colour": "cmyk"}, "colour"),
         ({"crop": "none"}, "crop"),
         ({"resize": 10}, "resize"),
         ({"scale": [1, -1]}, "scale"),
@@ -76,5 +76,41 @@ def test_three_channel_input_repeats_the_grey_channel(radiograph):
     ],
 )
 def test_spec_refuses_pipelines_it_does_not_implement(change, message):
+    with pytest.raises(ValueError, match=message):
+        PreprocessingSpec.from_dict({**default_preprocessing(), **change})
+
+
+def test_rgb_pipeline_repeats_grey_and_standardises_each_channel(radiograph):
+    spec = PreprocessingSpec.from_dict(
+        {
+            "colour": "rgb",
+            "crop": "centre square",
+            "resize": 64,
+            "scale": [0, 1],
+            "mean": [0.485, 0.456, 0.406],
+            "std": [0.229, 0.224, 0.225],
+        }
+    )
+    assert spec.channels == 3 and spec.to_dict()["mean"] == [0.485, 0.456, 0.406]
+    tensor = prepare_input(radiograph, spec, channels=3).tensor
+    grey = prepare_input(radiograph, PreprocessingSpec(resize=64, scale=(0.0, 1.0))).tensor[..., 0]
+    for channel, (mean, std) in enumerate(zip(spec.mean, spec.std, strict=True)):
+        np.testing.assert_allclose(tensor[..., channel], (grey - mean) / std, rtol=1e-6, atol=1e-5)
+
+
+def test_default_cards_keep_their_layout_without_mean_and_std():
+    assert "mean" not in PreprocessingSpec.from_dict(default_preprocessing()).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"mean": [0.5]}, "both or neither"),
+        ({"mean": [0.5], "std": [0.0]}, "positive"),
+        ({"mean": [0.5, 0.5], "std": [1, 1]}, "1 or 1 numbers"),
+        ({"colour": "rgb", "mean": [0.5, 0.5], "std": [1, 1]}, "1 or 3 numbers"),
+    ],
+)
+def test_standardisation_is_checked(change, message):
     with pytest.raises(ValueError, match=message):
         PreprocessingSpec.from_dict({**default_preprocessing(), **change})

@@ -32,7 +32,7 @@ _REQUIRED_FIELDS = (
     "thresholds",
     "trained",
 )
-_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation")
+_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source")
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,9 @@ class ModelCard:
     trained: bool
     training_data: str | None = None
     validation: dict[str, Any] | None = None
+    # Where imported weights came from: the checkpoint's format, file name and SHA-256,
+    # its raw outputs and which output each label reads ("label_outputs").
+    source: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy of the card, in the layout of ``card.json``."""
@@ -69,6 +72,8 @@ class ModelCard:
             "trained": self.trained,
             "training_data": self.training_data,
             "validation": json.loads(json.dumps(self.validation)) if self.validation is not None else None,
+            # Only imported weights have a source; other cards keep their old layout.
+            **({"source": json.loads(json.dumps(self.source))} if self.source is not None else {}),
         }
 
     @classmethod
@@ -95,6 +100,10 @@ class ModelCard:
             spec = PreprocessingSpec.from_dict(data["preprocessing"])
         except ValueError as error:
             raise WeightsError(f"The model card's {error}") from error
+        if spec.colour == "rgb" and input_channels != 3:
+            raise WeightsError(
+                f'The model card\'s preprocessing.colour "rgb" needs input_channels 3, not {input_channels}.'
+            )
         if spec.resize != input_size:
             raise WeightsError(
                 f"The model card's preprocessing.resize ({spec.resize}) differs from its "
@@ -115,6 +124,9 @@ class ModelCard:
         validation = data.get("validation")
         if validation is not None and not isinstance(validation, dict):
             raise WeightsError("The model card's validation must be a JSON object or null.")
+        source = data.get("source")
+        if source is not None and not isinstance(source, dict):
+            raise WeightsError("The model card's source must be a JSON object or null.")
 
         return cls(
             name=name,
@@ -128,6 +140,7 @@ class ModelCard:
             trained=trained,
             training_data=training_data,
             validation=json.loads(json.dumps(validation)) if validation is not None else None,
+            source=json.loads(json.dumps(source)) if source is not None else None,
         )
 
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 from ml.card import ModelCard
 from ml.errors import ImageDecodeError, WeightsError
 from ml.imaging import Radiograph, decode_radiograph
+from ml.import_cli import add_import_parser
 from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
 from ml.screening_report import add_screening_parsers
 
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     card.add_argument("--json", action="store_true", help="print the card as JSON")
     card.set_defaults(command=_card)
 
+    add_import_parser(commands)
     add_screening_parsers(commands)
     return parser
 

@@ -12,6 +12,8 @@ import hashlib
 import keras
 import numpy as np
 
+from ml.architecture import DenseNetWeights, check_weights
+
 INPUT_LAYER = "radiograph"
 # The backbone's final BatchNorm + ReLU output (7 x 7 x 1024 at 224 pixels). The name is
 # the one keras.applications gives it, kept so the graph matches the stock DenseNet121.
@@ -90,3 +92,25 @@ def weights_digest(model: keras.Model) -> str:
         digest.update(f"{array.dtype.str}{array.shape};".encode())
         digest.update(array.tobytes())
     return digest.hexdigest()
+
+
+def densenet_weights(model: keras.Model) -> DenseNetWeights:
+    """The model's arrays in the framework-neutral form of ``ml.architecture``."""
+    return {
+        layer.name: {
+            variable.name: np.array(variable.numpy(), dtype=np.float32) for variable in layer.weights
+        }
+        for layer in model.layers
+        if layer.weights
+    }
+
+
+def assign_densenet_weights(model: keras.Model, weights: DenseNetWeights) -> None:
+    """Set every array of ``model`` from ``weights``, checked first so nothing is half assigned."""
+    input_channels = int(model.input_shape[-1])
+    num_classes = int(model.output_shape[-1])
+    checked = check_weights(weights, input_channels, num_classes, source="The weights")
+    for name, arrays in checked.items():
+        layer = model.get_layer(name)
+        for variable in layer.weights:
+            variable.assign(arrays[variable.name])

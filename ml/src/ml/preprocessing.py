@@ -1,14 +1,18 @@
 """Turn a decoded radiograph into the tensor the network reads, as the model card describes.
 
-The pipeline follows torchxrayvision's convention (greyscale, centre square crop, resize,
-grey levels scaled to [-1024, 1024]) so that weights imported from that family later run
-through exactly the same steps as weights trained here. Resizing uses Pillow, whose
-resampling filters widen with the reduction factor, i.e. they antialias when shrinking a
-1024-pixel radiograph to 224 pixels. Nothing here imports TensorFlow.
+The default pipeline follows torchxrayvision's convention (greyscale, centre square crop,
+resize, grey levels scaled to [-1024, 1024]) so that weights imported from that family run
+through exactly the steps they were trained with. Weights trained on ImageNet-style input
+(CheXNet) say so in their card: colour "rgb" (the grey level repeated in all three
+channels, as Pillow's RGB conversion of a grey image does), scale [0, 1], then per-channel
+``(value - mean) / std``. Resizing uses Pillow, whose resampling filters widen with the
+reduction factor, i.e. they antialias when shrinking a 1024-pixel radiograph to 224 pixels.
+Nothing here imports TensorFlow.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,28 +32,37 @@ RESAMPLING_FILTERS: dict[str, Image.Resampling] = {
 # The only values of the descriptive keys this module implements; a card that asks for
 # anything else is refused rather than silently run through a different pipeline.
 SUPPORTED_COLOUR = "greyscale"
+COLOUR_CHANNELS = {"greyscale": 1, "rgb": 3}
 SUPPORTED_CROP = "centre square"
 
 
 @dataclass(frozen=True)
 class PreprocessingSpec:
-    """The preprocessing steps of a model card, parsed and checked."""
+    """The preprocessing steps of a model card, parsed and checked.
+
+    ``mean`` and ``std`` (both or neither, one value or one per channel) standardise the
+    scaled values channel by channel; without them the scaled values go in as they are.
+    """
 
     resize: int
     scale: tuple[float, float]
     resample: str = "bilinear"
+    colour: str = SUPPORTED_COLOUR
+    mean: tuple[float, ...] | None = None
+    std: tuple[float, ...] | None = None
 
     @classmethod
     def from_dict(cls, data: Any) -> PreprocessingSpec:
         """Parse a card's ``preprocessing`` mapping; raise ValueError naming the bad key."""
         if not isinstance(data, dict):
             raise ValueError("preprocessing must be a JSON object.")
-        unknown = set(data) - {"colour", "crop", "resize", "resample", "scale"}
+        unknown = set(data) - {"colour", "crop", "resize", "resample", "scale", "mean", "std"}
         if unknown:
             raise ValueError(f"preprocessing has unknown keys: {', '.join(sorted(unknown))}.")
-        if data.get("colour") != SUPPORTED_COLOUR:
+        colour = data.get("colour")
+        if colour not in COLOUR_CHANNELS:
             raise ValueError(
-                f'preprocessing.colour must be "{SUPPORTED_COLOUR}", not {data.get("colour")!r}.'
+                f"preprocessing.colour must be one of {', '.join(COLOUR_CHANNELS)}, not {colour!r}."
             )
         if data.get("crop") != SUPPORTED_CROP:
             raise ValueError(f'preprocessing.crop must be "{SUPPORTED_CROP}", not {data.get("crop")!r}.')
@@ -65,21 +78,61 @@ class PreprocessingSpec:
         if (
             not isinstance(scale, list | tuple)
             or len(scale) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in scale)
+            or not all(_is_number(v) for v in scale)
             or not scale[0] < scale[1]
         ):
             raise ValueError(f"preprocessing.scale must be [low, high] with low < high, not {scale!r}.")
-        return cls(resize=resize, scale=(float(scale[0]), float(scale[1])), resample=resample)
+        if ("mean" in data) != ("std" in data):
+            raise ValueError("preprocessing.mean and preprocessing.std go together: give both or neither.")
+        mean = std = None
+        if "mean" in data:
+            mean = _per_channel(data["mean"], "mean", COLOUR_CHANNELS[colour])
+            std = _per_channel(data["std"], "std", COLOUR_CHANNELS[colour])
+            if len(mean) != len(std) or not all(value > 0 for value in std):
+                raise ValueError("preprocessing.std must match preprocessing.mean in length and be positive.")
+        return cls(
+            resize=resize,
+            scale=(float(scale[0]), float(scale[1])),
+            resample=resample,
+            colour=colour,
+            mean=mean,
+            std=std,
+        )
+
+    @property
+    def channels(self) -> int:
+        """How many channels the colour mode feeds the network."""
+        return COLOUR_CHANNELS[self.colour]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON-able description stored in a model card."""
-        return {
-            "colour": SUPPORTED_COLOUR,
+        description: dict[str, Any] = {
+            "colour": self.colour,
             "crop": SUPPORTED_CROP,
             "resize": self.resize,
             "resample": self.resample,
             "scale": [self.scale[0], self.scale[1]],
         }
+        # Written only when set, so that cards of the default pipeline (and the identity of
+        # the results they produced) stay exactly as they were.
+        if self.mean is not None and self.std is not None:
+            description["mean"] = list(self.mean)
+            description["std"] = list(self.std)
+        return description
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _per_channel(value: Any, key: str, channels: int) -> tuple[float, ...]:
+    if (
+        not isinstance(value, list | tuple)
+        or len(value) not in (1, channels)
+        or not all(map(_is_number, value))
+    ):
+        raise ValueError(f"preprocessing.{key} must list 1 or {channels} numbers, not {value!r}.")
+    return tuple(float(v) for v in value)
 
 
 def default_preprocessing(input_size: int = 224) -> dict[str, Any]:
@@ -137,4 +190,10 @@ def prepare_input(radiograph: Radiograph, spec: PreprocessingSpec, channels: int
     low, high = spec.scale
     scaled = unit * np.float32(high - low) + np.float32(low)
     tensor = np.repeat(scaled[np.newaxis, :, :, np.newaxis], channels, axis=-1).astype(np.float32)
+    if spec.mean is not None and spec.std is not None:
+        mean = np.asarray(spec.mean, dtype=np.float32)
+        std = np.asarray(spec.std, dtype=np.float32)
+        if mean.size not in (1, channels):
+            raise ValueError(f"The preprocessing has {mean.size} means for {channels} channels.")
+        tensor = ((tensor - mean) / std).astype(np.float32)
     return ModelInput(tensor=tensor, crop=crop)
