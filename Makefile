@@ -22,12 +22,14 @@ SPA_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help run test lint bench manage ml worker spa test-python test-frontend test-e2e system-packages
+.PHONY: help run test lint bench manage ml worker spa test-python test-frontend test-e2e system-packages \
+	api-types check-api-types
 
 help:
 	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
 	@echo "make test     install and run every check (lint, Python, web app, browser)"
-	@echo "make lint     ruff and the TypeScript compiler"
+	@echo "make lint     ruff, the TypeScript compiler and the generated API types"
+	@echo "make api-types   regenerate frontend/src/types/api.generated.ts from the OpenAPI schema"
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
 
 $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
@@ -64,6 +66,22 @@ lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml
 	$(VENV)/bin/ruff format --check backend ml
 	cd frontend && npm run typecheck
+	$(MAKE) --no-print-directory check-api-types
+
+# The web app's API types are generated from the backend's OpenAPI schema; lint fails when the
+# committed file differs from what the schema gives now.
+API_TYPES := frontend/src/types/api.generated.ts
+
+api-types: $(PYTHON_DEPS) $(NODE_DEPS)
+	PY=$(PY) frontend/scripts/generate-api-types.sh $(API_TYPES)
+
+check-api-types: $(PYTHON_DEPS) $(NODE_DEPS)
+	@fresh=$$(mktemp --suffix=.ts); trap 'rm -f "$$fresh"' EXIT; \
+	PY=$(PY) frontend/scripts/generate-api-types.sh "$$fresh" && \
+	if ! diff -u $(API_TYPES) "$$fresh"; then \
+		echo "$(API_TYPES) is out of date with the OpenAPI schema: run \`make api-types\` and commit it."; \
+		exit 1; \
+	fi
 
 test: lint test-python test-frontend test-e2e
 

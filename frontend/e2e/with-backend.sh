@@ -16,6 +16,7 @@ export DATABASE_URL="${DATABASE_ADMIN_URL%/*}/$database"
 export CXR_VAR_DIR="$work" DJANGO_STATIC_ROOT="$work/static"
 export CXR_TASK_QUEUE="cxr-$run_id" CXR_CACHE_PREFIX="cxr-$run_id"
 export E2E_BASE_URL="http://127.0.0.1:$port" E2E_USERNAME="e2e-clinician" E2E_PASSWORD="e2e-$RANDOM-passphrase"
+export E2E_ADMIN_USERNAME="e2e-admin" E2E_ADMIN_PASSWORD="e2e-$RANDOM-admin-passphrase"
 export E2E_RADIOGRAPH="${E2E_RADIOGRAPH:-$repo/../shared/data/cxr/nih/00030012_000.png}"
 
 admin_sql() {
@@ -38,7 +39,7 @@ admin_sql "CREATE DATABASE $database"
 cd "$repo/backend"
 "$PY" manage.py migrate --noinput --verbosity 0
 "$PY" manage.py collectstatic --noinput --verbosity 0
-"$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD')"
+"$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD'); User.objects.create_user('$E2E_ADMIN_USERNAME', password='$E2E_ADMIN_PASSWORD', is_staff=True)"
 
 "$PY" -m celery -A config worker --loglevel=WARNING --concurrency=1 --without-mingle --without-gossip \
   >"$work/worker.log" 2>&1 &

@@ -1,13 +1,32 @@
-import { Link, Outlet } from 'react-router';
+import { Link, NavLink, Outlet } from 'react-router';
 
 import { DecisionSupportNotice } from '@/components/ui/decision-support-notice';
 import { UntrainedModelBanner } from '@/components/ui/untrained-model-banner';
 import { paths } from '@/config/paths';
+import { useIsAdmin } from '@/features/auth/api/get-me';
 import { SignedInUser } from '@/features/auth/components/signed-in-user';
 import { SignOutButton } from '@/features/auth/components/sign-out-button';
 import { useActiveModelTrained } from '@/features/health/api/get-health';
 import { ServiceStatus } from '@/features/health/components/service-status';
 import { useHasSession } from '@/lib/use-session';
+
+function MainNavigation() {
+  const isAdmin = useIsAdmin();
+  return (
+    <nav className="main-nav" aria-label="Main">
+      <NavLink to={paths.studies} end>
+        Studies
+      </NavLink>
+      {isAdmin && (
+        <>
+          <NavLink to={paths.users}>Users</NavLink>
+          <NavLink to={paths.audit}>Audit log</NavLink>
+          <NavLink to={paths.model}>Model</NavLink>
+        </>
+      )}
+    </nav>
+  );
+}
 
 export function AppLayout() {
   const hasSession = useHasSession();
@@ -15,10 +34,14 @@ export function AppLayout() {
 
   return (
     <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
       <header className="app-header">
         <Link to={paths.studies} className="product-name">
           CXR Decision Support
         </Link>
+        {hasSession && <MainNavigation />}
         {hasSession && (
           <div className="app-header-user">
             <SignedInUser />
@@ -27,7 +50,7 @@ export function AppLayout() {
         )}
       </header>
       {activeModelTrained === false && <UntrainedModelBanner />}
-      <main className="app-main">
+      <main className="app-main" id="main" tabIndex={-1}>
         <Outlet />
       </main>
       <footer className="app-footer">

@@ -3,7 +3,9 @@ import type { RouteObject } from 'react-router';
 import { paths } from '@/config/paths';
 
 import { AppLayout } from './app-layout';
+import { AuditRoute, ModelRoute, UsersRoute } from './routes/admin-routes';
 import { NotFoundRoute } from './routes/not-found-route';
+import { RequireAdmin } from './routes/require-admin';
 import { RequireSession } from './routes/require-session';
 import { SignInRoute } from './routes/sign-in-route';
 import { StudiesRoute } from './routes/studies-route';
@@ -19,6 +21,14 @@ export const routes: RouteObject[] = [
         children: [
           { path: paths.studies, element: <StudiesRoute /> },
           { path: '/studies/:studyId', element: <StudyRoute /> },
+          {
+            element: <RequireAdmin />,
+            children: [
+              { path: paths.users, element: <UsersRoute /> },
+              { path: paths.audit, element: <AuditRoute /> },
+              { path: paths.model, element: <ModelRoute /> },
+            ],
+          },
         ],
       },
       { path: '*', element: <NotFoundRoute /> },

@@ -2,4 +2,7 @@ export const paths = {
   signIn: '/sign-in',
   studies: '/',
   study: (id: number | string) => `/studies/${id}`,
+  users: '/users',
+  audit: '/audit',
+  model: '/model',
 } as const;

@@ -112,6 +112,30 @@ describe('api client token refresh', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it('reports upload progress through XMLHttpRequest, with the bearer token and one refresh on a 401', async () => {
+    const { client } = setup('expired-access', 'old-refresh');
+    const { requests } = mockFetch({
+      'POST /api/studies/': (request) =>
+        bearer(request) === 'Bearer fresh-access'
+          ? jsonResponse({ id: 'abc', status: 'queued', cached: false }, 202)
+          : jsonResponse({ message: 'Given token not valid for any token type', extra: {} }, 401),
+      'POST /api/auth/token/refresh/': () => jsonResponse({ access: 'fresh-access', refresh: 'rotated-refresh' }),
+    });
+    const progress: number[] = [];
+
+    const created = await client.post<{ id: string }>('/api/studies/', new FormData(), {
+      onUploadProgress: ({ loaded, total }) => progress.push(loaded / total),
+    });
+
+    expect(created.id).toBe('abc');
+    expect(progress).toEqual([0.5, 1, 0.5, 1]);
+    expect(requests.map((request) => `${request.url.pathname} ${bearer(request) ?? '-'}`)).toEqual([
+      '/api/studies/ Bearer expired-access',
+      '/api/auth/token/refresh/ -',
+      '/api/studies/ Bearer fresh-access',
+    ]);
+  });
+
   it('falls back to a readable message when an error body is not the API error shape', async () => {
     const { client } = setup('access', 'refresh');
     mockFetch({ 'POST /api/studies/': () => new Response('<html>413</html>', { status: 413 }) });

@@ -15,13 +15,21 @@ export type RequestOptions = {
   /** Return error responses instead of throwing an ApiError (default true: throw). */
   throwOnError?: boolean;
   signal?: AbortSignal;
+  /** Reports how much of a FormData body has been sent (the request then goes by XMLHttpRequest). */
+  onUploadProgress?: (progress: UploadProgress) => void;
 };
+
+export type UploadProgress = { loaded: number; total: number };
+
+type BodylessOptions = Omit<RequestOptions, 'method' | 'body'>;
 
 export type ApiClient = {
   request: (path: string, options?: RequestOptions) => Promise<Response>;
-  get: <T>(path: string, options?: Omit<RequestOptions, 'method' | 'body'>) => Promise<T>;
-  post: <T>(path: string, body?: unknown, options?: Omit<RequestOptions, 'method' | 'body'>) => Promise<T>;
-  getBlob: (path: string, options?: Omit<RequestOptions, 'method' | 'body'>) => Promise<Blob>;
+  get: <T>(path: string, options?: BodylessOptions) => Promise<T>;
+  post: <T>(path: string, body?: unknown, options?: BodylessOptions) => Promise<T>;
+  put: <T>(path: string, body?: unknown, options?: BodylessOptions) => Promise<T>;
+  patch: <T>(path: string, body?: unknown, options?: BodylessOptions) => Promise<T>;
+  getBlob: (path: string, options?: BodylessOptions) => Promise<Blob>;
 };
 
 export const REFRESH_PATH = '/api/auth/token/refresh/';
@@ -35,6 +43,42 @@ function buildUrl(baseUrl: string, path: string, params?: QueryParams): string {
   const search = query.toString();
   if (!search) return url;
   return `${url}${url.includes('?') ? '&' : '?'}${search}`;
+}
+
+// Statuses whose responses may not carry a body (the Response constructor refuses one).
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+
+function responseHeaders(raw: string): Headers {
+  const headers = new Headers();
+  for (const line of raw.trim().split(/[\r\n]+/)) {
+    const separator = line.indexOf(':');
+    if (separator > 0) headers.append(line.slice(0, separator).trim(), line.slice(separator + 1).trim());
+  }
+  return headers;
+}
+
+/** fetch() cannot report upload progress; XMLHttpRequest can. Answers a Response like fetch. */
+function sendWithProgress(
+  url: string,
+  init: { method: string; headers: Headers; body: FormData; signal?: AbortSignal },
+  onProgress: (progress: UploadProgress) => void,
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(init.method, url);
+    init.headers.forEach((value, key) => xhr.setRequestHeader(key, value));
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress({ loaded: event.loaded, total: event.total });
+    };
+    xhr.onload = () => {
+      const body = NULL_BODY_STATUSES.has(xhr.status) ? null : xhr.responseText;
+      resolve(new Response(body, { status: xhr.status, headers: responseHeaders(xhr.getAllResponseHeaders()) }));
+    };
+    xhr.onerror = () => reject(new TypeError('Network request failed'));
+    xhr.onabort = () => reject(new DOMException('The upload was cancelled.', 'AbortError'));
+    init.signal?.addEventListener('abort', () => xhr.abort(), { once: true });
+    xhr.send(init.body);
+  });
 }
 
 async function parseJson<T>(response: Response): Promise<T> {
@@ -56,13 +100,17 @@ export function createApiClient({ tokens, baseUrl = '' }: { tokens: TokenStore; 
       body = JSON.stringify(options.body);
     }
     if (accessToken) headers.set('Authorization', `Bearer ${accessToken}`);
+    const url = buildUrl(baseUrl, path, options.params);
+    const method = options.method ?? 'GET';
     try {
-      return await fetch(buildUrl(baseUrl, path, options.params), {
-        method: options.method ?? 'GET',
-        headers,
-        body,
-        signal: options.signal,
-      });
+      if (options.onUploadProgress && body instanceof FormData) {
+        return await sendWithProgress(
+          url,
+          { method, headers, body, signal: options.signal },
+          options.onUploadProgress,
+        );
+      }
+      return await fetch(url, { method, headers, body, signal: options.signal });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
       throw new ApiError(0, 'Could not reach the server. Check your connection and try again.');
@@ -126,13 +174,19 @@ export function createApiClient({ tokens, baseUrl = '' }: { tokens: TokenStore; 
 
   return {
     request,
-    async get<T>(path: string, options: Omit<RequestOptions, 'method' | 'body'> = {}) {
+    async get<T>(path: string, options: BodylessOptions = {}) {
       return parseJson<T>(await request(path, { ...options, method: 'GET' }));
     },
-    async post<T>(path: string, body?: unknown, options: Omit<RequestOptions, 'method' | 'body'> = {}) {
+    async post<T>(path: string, body?: unknown, options: BodylessOptions = {}) {
       return parseJson<T>(await request(path, { ...options, method: 'POST', body }));
     },
-    async getBlob(path: string, options: Omit<RequestOptions, 'method' | 'body'> = {}) {
+    async put<T>(path: string, body?: unknown, options: BodylessOptions = {}) {
+      return parseJson<T>(await request(path, { ...options, method: 'PUT', body }));
+    },
+    async patch<T>(path: string, body?: unknown, options: BodylessOptions = {}) {
+      return parseJson<T>(await request(path, { ...options, method: 'PATCH', body }));
+    },
+    async getBlob(path: string, options: BodylessOptions = {}) {
       return (await request(path, { ...options, method: 'GET' })).blob();
     },
   };

@@ -18,24 +18,89 @@ export function pngResponse(): Response {
   return new Response(new Uint8Array([137, 80, 78, 71]), { headers: { 'Content-Type': 'image/png' } });
 }
 
+export function pdfResponse(): Response {
+  return new Response(new TextEncoder().encode('%PDF-1.4 test'), {
+    headers: { 'Content-Type': 'application/pdf' },
+  });
+}
+
 /**
- * Replaces global fetch with a router keyed by "METHOD /path/" (query string ignored).
- * Unrouted requests answer 404 so a test fails loudly instead of hanging.
+ * Replaces global fetch (and XMLHttpRequest, which uploads use for their progress events) with a
+ * router keyed by "METHOD /path/" (query string ignored). Unrouted requests answer 404 so a test
+ * fails loudly instead of hanging.
  */
 export function mockFetch(routes: Record<string, MockHandler>) {
   const requests: MockRequest[] = [];
-  const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
-    const request: MockRequest = {
-      method: init?.method ?? 'GET',
-      url: new URL(String(input), 'http://localhost'),
-      headers: new Headers(init?.headers),
-      body: init?.body,
-    };
+
+  async function route(request: MockRequest): Promise<Response> {
     requests.push(request);
     const handler = routes[`${request.method} ${request.url.pathname}`];
     if (!handler) return jsonResponse({ message: `No mock for ${request.method} ${request.url.pathname}` }, 404);
     return handler(request);
-  });
+  }
+
+  const fetchMock = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) =>
+    route({
+      method: init?.method ?? 'GET',
+      url: new URL(String(input), 'http://localhost'),
+      headers: new Headers(init?.headers),
+      body: init?.body,
+    }),
+  );
   vi.stubGlobal('fetch', fetchMock);
+  vi.stubGlobal('XMLHttpRequest', createFakeXhr(route));
   return { fetchMock, requests };
+}
+
+type ProgressHandler = ((event: { lengthComputable: boolean; loaded: number; total: number }) => void) | null;
+
+/** Just enough of XMLHttpRequest for the API client's upload path, answered by the mock routes. */
+function createFakeXhr(route: (request: MockRequest) => Promise<Response>) {
+  return class FakeXhr {
+    status = 0;
+    responseText = '';
+    upload: { onprogress: ProgressHandler } = { onprogress: null };
+    onload: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    onabort: (() => void) | null = null;
+    private method = 'GET';
+    private url = '';
+    private headers = new Headers();
+    private responseHeaders = new Headers();
+
+    open(method: string, url: string) {
+      this.method = method;
+      this.url = url;
+    }
+
+    setRequestHeader(name: string, value: string) {
+      this.headers.set(name, value);
+    }
+
+    getAllResponseHeaders(): string {
+      return [...this.responseHeaders.entries()].map(([name, value]) => `${name}: ${value}`).join('\r\n');
+    }
+
+    abort() {
+      this.onabort?.();
+    }
+
+    send(body: BodyInit | null) {
+      void (async () => {
+        const response = await route({
+          method: this.method,
+          url: new URL(this.url, 'http://localhost'),
+          headers: this.headers,
+          body,
+        });
+        const size = body instanceof FormData ? 1000 : 0;
+        this.upload.onprogress?.({ lengthComputable: true, loaded: size / 2, total: size });
+        this.upload.onprogress?.({ lengthComputable: true, loaded: size, total: size });
+        this.status = response.status;
+        this.responseHeaders = response.headers;
+        this.responseText = await response.text();
+        this.onload?.();
+      })();
+    }
+  };
 }

@@ -21,7 +21,12 @@ export function renderApp(path: string) {
   return { ...view, router };
 }
 
-/** Renders one component with a fresh query client, for components that need no routing. */
+/** Renders one component with a fresh query client, inside a router for its links. */
 export function renderWithProvider(ui: ReactElement) {
-  return render(<AppProvider>{ui}</AppProvider>);
+  const router = createMemoryRouter([{ path: '*', element: ui }]);
+  return render(
+    <AppProvider>
+      <RouterProvider router={router} />
+    </AppProvider>,
+  );
 }

@@ -1,92 +1,54 @@
-// Shapes of the REST API v1 (see DESIGN.md). Written by hand until the backend's
-// OpenAPI schema (/api/schema/) is stable enough to generate them from.
+// Names for the REST API's shapes. Every type here comes from api.generated.ts, which is generated
+// from the backend's OpenAPI schema (`make api-types`); nothing is written by hand except the
+// error shape and the pagination wrapper, which the schema states per endpoint.
+import type { components, operations } from './api.generated';
 
-export type Role = 'clinician' | 'admin';
+type Schemas = components['schemas'];
 
-export type User = {
-  id: number;
-  username: string;
-  role: Role;
-};
+export type Role = Schemas['RoleEnum'];
+export type Me = Schemas['User'];
+export type User = Schemas['User'];
+export type UserCreate = Schemas['UserCreateRequest'];
+export type UserUpdate = Schemas['PatchedUserUpdateRequest'];
+export type PasswordReset = Schemas['PasswordResetRequest'];
 
-export type TokenPair = {
-  access: string;
-  refresh: string;
-};
+export type TokenPair = Schemas['TokenObtainPair'];
 
+export type Health = Schemas['Health'];
+
+export type StudyStatus = Schemas['StudyStatusEnum'];
+export type StudySummary = Schemas['StudySummary'];
+export type Study = Schemas['StudyDetail'];
+export type StudyCreated = Schemas['StudyCreated'];
+export type Finding = Schemas['Finding'];
+export type ModelSummary = Schemas['ModelSummary'];
+export type StudiesQuery = NonNullable<operations['studies_list']['parameters']['query']>;
+export type StudyOrdering = NonNullable<StudiesQuery['ordering']>;
+
+export type Verdict = Schemas['VerdictEnum'];
+export type FindingFeedback = Schemas['FindingFeedback'];
+export type FindingFeedbackInput = Schemas['FindingFeedbackInputRequest'];
+
+export type ModelCard = Schemas['ModelCard'];
+export type ModelAgreement = Schemas['ModelAgreement'];
+export type FindingAgreement = Schemas['FindingAgreement'];
+
+export type AuditAction = Schemas['AuditActionEnum'];
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditQuery = NonNullable<operations['audit_list']['parameters']['query']>;
+
+export const STUDY_STATUSES: readonly StudyStatus[] = ['queued', 'running', 'done', 'failed'];
+
+/** Every API error reads {"message", "extra"} (see DESIGN.md). */
 export type ApiErrorBody = {
   message: string;
   extra?: Record<string, unknown>;
 };
 
-export type HealthCheck = {
-  ok: boolean;
-  detail?: string;
-};
-
-export type ModelCheck = HealthCheck & {
-  name: string;
-  version: string;
-  trained: boolean;
-  weights_sha256: string | null;
-};
-
-export type Health = {
-  status: 'ok' | 'degraded';
-  checks: {
-    database: HealthCheck;
-    cache: HealthCheck;
-    broker: HealthCheck;
-    model: ModelCheck;
-  };
-};
-
-export type StudyStatus = 'queued' | 'running' | 'done' | 'failed';
-
-export const STUDY_STATUSES: readonly StudyStatus[] = ['queued', 'running', 'done', 'failed'];
-
-export type StudySummary = {
-  id: number | string;
-  status: StudyStatus;
-  created_at: string;
-  finished_at: string | null;
-  original_filename: string;
-  cached: boolean;
-  message: string | null;
-};
-
-export type ModelCard = {
-  name: string;
-  version: string;
-  weights_sha256: string | null;
-  trained: boolean;
-};
-
-export type Finding = {
-  label: string;
-  probability: number;
-  threshold: number;
-  positive: boolean;
-  heatmap: string;
-};
-
-export type Study = StudySummary & {
-  image: string;
-  width: number | null;
-  height: number | null;
-  model: ModelCard | null;
-  findings: Finding[];
-};
-
+/** DRF's page-number pagination, as every list endpoint answers. */
 export type Paginated<T> = {
   count: number;
-  next: string | null;
-  previous: string | null;
+  next?: string | null;
+  previous?: string | null;
   results: T[];
-};
-
-export type StudyCreated = {
-  id: number | string;
-  status: StudyStatus;
-  cached: boolean;
 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import type { StudyStatus, StudySummary } from '@/types/api';
+import { summaryFixture } from '@/testing/fixtures';
+import type { StudyStatus } from '@/types/api';
 
 import { studiesPollInterval } from './get-studies';
 
@@ -8,16 +9,8 @@ const page = (statuses: StudyStatus[]) => ({
   count: statuses.length,
   next: null,
   previous: null,
-  results: statuses.map(
-    (status, index): StudySummary => ({
-      id: index,
-      status,
-      created_at: '2025-01-02T10:00:00Z',
-      finished_at: null,
-      original_filename: `${status}.png`,
-      cached: false,
-      message: null,
-    }),
+  results: statuses.map((status, index) =>
+    summaryFixture({ id: String(index), status, original_filename: `${status}.png` }),
   ),
 });
 

@@ -1,24 +1,23 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
-import type { Paginated, StudyStatus, StudySummary } from '@/types/api';
+import type { Paginated, StudiesQuery, StudySummary } from '@/types/api';
 
 import { isInProgress } from '../utils/study-status';
 
 export const POLL_INTERVAL_MS = 2_000;
 
-/** Poll while any listed study may still change. */
+/** Poll while any listed study may still change: the worklist's live status. */
 export function studiesPollInterval(data: Paginated<StudySummary> | undefined): number | false {
   return data?.results.some((study) => isInProgress(study.status)) ? POLL_INTERVAL_MS : false;
 }
 
-export type StudiesFilter = { page: number; status?: StudyStatus };
+export type StudiesFilter = Required<Pick<StudiesQuery, 'page'>> & Omit<StudiesQuery, 'page'>;
 
-export const studiesQueryOptions = ({ page, status }: StudiesFilter) =>
+export const studiesQueryOptions = (filter: StudiesFilter) =>
   queryOptions({
-    queryKey: ['studies', { page, status }],
-    queryFn: ({ signal }) =>
-      api.get<Paginated<StudySummary>>('/api/studies/', { params: { page, status }, signal }),
+    queryKey: ['studies', filter],
+    queryFn: ({ signal }) => api.get<Paginated<StudySummary>>('/api/studies/', { params: filter, signal }),
     placeholderData: keepPreviousData,
     refetchInterval: (query) => studiesPollInterval(query.state.data),
   });

@@ -1,4 +1,5 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { queryOptions, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect } from 'react';
 
 import { api } from '@/lib/api-client';
 
@@ -10,9 +11,18 @@ export const studyFileQueryOptions = (path: string) =>
     queryKey: ['study-file', path],
     queryFn: ({ signal }) => api.getBlob(path, { signal }),
     staleTime: Infinity,
-    gcTime: 5 * 60_000,
+    gcTime: 10 * 60_000,
   });
 
 export function useStudyFile(path: string | undefined) {
   return useQuery({ ...studyFileQueryOptions(path ?? ''), enabled: Boolean(path) });
+}
+
+/** Fetch every heatmap of a finished study up front, so switching findings is instant. */
+export function usePrefetchStudyFiles(paths: readonly string[]) {
+  const queryClient = useQueryClient();
+  const key = paths.join('\n');
+  useEffect(() => {
+    for (const path of key ? key.split('\n') : []) void queryClient.prefetchQuery(studyFileQueryOptions(path));
+  }, [key, queryClient]);
 }

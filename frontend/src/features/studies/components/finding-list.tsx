@@ -1,3 +1,5 @@
+import type { ReactNode } from 'react';
+
 import type { Finding } from '@/types/api';
 
 import { sortFindings } from '../utils/sort-findings';
@@ -7,17 +9,19 @@ type FindingListProps = {
   findings: Finding[];
   selectedLabel: string | null;
   onSelect: (label: string | null) => void;
+  /** Shown beside a finding's button, e.g. the user's feedback on it. */
+  renderExtra?: (finding: Finding) => ReactNode;
 };
 
-export function FindingList({ findings, selectedLabel, onSelect }: FindingListProps) {
+export function FindingList({ findings, selectedLabel, onSelect, renderExtra }: FindingListProps) {
   if (findings.length === 0) return <p className="muted">The model returned no findings.</p>;
   const positives = findings.filter((finding) => finding.positive).length;
   return (
     <section className="findings" aria-labelledby="findings-heading">
       <h2 id="findings-heading">Findings</h2>
       <p className="muted">
-        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Select a
-        finding to see where the model looked.
+        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Bars show
+        the probability; the dark mark is the finding's threshold. Select a finding to see where the model looked.
       </p>
       <span id={POSITIVE_HINT_ID} hidden>
         Above threshold
@@ -30,6 +34,7 @@ export function FindingList({ findings, selectedLabel, onSelect }: FindingListPr
               selected={finding.label === selectedLabel}
               onToggle={() => onSelect(finding.label === selectedLabel ? null : finding.label)}
             />
+            {renderExtra?.(finding)}
           </li>
         ))}
       </ul>

@@ -1,50 +1,123 @@
-import { screen } from '@testing-library/react';
+import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 
-import { clinician, healthFixture } from '@/testing/fixtures';
-import { jsonResponse, mockFetch } from '@/testing/mock-fetch';
+import { admin, clinician, healthFixture, modelCardFixture, summaryFixture } from '@/testing/fixtures';
+import { jsonResponse, type MockRequest, mockFetch } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
 import type { StudySummary } from '@/types/api';
 
-const study = (id: number, overrides: Partial<StudySummary> = {}): StudySummary => ({
-  id,
-  status: 'done',
-  created_at: '2025-01-02T10:00:00Z',
-  finished_at: '2025-01-02T10:00:05Z',
-  original_filename: `study-${id}.png`,
-  cached: false,
-  message: null,
-  ...overrides,
-});
+const study = (id: number, overrides: Partial<StudySummary> = {}): StudySummary =>
+  summaryFixture({ id: String(id), original_filename: `study-${id}.png`, ...overrides });
 
-describe('my studies list', () => {
+function mockWorklist(studies: (request: MockRequest) => Response, me = clinician) {
+  return mockFetch({
+    'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
+    'GET /api/auth/me/': () => jsonResponse(me),
+    'GET /api/model/': () => jsonResponse(modelCardFixture()),
+    'GET /api/studies/': studies,
+  });
+}
+
+const lastStudiesQuery = (requests: MockRequest[]) =>
+  requests.filter((request) => request.url.pathname === '/api/studies/').at(-1)?.url.searchParams;
+
+describe('worklist', () => {
   it('links each study by its file name, shows failures, and pages with Previous/Next', async () => {
     signInForTest();
-    const { requests } = mockFetch({
-      'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
-      'GET /api/auth/me/': () => jsonResponse(clinician),
-      'GET /api/studies/': (request) =>
-        request.url.searchParams.get('page') === '2'
-          ? jsonResponse({ count: 3, next: null, previous: '/api/studies/?page=1', results: [study(1)] })
-          : jsonResponse({
-              count: 3,
-              next: '/api/studies/?page=2',
-              previous: null,
-              results: [study(3), study(2, { status: 'failed', message: 'Not a chest radiograph.' })],
-            }),
-    });
+    const { requests } = mockWorklist((request) =>
+      request.url.searchParams.get('page') === '2'
+        ? jsonResponse({ count: 21, next: null, previous: '/api/studies/?page=1', results: [study(1)] })
+        : jsonResponse({
+            count: 21,
+            next: '/api/studies/?page=2',
+            previous: null,
+            results: [study(3), study(2, { status: 'failed', message: 'Not a chest radiograph.', top_finding: null })],
+          }),
+    );
     const { router } = renderApp('/');
 
     expect(await screen.findByRole('link', { name: 'study-3.png' })).toHaveAttribute('href', '/studies/3');
     expect(screen.getByText('Not a chest radiograph.')).toBeInTheDocument();
+    expect(screen.getByText('Page 1 of 2')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Previous' })).toBeDisabled();
 
     await userEvent.click(screen.getByRole('button', { name: 'Next' }));
 
     expect(await screen.findByRole('link', { name: 'study-1.png' })).toBeInTheDocument();
     expect(router.state.location.search).toBe('?page=2');
-    expect(requests.at(-1)?.url.searchParams.get('page')).toBe('2');
+    expect(lastStudiesQuery(requests)?.get('page')).toBe('2');
     expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
+  });
+
+  it('shows each study\'s highest finding and the findings above threshold', async () => {
+    signInForTest();
+    mockWorklist(() => jsonResponse({ count: 1, next: null, previous: null, results: [study(4)] }));
+    renderApp('/');
+
+    const row = (await screen.findByRole('link', { name: 'study-4.png' })).closest('tr')!;
+    expect(within(row).getByText('Cardiomegaly 63.2%')).toBeInTheDocument();
+    expect(within(row).getByText('Pleural Thickening')).toBeInTheDocument();
+  });
+
+  it('asks the API for triage order, a positive finding, a status and a date range, and keeps them in the address', async () => {
+    signInForTest();
+    const { requests } = mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }));
+    const { router } = renderApp('/?page=3');
+    await screen.findByText('No studies yet. Upload a radiograph to start.');
+
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'Highest probability first (triage)');
+    await userEvent.selectOptions(screen.getByLabelText('Status'), 'Done');
+    // The finding options come from the active model's card.
+    await screen.findByRole('option', { name: 'Pleural Thickening' });
+    await userEvent.selectOptions(screen.getByLabelText('Positive finding'), 'Pleural_Thickening');
+    await userEvent.type(screen.getByLabelText('Uploaded from'), '2025-01-01');
+    await userEvent.type(screen.getByLabelText('Uploaded to'), '2025-01-31');
+
+    await screen.findByText('No studies match these filters.');
+    const query = lastStudiesQuery(requests)!;
+    expect(Object.fromEntries(query)).toEqual({
+      page: '1',
+      ordering: '-top_probability',
+      status: 'done',
+      positive: 'Pleural_Thickening',
+      created_after: '2025-01-01',
+      created_before: '2025-01-31',
+    });
+    expect(new URLSearchParams(router.state.location.search).get('sort')).toBe('-top_probability');
+    expect(screen.getByLabelText('Positive finding')).toHaveValue('Pleural_Thickening');
+  });
+
+  it('polls the list every 2 s while a study is queued and shows it done afterwards', async () => {
+    signInForTest();
+    let status: StudySummary['status'] = 'queued';
+    mockWorklist(() => jsonResponse({ count: 1, next: null, previous: null, results: [study(5, { status })] }));
+    renderApp('/');
+
+    const row = (await screen.findByRole('link', { name: 'study-5.png' })).closest('tr')!;
+    expect(within(row).getByText('Queued')).toBeInTheDocument();
+    status = 'done';
+    expect(await within(row).findByText('Done', {}, { timeout: 4_000 })).toBeInTheDocument();
+  });
+
+  it('calls the list "All studies" for an admin and shows the admin pages in the navigation', async () => {
+    signInForTest();
+    mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }), admin);
+    renderApp('/');
+
+    expect(await screen.findByRole('heading', { name: 'All studies' })).toBeInTheDocument();
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect(within(nav).getByRole('link', { name: 'Users' })).toHaveAttribute('href', '/users');
+    expect(within(nav).getByRole('link', { name: 'Audit log' })).toHaveAttribute('href', '/audit');
+    expect(within(nav).getByRole('link', { name: 'Model' })).toHaveAttribute('href', '/model');
+  });
+
+  it('shows clinicians no admin pages', async () => {
+    signInForTest();
+    mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }));
+    renderApp('/');
+
+    expect(await screen.findByRole('heading', { name: 'My studies' })).toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: 'Users' })).not.toBeInTheDocument();
   });
 });

@@ -1,40 +1,64 @@
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
-import type { StudyStatus } from '@/types/api';
+import { Pagination } from '@/components/ui/pagination';
 
 import { useStudies } from '../api/get-studies';
-import { StudiesPagination } from './studies-pagination';
+import { StudiesFilters, type WorklistFilter } from './studies-filters';
 import { StudiesTable } from './studies-table';
-import { StudyStatusFilter } from './study-status-filter';
+
+export const STUDIES_PAGE_SIZE = 20;
 
 type StudiesListProps = {
+  title: string;
   page: number;
-  status: StudyStatus | undefined;
+  filter: WorklistFilter;
+  labels: readonly string[];
   onPageChange: (page: number) => void;
-  onStatusChange: (status: StudyStatus | undefined) => void;
+  onFilterChange: (filter: WorklistFilter) => void;
 };
 
-export function StudiesList({ page, status, onPageChange, onStatusChange }: StudiesListProps) {
-  const studies = useStudies({ page, status });
+function isFiltered(filter: WorklistFilter): boolean {
+  return Boolean(filter.status || filter.positive || filter.createdAfter || filter.createdBefore);
+}
+
+export function StudiesList({ title, page, filter, labels, onPageChange, onFilterChange }: StudiesListProps) {
+  const studies = useStudies({
+    page,
+    status: filter.status,
+    positive: filter.positive,
+    created_after: filter.createdAfter,
+    created_before: filter.createdBefore,
+    ordering: filter.ordering,
+  });
 
   return (
     <section className="studies" aria-labelledby="studies-heading">
       <div className="section-header">
-        <h2 id="studies-heading">My studies</h2>
-        <StudyStatusFilter value={status} onChange={onStatusChange} />
+        <h2 id="studies-heading">{title}</h2>
+        {studies.data && (
+          <span className="muted">
+            {studies.data.count} {studies.data.count === 1 ? 'study' : 'studies'}
+          </span>
+        )}
       </div>
+      <StudiesFilters value={filter} labels={labels} onChange={onFilterChange} />
       {studies.isPending && <Loading label="Loading studies…" />}
       {studies.isError && <ErrorMessage error={studies.error} />}
       {studies.data && studies.data.results.length === 0 && (
-        <p className="muted">{status ? 'No studies with this status.' : 'No studies yet. Upload a radiograph to start.'}</p>
+        <p className="muted">
+          {isFiltered(filter) ? 'No studies match these filters.' : 'No studies yet. Upload a radiograph to start.'}
+        </p>
       )}
       {studies.data && studies.data.results.length > 0 && (
         <>
-          <StudiesTable studies={studies.data.results} />
-          <StudiesPagination
+          <StudiesTable studies={studies.data.results} label={title} />
+          <Pagination
+            label="Studies pages"
             page={page}
-            hasPrevious={studies.data.previous !== null}
-            hasNext={studies.data.next !== null}
+            count={studies.data.count}
+            pageSize={STUDIES_PAGE_SIZE}
+            hasPrevious={Boolean(studies.data.previous)}
+            hasNext={Boolean(studies.data.next)}
             onPageChange={onPageChange}
           />
         </>

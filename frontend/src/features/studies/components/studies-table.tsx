@@ -2,7 +2,7 @@ import { Link } from 'react-router';
 
 import { paths } from '@/config/paths';
 import type { StudySummary } from '@/types/api';
-import { formatDateTime } from '@/utils/format';
+import { displayLabel, formatDateTime, formatPercent } from '@/utils/format';
 
 import { StudyStatusBadge } from './study-status-badge';
 
@@ -12,16 +12,30 @@ function StudyNote({ study }: { study: StudySummary }) {
   return null;
 }
 
-export function StudiesTable({ studies }: { studies: StudySummary[] }) {
+function PositiveFindings({ labels }: { labels: readonly string[] }) {
+  if (labels.length === 0) return <span className="muted">None</span>;
+  return (
+    <ul className="tag-list">
+      {labels.map((label) => (
+        <li key={label} className="tag tag-positive">
+          {displayLabel(label)}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function StudiesTable({ studies, label }: { studies: StudySummary[]; label: string }) {
   return (
     <div className="table-scroll">
-      <table className="studies-table" aria-label="My studies">
+      <table className="studies-table" aria-label={label}>
         <thead>
           <tr>
             <th scope="col">File</th>
             <th scope="col">Status</th>
+            <th scope="col">Highest finding</th>
+            <th scope="col">Above threshold</th>
             <th scope="col">Uploaded</th>
-            <th scope="col">Finished</th>
             <th scope="col">Note</th>
           </tr>
         </thead>
@@ -34,8 +48,19 @@ export function StudiesTable({ studies }: { studies: StudySummary[] }) {
               <td>
                 <StudyStatusBadge status={study.status} />
               </td>
+              <td>
+                {study.top_finding ? (
+                  <span>
+                    {displayLabel(study.top_finding.label)} {formatPercent(study.top_finding.probability)}
+                  </span>
+                ) : (
+                  <span className="muted">—</span>
+                )}
+              </td>
+              <td>
+                {study.status === 'done' ? <PositiveFindings labels={study.positive_labels} /> : <span className="muted">—</span>}
+              </td>
               <td>{formatDateTime(study.created_at)}</td>
-              <td>{formatDateTime(study.finished_at)}</td>
               <td>
                 <StudyNote study={study} />
               </td>

@@ -1,4 +1,4 @@
-import { screen, within } from '@testing-library/react';
+import { fireEvent, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
@@ -12,14 +12,13 @@ function mockStudyServer(study: Study) {
     'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
     'GET /api/auth/me/': () => jsonResponse(clinician),
     'GET /api/studies/7/': () => jsonResponse(study),
+    'GET /api/studies/7/feedback/': () => jsonResponse([]),
     'GET /api/studies/7/image/': () => pngResponse(),
-    'GET /api/studies/7/heatmaps/Cardiomegaly/': () => pngResponse(),
-    'GET /api/studies/7/heatmaps/Pleural_Thickening/': () => pngResponse(),
+    ...Object.fromEntries(study.findings.map((finding) => [`GET ${finding.heatmap}`, () => pngResponse()])),
   });
 }
 
-const findingButtons = () =>
-  within(screen.getByRole('region', { name: 'Findings' })).getAllByRole('button');
+const findingButtons = () => within(screen.getByRole('region', { name: 'Findings' })).getAllByRole('button');
 
 describe('study page', () => {
   afterEach(() => {
@@ -29,12 +28,14 @@ describe('study page', () => {
   it('shows the radiograph of a queued study, polls it every 2 s and shows the findings once it is done', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     signInForTest();
-    let study = studyFixture({ status: 'queued', finished_at: null, findings: [], width: null, height: null });
+    let study = studyFixture({ status: 'queued', finished_at: null, findings: [], model: null });
     const { requests } = mockFetch({
       'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
       'GET /api/auth/me/': () => jsonResponse(clinician),
       'GET /api/studies/7/': () => jsonResponse(study),
+      'GET /api/studies/7/feedback/': () => jsonResponse([]),
       'GET /api/studies/7/image/': () => pngResponse(),
+      'GET /api/studies/7/heatmaps/Cardiomegaly/': () => pngResponse(),
     });
     renderApp('/studies/7');
 
@@ -44,7 +45,7 @@ describe('study page', () => {
     const studyRequests = () => requests.filter((request) => request.url.pathname === '/api/studies/7/').length;
     expect(studyRequests()).toBe(1);
 
-    study = studyFixture();
+    study = studyFixture({ findings: studyFixture().findings.filter((finding) => finding.label === 'Cardiomegaly') });
     await vi.advanceTimersByTimeAsync(2_100);
 
     expect(await screen.findByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' })).toBeInTheDocument();
@@ -77,9 +78,9 @@ describe('study page', () => {
     expect(await screen.findByRole('img', { name: 'Radiograph chest.png' })).toBeInTheDocument();
   });
 
-  it('overlays the Grad-CAM heatmap of a finding when its button is pressed, and removes it when pressed again', async () => {
+  it('overlays the Grad-CAM heatmap with a colour scale when a finding is pressed, and removes it when pressed again', async () => {
     signInForTest();
-    const { requests } = mockStudyServer(studyFixture());
+    mockStudyServer(studyFixture());
     renderApp('/studies/7');
 
     const button = await screen.findByRole('button', { name: 'Pleural Thickening 42.0% (threshold 30.0%)' });
@@ -88,11 +89,111 @@ describe('study page', () => {
     const heatmap = await screen.findByRole('img', { name: 'Grad-CAM heatmap for Pleural Thickening' });
     expect(heatmap).toHaveClass('heatmap-overlay');
     expect(button).toHaveAttribute('aria-pressed', 'true');
-    expect(requests.some((request) => request.url.pathname === '/api/studies/7/heatmaps/Pleural_Thickening/')).toBe(true);
+    expect(screen.getByRole('img', { name: /^Colour scale for the Pleural Thickening heatmap/ })).toBeInTheDocument();
+
+    fireEvent.change(screen.getByLabelText('Heatmap opacity'), { target: { value: '0.3' } });
+    expect(heatmap).toHaveStyle({ opacity: '0.3' });
 
     await userEvent.click(button);
     expect(button).toHaveAttribute('aria-pressed', 'false');
     expect(screen.queryByRole('img', { name: /Grad-CAM heatmap/ })).not.toBeInTheDocument();
+  });
+
+  it('fetches every heatmap of a finished study up front, so switching findings needs no request', async () => {
+    signInForTest();
+    const { requests } = mockStudyServer(studyFixture());
+    renderApp('/studies/7');
+
+    await screen.findByRole('heading', { name: 'Findings' });
+    const heatmapRequests = () => requests.filter((request) => request.url.pathname.includes('/heatmaps/')).length;
+    await vi.waitFor(() => expect(heatmapRequests()).toBe(4));
+
+    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' }));
+    expect(screen.getByRole('img', { name: 'Grad-CAM heatmap for Cardiomegaly' })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Hernia 1.2% (threshold 20.0%)' }));
+    expect(screen.getByRole('img', { name: 'Grad-CAM heatmap for Hernia' })).toBeInTheDocument();
+    expect(heatmapRequests()).toBe(4);
+  });
+
+  it('zooms with buttons and keys, pans with the arrow keys, and resets the view', async () => {
+    signInForTest();
+    mockStudyServer(studyFixture());
+    renderApp('/studies/7');
+    const image = await screen.findByRole('img', { name: 'Radiograph chest.png' });
+    const stage = image.parentElement!;
+
+    await userEvent.click(screen.getByRole('button', { name: 'Zoom in' }));
+    expect(screen.getByLabelText('Zoom level')).toHaveTextContent('125%');
+    expect(stage.style.transform).toContain('scale(1.25)');
+
+    const viewport = screen.getByRole('group', { name: /^Radiograph viewer/ });
+    viewport.focus();
+    await userEvent.keyboard('+');
+    expect(screen.getByLabelText('Zoom level')).toHaveTextContent('156%');
+    await userEvent.keyboard('-');
+    expect(screen.getByLabelText('Zoom level')).toHaveTextContent('125%');
+
+    await userEvent.click(screen.getByRole('button', { name: 'Reset view' }));
+    expect(screen.getByLabelText('Zoom level')).toHaveTextContent('100%');
+    expect(screen.getByRole('button', { name: 'Zoom out' })).toBeDisabled();
+  });
+
+  it('applies window/level and invert to the radiograph through an SVG transfer filter', async () => {
+    signInForTest();
+    mockStudyServer(studyFixture());
+    const { container } = renderApp('/studies/7');
+    const image = await screen.findByRole('img', { name: 'Radiograph chest.png' });
+    expect(image.style.filter).toBe('');
+
+    fireEvent.change(screen.getByLabelText('Window width (contrast)'), { target: { value: '0.5' } });
+    await userEvent.click(screen.getByLabelText('Invert'));
+
+    const filterId = image.style.filter.match(/url\("?#([^")]+)"?\)/)?.[1];
+    expect(filterId).toBeTruthy();
+    const red = container.querySelector(`filter[id="${filterId}"] feFuncR`)!;
+    // Width 0.5 around level 0.5, inverted: out = 1 - (in - 0.25) / 0.5 = -2 * in + 1.5.
+    expect(Number(red.getAttribute('slope'))).toBeCloseTo(-2);
+    expect(Number(red.getAttribute('intercept'))).toBeCloseTo(1.5);
+  });
+
+  it('shows the model card with training data and validation AUROC, and the image metadata', async () => {
+    signInForTest();
+    mockStudyServer(
+      studyFixture({
+        metadata: {
+          modality: 'DX',
+          body_part: 'CHEST',
+          view_position: 'PA',
+          patient_age_years: 58,
+          patient_sex: 'F',
+          pixel_spacing_mm: [0.143, 0.143],
+        },
+      }),
+    );
+    renderApp('/studies/7');
+
+    const model = await screen.findByRole('region', { name: 'Model' });
+    expect(within(model).getByText('densenet121-cxr')).toBeInTheDocument();
+    expect(within(model).getByText('NIH ChestX-ray14 train split')).toBeInTheDocument();
+    expect(within(model).getByText('0.840')).toBeInTheDocument();
+    expect(within(model).getByText('Cardiomegaly: 0.910')).toBeInTheDocument();
+
+    const image = screen.getByRole('region', { name: 'Image' });
+    expect(within(image).getByText('58 years')).toBeInTheDocument();
+    expect(within(image).getByText('Female')).toBeInTheDocument();
+    expect(within(image).getByText('PA')).toBeInTheDocument();
+    expect(within(image).getByText('0.143 × 0.143 mm')).toBeInTheDocument();
+  });
+
+  it('says when a PNG study carries no metadata, and marks an untrained model', async () => {
+    signInForTest();
+    const study = studyFixture();
+    mockStudyServer({ ...study, model: { ...study.model!, trained: false, validation: null, training_data: null } });
+    renderApp('/studies/7');
+
+    const model = await screen.findByRole('region', { name: 'Model' });
+    expect(within(model).getByText('No — untrained weights')).toBeInTheDocument();
+    expect(within(screen.getByRole('region', { name: 'Image' })).getAllByText('Not recorded')).toHaveLength(6);
   });
 
   it('fetches the radiograph with the bearer token and shows it through an object URL', async () => {

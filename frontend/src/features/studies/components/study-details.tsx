@@ -1,24 +1,39 @@
-import { useState } from 'react';
+import type { ReactNode } from 'react';
 
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
+import type { Finding, Study } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 
+import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
 import { isInProgress } from '../utils/study-status';
 import { FindingList } from './finding-list';
+import { ImageMetadata } from './image-metadata';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
 import { StudyStatusBadge } from './study-status-badge';
 
-export function StudyDetails({ studyId }: { studyId: string }) {
+type StudyDetailsProps = {
+  studyId: string;
+  selectedLabel: string | null;
+  onSelect: (label: string | null) => void;
+  /** Slots the route fills from other features: per-finding extras and panels beside the findings. */
+  renderFindingExtra?: (finding: Finding) => ReactNode;
+  renderPanels?: (study: Study, selected: Finding | null) => ReactNode;
+};
+
+export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
-  const [selectedLabel, setSelectedLabel] = useState<string | null>(null);
+  usePrefetchStudyFiles(
+    study.data?.status === 'done' ? study.data.findings.map((finding) => finding.heatmap) : [],
+  );
 
   if (study.isPending) return <Loading label="Loading study…" />;
   if (study.isError) return <ErrorMessage error={study.error} />;
 
   const data = study.data;
+  const done = data.status === 'done';
   const selected = data.findings.find((finding) => finding.label === selectedLabel) ?? null;
 
   return (
@@ -43,7 +58,6 @@ export function StudyDetails({ studyId }: { studyId: string }) {
         {isInProgress(data.status) && (
           <Loading label={data.status === 'queued' ? 'Waiting for a worker…' : 'Analysing…'} />
         )}
-        <ModelSummary model={data.model} />
       </header>
       <div className="study-body">
         <RadiographViewer
@@ -51,9 +65,24 @@ export function StudyDetails({ studyId }: { studyId: string }) {
           fileName={data.original_filename}
           heatmap={selected ? { path: selected.heatmap, name: displayLabel(selected.label) } : null}
         />
-        {data.status === 'done' && (
-          <FindingList findings={data.findings} selectedLabel={selectedLabel} onSelect={setSelectedLabel} />
-        )}
+        <div className="study-side">
+          {done && (
+            <>
+              <p className="note study-notice">
+                These probabilities are decision support, not a diagnosis: read them with the images and the patient.
+              </p>
+              <FindingList
+                findings={data.findings}
+                selectedLabel={selectedLabel}
+                onSelect={onSelect}
+                renderExtra={renderFindingExtra}
+              />
+            </>
+          )}
+          {renderPanels?.(data, selected)}
+          <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
+          <ImageMetadata metadata={data.metadata} />
+        </div>
       </div>
     </article>
   );

@@ -64,6 +64,57 @@ describe('upload radiographs', () => {
     expect(resultFor('broken.png')).toHaveTextContent('The file is not a PNG, JPEG or DICOM image.');
   });
 
+  it('shows a progress bar for the file being sent and "Waiting…" for the files after it', async () => {
+    signInForTest();
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    mockFetch({
+      'POST /api/studies/': async (request) => {
+        if (uploadedName(request) === 'slow.png') await held;
+        return jsonResponse({ id: uploadedName(request), status: 'queued', cached: false }, 202);
+      },
+    });
+    renderWithProvider(<UploadRadiographs />);
+
+    await userEvent.upload(screen.getByLabelText('Upload radiographs'), [png('slow.png'), png('next.png')]);
+
+    expect(await screen.findByRole('progressbar', { name: 'Uploading slow.png' })).toBeInTheDocument();
+    expect(resultFor('next.png')).toHaveTextContent('Waiting…');
+    expect(screen.getByRole('status')).toHaveTextContent('0 of 2 uploaded, 2 in progress.');
+
+    release();
+
+    expect(await screen.findByRole('link', { name: 'Open study next.png' })).toHaveAttribute('href', '/studies/next.png');
+    expect(screen.getByRole('link', { name: 'Open study slow.png' })).toBeInTheDocument();
+    expect(screen.queryByRole('progressbar')).not.toBeInTheDocument();
+    expect(screen.getByRole('status')).toHaveTextContent('2 of 2 uploaded.');
+  });
+
+  it('says what was wrong with each refused file: too large, wrong type, unreadable', async () => {
+    signInForTest();
+    mockFetch({
+      'POST /api/studies/': (request) =>
+        ({
+          'huge.png': () => jsonResponse({ message: 'The file is larger than the 50 MiB limit.', extra: {} }, 413),
+          'notes.txt': () => jsonResponse({ message: 'Unsupported file type: upload a PNG or JPEG radiograph.', extra: {} }, 415),
+          'half.png': () => jsonResponse({ message: 'The image file is truncated.', extra: {} }, 400),
+        })[uploadedName(request)]!(),
+    });
+    renderWithProvider(<UploadRadiographs />);
+
+    await userEvent.upload(screen.getByLabelText('Upload radiographs'), [png('huge.png'), png('notes.txt'), png('half.png')], {
+      applyAccept: false,
+    });
+
+    await screen.findByText('The image file is truncated.');
+    expect(resultFor('huge.png')).toHaveTextContent('The file is larger than the 50 MiB limit.');
+    expect(resultFor('notes.txt')).toHaveTextContent('Unsupported file type: upload a PNG or JPEG radiograph.');
+    expect(screen.getAllByRole('alert')).toHaveLength(3);
+    expect(screen.getByRole('status')).toHaveTextContent('0 of 3 uploaded, 3 refused.');
+  });
+
   it('uploads files dropped on the drop zone the same way', async () => {
     signInForTest();
     const { requests } = mockUploads();

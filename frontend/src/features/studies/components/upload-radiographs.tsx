@@ -18,13 +18,18 @@ export function UploadRadiographs() {
 
   // One file at a time: a batch of parallel uploads would trip the server's rate limit.
   const uploadAll = async (files: File[]) => {
-    const pending = files.map((file) => ({ key: nextKey.current++, fileName: file.name, state: 'uploading' as const }));
+    const pending = files.map((file) => ({ key: nextKey.current++, fileName: file.name, state: 'waiting' as const }));
     setResults((previous) => [...pending, ...previous]);
     for (const [index, file] of files.entries()) {
       const { key, fileName } = pending[index]!;
+      update(key, { key, fileName, state: 'uploading', percent: 0 });
       try {
-        const created = await upload.mutateAsync(file);
-        update(key, { key, fileName, state: created.cached ? 'cached' : 'queued' });
+        const created = await upload.mutateAsync({
+          file,
+          onProgress: ({ loaded, total }) =>
+            update(key, { key, fileName, state: 'uploading', percent: total ? Math.round((loaded / total) * 100) : 0 }),
+        });
+        update(key, { key, fileName, state: created.cached ? 'cached' : 'queued', studyId: created.id });
       } catch (error) {
         update(key, { key, fileName, state: 'error', message: errorMessage(error) });
       }
@@ -78,7 +83,22 @@ export function UploadRadiographs() {
           onChange={handleChange}
         />
       </div>
+      <UploadSummary results={results} />
       <UploadResults results={results} />
     </section>
+  );
+}
+
+/** One polite announcement per change of the batch's state, instead of one per progress event. */
+function UploadSummary({ results }: { results: UploadResult[] }) {
+  if (results.length === 0) return null;
+  const done = results.filter((result) => result.state === 'queued' || result.state === 'cached').length;
+  const failed = results.filter((result) => result.state === 'error').length;
+  const busy = results.length - done - failed;
+  return (
+    <p className="muted" role="status">
+      {done} of {results.length} uploaded{failed > 0 ? `, ${failed} refused` : ''}
+      {busy > 0 ? `, ${busy} in progress` : ''}.
+    </p>
   );
 }

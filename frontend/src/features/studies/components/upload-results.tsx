@@ -1,29 +1,53 @@
+import { Link } from 'react-router';
+
+import { paths } from '@/config/paths';
+
 export type UploadResult =
-  | { key: number; fileName: string; state: 'uploading' }
-  | { key: number; fileName: string; state: 'queued' | 'cached' }
+  | { key: number; fileName: string; state: 'waiting' }
+  | { key: number; fileName: string; state: 'uploading'; percent: number }
+  | { key: number; fileName: string; state: 'queued' | 'cached'; studyId: string }
   | { key: number; fileName: string; state: 'error'; message: string };
 
-function resultText(result: UploadResult): string {
+function ResultOutcome({ result }: { result: UploadResult }) {
   switch (result.state) {
+    case 'waiting':
+      return <span className="muted">Waiting…</span>;
     case 'uploading':
-      return 'Uploading…';
+      return (
+        <>
+          <progress max={100} value={result.percent} aria-label={`Uploading ${result.fileName}`} />
+          <span>Uploading… {result.percent}%</span>
+        </>
+      );
     case 'queued':
-      return 'Queued';
     case 'cached':
-      return 'From cache';
+      return (
+        <>
+          <span>{result.state === 'queued' ? 'Queued' : 'From cache'}</span>{' '}
+          <Link to={paths.study(result.studyId)} aria-label={`Open study ${result.fileName}`}>
+            Open
+          </Link>
+        </>
+      );
     case 'error':
-      return result.message;
+      return (
+        <span className="error-text" role="alert">
+          {result.message}
+        </span>
+      );
   }
 }
 
 export function UploadResults({ results }: { results: UploadResult[] }) {
   if (results.length === 0) return null;
   return (
-    <ul className="upload-results" aria-label="Upload results" aria-live="polite">
+    <ul className="upload-results" aria-label="Upload results">
       {results.map((result) => (
         <li key={result.key} className={`upload-result upload-${result.state}`}>
           <span className="upload-file-name">{result.fileName}</span>
-          <span className="upload-outcome">{resultText(result)}</span>
+          <span className="upload-outcome">
+            <ResultOutcome result={result} />
+          </span>
         </li>
       ))}
     </ul>

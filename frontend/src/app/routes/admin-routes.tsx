@@ -1,0 +1,45 @@
+import { useSearchParams } from 'react-router';
+
+import { AuditLog, type AuditFilter } from '@/features/audit/components/audit-log';
+import { ModelOverview } from '@/features/model/components/model-overview';
+import { UsersAdmin } from '@/features/users/components/users-admin';
+
+export function UsersRoute() {
+  return <UsersAdmin />;
+}
+
+export function ModelRoute() {
+  return <ModelOverview />;
+}
+
+const AUDIT_FILTER_KEYS = ['actor', 'action', 'created_after', 'created_before'] as const;
+
+export function AuditRoute() {
+  const [searchParams, setSearchParams] = useSearchParams();
+  const page = Math.max(1, Number(searchParams.get('page')) || 1);
+  const filter = Object.fromEntries(
+    AUDIT_FILTER_KEYS.flatMap((key) => {
+      const value = searchParams.get(key);
+      return value ? [[key, value]] : [];
+    }),
+  ) as AuditFilter;
+
+  const update = (nextPage: number, nextFilter: AuditFilter) => {
+    const params = new URLSearchParams();
+    for (const key of AUDIT_FILTER_KEYS) {
+      const value = nextFilter[key];
+      if (value) params.set(key, value);
+    }
+    if (nextPage > 1) params.set('page', String(nextPage));
+    setSearchParams(params);
+  };
+
+  return (
+    <AuditLog
+      page={page}
+      filter={filter}
+      onPageChange={(nextPage) => update(nextPage, filter)}
+      onFilterChange={(nextFilter) => update(1, nextFilter)}
+    />
+  );
+}
