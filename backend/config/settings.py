@@ -117,8 +117,11 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The in-process analysis thread writes while requests read; wait for the lock instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 30}
+    # The in-process analysis thread writes while requests write too (studies, audit events). A
+    # transaction that begins with a read cannot wait for the write lock later (SQLite answers
+    # "database is locked" at once), so each transaction takes the lock when it begins, waiting
+    # up to 30 s for it.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
