@@ -102,16 +102,23 @@ def study_report_pdf(report: ReportRequest) -> bytes:
     story.append(Paragraph("Findings", styles["Heading2"]))
     story.append(findings_table(findings, styles))
     if report.labels:
-        story.append(Paragraph("Grad-CAM heatmaps", styles["Heading2"]))
+        # Kept with the heatmaps, so the heading never ends a page on its own.
         story.append(
-            Paragraph(
-                "Where the network looked for each finding; blue is little evidence, red the most. "
-                "A heatmap shows attention, not the location of a lesion.",
-                styles["Small"],
+            KeepTogether(
+                [
+                    Paragraph("Grad-CAM heatmaps", styles["Heading2"]),
+                    Paragraph(
+                        "Where the network looked for each finding; blue is little evidence, red the "
+                        "most. A heatmap shows attention, not the location of a lesion.",
+                        styles["Small"],
+                    ),
+                    Spacer(1, 0.15 * cm),
+                    colour_scale(),
+                    Spacer(1, 0.2 * cm),
+                    heatmap_grid(study, report.labels, styles),
+                ]
             )
         )
-        story.append(colour_scale())
-        story.append(heatmap_grid(study, report.labels, styles))
     story.append(Paragraph("Model card", styles["Heading2"]))
     story.append(key_values(model_rows(card), styles))
 
@@ -339,7 +346,11 @@ def colour_scale() -> Table:
     table = Table(
         [row], colWidths=[1 * cm, *([0.3 * cm] * steps), 1 * cm], rowHeights=[0.4 * cm], hAlign="LEFT"
     )
-    style = [("FONTSIZE", (0, 0), (-1, -1), 7), ("ALIGN", (0, 0), (0, 0), "RIGHT")]
+    style = [
+        ("FONTSIZE", (0, 0), (-1, -1), 7),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("ALIGN", (0, 0), (0, 0), "RIGHT"),
+    ]
     for index, (red, green, blue) in enumerate(swatches, start=1):
         style.append(("BACKGROUND", (index, 0), (index, 0), colors.Color(red, green, blue)))
     table.setStyle(TableStyle(style))
