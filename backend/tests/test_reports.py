@@ -144,3 +144,18 @@ def test_client_asking_for_application_pdf_gets_the_pdf(clinician, client_for, f
     )
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF-")
+
+
+def test_report_lists_the_image_metadata_of_a_dicom_study(clinician, client_for, finished_study):
+    finished_study.image_metadata = {
+        "modality": "CR",
+        "view_position": "PA",
+        "patient_age_years": 62,
+        "patient_sex": "M",
+        "pixel_spacing_mm": [0.168, 0.168],
+    }
+    finished_study.save()
+    text = pdf_text(report(client_for(clinician), finished_study))
+    expected = ["Patient age (years)", "62", "View position", "PA", "Pixel spacing (mm)", "0.168 x 0.168"]
+    for line in expected:
+        assert line in text, line
