@@ -17,6 +17,7 @@ from typing import Any
 
 from ml.card import ModelCard
 from ml.errors import ImageDecodeError, WeightsError
+from ml.evaluation.cli import add_evaluate_parser
 from ml.imaging import Radiograph, decode_radiograph
 from ml.import_cli import add_import_parser
 from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
@@ -63,6 +64,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_import_parser(commands)
     add_screening_parsers(commands)
+    add_evaluate_parser(commands)
     return parser
 
 

@@ -1,0 +1,268 @@
+"""``python -m ml evaluate``: evaluate a model on labelled images, or precomputed scores.
+
+Everything about the inputs is checked before TensorFlow is imported, so a wrong path or
+column fails in a fraction of a second with one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ml.training.errors import DataError
+
+EXIT_BAD_INPUT = 2
+CARD_THRESHOLDS = "card"
+
+
+def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register the ``evaluate`` subcommand."""
+    from ml.registry import WEIGHTS_ENV_VAR
+
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="AUROC with CIs, curves and operating points against ground truth",
+        description=(
+            "Evaluate a model on labelled images (--weights) or precomputed scores (--scores) against "
+            "--truth: per finding AUROC with a bootstrap CI, ROC/PR/DET plots, an operating threshold "
+            "and the confusion-matrix metrics at it. Writes OUT/metrics.json, OUT/plots/ and OUT/report.md."
+        ),
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--scores",
+        type=Path,
+        metavar="FILE.csv",
+        help="precomputed scores: image id, then one column per finding",
+    )
+    source.add_argument(
+        "--weights",
+        type=Path,
+        metavar="DIR",
+        help=f"score the images with this weights directory (default ${WEIGHTS_ENV_VAR})",
+    )
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        required=True,
+        metavar="FILE.csv",
+        help="NIH Data_Entry_2017.csv, or image id/path then one 0/1 column per finding",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT", help="output folder")
+    parser.add_argument(
+        "--score-prefix", default="", metavar="PREFIX", help="read only score columns PREFIX<finding>"
+    )
+    parser.add_argument(
+        "--images",
+        type=Path,
+        metavar="DIR",
+        help="where the images are (default: the truth file's folder; searched recursively for NIH ids)",
+    )
+    parser.add_argument(
+        "--image-list", type=Path, metavar="FILE", help="evaluate only these images (e.g. test_list.txt)"
+    )
+    parser.add_argument(
+        "--aggregate",
+        metavar="COLUMN",
+        help="study-level: average the scores of each value of this truth column ('patient' for the "
+        "patient id column); a group is positive if any image is",
+    )
+    parser.add_argument(
+        "--threshold",
+        default="f1",
+        type=_threshold,
+        metavar="METHOD",
+        help="operating threshold: f1, youden, mcc, sensitivity:X, specificity:X, a number, or 'card' "
+        "(the model card's thresholds); default f1",
+    )
+    parser.add_argument("--bootstrap", type=_positive_int, default=1000, metavar="N", help="resamples (1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
+    parser.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per batch")
+    parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    parser.set_defaults(command=run_evaluate)
+
+
+def run_evaluate(arguments: argparse.Namespace) -> int:
+    try:
+        return _evaluate(arguments)
+    except DataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _evaluate(arguments: argparse.Namespace) -> int:
+    from ml.evaluation.inputs import ScoreTable, aggregate, pair, read_scores
+    from ml.evaluation.metrics import ThresholdRule
+    from ml.evaluation.report import evaluate_findings, write_evaluation
+    from ml.registry import describe_active_model, weights_dir_from_env
+    from ml.training.chestxray14 import read_label_table
+    from ml.training.tables import locate_images, read_list
+
+    truth = read_label_table(arguments.truth)
+    if arguments.image_list is not None:
+        truth = _restrict(truth, read_list(arguments.image_list), arguments.image_list)
+    summary = [
+        f"truth: `{arguments.truth}`"
+        + (f", images of `{arguments.image_list}`" if arguments.image_list else "")
+    ]
+    details: dict[str, Any] = {"truth": str(arguments.truth), "image_list": _string(arguments.image_list)}
+    card = None
+    if arguments.scores is not None:
+        if arguments.threshold == CARD_THRESHOLDS:
+            raise DataError("--threshold card needs a model (--weights), not --scores.")
+        scores = read_scores(arguments.scores, arguments.score_prefix)
+        summary.insert(0, f"scores: `{arguments.scores}`")
+        details["scores"] = str(arguments.scores)
+    else:
+        weights_dir = arguments.weights if arguments.weights is not None else weights_dir_from_env()
+        if weights_dir is None:
+            raise DataError(
+                "Nothing to evaluate: pass --scores FILE.csv or --weights DIR (or set CXR_WEIGHTS)."
+            )
+        # Validates the card and the weights hash before any image is touched.
+        card = describe_active_model(weights_dir)
+        root = arguments.images if arguments.images is not None else arguments.truth.parent
+        located = locate_images(truth.images, root, by_name=truth.nih_format)
+        missing = [image for image, path in zip(truth.images, located, strict=True) if path is None]
+        if missing and not truth.nih_format:
+            raise DataError(
+                f"{len(missing)} image(s) of {arguments.truth} are not under {root}, e.g. {missing[0]}."
+            )
+        if len(missing) == len(truth.images):
+            raise DataError(f"None of the images of {arguments.truth} is under {root}.")
+        if missing:
+            _warn(f"{len(missing)} image(s) of {arguments.truth} are not under {root}; evaluating the rest.")
+            truth = truth.subset([row for row, path in enumerate(located) if path is not None])
+        paths = [path for path in located if path is not None]
+
+        from ml.evaluation.predict import score_images, write_scores
+
+        card, probabilities = score_images(weights_dir, paths, batch_size=arguments.batch_size)
+        scores_path = arguments.out / "scores.csv"
+        write_scores(scores_path, truth.images, card.labels, probabilities)
+        scores = ScoreTable(path=scores_path, images=truth.images, findings=card.labels, scores=probabilities)
+        summary.insert(
+            0,
+            f"model: {card.name} {card.version} (weights sha256 {card.weights_sha256}"
+            f"{', UNTRAINED' if not card.trained else ''}), scores saved in `scores.csv`",
+        )
+        details["model"] = {
+            "name": card.name,
+            "version": card.version,
+            "weights_sha256": card.weights_sha256,
+            "trained": card.trained,
+        }
+        details["scores"] = str(scores_path)
+
+    paired = pair(scores, truth)
+    if paired.unmatched_findings:
+        _warn(f"score column(s) with no truth column, skipped: {', '.join(paired.unmatched_findings)}.")
+    if paired.dropped_scores:
+        _warn(f"{paired.dropped_scores} scored image(s) are not in the truth file and were skipped.")
+    if paired.unscored:
+        _warn(f"{paired.unscored} truth image(s) have no score and were skipped.")
+    if arguments.aggregate:
+        paired = aggregate(paired, truth, arguments.aggregate)
+
+    if arguments.threshold == CARD_THRESHOLDS:
+        thresholds: Any = {
+            finding: card.thresholds[label]
+            for finding, label in zip(paired.findings, paired.score_findings, strict=True)
+        }
+    else:
+        thresholds = ThresholdRule.parse(arguments.threshold)
+    result = evaluate_findings(
+        paired.truth,
+        paired.scores,
+        paired.findings,
+        thresholds=thresholds,
+        resamples=arguments.bootstrap,
+        seed=arguments.seed,
+    )
+    details.update(
+        images=paired.images,
+        aggregated_by=paired.aggregated_by,
+        skipped={
+            "score_columns": list(paired.unmatched_findings),
+            "scored_images_not_in_truth": paired.dropped_scores,
+            "truth_images_without_scores": paired.unscored,
+        },
+    )
+    summary.append(f"images: {paired.images}")
+    report = write_evaluation(
+        arguments.out,
+        result,
+        paired.truth,
+        paired.scores,
+        title="Evaluation",
+        details=details,
+        summary=summary,
+        plots=not arguments.no_plots,
+    )
+    print(_summary_table(result))
+    print(f"Wrote {arguments.out / 'metrics.json'} and {report}.")
+    return 0
+
+
+def _restrict(truth: Any, listed: list[str], list_path: Path) -> Any:
+    wanted = {Path(image).name for image in listed}
+    rows = [row for row, image in enumerate(truth.images) if Path(image).name in wanted]
+    if not rows:
+        raise DataError(f"None of the images of {list_path} is in {truth.path}.")
+    return truth.subset(rows)
+
+
+def _summary_table(result: dict[str, Any]) -> str:
+    findings = result["findings"]
+    width = max(len("finding"), *(len(name) for name in findings))
+    lines = [f"{'finding':<{width}}  AUROC  95% CI           threshold  sensitivity  specificity"]
+    for name, entry in findings.items():
+        ci = entry["auroc_ci95"]
+        lines.append(
+            f"{name:<{width}}  {_cell(entry['auroc'], 5)}  "
+            f"{(f'[{ci[0]:.3f}, {ci[1]:.3f}]' if ci else '-'):<15}  {_cell(entry['threshold'], 9)}  "
+            f"{_cell(entry['tpr'], 11)}  {_cell(entry['tnr'], 11)}"
+        )
+    mean, ci = result["mean_auroc"], result["mean_auroc_ci95"]
+    lines.append(
+        f"mean AUROC {_cell(mean, 5).strip()}"
+        + (f" (95% CI [{ci[0]:.3f}, {ci[1]:.3f}])" if ci else "")
+        + f" over {result['findings_in_mean']} finding(s), {result['cases']} case(s)"
+    )
+    return "\n".join(lines)
+
+
+def _cell(value: float | None, width: int) -> str:
+    return f"{'-' if value is None else f'{value:.3f}':>{width}}"
+
+
+def _threshold(text: str) -> str:
+    if text.strip().lower() == CARD_THRESHOLDS:
+        return CARD_THRESHOLDS
+    from ml.evaluation.metrics import ThresholdRule
+
+    try:
+        ThresholdRule.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return text
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from error
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _string(path: Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
