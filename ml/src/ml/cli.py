@@ -20,6 +20,7 @@ from ml.errors import ImageDecodeError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
 from ml.imaging import Radiograph, decode_radiograph
 from ml.import_cli import add_import_parser
+from ml.localization.cli import add_localize_parser
 from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
 from ml.screening_report import add_screening_parsers
 
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     add_import_parser(commands)
     add_screening_parsers(commands)
     add_evaluate_parser(commands)
+    add_localize_parser(commands)
     return parser
 
 
