@@ -201,6 +201,9 @@ def test_the_wrong_format_and_unknown_outputs_are_explained(torchxrayvision_stat
         read_checkpoint(unknown, "torchxrayvision")
     outputs = ["Mass"] + [""] * 17
     assert read_checkpoint(unknown, "torchxrayvision", outputs=outputs).labels == ("Mass",)
+    # torchxrayvision's published thresholds belong to its published output order only.
+    renamed = read_checkpoint(path, "torchxrayvision", outputs=outputs)
+    assert renamed.thresholds == {"Mass": 0.5} and renamed.source["thresholds_from"] == "default 0.5"
 
 
 def test_import_refuses_a_directory_in_use(torchxrayvision_weights_dir, tmp_path):

@@ -201,6 +201,9 @@ def read_checkpoint(
     raw_outputs, outputs_from = _raw_outputs(
         outputs, attributes, published, checkpoint_format, len(head_bias), path
     )
+    if published and raw_outputs != published["outputs"]:
+        # The published thresholds belong to the published output order, and to nothing else.
+        published = {key: value for key, value in published.items() if key != "op_threshs"}
     op_threshs, thresholds_from = _operating_thresholds(stored_thresholds, published, len(head_bias), path)
 
     kept: list[tuple[str, int]] = []
