@@ -22,7 +22,7 @@ SPA_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: help run test lint bench manage ml worker spa test-python test-frontend test-e2e system-packages \
+.PHONY: help run test lint bench weights manage ml worker spa test-python test-frontend test-e2e system-packages \
 	api-types check-api-types
 
 help:
@@ -31,6 +31,8 @@ help:
 	@echo "make lint     ruff, the TypeScript compiler and the generated API types"
 	@echo "make api-types   regenerate frontend/src/types/api.generated.ts from the OpenAPI schema"
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
+	@echo "make bench    time the inference engine against other runtimes (last line: JSON)"
+	@echo "make weights SHA256=...   download, check and import torchxrayvision's NIH DenseNet121"
 
 $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -61,6 +63,25 @@ manage: $(PYTHON_DEPS)
 
 ml: $(PYTHON_DEPS)
 	$(PY) -m ml $(ARGS)
+
+# Timings of the inference engine against TensorFlow, XLA, ONNX Runtime and OpenVINO bf16 on the
+# shared radiographs; the last line is JSON. ARGS="--weights DIR --threads 2 --batch 1" and so on.
+BENCH_DEPS := $(VENV)/.bench-installed
+
+$(BENCH_DEPS): $(PYTHON_DEPS)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e 'ml[cpu,bench]'
+	touch $@
+
+bench: $(BENCH_DEPS)
+	$(PY) -m ml.bench $(ARGS)
+
+# Download torchxrayvision's NIH DenseNet121, check it against SHA256 (none is published, so the
+# operator gives it) and import it into WEIGHTS_DIR; offline it says how to install weights by hand.
+SHA256 ?=
+WEIGHTS_DIR ?= weights/torchxrayvision-nih
+
+weights: $(PYTHON_DEPS)
+	$(PY) -m ml.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
 
 lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml

@@ -1,0 +1,344 @@
+"""``make bench``: how fast the engine is, against the other ways to run the same DenseNet121.
+
+Run as ``python -m ml.bench [--weights DIR] [--threads 2] [--batch 1] [--backend auto]``.
+It times the engine on the shared radiographs (medians after warm-up), prints a table
+that also times TensorFlow (oneDNN, and with XLA), ONNX Runtime running the Keras model
+exported to ONNX, and OpenVINO in bf16, each with its largest probability difference
+from the Keras reference, and ends with one JSON line:
+
+    {"forward_ms": ..., "heatmaps_all_ms": ..., "heatmap_overhead_ratio": ...,
+     "cold_start_s": ..., "backend": "...", "threads": 2, "batch": 1}
+
+``forward_ms`` is the network alone (preprocessed image in, probabilities out);
+``heatmaps_all_ms`` is the same pass also giving every finding's normalised Grad-CAM map
+(what ``InferenceEngine.explain`` returns); ``cold_start_s`` runs a fresh process from its
+start to its first analysis. Comparisons need the ``bench`` extra (onnxruntime, tf2onnx);
+rows whose tools are missing say so. Benchmarks are not tests: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from ml.engine import InferenceEngine
+
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+WARM_UP_CALLS = 5
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ml.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--weights", type=Path, help="weights directory (default $CXR_WEIGHTS, else untrained)"
+    )
+    parser.add_argument(
+        "--data", type=Path, default=None, help="folder of radiographs (default: shared NIH set)"
+    )
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--backend", default=None, help="engine backend (default $CXR_BACKEND, else auto)")
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the radiographs per measurement")
+    parser.add_argument("--no-compare", action="store_true", help="skip the other runtimes")
+    arguments = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    from ml.engine import InferenceEngine
+    from ml.imaging import decode_radiograph
+    from ml.preprocessing import PreprocessingSpec, prepare_input
+    from ml.registry import weights_dir_from_env
+
+    data_dir = arguments.data or _shared_radiographs()
+    paths = sorted(data_dir.resolve().glob("*.png"))
+    if not paths:
+        print(f"error: no radiographs (*.png) in {data_dir}", file=sys.stderr)
+        return 2
+    radiographs = [decode_radiograph(path.read_bytes()) for path in paths]
+
+    with tempfile.TemporaryDirectory(prefix="cxr-bench-") as scratch:
+        weights_dir = arguments.weights or weights_dir_from_env()
+        if weights_dir is None:
+            # The untrained model is built by Keras on every start; saving it once makes the
+            # cold start measure what a worker with installed weights does.
+            weights_dir = Path(scratch) / "untrained-weights"
+            InferenceEngine.load(None, threads=arguments.threads, backend="keras").save(
+                weights_dir, trained=False
+            )
+        engine = InferenceEngine.load(weights_dir, threads=arguments.threads, backend=arguments.backend)
+        card = engine.card
+        spec = PreprocessingSpec.from_dict(card.preprocessing)
+        inputs = [prepare_input(radiograph, spec, card.input_channels).tensor for radiograph in radiographs]
+        batches = _batches(inputs, arguments.batch)
+
+        candidates = [
+            Candidate(
+                f"engine forward ({engine.backend})", _forward_only(engine, arguments.threads), batches
+            ),
+            Candidate(
+                "engine forward + all-finding Grad-CAM (explain)",
+                engine.explain,
+                batches,
+                f"all {len(card.labels)} findings' normalised maps (7x7)",
+            ),
+        ]
+        if arguments.batch == 1:
+            candidates.append(
+                Candidate(
+                    "engine analyze (+ preprocessing, maps at image size)",
+                    engine.analyze,
+                    radiographs,
+                    f"{len(card.labels)} maps upsampled to the radiograph (1024x1024)",
+                )
+            )
+        candidates.append(
+            Candidate(
+                "preprocessing alone",
+                lambda r: prepare_input(r, spec, card.input_channels),
+                radiographs,
+                "crop, resize, scale",
+            )
+        )
+        if not arguments.no_compare:
+            candidates.extend(_comparisons(engine, inputs, batches, arguments.threads))
+        load_before = os.getloadavg()[0]
+        _measure(candidates, arguments.rounds)
+        load_after = os.getloadavg()[0]
+        cold_start_s = _cold_start(weights_dir, paths[0], arguments.threads, arguments.backend)
+
+    forward_ms, heatmaps_ms = candidates[0].median_ms, candidates[1].median_ms
+    result = {
+        "forward_ms": round(forward_ms, 2),
+        "heatmaps_all_ms": round(heatmaps_ms, 2),
+        "heatmap_overhead_ratio": round(heatmaps_ms / forward_ms, 3),
+        "cold_start_s": round(cold_start_s, 2),
+        "backend": engine.backend,
+        "threads": arguments.threads,
+        "batch": arguments.batch,
+    }
+    _print_table(candidates, result, len(paths), card.name, (load_before, load_after))
+    print(json.dumps(result))
+    return 0
+
+
+@dataclass
+class Candidate:
+    """One thing to time: a function, the items to call it on, and what it is."""
+
+    name: str
+    function: Callable[[Any], Any]
+    items: Sequence[Any]
+    note: str = ""
+    timings: list[float] = field(default_factory=list)
+
+    @property
+    def median_ms(self) -> float:
+        return 1000.0 * statistics.median(self.timings)
+
+
+def _measure(candidates: list[Candidate], rounds: int) -> None:
+    """Time every candidate over its items, ``rounds`` times, interleaving the candidates.
+
+    Round by round, each candidate gets one pass over its items: whatever else the machine
+    does meanwhile falls on all of them alike instead of on whichever ran at that moment.
+    Runtimes leave their threads spinning for a moment after a call, so each pass starts
+    after a pause and a few untimed calls.
+    """
+    for _ in range(max(1, rounds)):
+        for candidate in candidates:
+            if not candidate.items:
+                continue
+            time.sleep(0.3)
+            for index in range(WARM_UP_CALLS):
+                candidate.function(candidate.items[index % len(candidate.items)])
+            for item in candidate.items:
+                start = time.perf_counter()
+                candidate.function(item)
+                candidate.timings.append(time.perf_counter() - start)
+
+
+def _shared_radiographs() -> Path:
+    """The tests' radiographs: $CXR_DATA_DIR/nih, else ../shared/data/cxr/nih beside the repository."""
+    override = os.environ.get("CXR_DATA_DIR", "").strip()
+    return (Path(override) if override else REPO_ROOT / ".." / "shared" / "data" / "cxr") / "nih"
+
+
+def _batches(inputs: list[np.ndarray], batch: int) -> list[np.ndarray]:
+    if batch == 1:
+        return inputs
+    repeated = (inputs * (batch // len(inputs) + 1))[:batch]
+    return [np.concatenate(repeated)]
+
+
+def _forward_only(engine: InferenceEngine, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The engine's network with only its probabilities output: the forward pass alone."""
+    card = engine.card
+    if engine.backend.startswith("openvino"):
+        from ml.model import densenet_weights
+        from ml.runtime_openvino import OpenVINORuntime
+
+        runtime = OpenVINORuntime(
+            densenet_weights(engine.model),
+            card.input_channels,
+            card.input_size,
+            threads=threads,
+            with_feature_map=False,
+        )
+        return lambda images: runtime.run(images)[1]
+    import tensorflow as tf
+
+    model = engine.model
+    function = tf.function(lambda images: model(images, training=False))
+    return lambda images: function(tf.constant(images)).numpy()
+
+
+def _comparisons(
+    engine: InferenceEngine, inputs: list[np.ndarray], batches: list[np.ndarray], threads: int
+) -> list[Candidate]:
+    """Other runtimes of the same network, each noted with its largest difference from Keras."""
+    import tensorflow as tf
+
+    from ml.model import densenet_weights
+    from ml.runtime_keras import configure_threads
+
+    configure_threads(threads)
+    model = engine.model
+    card = engine.card
+    keras_forward = tf.function(lambda images: model(images, training=False))
+    reference = np.concatenate([keras_forward(tf.constant(x)).numpy() for x in inputs])
+
+    def candidate(name: str, function: Callable[[np.ndarray], np.ndarray]) -> Candidate:
+        probabilities = np.concatenate([function(x) for x in inputs])
+        difference = f"max |Δp| vs Keras {np.abs(probabilities - reference).max():.1e}"
+        return Candidate(name, function, batches, difference)
+
+    candidates = [candidate(f"engine ({engine.backend}) probabilities", lambda x: engine.explain(x)[0])]
+    candidates[0].items = []  # Only its difference from Keras is wanted; it is timed above.
+    candidates.append(
+        Candidate(
+            "TensorFlow 2.21 + oneDNN (Keras reference)",
+            lambda x: keras_forward(tf.constant(x)).numpy(),
+            batches,
+            "reference",
+        )
+    )
+    xla_forward = tf.function(lambda images: model(images, training=False), jit_compile=True)
+    candidates.append(
+        candidate("TensorFlow + XLA (jit_compile)", lambda x: xla_forward(tf.constant(x)).numpy())
+    )
+    try:
+        import onnxruntime
+        import tf2onnx
+    except ImportError as error:
+        print(f"ONNX Runtime comparison skipped: {error.name} is not installed (pip install -e 'ml[bench]').")
+    else:
+        signature = (
+            tf.TensorSpec(
+                (None, card.input_size, card.input_size, card.input_channels), tf.float32, name="images"
+            ),
+        )
+        exported = tf.function(lambda images: model(images, training=False))
+        onnx_model, _ = tf2onnx.convert.from_function(exported, input_signature=signature, opset=17)
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = onnxruntime.InferenceSession(
+            onnx_model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+        name = session.get_inputs()[0].name
+        candidates.append(
+            candidate(
+                f"ONNX Runtime {onnxruntime.__version__} fp32 (Keras → tf2onnx)",
+                lambda x: session.run(None, {name: x})[0],
+            )
+        )
+    from ml.runtime_openvino import OpenVINORuntime
+
+    weights = densenet_weights(model)
+    for precision in ("f32", "bf16"):
+        runtime = OpenVINORuntime(
+            weights,
+            card.input_channels,
+            card.input_size,
+            threads=threads,
+            precision=precision,
+            with_feature_map=False,
+        )
+        candidates.append(candidate(f"OpenVINO {precision}", lambda x, runtime=runtime: runtime.run(x)[1]))
+    return candidates
+
+
+def _cold_start(weights_dir: Path, image: Path, threads: int, backend: str | None) -> float:
+    """Seconds from starting a fresh Python process to its first analysis (median of three)."""
+    code = (
+        "from ml.engine import InferenceEngine\n"
+        "from ml.imaging import decode_radiograph\n"
+        f"engine = InferenceEngine.load({str(weights_dir)!r}, threads={threads}"
+        f"{'' if backend is None else f', backend={backend!r}'})\n"
+        f"engine.analyze(decode_radiograph(open({str(image)!r}, 'rb').read()))\n"
+    )
+    timings = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+        timings.append(time.perf_counter() - start)
+    return statistics.median(timings)
+
+
+def _print_table(
+    candidates: list[Candidate],
+    result: dict[str, Any],
+    images: int,
+    model_name: str,
+    load: tuple[float, float],
+) -> None:
+    timed = [candidate for candidate in candidates if candidate.timings]
+    # The engine's own row carries its difference from Keras, measured by the comparisons.
+    engine_note = next((c.note for c in candidates if c.name.endswith("probabilities") and not c.timings), "")
+    baseline = next((c.median_ms for c in timed if c.name.startswith("ONNX Runtime")), None)
+    print(
+        f"DenseNet121 ({model_name}), {result['threads']} threads, batch {result['batch']}, medians over "
+        f"{images} radiographs; CPU: {_cpu_name()}; load average {load[0]:.2f} before, {load[1]:.2f} after"
+    )
+    width = max(len(candidate.name) for candidate in timed)
+    header = f"{'':<{width}}  {'ms':>8}  {'vs ORT':>6}  notes"
+    print(header)
+    print("-" * len(header))
+    for index, candidate in enumerate(timed):
+        ms = candidate.median_ms
+        ratio = f"{ms / baseline:6.2f}" if baseline else f"{'':>6}"
+        note = engine_note if index == 0 else candidate.note
+        print(f"{candidate.name:<{width}}  {ms:8.1f}  {ratio}  {note}")
+    print(
+        f"cold start (process start to first analysis, {result['backend']}): {result['cold_start_s']:.2f} s; "
+        f"all-finding heatmaps cost {result['heatmap_overhead_ratio']:.3f} times the forward pass"
+    )
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} logical CPUs)"
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
