@@ -23,6 +23,7 @@ from ml.import_cli import add_import_parser
 from ml.localization.cli import add_localize_parser
 from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
 from ml.screening_report import add_screening_parsers
+from ml.training.cli import add_train_parser
 
 EXIT_BAD_INPUT = 2
 UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
@@ -65,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
 
     add_import_parser(commands)
     add_screening_parsers(commands)
+    add_train_parser(commands)
     add_evaluate_parser(commands)
     add_localize_parser(commands)
     return parser

@@ -1,0 +1,107 @@
+"""The tf.data input pipeline: parallel decoding, the service's preprocessing, augmentation.
+
+Images are decoded and preprocessed by the very functions the service runs on uploads
+(``ml.imaging.decode_radiograph`` and ``ml.preprocessing.prepare_input``), wrapped in
+``tf.numpy_function`` and mapped in parallel, so the network is trained on exactly the
+tensors it will see in production: same crop, same antialiased resize, same scaling.
+Augmentation then runs on batches as TensorFlow ops.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ml.errors import ImageDecodeError
+from ml.imaging import decode_radiograph
+from ml.preprocessing import PreprocessingSpec, prepare_input
+
+# Augmentation ranges (the issue's): rotation up to 10 degrees either way, shifts and zoom
+# up to 10 %, brightness and contrast up to 10 % of the grey range.
+ROTATION_DEGREES = 10.0
+SHIFT_FRACTION = 0.1
+ZOOM_FRACTION = 0.1
+BRIGHTNESS_FACTOR = 0.1
+CONTRAST_FACTOR = 0.1
+
+
+def load_image(path: str | bytes | Path, spec: PreprocessingSpec, channels: int) -> np.ndarray:
+    """One image as the network reads it: float32 (size, size, channels), via the service's code."""
+    if isinstance(path, bytes):
+        path = path.decode("utf-8")
+    try:
+        radiograph = decode_radiograph(Path(path).read_bytes())
+    except (OSError, ImageDecodeError) as error:
+        # tf.numpy_function reports this message, so it must name the file.
+        raise ValueError(f"{path}: {error}") from error
+    return prepare_input(radiograph, spec, channels).tensor[0]
+
+
+def augmenter(spec: PreprocessingSpec, seed: int) -> keras.Sequential:
+    """Random rotation, shift, zoom, brightness and contrast, for batches in the card's grey range.
+
+    Geometric transforms fill uncovered corners with black (the bottom of the range), as a
+    smaller or shifted field of view would look; intensity changes are clipped to the range.
+    """
+    low, high = spec.scale
+    fill = {"fill_mode": "constant", "fill_value": low}
+    return keras.Sequential(
+        [
+            keras.layers.RandomRotation(ROTATION_DEGREES / 360.0, seed=seed, **fill),
+            keras.layers.RandomTranslation(SHIFT_FRACTION, SHIFT_FRACTION, seed=seed + 1, **fill),
+            keras.layers.RandomZoom((-ZOOM_FRACTION, ZOOM_FRACTION), seed=seed + 2, **fill),
+            keras.layers.RandomBrightness(BRIGHTNESS_FACTOR, value_range=(low, high), seed=seed + 3),
+            keras.layers.RandomContrast(CONTRAST_FACTOR, value_range=(low, high), seed=seed + 4),
+        ],
+        name="augmentation",
+    )
+
+
+def make_dataset(
+    paths: tuple[Path, ...] | list[Path],
+    labels: np.ndarray,
+    *,
+    spec: PreprocessingSpec,
+    channels: int,
+    batch_size: int,
+    training: bool,
+    seed: int = 0,
+    augment: bool = True,
+    cache: str | None = None,
+) -> tf.data.Dataset:
+    """Batches of (images, labels); shuffled and augmented when ``training``.
+
+    ``cache`` keeps the decoded, preprocessed images after the first pass: "memory", or a
+    file prefix for TensorFlow's on-disk cache (worth it for ChestX-ray14, where decoding
+    and resizing a 1024-pixel PNG costs more than a training step on a GPU).
+    """
+    size = spec.resize
+    labels = np.asarray(labels, dtype=np.float32)
+    dataset = tf.data.Dataset.from_tensor_slices(([str(path) for path in paths], labels))
+    if training and cache is None:
+        # Shuffling the file names is free; with a cache, the decoded images are shuffled below.
+        dataset = dataset.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+
+    def decode(path: tf.Tensor, label: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        image = tf.numpy_function(
+            lambda value: load_image(value, spec, channels), [path], tf.float32, stateful=False
+        )
+        return tf.ensure_shape(image, (size, size, channels)), label
+
+    dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not training)
+    if cache is not None:
+        dataset = dataset.cache("" if cache == "memory" else cache)
+        if training:
+            dataset = dataset.shuffle(min(len(paths), 2048), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size)
+    if training and augment:
+        layers = augmenter(spec, seed)
+        dataset = dataset.map(
+            lambda images, batch_labels: (layers(images, training=True), batch_labels),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=False,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
