@@ -65,7 +65,7 @@ def test_predict_undecodable_image_exits_2(tmp_path):
     bad.write_bytes(b"\x89PNG\r\n\x1a\n but then nothing sensible")
     result = _run_ml("predict", bad)
     assert result.returncode == 2
-    assert "bad.png" in result.stderr and "PNG or JPEG" in result.stderr
+    assert "bad.png" in result.stderr and "PNG, JPEG or DICOM" in result.stderr
 
 
 def test_predict_with_a_bad_weights_directory_exits_2(radiograph_path, tmp_path):
