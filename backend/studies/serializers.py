@@ -10,7 +10,7 @@ from studies.selectors import ANY_POSITIVE
 
 
 class StudyCreateSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="A chest radiograph: PNG or JPEG, 8- or 16-bit.")
+    image = serializers.FileField(help_text="A chest radiograph: PNG or JPEG (8- or 16-bit) or DICOM.")
 
 
 class StudyCreatedSerializer(serializers.ModelSerializer):

@@ -323,7 +323,7 @@ export interface components {
     StudyCreateRequest: {
       /**
        * Format: binary
-       * @description A chest radiograph: PNG or JPEG, 8- or 16-bit.
+       * @description A chest radiograph: PNG or JPEG (8- or 16-bit) or DICOM.
        */
       image: string;
     };

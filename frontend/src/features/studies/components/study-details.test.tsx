@@ -196,6 +196,28 @@ describe('study page', () => {
     expect(within(screen.getByRole('region', { name: 'Image' })).getAllByText('Not recorded')).toHaveLength(6);
   });
 
+  it('says when the input screening corrected an inverted grey scale, and says nothing otherwise', async () => {
+    signInForTest();
+    mockStudyServer(
+      studyFixture({
+        screening: {
+          orientation: 'inverted grey scale',
+          chest_score: 0.81,
+          histogram_peak_share: 0.03,
+          corrected: 'inverted grey scale',
+        },
+      }),
+    );
+    const { unmount } = renderApp('/studies/7');
+    expect(await screen.findByText(/arrived with an inverted grey scale; it was corrected before analysis/)).toBeInTheDocument();
+    unmount();
+
+    mockStudyServer(studyFixture());
+    renderApp('/studies/7');
+    await screen.findByRole('region', { name: 'Model' });
+    expect(screen.queryByText(/corrected before analysis/)).not.toBeInTheDocument();
+  });
+
   it('fetches the radiograph with the bearer token and shows it through an object URL', async () => {
     signInForTest();
     const { requests } = mockStudyServer(studyFixture());

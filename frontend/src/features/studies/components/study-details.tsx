@@ -10,6 +10,7 @@ import { useStudy } from '../api/get-study';
 import { isInProgress } from '../utils/study-status';
 import { FindingList } from './finding-list';
 import { ImageMetadata } from './image-metadata';
+import { ScreeningNotice } from './screening-notice';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
 import { StudyStatusBadge } from './study-status-badge';
@@ -80,6 +81,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
             </>
           )}
           {renderPanels?.(data, selected)}
+          <ScreeningNotice screening={data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
           <ImageMetadata metadata={data.metadata} />
         </div>
