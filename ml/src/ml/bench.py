@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--backend", default=None, help="engine backend (default $CXR_BACKEND, else auto)")
-    parser.add_argument("--rounds", type=int, default=3, help="passes over the radiographs per measurement")
+    parser.add_argument("--rounds", type=int, default=5, help="passes over the radiographs per measurement")
     parser.add_argument("--no-compare", action="store_true", help="skip the other runtimes")
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -153,13 +154,16 @@ class Candidate:
 def _measure(candidates: list[Candidate], rounds: int) -> None:
     """Time every candidate over its items, ``rounds`` times, interleaving the candidates.
 
-    Round by round, each candidate gets one pass over its items: whatever else the machine
-    does meanwhile falls on all of them alike instead of on whichever ran at that moment.
-    Runtimes leave their threads spinning for a moment after a call, so each pass starts
-    after a pause and a few untimed calls.
+    Round by round, each candidate gets one pass over its items, in a shuffled order:
+    whatever else the machine does meanwhile (this is often a shared virtual machine) falls
+    on all of them alike instead of on whichever ran at that moment. Runtimes leave their
+    threads spinning for a moment after a call, so each pass starts after a pause and a few
+    untimed calls.
     """
-    for _ in range(max(1, rounds)):
-        for candidate in candidates:
+    order = list(candidates)
+    for round_number in range(max(1, rounds)):
+        random.Random(round_number).shuffle(order)
+        for candidate in order:
             if not candidate.items:
                 continue
             time.sleep(0.3)
