@@ -51,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     predict = commands.add_parser("predict", help="probabilities (and heatmaps) for radiographs")
-    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="PNG, JPEG or DICOM radiograph")
+    predict.add_argument(
+        "images", nargs="+", type=Path, metavar="IMAGE", help="PNG, JPEG or DICOM radiograph"
+    )
     _add_weights_argument(predict)
     predict.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     predict.add_argument(
