@@ -130,31 +130,21 @@ def planted_run(root, *, shuffle: bool):
     return train(config, verbose=0)
 
 
+def fresh_mass_auroc(model_directory, truth, out) -> float:
+    """Mass AUROC of a trained model on a fresh set, through the evaluate CLI on the images themselves."""
+    arguments = ["evaluate", "--weights", str(model_directory), "--truth", str(truth), "--out", str(out)]
+    assert main([*arguments, "--no-plots"]) == 0
+    return json.loads((out / "metrics.json").read_text())["findings"]["Mass"]["auroc"]
+
+
 def test_the_loop_learns_a_planted_signal(tmp_path):
     result = planted_run(tmp_path, shuffle=False)
     mass = result.card.validation["findings"]["Mass"]
     assert mass["auroc"] > 0.9, result.history
     assert mass["positives"] > 10 and mass["negatives"] > 10
 
-    # On a fresh set of marked images, evaluated through the CLI on the images themselves.
     fresh = build_planted_csv(tmp_path / "fresh", size=SIZE, per_image=3, seed=99)
-    out = tmp_path / "fresh-evaluation"
-    assert (
-        main(
-            [
-                "evaluate",
-                "--weights",
-                str(result.directory),
-                "--truth",
-                str(fresh),
-                "--out",
-                str(out),
-                "--no-plots",
-            ]
-        )
-        == 0
-    )
-    assert json.loads((out / "metrics.json").read_text())["findings"]["Mass"]["auroc"] > 0.9
+    assert fresh_mass_auroc(result.directory, fresh, tmp_path / "fresh-evaluation") > 0.9
 
 
 def test_shuffled_labels_stay_near_chance(tmp_path):
@@ -163,23 +153,7 @@ def test_shuffled_labels_stay_near_chance(tmp_path):
     # validation figure is the best of eight epochs picked on that same validation set, which leans
     # above 0.5 by selection alone.
     fresh = build_planted_csv(tmp_path / "fresh", size=SIZE, per_image=6, seed=99, shuffle_labels=True)
-    out = tmp_path / "fresh-evaluation"
-    assert (
-        main(
-            [
-                "evaluate",
-                "--weights",
-                str(result.directory),
-                "--truth",
-                str(fresh),
-                "--out",
-                str(out),
-                "--no-plots",
-            ]
-        )
-        == 0
-    )
-    auroc = json.loads((out / "metrics.json").read_text())["findings"]["Mass"]["auroc"]
+    auroc = fresh_mass_auroc(result.directory, fresh, tmp_path / "fresh-evaluation")
     assert 0.25 < auroc < 0.75, (auroc, result.history)
 
 
