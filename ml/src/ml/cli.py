@@ -24,6 +24,7 @@ from ml.localization.cli import add_localize_parser
 from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
 from ml.screening_report import add_screening_parsers
 from ml.training.cli import add_train_parser
+from ml.training.errors import DataError
 
 EXIT_BAD_INPUT = 2
 UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
@@ -38,7 +39,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         return arguments.command(arguments)
-    except (BadInput, ImageDecodeError, WeightsError) as error:
+    except (BadInput, DataError, ImageDecodeError, WeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from ml.training.errors import DataError
 
-EXIT_BAD_INPUT = 2
 CARD_THRESHOLDS = "card"
 
 
@@ -85,14 +84,6 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
-    try:
-        return _evaluate(arguments)
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-
-def _evaluate(arguments: argparse.Namespace) -> int:
     from ml.evaluation.inputs import ScoreTable, aggregate, pair, read_scores
     from ml.evaluation.metrics import ThresholdRule
     from ml.evaluation.report import evaluate_findings, write_evaluation

@@ -19,8 +19,6 @@ from typing import Any
 
 from ml.training.errors import DataError
 
-EXIT_BAD_INPUT = 2
-
 
 def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``localize`` subcommand."""
@@ -56,14 +54,6 @@ def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_localize(arguments: argparse.Namespace) -> int:
-    try:
-        return _localize(arguments)
-    except DataError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-
-def _localize(arguments: argparse.Namespace) -> int:
     from ml.localization.boxes import read_boxes
     from ml.localization.metrics import THRESHOLDS, assess, summarise
     from ml.registry import describe_active_model, weights_dir_from_env

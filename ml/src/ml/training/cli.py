@@ -20,8 +20,6 @@ from ml.training.config import (
 )
 from ml.training.errors import DataError
 
-EXIT_BAD_INPUT = 2
-
 
 def add_train_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``train`` subcommand."""
@@ -121,18 +119,18 @@ def run_train(arguments: argparse.Namespace) -> int:
 
         # Reading the tables and finding the images first makes bad data fail before TensorFlow loads.
         data = load_training_data(config.data_options())
-    except (DataError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except ValueError as error:
+        # Bad settings raise plain ValueError; ml.cli.main reports data errors as exit status 2.
+        raise DataError(str(error)) from error
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from ml.training.trainer import train
 
     print(f"Data: {data.description}.", file=sys.stderr)
     try:
         result = train(config, resume=arguments.resume, data=data, verbose=2 if arguments.quiet else None)
-    except (DataError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    except ValueError as error:
+        # Bad settings raise plain ValueError; ml.cli.main reports data errors as exit status 2.
+        raise DataError(str(error)) from error
     validation = result.card.validation or {}
     print(
         f"{result.directory}: {result.card.name} {result.card.version}, validation mean AUROC "
