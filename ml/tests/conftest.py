@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,20 @@ def cxr_data_dir() -> Path:
     """The shared test radiographs: $CXR_DATA_DIR, else ../shared/data/cxr beside the repository."""
     override = os.environ.get(DATA_ENV_VAR, "").strip()
     return Path(override) if override else (REPO_ROOT / ".." / "shared" / "data" / "cxr").resolve()
+
+
+def run_ml(*arguments: object, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m ml ARGUMENTS`` in a fresh process, as a user types it."""
+    # The suite's own environment must not choose the weights; tests that want some say so.
+    env = {key: value for key, value in os.environ.items() if key != "CXR_WEIGHTS"}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-m", "ml", *map(str, arguments)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 def nih_png_paths() -> list[Path]:

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
+from conftest import run_ml
 from PIL import Image
 
 from ml.labels import CHESTXRAY14_LABELS
 
 
-def _run_ml(*arguments, env_extra=None):
-    # The suite's own environment must not choose the weights; tests that want some say so.
-    env = {key: value for key, value in os.environ.items() if key != "CXR_WEIGHTS"}
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "ml", *map(str, arguments)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
 def test_predict_json_with_heatmaps_on_a_real_radiograph(radiograph_path, tmp_path):
-    result = _run_ml("predict", radiograph_path, "--json", "--heatmaps", tmp_path / "maps")
+    result = run_ml("predict", radiograph_path, "--json", "--heatmaps", tmp_path / "maps")
     assert result.returncode == 0, result.stderr
     assert "UNTRAINED MODEL — not for clinical use" in result.stderr
     output = json.loads(result.stdout)
@@ -48,14 +33,14 @@ def test_predict_json_with_heatmaps_on_a_real_radiograph(radiograph_path, tmp_pa
 
 
 def test_predict_table_lists_every_finding(radiograph_path):
-    result = _run_ml("predict", radiograph_path)
+    result = run_ml("predict", radiograph_path)
     assert result.returncode == 0, result.stderr
     assert "probability" in result.stdout and "threshold" in result.stdout
     assert all(label in result.stdout for label in CHESTXRAY14_LABELS)
 
 
 def test_predict_missing_file_exits_2_with_one_line(tmp_path):
-    result = _run_ml("predict", tmp_path / "absent.png")
+    result = run_ml("predict", tmp_path / "absent.png")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'absent.png'}: no such file."]
 
@@ -63,7 +48,7 @@ def test_predict_missing_file_exits_2_with_one_line(tmp_path):
 def test_predict_undecodable_image_exits_2(tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n but then nothing sensible")
-    result = _run_ml("predict", bad)
+    result = run_ml("predict", bad)
     assert result.returncode == 2
     assert "bad.png" in result.stderr and "PNG, JPEG or DICOM" in result.stderr
 
@@ -71,8 +56,8 @@ def test_predict_undecodable_image_exits_2(tmp_path):
 def test_predict_with_a_bad_weights_directory_exits_2(radiograph_path, tmp_path):
     missing = tmp_path / "missing"
     for result in (
-        _run_ml("predict", radiograph_path, "--weights", missing),
-        _run_ml("predict", radiograph_path, env_extra={"CXR_WEIGHTS": str(missing)}),
+        run_ml("predict", radiograph_path, "--weights", missing),
+        run_ml("predict", radiograph_path, env_extra={"CXR_WEIGHTS": str(missing)}),
     ):
         assert result.returncode == 2
         assert len(result.stderr.strip().splitlines()) == 1
@@ -80,7 +65,7 @@ def test_predict_with_a_bad_weights_directory_exits_2(radiograph_path, tmp_path)
 
 
 def test_card_json_prints_the_untrained_card():
-    result = _run_ml("card", "--json")
+    result = run_ml("card", "--json")
     assert result.returncode == 0, result.stderr
     card = json.loads(result.stdout)
     assert card["trained"] is False and "untrained" in card["version"]

@@ -13,6 +13,7 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from conftest import run_ml
 from densenet_reference import forward, random_state
 from torch_writer import chexnet_checkpoint, save_checkpoint, torchxrayvision_module
 
@@ -217,26 +218,12 @@ def test_import_refuses_a_directory_in_use(torchxrayvision_weights_dir, tmp_path
 def test_command_line_import_then_predict_uses_the_imported_findings_and_thresholds(
     torchxrayvision_state, radiograph_path, tmp_path
 ):
-    import os
-    import subprocess
-    import sys
-
-    def run(*arguments):
-        env = {key: value for key, value in os.environ.items() if key != "CXR_WEIGHTS"}
-        return subprocess.run(
-            [sys.executable, "-m", "ml", *map(str, arguments)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
-
     checkpoint = save_checkpoint(
         torchxrayvision_module(torchxrayvision_state), tmp_path / NIH_FILE, legacy=True
     )
     thresholds = tmp_path / "thresholds.json"
     thresholds.write_text(json.dumps({"Edema": 0.3}))
-    result = run(
+    result = run_ml(
         "import-weights",
         "--format",
         "torchxrayvision",
@@ -249,7 +236,7 @@ def test_command_line_import_then_predict_uses_the_imported_findings_and_thresho
     assert result.returncode == 0, result.stderr
     assert "14 findings" in result.stdout and "not shown (never learnt): (unnamed)" in result.stdout
 
-    result = run(
+    result = run_ml(
         "predict", radiograph_path, "--weights", tmp_path / "w", "--json", "--heatmaps", tmp_path / "maps"
     )
     assert result.returncode == 0, result.stderr
@@ -267,7 +254,7 @@ def test_command_line_import_then_predict_uses_the_imported_findings_and_thresho
         CHESTXRAY14_LABELS
     )
 
-    result = run(
+    result = run_ml(
         "import-weights", "--format", "chexnet", tmp_path / "missing.pth.tar", "--out", tmp_path / "x"
     )
     assert result.returncode == 2 and "does not exist" in result.stderr
