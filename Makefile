@@ -81,7 +81,7 @@ SHA256 ?=
 WEIGHTS_DIR ?= weights/torchxrayvision-nih
 
 weights: $(PYTHON_DEPS)
-	$(PY) -m ml.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
+	$(PY) -m ml.weights.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
 
 lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml

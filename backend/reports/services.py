@@ -35,7 +35,7 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
-from ml.rendering import HEATMAP_LUT
+from ml.images.rendering import HEATMAP_LUT
 from studies import storage
 from studies.models import Finding, Study, StudyStatus
 

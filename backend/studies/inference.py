@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from ml.card import ModelCard
-from ml.registry import describe_active_model
+from ml.weights.card import ModelCard
+from ml.weights.registry import describe_active_model
 
 if TYPE_CHECKING:
-    from ml.engine import InferenceEngine
+    from ml.inference.engine import InferenceEngine
 
 _engine: "InferenceEngine | None" = None
 _engine_lock = threading.Lock()
@@ -26,8 +26,8 @@ def active_model_card() -> ModelCard:
 
 
 def get_engine() -> "InferenceEngine":
-    # Imported here: ml.engine loads TensorFlow, which web processes never need.
-    from ml.engine import InferenceEngine
+    # Imported here: ml.inference.engine loads TensorFlow, which web processes never need.
+    from ml.inference.engine import InferenceEngine
 
     global _engine
     with _engine_lock:

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from common.errors import DomainError
-from ml.dicom import deidentified_copy, identifying_values
 from ml.errors import (
     ImageDecodeError,
     ImageError,
@@ -21,9 +20,11 @@ from ml.errors import (
     ImageTooLargeError,
     UnsupportedImageError,
 )
-from ml.imaging import Radiograph, decode_radiograph
-from ml.rendering import heatmap_png, radiograph_png
-from ml.screening import Screening, screen_radiograph
+from ml.images.decoding import decode_radiograph
+from ml.images.dicom import deidentified_copy, identifying_values
+from ml.images.radiograph import Radiograph
+from ml.images.rendering import heatmap_png, radiograph_png
+from ml.images.screening import Screening, screen_radiograph
 from studies import storage
 from studies.dispatch import enqueue_analysis
 from studies.inference import active_model_card, get_engine

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from common.errors import DomainError
-from ml.dicom import is_dicom
+from ml.images.dicom import is_dicom
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from audit.client_address import client_address
 from audit.models import AuditAction, AuditEvent, AuditLogImmutableError
 from audit.services import audit_record
-from ml.rendering import heatmap_png
+from ml.images.rendering import heatmap_png
 from tests.factories import PASSWORD, StudyFactory, add_findings
 from tests.test_auth import assert_error_shape
 

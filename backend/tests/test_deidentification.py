@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from ml.dicom import identifying_values
+from ml.images.dicom import identifying_values
 from studies.models import Study
 from studies.services import study_analyze
 from tests.conftest import CXR_DATA_DIR

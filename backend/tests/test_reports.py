@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from audit.models import AuditAction, AuditEvent
-from ml.rendering import heatmap_png
+from ml.images.rendering import heatmap_png
 from tests.factories import StudyFactory, add_findings
 from tests.test_auth import assert_error_shape
 

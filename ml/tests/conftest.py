@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.imaging import Radiograph, decode_radiograph
+from ml.images.decoding import decode_radiograph
+from ml.images.radiograph import Radiograph
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_ENV_VAR = "CXR_DATA_DIR"
@@ -72,7 +73,7 @@ def landscape_radiograph(radiograph: Radiograph) -> Radiograph:
 @pytest.fixture(scope="session")
 def untrained_engine():
     # Imported here so that the TensorFlow-free tests never pay for importing TensorFlow.
-    from ml.engine import InferenceEngine
+    from ml.inference.engine import InferenceEngine
 
     return InferenceEngine.load(None)
 
@@ -86,7 +87,7 @@ def torchxrayvision_state(radiograph: Radiograph):
     """
     from densenet_reference import random_state
 
-    from ml.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
+    from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
 
     image = prepare_input(radiograph, PreprocessingSpec.from_dict(default_preprocessing())).tensor
     return random_state(11, 1, 18, image.transpose(0, 3, 1, 2))
@@ -97,7 +98,7 @@ def torchxrayvision_weights_dir(torchxrayvision_state, tmp_path_factory) -> Path
     """Those weights saved as the published NIH file is (a legacy pickle), then imported."""
     from torch_writer import save_checkpoint, torchxrayvision_module
 
-    from ml.importers import import_checkpoint
+    from ml.weights.importers import import_checkpoint
 
     folder = tmp_path_factory.mktemp("torchxrayvision")
     checkpoint = save_checkpoint(

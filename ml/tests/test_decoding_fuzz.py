@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from ml.errors import ImageError
-from ml.imaging import decode_radiograph
-from ml.screening import screen_radiograph
+from ml.images.decoding import decode_radiograph
+from ml.images.screening import screen_radiograph
 
 FUZZ_SETTINGS = settings(
     max_examples=120, deadline=2000, derandomize=True, suppress_health_check=[HealthCheck.too_slow]

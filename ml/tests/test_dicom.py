@@ -11,9 +11,9 @@ import pytest
 from conftest import cxr_data_dir
 from pydicom.uid import ExplicitVRLittleEndian
 
-from ml.dicom import decode_dicom, deidentified_copy, identifying_values
 from ml.errors import ImageDecodeError, ImageRejectedError
-from ml.imaging import decode_radiograph
+from ml.images.decoding import decode_radiograph
+from ml.images.dicom import decode_dicom, deidentified_copy, identifying_values
 
 
 def sample_path(name: str = "siim-sample.dcm") -> Path:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.gradcam import (
+from ml.explanations.gradcam import (
     class_activation_maps,
     linear_interpolation_matrix,
     maps_to_radiograph_frame,
     normalise_maps,
 )
-from ml.preprocessing import CropBox, PreprocessingSpec, prepare_input
+from ml.inference.preprocessing import CropBox, PreprocessingSpec, prepare_input
 
 
 def test_maps_are_normalised_per_class_and_all_zero_maps_stay_zero():
@@ -62,16 +62,16 @@ def test_one_pass_gradcam_equals_textbook_gradient_tape_gradcam_for_every_class(
     import keras
     import tensorflow as tf
 
-    from ml.engine import InferenceEngine
-    from ml.model import (
+    from ml.inference.engine import InferenceEngine
+    from ml.inference.model import (
         LOGITS_LAYER,
         build_densenet121,
         densenet_weights,
         feature_map_model,
         initialise_seeded,
     )
-    from ml.registry import untrained_card
-    from ml.runtime_openvino import OpenVINORuntime
+    from ml.inference.runtime_openvino import OpenVINORuntime
+    from ml.weights.registry import untrained_card
 
     card = untrained_card()
     model = build_densenet121(len(card.labels))

@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from ml.errors import ImageDecodeError
-from ml.imaging import MAX_PIXELS, Radiograph, decode_radiograph
+from ml.images.decoding import decode_radiograph
+from ml.images.radiograph import MAX_PIXELS, Radiograph
 
 
 def _png_bytes(image: Image.Image) -> bytes:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.imaging import Radiograph
-from ml.preprocessing import (
+from ml.images.radiograph import Radiograph
+from ml.inference.preprocessing import (
     CropBox,
     PreprocessingSpec,
     centre_square_crop,

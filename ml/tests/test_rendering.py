@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ml.rendering import HEATMAP_LUT, heatmap_png, radiograph_png
+from ml.images.rendering import HEATMAP_LUT, heatmap_png, radiograph_png
 
 
 def test_heatmap_png_decodes_as_rgba_at_the_same_size():

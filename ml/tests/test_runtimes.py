@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
-from ml.engine import BACKEND_ENV_VAR, InferenceEngine, resolve_backend
-from ml.imaging import decode_radiograph
-from ml.preprocessing import PreprocessingSpec, prepare_input
+from ml.images.decoding import decode_radiograph
+from ml.inference.engine import BACKEND_ENV_VAR, InferenceEngine, resolve_backend
+from ml.inference.preprocessing import PreprocessingSpec, prepare_input
 
 # Every runtime must give the Keras model's probabilities to within this, on every radiograph.
 PROBABILITY_TOLERANCE = 1e-4
@@ -58,9 +58,9 @@ def test_analyses_agree_across_runtimes_including_heatmaps_at_the_radiograph_siz
 
 
 def test_weights_file_reader_gives_the_arrays_keras_loads(engines, torchxrayvision_weights_dir):
-    from ml.model import densenet_weights
-    from ml.registry import WEIGHTS_FILENAME
-    from ml.weights_h5 import read_densenet_weights
+    from ml.inference.model import densenet_weights
+    from ml.weights.h5 import read_densenet_weights
+    from ml.weights.registry import WEIGHTS_FILENAME
 
     read = read_densenet_weights(torchxrayvision_weights_dir / WEIGHTS_FILENAME, 1, 14)
     loaded = densenet_weights(engines["keras"].model)
@@ -71,7 +71,7 @@ def test_weights_file_reader_gives_the_arrays_keras_loads(engines, torchxrayvisi
 
 
 def test_an_openvino_engine_builds_its_keras_model_on_demand(engines):
-    from ml.model import weights_digest
+    from ml.inference.model import weights_digest
 
     assert weights_digest(engines["openvino"].model) == weights_digest(engines["keras"].model)
 
@@ -91,8 +91,8 @@ def test_backend_choice(monkeypatch):
 def test_a_worker_on_openvino_never_imports_tensorflow(torchxrayvision_weights_dir, radiograph_path):
     code = (
         "import sys\n"
-        "from ml.engine import InferenceEngine\n"
-        "from ml.imaging import decode_radiograph\n"
+        "from ml.inference.engine import InferenceEngine\n"
+        "from ml.images.decoding import decode_radiograph\n"
         f"engine = InferenceEngine.load({str(torchxrayvision_weights_dir)!r}, threads=1)\n"
         f"analysis = engine.analyze(decode_radiograph(open({str(radiograph_path)!r}, 'rb').read()))\n"
         "assert engine.backend == 'openvino-f32' and len(analysis.heatmaps) == 14\n"

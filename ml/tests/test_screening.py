@@ -12,9 +12,10 @@ from conftest import cxr_data_dir
 from PIL import Image
 
 from ml.errors import ImageRejectedError
-from ml.imaging import Radiograph, decode_radiograph
-from ml.screening import INVERTED, UPRIGHT, screen_radiograph
-from ml.screening_report import document, measure, screenshot
+from ml.images.decoding import decode_radiograph
+from ml.images.radiograph import Radiograph
+from ml.images.screening import INVERTED, UPRIGHT, screen_radiograph
+from ml.images.screening_report import document, measure, screenshot
 
 
 def real_radiograph_paths() -> list[Path]:

@@ -13,7 +13,12 @@ import pytest
 from torch_writer import Module, save_checkpoint
 
 from ml.errors import WeightsError
-from ml.torch_checkpoint import CheckpointError, PickledObject, module_state_dict, read_torch_checkpoint
+from ml.weights.torch_checkpoint import (
+    CheckpointError,
+    PickledObject,
+    module_state_dict,
+    read_torch_checkpoint,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

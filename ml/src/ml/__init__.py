@@ -1,6 +1,5 @@
-"""Chest X-ray model package: registry, preprocessing, inference engine, Grad-CAM and CLI.
+"""Chest X-ray model package: one analysis pipeline from a file's bytes to findings and heatmaps.
 
-Importing ``ml`` is deliberately cheap: TensorFlow is only imported by the modules that
-run the network (``ml.model``, ``ml.weights``, ``ml.engine``), so the web process can
-describe the active model and decode uploads without paying for it.
+Importing ``ml`` is deliberately cheap: TensorFlow and OpenVINO are only imported where the
+network runs (``ml.inference``), so the web process can take in uploads without paying for it.
 """

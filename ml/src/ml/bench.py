@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from ml.engine import InferenceEngine
+    from ml.inference.engine import InferenceEngine
 
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -59,10 +59,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from ml.engine import InferenceEngine
-    from ml.imaging import decode_radiograph
-    from ml.preprocessing import PreprocessingSpec, prepare_input
-    from ml.registry import weights_dir_from_env
+    from ml.images.decoding import decode_radiograph
+    from ml.inference.engine import InferenceEngine
+    from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+    from ml.weights.registry import weights_dir_from_env
 
     data_dir = arguments.data or _shared_radiographs()
     paths = sorted(data_dir.resolve().glob("*.png"))
@@ -192,8 +192,8 @@ def _forward_only(engine: InferenceEngine, threads: int) -> Callable[[np.ndarray
     """The engine's network with only its probabilities output: the forward pass alone."""
     card = engine.card
     if engine.backend.startswith("openvino"):
-        from ml.model import densenet_weights
-        from ml.runtime_openvino import OpenVINORuntime
+        from ml.inference.model import densenet_weights
+        from ml.inference.runtime_openvino import OpenVINORuntime
 
         runtime = OpenVINORuntime(
             densenet_weights(engine.model),
@@ -216,8 +216,8 @@ def _comparisons(
     """Other runtimes of the same network, each noted with its largest difference from Keras."""
     import tensorflow as tf
 
-    from ml.model import densenet_weights
-    from ml.runtime_keras import configure_threads
+    from ml.inference.model import densenet_weights
+    from ml.inference.runtime_keras import configure_threads
 
     configure_threads(threads)
     model = engine.model
@@ -271,7 +271,7 @@ def _comparisons(
                 lambda x: session.run(None, {name: x})[0],
             )
         )
-    from ml.runtime_openvino import OpenVINORuntime
+    from ml.inference.runtime_openvino import OpenVINORuntime
 
     weights = densenet_weights(model)
     for precision in ("f32", "bf16"):
@@ -290,8 +290,8 @@ def _comparisons(
 def _cold_start(weights_dir: Path, image: Path, threads: int, backend: str | None) -> float:
     """Seconds from starting a fresh Python process to its first analysis (median of three)."""
     code = (
-        "from ml.engine import InferenceEngine\n"
-        "from ml.imaging import decode_radiograph\n"
+        "from ml.inference.engine import InferenceEngine\n"
+        "from ml.images.decoding import decode_radiograph\n"
         f"engine = InferenceEngine.load({str(weights_dir)!r}, threads={threads}"
         f"{'' if backend is None else f', backend={backend!r}'})\n"
         f"engine.analyze(decode_radiograph(open({str(image)!r}, 'rb').read()))\n"

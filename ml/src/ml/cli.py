@@ -15,16 +15,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ml.card import ModelCard
 from ml.errors import ImageDecodeError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
-from ml.imaging import Radiograph, decode_radiograph
-from ml.import_cli import add_import_parser
+from ml.images.decoding import decode_radiograph
+from ml.images.radiograph import Radiograph
+from ml.images.screening_report import add_screening_parsers
 from ml.localization.cli import add_localize_parser
-from ml.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
-from ml.screening_report import add_screening_parsers
 from ml.training.cli import add_train_parser
 from ml.training.errors import DataError
+from ml.weights.card import ModelCard
+from ml.weights.import_cli import add_import_parser
+from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
 
 EXIT_BAD_INPUT = 2
 UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
@@ -109,8 +110,8 @@ def _predict(arguments: argparse.Namespace) -> int:
     # Quieten TensorFlow's start-up chatter unless the user asked for it; this must happen
     # before TensorFlow is imported, hence the late import.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ml.engine import InferenceEngine
-    from ml.rendering import heatmap_png
+    from ml.images.rendering import heatmap_png
+    from ml.inference.engine import InferenceEngine
 
     engine = InferenceEngine.load(weights_dir)
     card = engine.card

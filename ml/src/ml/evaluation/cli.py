@@ -18,7 +18,7 @@ CARD_THRESHOLDS = "card"
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``evaluate`` subcommand."""
-    from ml.registry import WEIGHTS_ENV_VAR
+    from ml.weights.registry import WEIGHTS_ENV_VAR
 
     parser = subparsers.add_parser(
         "evaluate",
@@ -87,9 +87,9 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     from ml.evaluation.inputs import ScoreTable, aggregate, pair, read_scores
     from ml.evaluation.metrics import ThresholdRule
     from ml.evaluation.report import evaluate_findings, write_evaluation
-    from ml.registry import describe_active_model, weights_dir_from_env
     from ml.training.chestxray14 import read_label_table
     from ml.training.tables import locate_images, read_list
+    from ml.weights.registry import describe_active_model, weights_dir_from_env
 
     truth = read_label_table(arguments.truth)
     if arguments.image_list is not None:

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.card import ModelCard
 from ml.errors import ImageDecodeError
-from ml.imaging import decode_radiograph
-from ml.preprocessing import PreprocessingSpec, prepare_input
+from ml.images.decoding import decode_radiograph
+from ml.inference.preprocessing import PreprocessingSpec, prepare_input
 from ml.training.errors import DataError
+from ml.weights.card import ModelCard
 
 
 def score_images(
@@ -34,7 +34,7 @@ def score_images(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from ml.engine import InferenceEngine, available_cpus
+    from ml.inference.engine import InferenceEngine, available_cpus
 
     engine = InferenceEngine.load(weights_dir)
     card = engine.card

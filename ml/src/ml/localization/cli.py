@@ -22,7 +22,7 @@ from ml.training.errors import DataError
 
 def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``localize`` subcommand."""
-    from ml.registry import WEIGHTS_ENV_VAR
+    from ml.weights.registry import WEIGHTS_ENV_VAR
 
     parser = subparsers.add_parser(
         "localize",
@@ -56,8 +56,8 @@ def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_localize(arguments: argparse.Namespace) -> int:
     from ml.localization.boxes import read_boxes
     from ml.localization.metrics import THRESHOLDS, assess, summarise
-    from ml.registry import describe_active_model, weights_dir_from_env
     from ml.training.tables import index_images, name_key
+    from ml.weights.registry import describe_active_model, weights_dir_from_env
 
     if not 0.0 < arguments.heatmap_threshold <= 1.0:
         raise DataError(f"--heatmap-threshold must lie in (0, 1], not {arguments.heatmap_threshold}.")
@@ -92,9 +92,9 @@ def run_localize(arguments: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from ml.engine import InferenceEngine
     from ml.errors import ImageDecodeError
-    from ml.imaging import decode_radiograph
+    from ml.images.decoding import decode_radiograph
+    from ml.inference.engine import InferenceEngine
 
     engine = InferenceEngine.load(weights_dir)
     images = [image for image in by_image if image not in missing]

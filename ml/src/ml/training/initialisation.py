@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ml.preprocessing import PreprocessingSpec
+from ml.inference.preprocessing import PreprocessingSpec
 
 IMAGENET_FILENAME = "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406])
@@ -41,7 +41,7 @@ def default_imagenet_path() -> Path:
 def load_imagenet_backbone(model: keras.Model, weights_path: Path, spec: PreprocessingSpec) -> int:
     """Copy ImageNet DenseNet121 weights into ``model``'s backbone; return the number of layers set.
 
-    ``model`` is ``ml.model.build_densenet121``'s; its head keeps its fresh initialisation.
+    ``model`` is ``ml.inference.model.build_densenet121``'s; its head keeps its fresh initialisation.
     Raises ValueError if the file does not fit DenseNet121.
     """
     size = int(model.input_shape[1])

@@ -1,7 +1,7 @@
 """The tf.data input pipeline: parallel decoding, the service's preprocessing, augmentation.
 
 Images are decoded and preprocessed by the very functions the service runs on uploads
-(``ml.imaging.decode_radiograph`` and ``ml.preprocessing.prepare_input``), wrapped in
+(``ml.images.decoding.decode_radiograph`` and ``ml.inference.preprocessing.prepare_input``), wrapped in
 ``tf.numpy_function`` and mapped in parallel, so the network is trained on exactly the
 tensors it will see in production: same crop, same antialiased resize, same scaling.
 Augmentation then runs on batches as TensorFlow ops.
@@ -16,8 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from ml.errors import ImageDecodeError
-from ml.imaging import decode_radiograph
-from ml.preprocessing import PreprocessingSpec, prepare_input
+from ml.images.decoding import decode_radiograph
+from ml.inference.preprocessing import PreprocessingSpec, prepare_input
 
 # Augmentation ranges (the issue's): rotation up to 10 degrees either way, shifts and zoom
 # up to 10 %, brightness and contrast up to 10 % of the grey range.

@@ -29,12 +29,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ml.card import ModelCard
 from ml.evaluation.metrics import ThresholdRule, auroc
 from ml.evaluation.report import evaluate_findings, write_evaluation
-from ml.model import LOGITS_LAYER, build_densenet121
-from ml.preprocessing import PreprocessingSpec, default_preprocessing
-from ml.registry import MODEL_NAME, sha256_file
+from ml.inference.model import LOGITS_LAYER, build_densenet121
+from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
 from ml.training.chestxray14 import EIGHT_CLASS_LABELS
 from ml.training.config import (
     CHECKPOINT_DIR,
@@ -50,7 +48,9 @@ from ml.training.initialisation import default_imagenet_path, load_imagenet_back
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
 from ml.training.pipeline import make_dataset
 from ml.training.provenance import code_version, describe_code
-from ml.weights import load_weights_file, save_weights_directory
+from ml.weights.card import ModelCard
+from ml.weights.directory import load_weights_file, save_weights_directory
+from ml.weights.registry import MODEL_NAME, sha256_file
 
 LAST_WEIGHTS = "last.weights.h5"
 LAST_OPTIMIZER = "last.optimizer.npz"

@@ -1,10 +1,10 @@
 """The inference engine: one built model per process, probabilities and heatmaps per image.
 
 Two runtimes compute the same network. On a CPU the engine runs DenseNet121 on OpenVINO
-(``ml.runtime_openvino``) in float32, built from the weights file without TensorFlow: on
+(``ml.inference.runtime_openvino``) in float32, built from the weights file without TensorFlow: on
 the reference 2-core CPU it is as fast as ONNX Runtime and about 1.7 times as fast as
 TensorFlow (README, "Performance"), and a worker starts in under a second. The Keras model
-on TensorFlow (``ml.runtime_keras``) stays the reference that the tests hold every runtime
+on TensorFlow (``ml.inference.runtime_keras``) stays the reference that the tests hold every runtime
 to, and runs where a GPU is visible. ``$CXR_BACKEND`` (``auto``, ``openvino``, ``keras``)
 overrides the choice.
 
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ml.card import ModelCard
-from ml.gradcam import class_activation_maps, maps_to_radiograph_frame
-from ml.imaging import Radiograph
-from ml.preprocessing import PreprocessingSpec, prepare_input
-from ml.registry import UNTRAINED_SEED, WEIGHTS_FILENAME, describe_active_model
+from ml.explanations.gradcam import class_activation_maps, maps_to_radiograph_frame
+from ml.images.radiograph import Radiograph
+from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.weights.card import ModelCard
+from ml.weights.registry import UNTRAINED_SEED, WEIGHTS_FILENAME, describe_active_model
 
 if TYPE_CHECKING:
     import keras
@@ -73,8 +73,8 @@ class InferenceEngine:
         if runtime is None:
             if model is None:
                 raise ValueError("InferenceEngine needs a Keras model or a runtime.")
-            from ml.runtime_keras import KerasRuntime
-            from ml.weights import check_model_matches_card
+            from ml.inference.runtime_keras import KerasRuntime
+            from ml.weights.directory import check_model_matches_card
 
             check_model_matches_card(model, card)
             runtime = KerasRuntime(model)
@@ -108,8 +108,8 @@ class InferenceEngine:
             None if weights_dir is None else Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME
         )
         if chosen == "openvino" and weights_path is not None:
-            from ml.runtime_openvino import OpenVINORuntime
-            from ml.weights_h5 import read_densenet_weights
+            from ml.inference.runtime_openvino import OpenVINORuntime
+            from ml.weights.h5 import read_densenet_weights
 
             weights = read_densenet_weights(weights_path, card.input_channels, len(card.labels))
             runtime = OpenVINORuntime(weights, card.input_channels, card.input_size, threads=threads)
@@ -117,8 +117,8 @@ class InferenceEngine:
             engine._weights_path = weights_path
             return engine
 
-        from ml.model import build_densenet121, densenet_weights, initialise_seeded, weights_digest
-        from ml.runtime_keras import configure_threads
+        from ml.inference.model import build_densenet121, densenet_weights, initialise_seeded, weights_digest
+        from ml.inference.runtime_keras import configure_threads
 
         configure_threads(threads)
         model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
@@ -128,12 +128,12 @@ class InferenceEngine:
             # arrays themselves (there is no file to hash).
             card = dataclasses.replace(card, weights_sha256=weights_digest(model))
         else:
-            from ml.weights import load_weights_file
+            from ml.weights.directory import load_weights_file
 
             load_weights_file(model, weights_path)
         if chosen == "keras":
             return cls(model, card)
-        from ml.runtime_openvino import OpenVINORuntime
+        from ml.inference.runtime_openvino import OpenVINORuntime
 
         runtime = OpenVINORuntime(
             densenet_weights(model), card.input_channels, card.input_size, threads=threads
@@ -153,8 +153,8 @@ class InferenceEngine:
     def model(self) -> keras.Model:
         """The Keras model with this engine's weights (built on first use when OpenVINO runs)."""
         if self._model is None:
-            from ml.model import build_densenet121
-            from ml.weights import load_weights_file
+            from ml.inference.model import build_densenet121
+            from ml.weights.directory import load_weights_file
 
             if self._weights_path is None:
                 raise RuntimeError("This engine has neither a Keras model nor a weights file to build one.")
@@ -204,7 +204,7 @@ class InferenceEngine:
 
         Unset fields keep this engine's card values; the card is validated before writing.
         """
-        from ml.weights import save_weights_directory
+        from ml.weights.directory import save_weights_directory
 
         fields = self._card.to_dict()
         fields.update(
@@ -240,7 +240,7 @@ def resolve_backend(requested: str | None = None) -> str:
     if value != "auto":
         return value
     if _gpu_driver_present():
-        from ml.runtime_keras import gpu_visible
+        from ml.inference.runtime_keras import gpu_visible
 
         if gpu_visible():
             return "keras"
@@ -270,10 +270,10 @@ def available_cpus() -> int:
 def configure_threads(threads: int | None = None) -> None:
     """Set TensorFlow's intra-op threads to ``threads`` (default: available CPUs), inter-op to 1-2.
 
-    Kept here for callers that drive TensorFlow themselves; see ``ml.runtime_keras``.
+    Kept here for callers that drive TensorFlow themselves; see ``ml.inference.runtime_keras``.
     """
     if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer, not {threads!r}.")
-    from ml.runtime_keras import configure_threads as configure_tensorflow_threads
+    from ml.inference.runtime_keras import configure_threads as configure_tensorflow_threads
 
     configure_tensorflow_threads(threads if threads is not None else available_cpus())

@@ -6,8 +6,8 @@ remembers each directory's card until one of its files changes.
 
 A weights directory holds two files:
 
-- ``card.json``: the model card (see ``ml.card.ModelCard``);
-- ``model.weights.h5``: the Keras 3 weights of ``ml.model.build_densenet121`` for the card's
+- ``card.json``: the model card (see ``ml.weights.card.ModelCard``);
+- ``model.weights.h5``: the Keras 3 weights of ``ml.inference.model.build_densenet121`` for the card's
   labels, input size and channels.
 """
 
@@ -21,10 +21,10 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ml.card import ModelCard
 from ml.errors import WeightsError
+from ml.inference.preprocessing import default_preprocessing
 from ml.labels import CHESTXRAY14_LABELS
-from ml.preprocessing import default_preprocessing
+from ml.weights.card import ModelCard
 
 CARD_FILENAME = "card.json"
 WEIGHTS_FILENAME = "model.weights.h5"
@@ -44,7 +44,7 @@ def untrained_card(seed: int = UNTRAINED_SEED) -> ModelCard:
     """The card of the seeded, untrained DenseNet121 used when no weights are installed.
 
     ``weights_sha256`` is None here because the weights only exist once TensorFlow has built
-    the model; ``ml.engine.InferenceEngine.card`` fills it in after building.
+    the model; ``ml.inference.engine.InferenceEngine.card`` fills it in after building.
     """
     return ModelCard(
         name=MODEL_NAME,

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image
 
 from ml.errors import ImageRejectedError
-from ml.imaging import Radiograph
+from ml.images.radiograph import Radiograph
 
 MIN_RADIOGRAPH_SIDE = 256
 # More coloured pixels than this is a colour image (JPEG noise on a grey image stays far below).
@@ -153,7 +153,7 @@ def build_template(radiographs: Iterable[np.ndarray]) -> np.ndarray:
 @functools.cache
 def frontal_chest_template() -> np.ndarray:
     """The shipped template, built by ``python -m ml screening-template`` (see ml/README.md)."""
-    with resources.files("ml").joinpath("data", TEMPLATE_RESOURCE).open("rb") as handle:
+    with resources.files("ml.images").joinpath("data", TEMPLATE_RESOURCE).open("rb") as handle:
         template = np.load(handle)
     if template.shape != (THUMBNAIL_SIDE, THUMBNAIL_SIDE):
         raise ValueError(

@@ -11,9 +11,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ml.model import feature_map_model, logits_kernel
+from ml.inference.model import feature_map_model, logits_kernel
 
-logger = logging.getLogger("ml.engine")
+logger = logging.getLogger("ml.inference.engine")
 
 
 class KerasRuntime:

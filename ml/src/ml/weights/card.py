@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import WeightsError
-from ml.preprocessing import PreprocessingSpec
+from ml.inference.preprocessing import PreprocessingSpec
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import h5py
 import keras
 
-from ml.card import ModelCard
 from ml.errors import WeightsError
-from ml.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+from ml.weights.card import ModelCard
+from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
 # Keras reports some partial loads (layers it could not match in the file) as warnings.
 _PARTIAL_LOAD_WARNINGS = ("could not be loaded", "Skipping")

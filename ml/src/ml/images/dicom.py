@@ -22,7 +22,7 @@ from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import generate_uid
 
 from ml.errors import ImageDecodeError, ImageRejectedError, ImageTooLargeError, UnsupportedImageError
-from ml.imaging import MAX_PIXELS, ImageMetadata, Radiograph
+from ml.images.radiograph import MAX_PIXELS, ImageMetadata, Radiograph
 
 # Projection radiography. Anything else (CT, MR, US, NM, ...) is a different kind of image.
 RADIOGRAPH_MODALITIES = frozenset({"CR", "DX", "DR", "RG"})

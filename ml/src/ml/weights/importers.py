@@ -10,7 +10,7 @@ Two layouts are understood:
   DataParallel's ``module.`` prefixes and the old torchvision names (``norm.1``), three
   ImageNet-normalised input channels and 14 outputs.
 
-The checkpoint is read by ``ml.torch_checkpoint`` (no PyTorch, nothing in it is run), its
+The checkpoint is read by ``ml.weights.torch_checkpoint`` (no PyTorch, nothing in it is run), its
 arrays are renamed and transposed into Keras layout and checked against DenseNet121
 before anything is written. Outputs the weights never learnt (unnamed, or with no
 operating threshold) are dropped, so the card lists only findings the model can report;
@@ -31,7 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from ml.architecture import (
+from ml.errors import WeightsError
+from ml.inference.preprocessing import default_preprocessing
+from ml.labels import CHESTXRAY14_LABELS
+from ml.weights.architecture import (
     FEATURE_CHANNELS,
     HEAD_LAYER,
     KERAS_BN_EPSILON,
@@ -39,12 +42,9 @@ from ml.architecture import (
     check_weights,
     densenet121_layers,
 )
-from ml.card import ModelCard
-from ml.errors import WeightsError
-from ml.labels import CHESTXRAY14_LABELS
-from ml.preprocessing import default_preprocessing
-from ml.registry import sha256_file
-from ml.torch_checkpoint import PickledObject, module_state_dict, read_torch_checkpoint
+from ml.weights.card import ModelCard
+from ml.weights.registry import sha256_file
+from ml.weights.torch_checkpoint import PickledObject, module_state_dict, read_torch_checkpoint
 
 FORMATS = ("torchxrayvision", "chexnet")
 INPUT_SIZE = 224
@@ -307,8 +307,8 @@ def import_checkpoint(
     # Validating through from_dict catches anything the card format refuses before writing.
     card = ModelCard.from_dict(card.to_dict())
 
-    from ml.model import assign_densenet_weights, build_densenet121
-    from ml.weights import save_weights_directory
+    from ml.inference.model import assign_densenet_weights, build_densenet121
+    from ml.weights.directory import save_weights_directory
 
     model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
     assign_densenet_weights(model, imported.weights)

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ml.imaging import Radiograph
+from ml.images.radiograph import Radiograph
 
 # Pillow's antialiasing filters by the names a card may use.
 RESAMPLING_FILTERS: dict[str, Image.Resampling] = {

@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from ml.imaging import Radiograph
+from ml.images.radiograph import Radiograph
 
 # Anchor colours of a Turbo-like map (dark blue, blue, cyan, green, yellow, orange, red,
 # dark red): perceptually ordered, and readable over grey anatomy, unlike plain "jet".

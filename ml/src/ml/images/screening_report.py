@@ -19,8 +19,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ml.errors import ImageRejectedError
-from ml.imaging import Radiograph, decode_radiograph
-from ml.screening import INVERTED, build_template, correlation, screen_radiograph, thumbnail
+from ml.images.decoding import decode_radiograph
+from ml.images.radiograph import Radiograph
+from ml.images.screening import INVERTED, build_template, correlation, screen_radiograph, thumbnail
 
 # Pictures bundled with scikit-image (no download): photographs, microscopy, astronomy, a
 # scanned page, text, logos and drawings.

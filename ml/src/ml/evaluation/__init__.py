@@ -1,0 +1,1 @@
+"""Evaluation as papers report it: ``python -m ml evaluate``."""

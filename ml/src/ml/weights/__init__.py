@@ -1,0 +1,1 @@
+"""Model cards and weights: the registry of the active model, weights files, published checkpoints."""
