@@ -32,6 +32,11 @@ class Study(models.Model):
     # The upload as stored (DICOM files de-identified), and an 8-bit greyscale PNG browsers can show.
     original_file = models.FileField(max_length=255)
     display_file = models.FileField(max_length=255)
+    # The network's input, prepared by the web process when it screened the upload, so that the
+    # worker runs the model without decoding the image again; and the result's small heatmaps
+    # (ml.explanations.heatmaps), brought to the radiograph's size only when one is shown.
+    model_input_file = models.FileField(max_length=255, blank=True)
+    heatmaps_file = models.FileField(max_length=255, blank=True)
     # What the file said about the image (modality, body part, view, age, sex, pixel spacing),
     # and how the input screening saw it (orientation, score, any correction it made).
     image_metadata = models.JSONField(default=dict, blank=True)
@@ -57,7 +62,11 @@ class Finding(models.Model):
     probability = models.FloatField()
     threshold = models.FloatField()
     positive = models.BooleanField()
-    heatmap_file = models.FileField(max_length=255)
+    # The probability rescaled so that the threshold maps to 0.5: comparable across findings,
+    # which triage sorts by (ml.inference.postprocess.calibrated_score).
+    calibrated_score = models.FloatField()
+    # A rendered PNG, as studies analysed before heatmaps were kept small stored them.
+    legacy_heatmap_file = models.FileField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["-positive", "-probability"]

@@ -44,6 +44,17 @@ _DECODER_ERRORS = (
 _TOO_LARGE = (Image.DecompressionBombError, Image.DecompressionBombWarning)
 
 
+def image_format(data: bytes) -> str | None:
+    """``png``, ``jpeg`` or ``dicom`` from the file's signature (never its name), else None."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if dicom.is_dicom(data):
+        return "dicom"
+    return None
+
+
 def decode_radiograph(data: bytes) -> Radiograph:
     """Decode a PNG, JPEG or DICOM file's bytes; raise ImageDecodeError for anything unreadable."""
     if not data:

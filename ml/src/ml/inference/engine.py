@@ -18,15 +18,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ml.explanations.gradcam import class_activation_maps, maps_to_radiograph_frame
-from ml.images.radiograph import Radiograph
-from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.explanations.gradcam import class_activation_maps
+from ml.weights.architecture import DenseNetWeights, seeded_untrained_weights, weights_digest
 from ml.weights.card import ModelCard
 from ml.weights.registry import UNTRAINED_SEED, WEIGHTS_FILENAME, describe_active_model
 
@@ -50,18 +48,6 @@ class Runtime(Protocol):
     def run(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
 
 
-@dataclass
-class Analysis:
-    """What the model says about one radiograph.
-
-    ``heatmaps`` holds one float32 Grad-CAM map per label at the radiograph's own size,
-    values in [0, 1], zero outside the centre square the network saw.
-    """
-
-    probabilities: dict[str, float]
-    heatmaps: dict[str, np.ndarray]
-
-
 class InferenceEngine:
     """A built DenseNet121 with its card, answering probabilities and Grad-CAM in one pass."""
 
@@ -81,8 +67,7 @@ class InferenceEngine:
         self._model = model
         self._runtime = runtime
         self._card = card
-        self._spec = PreprocessingSpec.from_dict(card.preprocessing)
-        self._weights_path: Path | None = None
+        self._weights: DenseNetWeights | None = None
 
     @classmethod
     def load(
@@ -104,41 +89,32 @@ class InferenceEngine:
         # The card is validated (and the weights hash checked) before any runtime does work.
         card = describe_active_model(weights_dir)
         chosen = resolve_backend(backend)
-        weights_path = (
-            None if weights_dir is None else Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME
-        )
-        if chosen == "openvino" and weights_path is not None:
-            from ml.inference.runtime_openvino import OpenVINORuntime
+        if weights_dir is None:
+            # NumPy draws the untrained arrays, so no framework is imported to make them; their
+            # hash is only known now that they exist (there is no file to hash).
+            weights = seeded_untrained_weights(card.input_channels, len(card.labels), UNTRAINED_SEED)
+            card = dataclasses.replace(
+                card, weights_sha256=weights_digest(weights, card.input_channels, len(card.labels))
+            )
+        else:
             from ml.weights.h5 import read_densenet_weights
 
+            weights_path = Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME
             weights = read_densenet_weights(weights_path, card.input_channels, len(card.labels))
-            runtime = OpenVINORuntime(weights, card.input_channels, card.input_size, threads=threads)
-            engine = cls(None, card, runtime=runtime)
-            engine._weights_path = weights_path
-            return engine
-
-        from ml.inference.model import build_densenet121, densenet_weights, initialise_seeded, weights_digest
-        from ml.inference.runtime_keras import configure_threads
-
-        configure_threads(threads)
-        model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
-        if weights_path is None:
-            initialise_seeded(model, UNTRAINED_SEED)
-            # The untrained weights are only known now that they exist, so the hash is of the
-            # arrays themselves (there is no file to hash).
-            card = dataclasses.replace(card, weights_sha256=weights_digest(model))
-        else:
-            from ml.weights.directory import load_weights_file
-
-            load_weights_file(model, weights_path)
         if chosen == "keras":
+            from ml.inference.model import assign_densenet_weights, build_densenet121
+            from ml.inference.runtime_keras import configure_threads
+
+            configure_threads(threads)
+            model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
+            assign_densenet_weights(model, weights)
             return cls(model, card)
         from ml.inference.runtime_openvino import OpenVINORuntime
 
-        runtime = OpenVINORuntime(
-            densenet_weights(model), card.input_channels, card.input_size, threads=threads
-        )
-        return cls(model, card, runtime=runtime)
+        runtime = OpenVINORuntime(weights, card.input_channels, card.input_size, threads=threads)
+        engine = cls(None, card, runtime=runtime)
+        engine._weights = weights
+        return engine
 
     @property
     def card(self) -> ModelCard:
@@ -153,30 +129,16 @@ class InferenceEngine:
     def model(self) -> keras.Model:
         """The Keras model with this engine's weights (built on first use when OpenVINO runs)."""
         if self._model is None:
-            from ml.inference.model import build_densenet121
-            from ml.weights.directory import load_weights_file
+            from ml.inference.model import assign_densenet_weights, build_densenet121
 
-            if self._weights_path is None:
-                raise RuntimeError("This engine has neither a Keras model nor a weights file to build one.")
+            if self._weights is None:
+                raise RuntimeError("This engine has neither a Keras model nor the arrays to build one.")
             model = build_densenet121(
                 len(self._card.labels), self._card.input_channels, self._card.input_size
             )
-            load_weights_file(model, self._weights_path)
+            assign_densenet_weights(model, self._weights)
             self._model = model
         return self._model
-
-    def analyze(self, radiograph: Radiograph) -> Analysis:
-        """Probabilities and per-finding heatmaps for one radiograph."""
-        model_input = prepare_input(radiograph, self._spec, self._card.input_channels)
-        probabilities, maps = self.explain(model_input.tensor)
-        heatmaps = maps_to_radiograph_frame(maps[0], model_input.crop, radiograph.width, radiograph.height)
-        labels = self._card.labels
-        return Analysis(
-            probabilities={
-                label: float(value) for label, value in zip(labels, probabilities[0], strict=True)
-            },
-            heatmaps={label: heatmaps[index] for index, label in enumerate(labels)},
-        )
 
     def explain(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Probabilities (N, C) and normalised Grad-CAM maps (N, C, h, w) for a batch of inputs.

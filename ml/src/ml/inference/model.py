@@ -7,8 +7,6 @@ which is what lets ``ml.explanations.gradcam`` explain every finding from one fo
 
 from __future__ import annotations
 
-import hashlib
-
 import keras
 import numpy as np
 
@@ -61,37 +59,6 @@ def feature_map_model(model: keras.Model) -> keras.Model:
 def logits_kernel(model: keras.Model) -> np.ndarray:
     """The dense head's kernel, shape (feature channels, classes): the Grad-CAM weights."""
     return np.asarray(model.get_layer(LOGITS_LAYER).kernel.numpy(), dtype=np.float32)
-
-
-def initialise_seeded(model: keras.Model, seed: int) -> None:
-    """Re-draw every kernel of ``model`` from a NumPy generator seeded with ``seed``.
-
-    Keras draws initial weights from its global seed state, which depends on what else the
-    process has built; an explicit generator makes the untrained model the same in every
-    process without touching the global seeds of Python, NumPy or TensorFlow. Kernels get
-    Glorot-uniform values (Keras's default for these layers); biases and batch-norm
-    variables keep their constant initial values.
-    """
-    generator = np.random.Generator(np.random.PCG64(seed))
-    for layer in model.layers:
-        kernel = getattr(layer, "kernel", None)
-        if kernel is None:
-            continue
-        shape = tuple(kernel.shape)
-        receptive_field = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
-        fan_in, fan_out = shape[-2] * receptive_field, shape[-1] * receptive_field
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        kernel.assign(generator.uniform(-limit, limit, size=shape).astype(np.float32))
-
-
-def weights_digest(model: keras.Model) -> str:
-    """SHA-256 over the model's weight arrays in order (dtype, shape and bytes of each)."""
-    digest = hashlib.sha256()
-    for weight in model.weights:
-        array = np.ascontiguousarray(weight.numpy())
-        digest.update(f"{array.dtype.str}{array.shape};".encode())
-        digest.update(array.tobytes())
-    return digest.hexdigest()
 
 
 def densenet_weights(model: keras.Model) -> DenseNetWeights:

@@ -11,6 +11,7 @@ layout. Convolution kernels are (height, width, in, out), batch-norm layers hold
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -160,3 +161,43 @@ def check_weights(
         ):
             raise WeightsError(f"{source}: {name}/moving_variance has values below zero.")
     return checked
+
+
+def seeded_untrained_weights(input_channels: int, num_classes: int, seed: int) -> DenseNetWeights:
+    """The untrained network's arrays, drawn from a NumPy generator seeded with ``seed``.
+
+    Kernels get Glorot-uniform values (Keras's default for these layers), drawn layer by layer
+    in creation order; biases and batch-norm variables keep their constant initial values. The
+    same seed gives the same arrays in every process and for every runtime, and no framework
+    is needed: a CPU worker without installed weights starts without TensorFlow.
+    """
+    generator = np.random.Generator(np.random.PCG64(seed))
+    constants = {"gamma": 1.0, "beta": 0.0, "moving_mean": 0.0, "moving_variance": 1.0, "bias": 0.0}
+    weights: DenseNetWeights = {}
+    for layer in densenet121_layers(input_channels, num_classes):
+        arrays = {}
+        for variable, shape in layer.shapes.items():
+            if variable == "kernel":
+                receptive_field = int(np.prod(shape[:-2])) if len(shape) > 2 else 1
+                fan_in, fan_out = shape[-2] * receptive_field, shape[-1] * receptive_field
+                limit = np.sqrt(6.0 / (fan_in + fan_out))
+                arrays[variable] = generator.uniform(-limit, limit, size=shape).astype(np.float32)
+            else:
+                arrays[variable] = np.full(shape, constants[variable], dtype=np.float32)
+        weights[layer.name] = arrays
+    return weights
+
+
+def weights_digest(weights: DenseNetWeights, input_channels: int, num_classes: int) -> str:
+    """SHA-256 over every array in creation order (dtype, shape and bytes of each).
+
+    The order is that of the Keras model's ``weights``, so the digest of a built model's arrays
+    and of the same arrays held here agree.
+    """
+    digest = hashlib.sha256()
+    for layer in densenet121_layers(input_channels, num_classes):
+        for variable in layer.shapes:
+            array = np.ascontiguousarray(weights[layer.name][variable])
+            digest.update(f"{array.dtype.str}{array.shape};".encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()

@@ -1,0 +1,218 @@
+"""The one analysis pipeline: a file's bytes in, findings and heatmaps out.
+
+Every caller goes through ``Pipeline``: the web process (``intake``, to refuse a bad file at
+once and keep only what may be kept), the worker (``analyze``, on what the intake prepared), the
+CLI's ``predict``, ``evaluate`` and ``localize``, and ``make bench``. So one file gives one
+answer everywhere: the same decoding, screening and grey-scale correction, the same
+preprocessing, the same thresholds and calibrated scores.
+
+    pipeline = Pipeline(weights_dir)            # cheap: reads the card, builds nothing
+    intake = pipeline.intake(data)              # decode, screen, de-identify, prepare (no model)
+    [result] = pipeline.analyze([intake.prepared])   # forward pass, postprocess, explanations
+    result = pipeline(data)                     # both at once
+
+``intake`` never imports TensorFlow or OpenVINO; the network is built on the first ``analyze``,
+once per pipeline (build the pipeline inside each worker process, after it forks).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ml.explanations.heatmaps import Heatmaps
+from ml.images.decoding import decode_radiograph, image_format
+from ml.images.dicom import deidentified_copy
+from ml.images.radiograph import Radiograph
+from ml.images.rendering import radiograph_png
+from ml.images.screening import Screening, screen_radiograph
+from ml.inference.postprocess import Finding, findings_from_probabilities
+from ml.inference.preprocessing import CropBox, PreprocessingSpec, prepare_input
+from ml.weights.card import ModelCard
+from ml.weights.registry import describe_active_model
+
+if TYPE_CHECKING:
+    from ml.inference.engine import InferenceEngine
+
+
+@dataclass(frozen=True)
+class PreparedImage:
+    """The network's input for one radiograph, with what is needed to place its heatmaps.
+
+    ``preprocessing`` identifies the card settings the tensor was made with, so an input
+    prepared for one model is never fed to another.
+    """
+
+    tensor: np.ndarray
+    crop: CropBox
+    width: int
+    height: int
+    preprocessing: str
+
+    def to_bytes(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            tensor=self.tensor.astype(np.float32),
+            frame=np.array([self.crop.left, self.crop.top, self.crop.size, self.width, self.height]),
+            preprocessing=np.array(self.preprocessing),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PreparedImage:
+        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+            left, top, size, width, height = (int(value) for value in stored["frame"])
+            return cls(
+                tensor=stored["tensor"].astype(np.float32),
+                crop=CropBox(left=left, top=top, size=size),
+                width=width,
+                height=height,
+                preprocessing=str(stored["preprocessing"]),
+            )
+
+
+@dataclass(frozen=True)
+class Intake:
+    """An accepted radiograph: what the screening made of it, what may be stored, the model input.
+
+    ``format`` is ``png``, ``jpeg`` or ``dicom``; ``stored_bytes`` is the only form in which the
+    file may be kept (a DICOM file de-identified by allow-list).
+    """
+
+    format: str
+    radiograph: Radiograph
+    screening: Screening
+    stored_bytes: bytes
+    prepared: PreparedImage
+
+    def display_png(self) -> bytes:
+        """The screened radiograph (grey scale corrected if it had to be) as an 8-bit PNG."""
+        return radiograph_png(self.radiograph)
+
+
+@dataclass(frozen=True)
+class Result:
+    """What the model says about one radiograph, and which card said it."""
+
+    card: ModelCard
+    findings: tuple[Finding, ...]
+    heatmaps: Heatmaps
+
+    @property
+    def probabilities(self) -> dict[str, float]:
+        return {finding.label: finding.probability for finding in self.findings}
+
+
+class Pipeline:
+    """Intake and analysis of radiographs for the model in ``weights_dir`` (None: untrained).
+
+    ``threads`` and ``backend`` are passed to the inference engine when it is built.
+    """
+
+    def __init__(
+        self,
+        weights_dir: str | os.PathLike[str] | None = None,
+        *,
+        threads: int | None = None,
+        backend: str | None = None,
+    ) -> None:
+        self._weights_dir = weights_dir
+        self._threads = threads
+        self._backend = backend
+        self._engine: InferenceEngine | None = None
+        self._engine_lock = threading.Lock()
+
+    @property
+    def card(self) -> ModelCard:
+        """The card of the model, read without building it (the untrained card's hash is of its arrays)."""
+        if self._engine is not None:
+            return self._engine.card
+        return describe_active_model(self._weights_dir)
+
+    @property
+    def engine(self) -> InferenceEngine:
+        """The inference engine, built on first use and then kept."""
+        with self._engine_lock:
+            if self._engine is None:
+                from ml.inference.engine import InferenceEngine
+
+                self._engine = InferenceEngine.load(
+                    self._weights_dir, threads=self._threads, backend=self._backend
+                )
+            return self._engine
+
+    @property
+    def preprocessing_key(self) -> str:
+        return preprocessing_key(self.card)
+
+    def intake(self, data: bytes) -> Intake:
+        """Decode, screen, de-identify and prepare one file; raise ml.errors.ImageError if it is refused."""
+        radiograph, screening = screen_radiograph(decode_radiograph(data))
+        file_format = image_format(data)
+        stored = deidentified_copy(data) if file_format == "dicom" else data
+        return Intake(
+            format=file_format,
+            radiograph=radiograph,
+            screening=screening,
+            stored_bytes=stored,
+            prepared=self.prepare(radiograph),
+        )
+
+    def prepare(self, radiograph: Radiograph) -> PreparedImage:
+        """The network's input for an already screened radiograph."""
+        card = self.card
+        model_input = prepare_input(
+            radiograph, PreprocessingSpec.from_dict(card.preprocessing), card.input_channels
+        )
+        return PreparedImage(
+            tensor=model_input.tensor[0],
+            crop=model_input.crop,
+            width=radiograph.width,
+            height=radiograph.height,
+            preprocessing=preprocessing_key(card),
+        )
+
+    def analyze(self, images: Sequence[PreparedImage]) -> list[Result]:
+        """Findings and heatmaps for prepared images, computed as one batch."""
+        if not images:
+            return []
+        engine = self.engine
+        key = preprocessing_key(engine.card)
+        for image in images:
+            if image.preprocessing != key:
+                raise ValueError("An input was prepared for another model's preprocessing; prepare it again.")
+        probabilities, maps = engine.explain(np.stack([image.tensor for image in images]))
+        labels = engine.card.labels
+        return [
+            Result(
+                card=engine.card,
+                findings=findings_from_probabilities(probabilities[index], engine.card),
+                heatmaps=Heatmaps(
+                    labels=labels, maps=maps[index], crop=image.crop, width=image.width, height=image.height
+                ),
+            )
+            for index, image in enumerate(images)
+        ]
+
+    def __call__(self, data: bytes) -> Result:
+        """Intake and analysis of one file."""
+        return self.analyze([self.intake(data).prepared])[0]
+
+
+def preprocessing_key(card: ModelCard) -> str:
+    """A short digest of everything that shapes a card's network input."""
+    settings = {
+        "preprocessing": card.preprocessing,
+        "input_size": card.input_size,
+        "input_channels": card.input_channels,
+    }
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
