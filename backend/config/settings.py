@@ -190,6 +190,9 @@ CELERY_TASK_TIME_LIMIT = env_int("CXR_TASK_TIME_LIMIT", 300)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CXR_MAX_ANALYSIS_ATTEMPTS = env_int("CXR_MAX_ANALYSIS_ATTEMPTS", 3)
+# A worker takes up to this many waiting studies at once: one forward pass and one round of
+# database writes for all of them (studies.analysis).
+CXR_ANALYSIS_BATCH_SIZE = env_int("CXR_ANALYSIS_BATCH_SIZE", 8)
 
 # Upload limits per user: a rate (DRF throttle syntax, counted in the cache) and a cap on the
 # studies waiting for analysis at once.

@@ -37,6 +37,7 @@ from accounts.models import User
 from common.errors import DomainError
 from ml.images.rendering import HEATMAP_LUT
 from studies import storage
+from studies.heatmaps import finding_heatmap_png
 from studies.models import Finding, Study, StudyStatus
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
@@ -299,7 +300,7 @@ def radiograph_image(study: Study) -> Image.Image:
 def heatmap_overlay(study: Study, label: str) -> Image.Image:
     radiograph = radiograph_image(study)
     finding = study.findings.get(label=label)
-    heatmap = Image.open(io.BytesIO(storage.read_file(finding.heatmap_file.name))).convert("RGBA")
+    heatmap = Image.open(io.BytesIO(finding_heatmap_png(study=study, finding=finding))).convert("RGBA")
     if heatmap.size != radiograph.size:
         heatmap = heatmap.resize(radiograph.size, Image.Resampling.BILINEAR)
     return Image.alpha_composite(radiograph, heatmap)

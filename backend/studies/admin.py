@@ -6,7 +6,7 @@ from studies.models import Finding, Study
 class FindingInline(admin.TabularInline):
     model = Finding
     extra = 0
-    readonly_fields = ["label", "probability", "threshold", "positive", "heatmap_file"]
+    readonly_fields = ["label", "probability", "threshold", "positive", "calibrated_score"]
     can_delete = False
 
 

@@ -13,12 +13,16 @@ from functools import cache
 from django.conf import settings
 from django.db import close_old_connections
 
+from studies.analysis import studies_analyze
+from studies.tasks import analyze_study
+
 logger = logging.getLogger(__name__)
+
+# The one analysis thread of an embedded process claims every study under this name.
+EMBEDDED_CLAIMANT = "embedded"
 
 
 def enqueue_analysis(study_id: uuid.UUID) -> None:
-    from studies.tasks import analyze_study
-
     if settings.CXR_EMBEDDED_TASKS:
         embedded_executor().submit(run_embedded_analysis, study_id)
     else:
@@ -31,10 +35,8 @@ def embedded_executor() -> ThreadPoolExecutor:
 
 
 def run_embedded_analysis(study_id: uuid.UUID) -> None:
-    from studies.services import study_analyze
-
     try:
-        study_analyze(study_id=study_id)
+        studies_analyze(study_id=study_id, claimant=EMBEDDED_CLAIMANT)
     except Exception:
         logger.exception("Embedded analysis of study %s failed", study_id)
     finally:

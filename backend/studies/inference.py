@@ -1,36 +1,31 @@
-"""The model as the service sees it: the active card (cheap, any process) and the engine (workers only).
+"""The model as the service sees it: the active card (cheap, any process) and one pipeline per process.
 
-The engine builds TensorFlow state, which is not fork-safe, so it is created lazily inside the process
-that runs analyses (a Celery worker child after the fork, or the embedded analysis thread), once per
-process, never at import time.
+The pipeline builds the network (OpenVINO or TensorFlow state, neither fork-safe) on its first
+analysis, inside the process that runs analyses (a Celery worker child after the fork, or the
+embedded analysis thread), never at import time. The web process only takes uploads in through it,
+which needs no network.
 """
 
 import threading
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 
+from ml.pipeline import Pipeline
 from ml.weights.card import ModelCard
 from ml.weights.registry import describe_active_model
 
-if TYPE_CHECKING:
-    from ml.inference.engine import InferenceEngine
-
-_engine: "InferenceEngine | None" = None
-_engine_lock = threading.Lock()
+_pipeline: Pipeline | None = None
+_pipeline_lock = threading.Lock()
 
 
 def active_model_card() -> ModelCard:
-    """The card of the configured model, read without loading TensorFlow."""
+    """The card of the configured model, read without building it (the result cache's key)."""
     return describe_active_model(settings.CXR_WEIGHTS)
 
 
-def get_engine() -> "InferenceEngine":
-    # Imported here: ml.inference.engine loads TensorFlow, which web processes never need.
-    from ml.inference.engine import InferenceEngine
-
-    global _engine
-    with _engine_lock:
-        if _engine is None:
-            _engine = InferenceEngine.load(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS)
-        return _engine
+def analysis_pipeline() -> Pipeline:
+    global _pipeline
+    with _pipeline_lock:
+        if _pipeline is None:
+            _pipeline = Pipeline(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS)
+        return _pipeline

@@ -23,6 +23,9 @@ class Study(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, default="")
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The task that claimed the study for analysis: a worker analyses waiting studies in batches,
+    # so a study's own task may find it already taken by another task's batch.
+    claimed_by = models.CharField(max_length=255, blank=True, default="")
 
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

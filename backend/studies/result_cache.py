@@ -1,8 +1,8 @@
 """Results cached by image content: the same pixels and the same model give the same findings.
 
 The key is the image's SHA-256 and the model's identity, so installing other weights never serves a
-stale answer. The value holds the findings and the stored heatmap files, which studies of identical
-images share (nothing in the service deletes them).
+stale answer. The value holds the findings and the stored heatmaps file, which studies of identical
+images share (nothing in the service deletes it).
 """
 
 from dataclasses import asdict, dataclass
@@ -21,13 +21,14 @@ class CachedFinding:
     probability: float
     threshold: float
     positive: bool
-    heatmap_file: str
+    calibrated_score: float
 
 
 @dataclass(frozen=True)
 class CachedResult:
     model_card: dict[str, Any]
     findings: tuple[CachedFinding, ...]
+    heatmaps_file: str
 
 
 def cache_key(*, card: ModelCard, image_sha256: str) -> str:
@@ -38,16 +39,20 @@ def cached_result_get(*, card: ModelCard, image_sha256: str) -> CachedResult | N
     value = cache.get(cache_key(card=card, image_sha256=image_sha256))
     if not value:
         return None
-    result = CachedResult(
+    # A result whose heatmaps are gone from storage is no longer whole: analyse again.
+    if not default_storage.exists(value["heatmaps_file"]):
+        return None
+    return CachedResult(
         model_card=value["model_card"],
         findings=tuple(CachedFinding(**finding) for finding in value["findings"]),
+        heatmaps_file=value["heatmaps_file"],
     )
-    # A result whose heatmaps are gone from storage is no longer whole: analyse again.
-    if not all(default_storage.exists(finding.heatmap_file) for finding in result.findings):
-        return None
-    return result
 
 
 def cached_result_put(*, card: ModelCard, image_sha256: str, result: CachedResult) -> None:
-    value = {"model_card": result.model_card, "findings": [asdict(finding) for finding in result.findings]}
+    value = {
+        "model_card": result.model_card,
+        "findings": [asdict(finding) for finding in result.findings],
+        "heatmaps_file": result.heatmaps_file,
+    }
     cache.set(cache_key(card=card, image_sha256=image_sha256), value, settings.CXR_RESULT_CACHE_SECONDS)

@@ -10,9 +10,10 @@ from common.dates import day_end, day_start
 from common.errors import NotFoundError
 from studies.models import Finding, Study
 
-# Worklist orders: newest first (the default), oldest first, or triage (highest finding probability
-# first, studies without findings last).
-STUDY_ORDERINGS = ("-created_at", "created_at", "-top_probability")
+# Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
+# first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
+# by raw probability; studies without findings last.
+STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability")
 ANY_POSITIVE = "any"
 
 
@@ -43,10 +44,14 @@ def study_list(
         studies = studies.filter(created_at__gte=day_start(created_after))
     if created_before:
         studies = studies.filter(created_at__lt=day_end(created_before))
-    top = Finding.objects.filter(study=OuterRef("pk")).order_by("-probability", "label")
+    top = Finding.objects.filter(study=OuterRef("pk")).order_by("-calibrated_score", "label")
     studies = studies.annotate(
+        top_score=Subquery(top.values("calibrated_score")[:1]),
         top_probability=Subquery(top.values("probability")[:1]),
         top_label=Subquery(top.values("label")[:1]),
+        max_probability=Subquery(
+            Finding.objects.filter(study=OuterRef("pk")).order_by("-probability").values("probability")[:1]
+        ),
     ).prefetch_related(
         Prefetch(
             "findings",
@@ -54,8 +59,10 @@ def study_list(
             to_attr="positive_findings",
         )
     )
+    if ordering == "-top_score":
+        return studies.order_by(F("top_score").desc(nulls_last=True), "-created_at", "-pk")
     if ordering == "-top_probability":
-        return studies.order_by(F("top_probability").desc(nulls_last=True), "-created_at", "-pk")
+        return studies.order_by(F("max_probability").desc(nulls_last=True), "-created_at", "-pk")
     if ordering == "created_at":
         return studies.order_by("created_at", "pk")
     return studies.order_by("-created_at", "-pk")

@@ -25,11 +25,16 @@ class StudyCreatedSerializer(serializers.ModelSerializer):
 class TopFindingSerializer(serializers.Serializer):
     label = serializers.CharField()
     probability = serializers.FloatField()
+    calibrated_score = serializers.FloatField(
+        help_text="The probability rescaled so that the finding's threshold maps to 0.5."
+    )
 
 
 class StudySummarySerializer(serializers.ModelSerializer):
     cached = serializers.BooleanField(source="from_cache")
-    top_finding = serializers.SerializerMethodField(help_text="The finding with the highest probability.")
+    top_finding = serializers.SerializerMethodField(
+        help_text="The most suspicious finding: the highest calibrated score."
+    )
     positive_labels = serializers.SerializerMethodField(
         help_text="Findings above their threshold, highest probability first."
     )
@@ -54,12 +59,18 @@ class StudySummarySerializer(serializers.ModelSerializer):
     # worked out from the study's findings.
     @extend_schema_field(TopFindingSerializer(allow_null=True))
     def get_top_finding(self, study: Study) -> dict[str, Any] | None:
-        if hasattr(study, "top_probability"):
-            if study.top_probability is None:
+        if hasattr(study, "top_score"):
+            if study.top_score is None:
                 return None
-            return {"label": study.top_label, "probability": study.top_probability}
-        top = max(study.findings.all(), key=lambda finding: finding.probability, default=None)
-        return {"label": top.label, "probability": top.probability} if top else None
+            return {
+                "label": study.top_label,
+                "probability": study.top_probability,
+                "calibrated_score": study.top_score,
+            }
+        top = max(study.findings.all(), key=lambda finding: finding.calibrated_score, default=None)
+        if top is None:
+            return None
+        return {"label": top.label, "probability": top.probability, "calibrated_score": top.calibrated_score}
 
     def get_positive_labels(self, study: Study) -> list[str]:
         if hasattr(study, "positive_findings"):
@@ -75,7 +86,7 @@ class FindingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Finding
-        fields = ["label", "probability", "threshold", "positive", "heatmap"]
+        fields = ["label", "probability", "threshold", "positive", "calibrated_score", "heatmap"]
 
     def get_heatmap(self, finding: Finding) -> str:
         return reverse("study-heatmap", kwargs={"study_id": finding.study_id, "label": finding.label})
@@ -162,7 +173,8 @@ class StudyListQuerySerializer(serializers.Serializer):
         choices=[
             ("-created_at", "Newest first"),
             ("created_at", "Oldest first"),
-            ("-top_probability", "Highest finding probability first"),
+            ("-top_score", "Most suspicious first (highest calibrated score)"),
+            ("-top_probability", "Highest raw finding probability first"),
         ],
         required=False,
         default="-created_at",

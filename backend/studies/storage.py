@@ -14,8 +14,12 @@ def display_path(study_id: uuid.UUID) -> str:
     return f"studies/{study_id}/display.png"
 
 
-def heatmap_path(study_id: uuid.UUID, label: str) -> str:
-    return f"studies/{study_id}/heatmaps/{label}.png"
+def model_input_path(study_id: uuid.UUID) -> str:
+    return f"studies/{study_id}/model-input.npz"
+
+
+def heatmaps_path(study_id: uuid.UUID, extension: str) -> str:
+    return f"studies/{study_id}/heatmaps.{extension}"
 
 
 def write_file(path: str, content: bytes) -> str:

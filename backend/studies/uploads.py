@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from common.errors import DomainError
-from ml.images.dicom import is_dicom
+from ml.images.decoding import image_format
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,8 @@ PNG = FileType("png", "image/png", frozenset({".png"}))
 JPEG = FileType("jpg", "image/jpeg", frozenset({".jpg", ".jpeg", ".jpe"}))
 DICOM = FileType("dcm", "application/dicom", frozenset({".dcm", ".dicom", ".dic"}))
 SUPPORTED = (PNG, JPEG, DICOM)
+# By the format names of ml.images.decoding.image_format.
+FILE_TYPES = {"png": PNG, "jpeg": JPEG, "dicom": DICOM}
 SUPPORTED_CONTENT_TYPES = [file_type.content_type for file_type in SUPPORTED]
 
 
@@ -72,10 +74,5 @@ def receive_upload(upload: UploadedFile) -> ReceivedUpload:
 
 
 def sniff(data: bytes) -> FileType | None:
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if data.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    if is_dicom(data):
-        return DICOM
-    return None
+    """The upload's type from its signature, as the pipeline's decoder will read it."""
+    return FILE_TYPES.get(image_format(data) or "")

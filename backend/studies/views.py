@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
@@ -15,6 +16,7 @@ from rest_framework.views import APIView
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from studies.heatmaps import finding_heatmap_png
 from studies.models import Study
 from studies.selectors import finding_get, study_get, study_list
 from studies.serializers import (
@@ -111,7 +113,7 @@ class StudyHeatmapView(APIView):
             target_id=study.id,
             detail={"label": finding.label},
         )
-        return private_png(finding.heatmap_file.open("rb"))
+        return private_png(ContentFile(finding_heatmap_png(study=study, finding=finding)))
 
 
 def audit_study_view(request: Request, study: Study) -> None:

@@ -134,10 +134,10 @@ def upload(django_capture_on_commit_callbacks) -> Callable[..., object]:
 @pytest.fixture
 def analysed_study(clinician, client_for, upload, radiograph_bytes):
     """A clinician's study, uploaded through the API and analysed by the real engine in this process."""
+    from studies.analysis import studies_analyze
     from studies.models import Study
-    from studies.services import study_analyze
 
     response = upload(client_for(clinician), radiograph_bytes)
     assert response.status_code == 202, response.content
-    study_analyze(study_id=response.json()["id"])
+    studies_analyze(study_id=response.json()["id"], claimant="test")
     return Study.objects.get(pk=response.json()["id"])

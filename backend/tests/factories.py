@@ -48,6 +48,7 @@ class StudyFactory(factory.django.DjangoModelFactory):
 
 def add_findings(study, probabilities: dict[str, float], threshold: float = 0.5) -> None:
     """Give a study findings with these probabilities (positive at or above the threshold)."""
+    from ml.inference.postprocess import calibrated_score, is_positive
     from studies.models import Finding
 
     Finding.objects.bulk_create(
@@ -56,8 +57,8 @@ def add_findings(study, probabilities: dict[str, float], threshold: float = 0.5)
             label=label,
             probability=probability,
             threshold=threshold,
-            positive=probability >= threshold,
-            heatmap_file=f"studies/{study.id}/heatmaps/{label}.png",
+            positive=is_positive(probability, threshold),
+            calibrated_score=calibrated_score(probability, threshold),
         )
         for label, probability in probabilities.items()
     )

@@ -100,12 +100,16 @@ def test_upload_view_and_downloads_are_recorded(clinician, client_for, upload, r
 
 
 def test_heatmap_download_is_recorded_with_its_finding(clinician, client_for):
+    # A study analysed before heatmaps were kept small: its rendered PNG is served as it is.
     study = StudyFactory(owner=clinician)
     add_findings(study, {"Effusion": 0.7})
     ramp = np.tile(np.linspace(0.0, 1.0, 64, dtype=np.float32), (64, 1))
-    default_storage.save(f"studies/{study.id}/heatmaps/Effusion.png", ContentFile(heatmap_png(ramp)))
+    rendered = heatmap_png(ramp)
+    path = default_storage.save(f"studies/{study.id}/heatmaps/Effusion.png", ContentFile(rendered))
+    study.findings.update(legacy_heatmap_file=path)
     response = client_for(clinician).get(f"/api/studies/{study.id}/heatmaps/Effusion/")
     assert response.status_code == 200
+    assert b"".join(response.streaming_content) == rendered
     [event] = events(AuditAction.HEATMAP_DOWNLOAD)
     assert (event.target_id, event.detail) == (str(study.id), {"label": "Effusion"})
 

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from ml.images.dicom import identifying_values
+from studies.analysis import studies_analyze
 from studies.models import Study
-from studies.services import study_analyze
 from tests.conftest import CXR_DATA_DIR
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +43,7 @@ def test_sample_dicom_leaves_no_identifier_anywhere(clinician, client_for, uploa
     created = upload(client, SAMPLE.read_bytes(), "siim-sample.dcm")
     assert created.status_code == 202, created.content
     study_id = created.json()["id"]
-    study_analyze(study_id=study_id)
+    studies_analyze(study_id=study_id, claimant="test")
     detail = client.get(f"/api/studies/{study_id}/")
     assert detail.json()["status"] == "done"
 

@@ -10,7 +10,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from audit.models import AuditAction, AuditEvent
-from ml.images.rendering import heatmap_png
+from ml.explanations.heatmaps import Heatmaps
+from ml.inference.preprocessing import CropBox
 from tests.factories import StudyFactory, add_findings
 from tests.test_auth import assert_error_shape
 
@@ -29,10 +30,15 @@ def finished_study(clinician, radiograph_path):
     Image.open(radiograph_path).convert("L").save(grey, format="PNG")
     default_storage.save(study.display_file.name, ContentFile(grey.getvalue()))
     add_findings(study, PROBABILITIES)
-    ramp = np.tile(np.linspace(0.0, 1.0, 1024, dtype=np.float32), (1024, 1))
+    labels = tuple(PROBABILITIES)
+    ramp = np.tile(np.linspace(0.0, 1.0, 7, dtype=np.float32), (7, 1))
     # Each finding a different map: identical images would be stored once in the PDF.
-    for index, finding in enumerate(study.findings.all(), start=1):
-        default_storage.save(finding.heatmap_file.name, ContentFile(heatmap_png(ramp**index)))
+    maps = np.stack([ramp ** (index + 1) for index in range(len(labels))])
+    heatmaps = Heatmaps(labels=labels, maps=maps, crop=CropBox(0, 0, 1024), width=1024, height=1024)
+    study.heatmaps_file = default_storage.save(
+        f"studies/{study.id}/heatmaps.npz", ContentFile(heatmaps.to_bytes())
+    )
+    study.save(update_fields=["heatmaps_file"])
     return study
 
 

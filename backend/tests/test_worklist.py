@@ -43,6 +43,22 @@ def test_ordering_by_top_probability_puts_the_most_suspicious_study_first_and_un
     assert order == [str(worklist[name].id) for name in ("high", "middle", "low", "queued")]
 
 
+def test_triage_by_calibrated_score_puts_a_finding_far_above_a_tiny_threshold_first(clinician, client_for):
+    # torchxrayvision's NIH thresholds range from 0.0004 to 0.11: a raw 0.05 against 0.0004 is far
+    # past its threshold, a raw 0.08 against 0.11 is below it. Raw probability ranks them wrongly.
+    past_its_threshold = uploaded(clinician, 1)
+    add_findings(past_its_threshold, {"Hernia": 0.05}, threshold=0.0004)
+    below_its_threshold = uploaded(clinician, 2)
+    add_findings(below_its_threshold, {"Infiltration": 0.08}, threshold=0.11)
+    client = client_for(clinician)
+    expected = [str(past_its_threshold.id), str(below_its_threshold.id)]
+    assert ids(client.get("/api/studies/?ordering=-top_score")) == expected
+    assert ids(client.get("/api/studies/?ordering=-top_probability")) == expected[::-1]
+    [first, _] = client.get("/api/studies/?ordering=-top_score").json()["results"]
+    assert first["top_finding"]["label"] == "Hernia"
+    assert first["top_finding"]["calibrated_score"] > 0.5 > first["top_finding"]["probability"]
+
+
 def test_default_ordering_is_newest_first_and_oldest_first_on_request(clinician, client_for, worklist):
     newest = [str(worklist[name].id) for name in ("queued", "low", "middle", "high")]
     assert ids(client_for(clinician).get("/api/studies/")) == newest
@@ -54,7 +70,7 @@ def test_each_study_in_the_worklist_carries_its_top_finding_and_positive_labels(
 ):
     results = {study["id"]: study for study in client_for(clinician).get("/api/studies/").json()["results"]}
     middle = results[str(worklist["middle"].id)]
-    assert middle["top_finding"] == {"label": "Effusion", "probability": 0.7}
+    assert middle["top_finding"] == {"label": "Effusion", "probability": 0.7, "calibrated_score": 0.7}
     assert middle["positive_labels"] == ["Effusion"]
     assert results[str(worklist["queued"].id)]["top_finding"] is None
     assert results[str(worklist["queued"].id)]["positive_labels"] == []

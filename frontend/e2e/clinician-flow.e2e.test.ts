@@ -114,8 +114,8 @@ describe('clinician flow', () => {
 
   it('sorts the worklist for triage and filters it by status, positive finding and upload day', async () => {
     await page.goto(`${baseUrl}/`);
-    await page.getByLabel('Sort by').selectOption('-top_probability');
-    await page.waitForURL(/sort=-top_probability/);
+    await page.getByLabel('Sort by').selectOption('-top_score');
+    await page.waitForURL(/sort=-top_score/);
     const rows = page.getByRole('table', { name: 'My studies' }).getByRole('row');
     await expect.poll(() => rows.count()).toBe(1 + created.size);
     const highest = await rows.locator('td:nth-child(3)').allTextContents();

@@ -6,12 +6,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
 from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
+
+if TYPE_CHECKING:
+    from ml.inference.engine import InferenceEngine
+    from ml.pipeline import Result
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_ENV_VAR = "CXR_DATA_DIR"
@@ -68,6 +73,14 @@ def radiograph(radiograph_path: Path) -> Radiograph:
 def landscape_radiograph(radiograph: Radiograph) -> Radiograph:
     """A real radiograph cropped to 1024 wide x 800 high, to exercise non-square frames."""
     return Radiograph(pixels=np.ascontiguousarray(radiograph.pixels[112:912, :]), bit_depth=8)
+
+
+def analyze(engine: InferenceEngine, radiograph: Radiograph) -> Result:
+    """One radiograph through the pipeline around ``engine`` (already screened, so not again)."""
+    from ml.pipeline import Pipeline
+
+    pipeline = Pipeline.for_engine(engine)
+    return pipeline.analyze([pipeline.prepare(radiograph)])[0]
 
 
 @pytest.fixture(scope="session")

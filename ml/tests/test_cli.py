@@ -7,6 +7,7 @@ import json
 from conftest import run_ml
 from PIL import Image
 
+from ml.inference.postprocess import calibrated_score
 from ml.labels import CHESTXRAY14_LABELS
 
 
@@ -24,8 +25,10 @@ def test_predict_json_with_heatmaps_on_a_real_radiograph(radiograph_path, tmp_pa
     probabilities = [finding["probability"] for finding in findings]
     assert probabilities == sorted(probabilities, reverse=True)
     for finding in findings:
-        assert set(finding) == {"label", "probability", "threshold", "positive"}
+        assert set(finding) == {"label", "probability", "threshold", "positive", "calibrated_score"}
         assert finding["positive"] == (finding["probability"] >= finding["threshold"])
+        assert finding["calibrated_score"] == calibrated_score(finding["probability"], finding["threshold"])
+    assert image["screening"]["orientation"] == "upright"
     written = sorted((tmp_path / "maps" / radiograph_path.stem).glob("*.png"))
     assert [path.stem for path in written] == sorted(CHESTXRAY14_LABELS)
     with Image.open(written[0]) as heatmap:

@@ -7,21 +7,23 @@ import subprocess
 import sys
 
 import numpy as np
+from conftest import analyze
 
-from ml.inference.model import weights_digest
+from ml.inference.model import densenet_weights
 from ml.labels import CHESTXRAY14_LABELS
+from ml.weights.architecture import weights_digest
 
 
 def test_analysis_has_14_probabilities_in_unit_range_keyed_by_label(untrained_engine, radiograph):
-    analysis = untrained_engine.analyze(radiograph)
+    analysis = analyze(untrained_engine, radiograph)
     assert tuple(analysis.probabilities) == CHESTXRAY14_LABELS
     assert all(isinstance(p, float) and 0.0 <= p <= 1.0 for p in analysis.probabilities.values())
 
 
 def test_heatmaps_are_at_the_radiograph_size_in_unit_range(untrained_engine, radiograph):
-    heatmaps = untrained_engine.analyze(radiograph).heatmaps
-    assert tuple(heatmaps) == CHESTXRAY14_LABELS
-    for heatmap in heatmaps.values():
+    heatmaps = analyze(untrained_engine, radiograph).heatmaps
+    assert heatmaps.labels == CHESTXRAY14_LABELS
+    for heatmap in map(heatmaps.at_radiograph_size, heatmaps.labels):
         assert heatmap.shape == (1024, 1024) and heatmap.dtype == np.float32
         assert heatmap.min() >= 0.0 and heatmap.max() <= 1.0
 
@@ -29,13 +31,14 @@ def test_heatmaps_are_at_the_radiograph_size_in_unit_range(untrained_engine, rad
 def test_non_square_radiograph_gets_heatmaps_at_its_own_size_zero_outside_the_crop(
     untrained_engine, landscape_radiograph
 ):
-    analysis = untrained_engine.analyze(landscape_radiograph)
+    analysis = analyze(untrained_engine, landscape_radiograph)
     assert len(analysis.probabilities) == 14
-    for heatmap in analysis.heatmaps.values():
+    heatmaps = [analysis.heatmaps.at_radiograph_size(label) for label in analysis.heatmaps.labels]
+    for heatmap in heatmaps:
         assert heatmap.shape == (800, 1024)
         assert heatmap.min() >= 0.0 and heatmap.max() <= 1.0
         assert not heatmap[:, :112].any() and not heatmap[:, 912:].any()
-    assert any(heatmap.max() > 0 for heatmap in analysis.heatmaps.values())
+    assert any(heatmap.max() > 0 for heatmap in heatmaps)
 
 
 def test_untrained_card_is_marked_untrained_with_the_hash_of_the_built_weights(untrained_engine):
@@ -43,7 +46,7 @@ def test_untrained_card_is_marked_untrained_with_the_hash_of_the_built_weights(u
     assert card.trained is False
     assert "untrained" in card.version
     assert re.fullmatch(r"[0-9a-f]{64}", card.weights_sha256)
-    assert card.weights_sha256 == weights_digest(untrained_engine.model)
+    assert card.weights_sha256 == weights_digest(densenet_weights(untrained_engine.model), 1, 14)
 
 
 def test_untrained_weights_are_deterministic_across_builds(untrained_engine, radiograph):
@@ -51,8 +54,8 @@ def test_untrained_weights_are_deterministic_across_builds(untrained_engine, rad
 
     rebuilt = InferenceEngine.load(None)
     assert rebuilt.card == untrained_engine.card
-    first = untrained_engine.analyze(radiograph).probabilities
-    second = rebuilt.analyze(radiograph).probabilities
+    first = analyze(untrained_engine, radiograph).probabilities
+    second = analyze(rebuilt, radiograph).probabilities
     assert first == second
 
 

@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import analyze
 
 from ml.images.decoding import decode_radiograph
 from ml.inference.engine import BACKEND_ENV_VAR, InferenceEngine, resolve_backend
@@ -47,14 +48,14 @@ def test_openvino_gives_the_keras_probabilities_and_maps_on_every_shared_radiogr
 def test_analyses_agree_across_runtimes_including_heatmaps_at_the_radiograph_size(
     engines, landscape_radiograph
 ):
-    keras_analysis = engines["keras"].analyze(landscape_radiograph)
-    openvino_analysis = engines["openvino"].analyze(landscape_radiograph)
+    keras_analysis = analyze(engines["keras"], landscape_radiograph)
+    openvino_analysis = analyze(engines["openvino"], landscape_radiograph)
     assert list(openvino_analysis.probabilities) == list(keras_analysis.probabilities)
     for label, probability in keras_analysis.probabilities.items():
         assert abs(openvino_analysis.probabilities[label] - probability) <= PROBABILITY_TOLERANCE
-        heatmap = openvino_analysis.heatmaps[label]
+        heatmap = openvino_analysis.heatmaps.at_radiograph_size(label)
         assert heatmap.shape == (800, 1024) and heatmap.dtype == np.float32
-        assert np.abs(heatmap - keras_analysis.heatmaps[label]).max() <= 1e-4
+        assert np.abs(heatmap - keras_analysis.heatmaps.at_radiograph_size(label)).max() <= 1e-4
 
 
 def test_weights_file_reader_gives_the_arrays_keras_loads(engines, torchxrayvision_weights_dir):
@@ -71,9 +72,11 @@ def test_weights_file_reader_gives_the_arrays_keras_loads(engines, torchxrayvisi
 
 
 def test_an_openvino_engine_builds_its_keras_model_on_demand(engines):
-    from ml.inference.model import weights_digest
+    from ml.inference.model import densenet_weights
+    from ml.weights.architecture import weights_digest
 
-    assert weights_digest(engines["openvino"].model) == weights_digest(engines["keras"].model)
+    openvino, keras = (densenet_weights(engines[name].model) for name in ("openvino", "keras"))
+    assert weights_digest(openvino, 1, 14) == weights_digest(keras, 1, 14)
 
 
 def test_backend_choice(monkeypatch):
@@ -88,14 +91,15 @@ def test_backend_choice(monkeypatch):
         resolve_backend()
 
 
-def test_a_worker_on_openvino_never_imports_tensorflow(torchxrayvision_weights_dir, radiograph_path):
+@pytest.mark.parametrize("weights", ["installed", "untrained"])
+def test_a_worker_on_openvino_never_imports_tensorflow(weights, torchxrayvision_weights_dir, radiograph_path):
+    weights_dir = str(torchxrayvision_weights_dir) if weights == "installed" else None
     code = (
         "import sys\n"
-        "from ml.inference.engine import InferenceEngine\n"
-        "from ml.images.decoding import decode_radiograph\n"
-        f"engine = InferenceEngine.load({str(torchxrayvision_weights_dir)!r}, threads=1)\n"
-        f"analysis = engine.analyze(decode_radiograph(open({str(radiograph_path)!r}, 'rb').read()))\n"
-        "assert engine.backend == 'openvino-f32' and len(analysis.heatmaps) == 14\n"
+        "from ml.pipeline import Pipeline\n"
+        f"pipeline = Pipeline({weights_dir!r}, threads=1)\n"
+        f"result = pipeline(open({str(radiograph_path)!r}, 'rb').read())\n"
+        "assert pipeline.engine.backend == 'openvino-f32' and len(result.findings) == 14\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
     )
     environment = {"CUDA_VISIBLE_DEVICES": "-1", "PATH": "/usr/bin:/bin"}

@@ -11,6 +11,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import analyze
 from tiny_datasets import build_nih_folder, build_planted_csv, real_images
 
 from ml.cli import main
@@ -62,7 +63,7 @@ def test_train_evaluate_localize_on_a_chestxray14_folder(tmp_path, nih_folder, s
     assert card.validation["threshold_method"] == "f1"
     engine = InferenceEngine.load(out)
     assert engine.card.weights_sha256 == card.weights_sha256
-    analysis = engine.analyze(decode_radiograph(real_images()[0].path.read_bytes()))
+    analysis = analyze(engine, decode_radiograph(real_images()[0].path.read_bytes()))
     assert set(analysis.probabilities) == set(CHESTXRAY14_LABELS)
     record = json.loads((out / "training.json").read_text())
     assert [(epoch["stage"], epoch["epoch"]) for epoch in record["history"]] == [("head", 1), ("finetune", 1)]
@@ -219,7 +220,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, nih_folder):
     assert optimizer_steps(out) == 2 * steps  # Adam's state went on, not restarted
     card = result.card
     assert card.labels == EIGHT_CLASS_LABELS and card.input_channels == 3 and card.name.endswith("8class")
-    analysis = InferenceEngine.load(out).analyze(decode_radiograph(real_images()[1].path.read_bytes()))
+    analysis = analyze(InferenceEngine.load(out), decode_radiograph(real_images()[1].path.read_bytes()))
     assert tuple(analysis.probabilities) == EIGHT_CLASS_LABELS
 
     # Training longer continues the finished run from its last epoch, with the same settings.

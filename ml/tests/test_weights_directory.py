@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from conftest import analyze
 
 from ml.errors import WeightsError
 from ml.labels import CHESTXRAY14_LABELS
@@ -51,8 +52,8 @@ def test_saved_directory_holds_card_and_weights_with_the_file_hash(saved_dir):
 
 
 def test_loaded_weights_give_the_same_probabilities(untrained_engine, loaded_engine, radiograph):
-    original = untrained_engine.analyze(radiograph).probabilities
-    reloaded = loaded_engine.analyze(radiograph).probabilities
+    original = analyze(untrained_engine, radiograph).probabilities
+    reloaded = analyze(loaded_engine, radiograph).probabilities
     assert reloaded == pytest.approx(original, abs=1e-6)
 
 

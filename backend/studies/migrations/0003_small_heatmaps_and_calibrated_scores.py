@@ -1,4 +1,4 @@
-"""Heatmaps kept small (one file per study), the prepared model input, and calibrated scores.
+"""Heatmaps kept small (one file per study), the prepared model input, batch claims, calibrated scores.
 
 Existing findings keep their rendered heatmap PNGs (renamed to legacy_heatmap_file) and get their
 calibrated score computed from their probability and threshold, so nothing stored is lost.
@@ -22,6 +22,11 @@ class Migration(migrations.Migration):
     dependencies = [("studies", "0002_image_metadata_and_screening")]
 
     operations = [
+        migrations.AddField(
+            model_name="study",
+            name="claimed_by",
+            field=models.CharField(blank=True, default="", max_length=255),
+        ),
         migrations.AddField(
             model_name="study",
             name="model_input_file",

@@ -35,7 +35,7 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     original_filename: 'chest.png',
     cached: false,
     message: '',
-    top_finding: { label: 'Cardiomegaly', probability: 0.632 },
+    top_finding: { label: 'Cardiomegaly', probability: 0.632, calibrated_score: 0.632 },
     positive_labels: ['Cardiomegaly', 'Pleural_Thickening'],
     ...overrides,
   };
@@ -65,10 +65,10 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
       validation: { auroc: { Cardiomegaly: 0.91, Effusion: 0.88 }, mean_auroc: 0.84 },
     },
     findings: [
-      { label: 'Effusion', probability: 0.48, threshold: 0.6, positive: false, heatmap: '/api/studies/7/heatmaps/Effusion/' },
-      { label: 'Pleural_Thickening', probability: 0.42, threshold: 0.3, positive: true, heatmap: '/api/studies/7/heatmaps/Pleural_Thickening/' },
-      { label: 'Cardiomegaly', probability: 0.632, threshold: 0.5, positive: true, heatmap: '/api/studies/7/heatmaps/Cardiomegaly/' },
-      { label: 'Hernia', probability: 0.012, threshold: 0.2, positive: false, heatmap: '/api/studies/7/heatmaps/Hernia/' },
+      { label: 'Effusion', probability: 0.48, threshold: 0.6, positive: false, calibrated_score: 0.4, heatmap: '/api/studies/7/heatmaps/Effusion/' },
+      { label: 'Pleural_Thickening', probability: 0.42, threshold: 0.3, positive: true, calibrated_score: 0.5857, heatmap: '/api/studies/7/heatmaps/Pleural_Thickening/' },
+      { label: 'Cardiomegaly', probability: 0.632, threshold: 0.5, positive: true, calibrated_score: 0.632, heatmap: '/api/studies/7/heatmaps/Cardiomegaly/' },
+      { label: 'Hernia', probability: 0.012, threshold: 0.2, positive: false, calibrated_score: 0.03, heatmap: '/api/studies/7/heatmaps/Hernia/' },
     ],
     ...overrides,
   };

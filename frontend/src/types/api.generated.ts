@@ -159,6 +159,8 @@ export interface components {
       /** Format: double */
       threshold: number;
       positive: boolean;
+      /** Format: double */
+      calibrated_score: number;
       heatmap: string;
     };
     FindingAgreement: {
@@ -345,7 +347,7 @@ export interface components {
       original_filename: string;
       cached: boolean;
       message: string;
-      /** @description The finding with the highest probability. */
+      /** @description The most suspicious finding: the highest calibrated score. */
       top_finding: components["schemas"]["TopFinding"] | null;
       /** @description Findings above their threshold, highest probability first. */
       positive_labels: readonly string[];
@@ -378,7 +380,7 @@ export interface components {
       original_filename: string;
       cached: boolean;
       message: string;
-      /** @description The finding with the highest probability. */
+      /** @description The most suspicious finding: the highest calibrated score. */
       top_finding: components["schemas"]["TopFinding"] | null;
       /** @description Findings above their threshold, highest probability first. */
       positive_labels: readonly string[];
@@ -405,6 +407,11 @@ export interface components {
       label: string;
       /** Format: double */
       probability: number;
+      /**
+       * Format: double
+       * @description The probability rescaled so that the finding's threshold maps to 0.5.
+       */
+      calibrated_score: number;
     };
     User: {
       id: number;
@@ -608,9 +615,10 @@ export interface operations {
         /**
          * @description * `-created_at` - Newest first
          * * `created_at` - Oldest first
-         * * `-top_probability` - Highest finding probability first
+         * * `-top_score` - Most suspicious first (highest calibrated score)
+         * * `-top_probability` - Highest raw finding probability first
          */
-        ordering?: "-created_at" | "created_at" | "-top_probability";
+        ordering?: "-created_at" | "created_at" | "-top_score" | "-top_probability";
         /** @description A page number within the paginated result set. */
         page?: number;
         /** @description Only studies with a positive finding of this label, or of any label with "any". */

@@ -1,8 +1,10 @@
 """Command line: ``python -m ml predict IMAGE...`` and ``python -m ml card``.
 
 Bad input (a missing file, an undecodable image, a bad weights directory) ends with exit
-status 2 and one line on stderr. Everything is checked before TensorFlow is imported, so
-mistakes are reported in a fraction of a second.
+status 2 and one line on stderr, and so does a file the service would refuse (not a frontal
+chest radiograph, rotated): ``predict`` goes through the service's own pipeline, screening and
+grey-scale correction included, so both give the same answer for the same file. Everything is
+checked before the network is built, so mistakes are reported in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ml.errors import ImageDecodeError, WeightsError
+from ml.errors import ImageError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
-from ml.images.decoding import decode_radiograph
-from ml.images.radiograph import Radiograph
+from ml.images.rendering import heatmap_png
 from ml.images.screening_report import add_screening_parsers
 from ml.localization.cli import add_localize_parser
+from ml.pipeline import Intake, Pipeline
 from ml.training.cli import add_train_parser
 from ml.training.errors import DataError
 from ml.weights.card import ModelCard
@@ -40,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     try:
         return arguments.command(arguments)
-    except (BadInput, DataError, ImageDecodeError, WeightsError) as error:
+    except (BadInput, DataError, ImageError, WeightsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
@@ -102,54 +104,45 @@ def _card(arguments: argparse.Namespace) -> int:
 
 
 def _predict(arguments: argparse.Namespace) -> int:
-    weights_dir = _weights_dir(arguments)
-    # Validating the card and decoding every image first makes bad input fail fast.
-    describe_active_model(weights_dir)
-    radiographs = [(path, _read_radiograph(path)) for path in arguments.images]
+    pipeline = Pipeline(_weights_dir(arguments))
+    # Validating the card and taking every image in first makes bad input fail fast, before
+    # the network is built.
+    pipeline.card  # noqa: B018 (reading the card validates it)
+    intakes = [(path, _intake(pipeline, path)) for path in arguments.images]
 
-    # Quieten TensorFlow's start-up chatter unless the user asked for it; this must happen
-    # before TensorFlow is imported, hence the late import.
+    # Quieten TensorFlow's start-up chatter (on a GPU) unless the user asked for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ml.images.rendering import heatmap_png
-    from ml.inference.engine import InferenceEngine
-
-    engine = InferenceEngine.load(weights_dir)
-    card = engine.card
+    results = pipeline.analyze([intake.prepared for _, intake in intakes])
+    card = results[0].card
     if not card.trained:
         print(UNTRAINED_WARNING, file=sys.stderr)
 
-    results: list[dict[str, Any]] = []
+    images: list[dict[str, Any]] = []
     used_stems: set[str] = set()
-    for path, radiograph in radiographs:
-        analysis = engine.analyze(radiograph)
+    for (path, intake), result in zip(intakes, results, strict=True):
         findings = sorted(
-            (
-                {
-                    "label": label,
-                    "probability": probability,
-                    "threshold": card.thresholds[label],
-                    "positive": probability >= card.thresholds[label],
-                }
-                for label, probability in analysis.probabilities.items()
-            ),
+            (finding.to_dict() for finding in result.findings),
             key=lambda finding: finding["probability"],
             reverse=True,
         )
-        results.append({"path": str(path), "findings": findings})
+        images.append({"path": str(path), "screening": intake.screening.to_dict(), "findings": findings})
         if arguments.heatmaps is not None:
             directory = arguments.heatmaps / _unique_stem(path, used_stems)
             directory.mkdir(parents=True, exist_ok=True)
-            for label, heatmap in analysis.heatmaps.items():
-                (directory / f"{label}.png").write_bytes(heatmap_png(heatmap))
+            for label in result.heatmaps.labels:
+                (directory / f"{label}.png").write_bytes(
+                    heatmap_png(result.heatmaps.at_radiograph_size(label))
+                )
         if not arguments.json:
-            print(_findings_table(path, radiograph, findings))
+            print(_findings_table(path, intake, findings))
 
     if arguments.json:
-        print(json.dumps({"model": card.to_dict(), "images": results}, indent=2, ensure_ascii=False))
+        print(json.dumps({"model": card.to_dict(), "images": images}, indent=2, ensure_ascii=False))
     return 0
 
 
-def _read_radiograph(path: Path) -> Radiograph:
+def _intake(pipeline: Pipeline, path: Path) -> Intake:
+    """The pipeline's intake of one file: the service's decoding, screening and corrections."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as error:
@@ -157,8 +150,8 @@ def _read_radiograph(path: Path) -> Radiograph:
     except OSError as error:
         raise BadInput(f"{path}: cannot be read ({error.strerror or error}).") from error
     try:
-        return decode_radiograph(data)
-    except ImageDecodeError as error:
+        return pipeline.intake(data)
+    except ImageError as error:
         raise BadInput(f"{path}: {error}") from error
 
 
@@ -172,16 +165,17 @@ def _unique_stem(path: Path, used: set[str]) -> str:
     return stem
 
 
-def _findings_table(path: Path, radiograph: Radiograph, findings: list[dict[str, Any]]) -> str:
+def _findings_table(path: Path, intake: Intake, findings: list[dict[str, Any]]) -> str:
+    radiograph = intake.radiograph
     width = max(len("label"), *(len(finding["label"]) for finding in findings))
-    lines = [
-        f"{path} ({radiograph.width}x{radiograph.height}, {radiograph.bit_depth}-bit)",
-        f"  {'label':<{width}}  probability  threshold  positive",
-    ]
+    lines = [f"{path} ({radiograph.width}x{radiograph.height}, {radiograph.bit_depth}-bit)"]
+    if intake.screening.corrected:
+        lines.append(f"  corrected by the input screening: {intake.screening.corrected}")
+    lines.append(f"  {'label':<{width}}  probability  threshold  positive  calibrated score")
     for finding in findings:
         lines.append(
             f"  {finding['label']:<{width}}  {finding['probability']:>11.3f}  {finding['threshold']:>9.3f}  "
-            f"{'yes' if finding['positive'] else 'no'}"
+            f"{'yes' if finding['positive'] else 'no':<8}  {finding['calibrated_score']:>16.3f}"
         )
     return "\n".join(lines) + "\n"
 

@@ -131,10 +131,21 @@ class Pipeline:
         self._engine: InferenceEngine | None = None
         self._engine_lock = threading.Lock()
 
+    @classmethod
+    def for_engine(cls, engine: InferenceEngine) -> Pipeline:
+        """A pipeline around an engine already built (tests, benchmarks, a model just trained)."""
+        pipeline = cls()
+        pipeline._engine = engine
+        return pipeline
+
     @property
     def card(self) -> ModelCard:
-        """The card of the model, read without building it (the untrained card's hash is of its arrays)."""
-        if self._engine is not None:
+        """The installed model's card, read without building the network.
+
+        The results' card (``Result.card``, the engine's) adds the untrained weights' hash,
+        which only exists once the arrays are drawn.
+        """
+        if self._weights_dir is None and self._engine is not None:
             return self._engine.card
         return describe_active_model(self._weights_dir)
 

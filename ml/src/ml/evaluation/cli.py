@@ -130,10 +130,16 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
 
         from ml.evaluation.predict import score_images, write_scores
 
-        card, probabilities = score_images(weights_dir, paths, batch_size=arguments.batch_size)
+        scored = score_images(weights_dir, paths, batch_size=arguments.batch_size)
+        card = scored.card
+        if scored.refused:
+            # The service would refuse these files, so they have no answer to evaluate.
+            _warn(f"{len(scored.refused)} image(s) refused by the input screening, not scored.")
+            details["refused_by_screening"] = scored.refused
+        images = [truth.images[row] for row in scored.accepted]
         scores_path = arguments.out / "scores.csv"
-        write_scores(scores_path, truth.images, card.labels, probabilities)
-        scores = ScoreTable(path=scores_path, images=truth.images, findings=card.labels, scores=probabilities)
+        write_scores(scores_path, images, card.labels, scored.scores)
+        scores = ScoreTable(path=scores_path, images=images, findings=card.labels, scores=scored.scores)
         summary.insert(
             0,
             f"model: {card.name} {card.version} (weights sha256 {card.weights_sha256}"

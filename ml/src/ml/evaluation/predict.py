@@ -1,4 +1,4 @@
-"""Score images with an installed model: the same decoding, preprocessing and network as the service."""
+"""Score images with an installed model through the service's own pipeline (ml.pipeline)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,29 @@ import csv
 import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ml.errors import ImageDecodeError
-from ml.images.decoding import decode_radiograph
-from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.errors import ImageDecodeError, ImageRejectedError
+from ml.pipeline import Pipeline, PreparedImage
 from ml.training.errors import DataError
 from ml.weights.card import ModelCard
+
+
+@dataclass(frozen=True)
+class ScoredImages:
+    """Probabilities (accepted images x labels) and the images the input screening refused.
+
+    ``accepted`` holds the indices into the scored paths of the rows of ``scores``; ``refused``
+    maps each refused path to the screening's reason, exactly as the service would answer it.
+    """
+
+    card: ModelCard
+    accepted: list[int]
+    scores: np.ndarray
+    refused: dict[str, str]
 
 
 def score_images(
@@ -23,39 +37,52 @@ def score_images(
     *,
     batch_size: int = 32,
     progress: bool = True,
-) -> tuple[ModelCard, np.ndarray]:
-    """The model's probabilities for each image, shape (len(paths), len(card.labels)).
+) -> ScoredImages:
+    """The model's probabilities for each image the service would accept.
 
-    Images are decoded and preprocessed in a thread pool (Pillow releases the GIL while it
-    decodes and resizes) and run through the network a batch at a time.
+    Images are taken in (decoded, screened, prepared) in a thread pool (Pillow and OpenCV
+    release the GIL) and run through the network a batch at a time.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, not {batch_size}.")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from ml.inference.engine import InferenceEngine, available_cpus
+    from ml.inference.engine import available_cpus
 
-    engine = InferenceEngine.load(weights_dir)
-    card = engine.card
-    spec = PreprocessingSpec.from_dict(card.preprocessing)
+    pipeline = Pipeline(weights_dir)
 
-    def load(path: Path) -> np.ndarray:
+    def take_in(path: Path) -> PreparedImage | str:
         try:
-            radiograph = decode_radiograph(path.read_bytes())
+            return pipeline.intake(path.read_bytes()).prepared
+        except ImageRejectedError as error:
+            return error.reason
         except (OSError, ImageDecodeError) as error:
             raise DataError(f"{path}: {error}") from error
-        return prepare_input(radiograph, spec, card.input_channels).tensor[0]
 
-    scores = np.zeros((len(paths), len(card.labels)), dtype=np.float32)
+    accepted: list[int] = []
+    rows: list[np.ndarray] = []
+    refused: dict[str, str] = {}
     bar = keras.utils.Progbar(len(paths), unit_name="image") if progress and sys.stdout.isatty() else None
     with ThreadPoolExecutor(max_workers=min(8, available_cpus())) as pool:
         for start in range(0, len(paths), batch_size):
-            batch = np.stack(list(pool.map(load, paths[start : start + batch_size])))
-            scores[start : start + len(batch)] = engine.explain(batch)[0]
+            batch = list(pool.map(take_in, paths[start : start + batch_size]))
+            prepared = []
+            for offset, outcome in enumerate(batch):
+                if isinstance(outcome, str):
+                    refused[str(paths[start + offset])] = outcome
+                else:
+                    accepted.append(start + offset)
+                    prepared.append(outcome)
+            rows += [
+                np.array([finding.probability for finding in result.findings], dtype=np.float32)
+                for result in pipeline.analyze(prepared)
+            ]
             if bar is not None:
                 bar.update(start + len(batch))
-    return card, scores
+    card = pipeline.engine.card
+    scores = np.array(rows, dtype=np.float32).reshape(len(rows), len(card.labels))
+    return ScoredImages(card=card, accepted=accepted, scores=scores, refused=refused)
 
 
 def write_scores(

@@ -1,7 +1,7 @@
 """``python -m ml localize``: Grad-CAM boxes against ChestX-ray14's ground-truth boxes.
 
 For each image of the box file the installed model's Grad-CAM heatmaps are computed
-exactly as the service computes them (``InferenceEngine.analyze``: heatmaps in the
+exactly as the service computes them (through ``ml.pipeline``: heatmaps brought to the
 image's own pixels), boxes are drawn around the hottest regions, and per finding the
 pointing hit rate, mean IoU/IoBB and the accuracy and AFP at IoU and IoBB thresholds 0.1
 to 0.5 are reported, as in Wang et al. 2017, Table 4.
@@ -92,23 +92,22 @@ def run_localize(arguments: argparse.Namespace) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from ml.errors import ImageDecodeError
-    from ml.images.decoding import decode_radiograph
-    from ml.inference.engine import InferenceEngine
+    from ml.errors import ImageError
+    from ml.pipeline import Pipeline
 
-    engine = InferenceEngine.load(weights_dir)
+    pipeline = Pipeline(weights_dir)
     images = [image for image in by_image if image not in missing]
     bar = keras.utils.Progbar(len(images), unit_name="image") if sys.stdout.isatty() else None
     results = []
     for number, image in enumerate(images, start=1):
         path = index[Path(image).name]
         try:
-            radiograph = decode_radiograph(path.read_bytes())
-        except (OSError, ImageDecodeError) as error:
+            heatmaps = pipeline(path.read_bytes()).heatmaps
+        except (OSError, ImageError) as error:
             raise DataError(f"{path}: {error}") from error
-        heatmaps = engine.analyze(radiograph).heatmaps
         for label, label_boxes in by_image[image].items():
-            results.append(assess(image, label, heatmaps[label], label_boxes, arguments.heatmap_threshold))
+            heatmap = heatmaps.at_radiograph_size(label)
+            results.append(assess(image, label, heatmap, label_boxes, arguments.heatmap_threshold))
         if bar is not None:
             bar.update(number)
     findings = summarise(results, THRESHOLDS)
@@ -116,10 +115,10 @@ def run_localize(arguments: argparse.Namespace) -> int:
     document = _json_values(
         {
             "model": {
-                "name": engine.card.name,
-                "version": engine.card.version,
-                "weights_sha256": engine.card.weights_sha256,
-                "trained": engine.card.trained,
+                "name": pipeline.engine.card.name,
+                "version": pipeline.engine.card.version,
+                "weights_sha256": pipeline.engine.card.weights_sha256,
+                "trained": pipeline.engine.card.trained,
             },
             "boxes_file": str(arguments.boxes),
             "images": len(images),

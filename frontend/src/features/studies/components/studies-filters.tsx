@@ -15,7 +15,8 @@ export type WorklistFilter = {
 export const ORDERING_TEXT: Record<StudyOrdering, string> = {
   '-created_at': 'Newest first',
   created_at: 'Oldest first',
-  '-top_probability': 'Highest probability first (triage)',
+  '-top_score': 'Most suspicious first (triage)',
+  '-top_probability': 'Highest raw probability first',
 };
 
 type StudiesFiltersProps = {

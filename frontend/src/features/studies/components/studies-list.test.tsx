@@ -66,7 +66,7 @@ describe('worklist', () => {
     const { router } = renderApp('/?page=3');
     await screen.findByText('No studies yet. Upload a radiograph to start.');
 
-    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'Highest probability first (triage)');
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'Most suspicious first (triage)');
     await userEvent.selectOptions(screen.getByLabelText('Status'), 'Done');
     // The finding options come from the active model's card.
     await screen.findByRole('option', { name: 'Pleural Thickening' });
@@ -78,13 +78,13 @@ describe('worklist', () => {
     const query = lastStudiesQuery(requests)!;
     expect(Object.fromEntries(query)).toEqual({
       page: '1',
-      ordering: '-top_probability',
+      ordering: '-top_score',
       status: 'done',
       positive: 'Pleural_Thickening',
       created_after: '2025-01-01',
       created_before: '2025-01-31',
     });
-    expect(new URLSearchParams(router.state.location.search).get('sort')).toBe('-top_probability');
+    expect(new URLSearchParams(router.state.location.search).get('sort')).toBe('-top_score');
     expect(screen.getByLabelText('Positive finding')).toHaveValue('Pleural_Thickening');
   });
 

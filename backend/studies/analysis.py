@@ -1,0 +1,154 @@
+"""Analysing queued studies: claim a batch, run the pipeline once for all of it, store each result.
+
+A task names one study. When other studies are waiting too, the task claims them with it (up to
+CXR_ANALYSIS_BATCH_SIZE) and the network sees them as one batch; their own tasks later find them
+done, or still claimed by a live batch, and leave them alone. Every step is safe to run again for
+the same study (a redelivered task): a finished study is left alone, and a study whose analyses
+keep dying is failed rather than retried forever.
+"""
+
+import logging
+import uuid
+from dataclasses import asdict
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ml.errors import ImageError
+from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
+from ml.pipeline import Pipeline, PreparedImage, Result
+from studies import storage
+from studies.inference import active_model_card, analysis_pipeline
+from studies.models import Finding, Study, StudyStatus
+from studies.result_cache import CachedFinding, CachedResult, cached_result_put
+
+logger = logging.getLogger(__name__)
+
+
+def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
+    """Analyse the study ``study_id`` and, in the same batch, other studies waiting for analysis."""
+    batch = studies_claim(study_id=study_id, claimant=claimant, limit=settings.CXR_ANALYSIS_BATCH_SIZE)
+    if not batch:
+        return
+    try:
+        pipeline = analysis_pipeline()
+        ready: list[tuple[Study, PreparedImage]] = []
+        for study in batch:
+            try:
+                ready.append((study, prepared_input(study, pipeline)))
+            except ImageError as error:
+                study_fail(study=study, message=f"Analysis failed: {error}")
+        results = pipeline.analyze([prepared for _, prepared in ready])
+        for (study, _), result in zip(ready, results, strict=True):
+            study_store_result(study=study, result=result)
+    except SoftTimeLimitExceeded:
+        studies_fail_unfinished(
+            batch, message=f"Analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s."
+        )
+    except Exception as error:
+        logger.exception("Analysis of studies %s failed", [str(study.id) for study in batch])
+        studies_fail_unfinished(batch, message=f"Analysis failed: {error}")
+
+
+def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Study]:
+    """Mark ``study_id`` and up to ``limit - 1`` other queued studies running under ``claimant``."""
+    with transaction.atomic():
+        own = Study.objects.select_for_update().filter(pk=study_id).first()
+        if own is None:
+            logger.warning("Study %s no longer exists; nothing to analyse", study_id)
+            return []
+        if not claimable_by(own, claimant):
+            return []
+        batch = [own]
+        if limit > 1:
+            # Studies another worker is claiming right now are skipped, not waited for.
+            waiting = (
+                Study.objects.select_for_update(skip_locked=True)
+                .filter(status=StudyStatus.QUEUED, attempts__lt=settings.CXR_MAX_ANALYSIS_ATTEMPTS)
+                .exclude(pk=study_id)
+                .order_by("created_at")[: limit - 1]
+            )
+            batch += list(waiting)
+        now = timezone.now()
+        for study in batch:
+            study.attempts += 1
+            study.status = StudyStatus.RUNNING
+            study.started_at = now
+            study.claimed_by = claimant
+            study.message = ""
+            study.save(update_fields=["attempts", "status", "started_at", "claimed_by", "message"])
+    return batch
+
+
+def claimable_by(study: Study, claimant: str) -> bool:
+    """Whether the task ``claimant`` should analyse ``study`` now (failing it if it never can)."""
+    if study.status in (StudyStatus.DONE, StudyStatus.FAILED):
+        return False
+    if study.status == StudyStatus.RUNNING and study.claimed_by not in ("", claimant):
+        # Another task's batch has it. Only a claim older than the hard time limit is abandoned
+        # (its worker died); a live one finishes or fails the study itself.
+        deadline = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+        if study.started_at is not None and study.started_at > timezone.now() - deadline:
+            return False
+    if study.attempts >= settings.CXR_MAX_ANALYSIS_ATTEMPTS:
+        study_fail(
+            study=study,
+            message=f"Analysis was interrupted {study.attempts} times (the worker stopped); giving up.",
+        )
+        return False
+    return True
+
+
+def prepared_input(study: Study, pipeline: Pipeline) -> PreparedImage:
+    """The network input the web process prepared, or, for another model's, one prepared again."""
+    if study.model_input_file:
+        prepared = PreparedImage.from_bytes(storage.read_file(study.model_input_file.name))
+        if prepared.preprocessing == pipeline.preprocessing_key:
+            return prepared
+    return pipeline.intake(storage.read_file(study.original_file.name)).prepared
+
+
+def study_store_result(*, study: Study, result: Result) -> None:
+    heatmaps_file = storage.write_file(
+        storage.heatmaps_path(study.id, HEATMAPS_EXTENSION), result.heatmaps.to_bytes()
+    )
+    cached = CachedResult(
+        model_card=result.card.to_dict(),
+        findings=tuple(CachedFinding(**finding.to_dict()) for finding in result.findings),
+        heatmaps_file=heatmaps_file,
+    )
+    with transaction.atomic():
+        study.findings.all().delete()
+        study_complete(study=study, result=cached, from_cache=False)
+    cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
+
+
+def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> None:
+    Finding.objects.bulk_create(Finding(study=study, **asdict(finding)) for finding in result.findings)
+    study.status = StudyStatus.DONE
+    study.finished_at = timezone.now()
+    if from_cache:
+        study.started_at = study.finished_at
+    study.model_card = result.model_card
+    study.heatmaps_file = result.heatmaps_file
+    study.from_cache = from_cache
+    study.save(
+        update_fields=["status", "started_at", "finished_at", "model_card", "heatmaps_file", "from_cache"]
+    )
+
+
+def study_fail(*, study: Study, message: str) -> None:
+    study.status = StudyStatus.FAILED
+    study.finished_at = timezone.now()
+    study.message = message
+    study.save(update_fields=["status", "finished_at", "message"])
+
+
+def studies_fail_unfinished(batch: list[Study], *, message: str) -> None:
+    """Fail the studies of a batch that did not finish (some may have been stored already)."""
+    Study.objects.filter(pk__in=[study.pk for study in batch], status=StudyStatus.RUNNING).update(
+        status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
+    )
