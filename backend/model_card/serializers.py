@@ -1,6 +1,44 @@
 from rest_framework import serializers
 
 
+class FindingValidationSerializer(serializers.Serializer):
+    """One finding's figures on the validation set; null where validation had no positives."""
+
+    positives = serializers.IntegerField()
+    negatives = serializers.IntegerField()
+    auroc = serializers.FloatField(allow_null=True)
+    auroc_ci95 = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="[low, high]"
+    )
+    threshold = serializers.FloatField()
+    threshold_from = serializers.ChoiceField(
+        choices=["validation", "default"], help_text="Chosen on validation, or the default (no positives)."
+    )
+    sensitivity = serializers.FloatField(allow_null=True)
+    specificity = serializers.FloatField(allow_null=True)
+    ppv = serializers.FloatField(allow_null=True)
+    f1 = serializers.FloatField(allow_null=True)
+
+
+class BestEpochSerializer(serializers.Serializer):
+    stage = serializers.CharField()
+    epoch = serializers.IntegerField()
+    val_mean_auroc = serializers.FloatField(allow_null=True)
+
+
+class ModelValidationSerializer(serializers.Serializer):
+    """The card's validation figures, in the one schema ml.weights.validation checks."""
+
+    split = serializers.JSONField(help_text="How the validation set was drawn (by patient, fraction, seed).")
+    images = serializers.IntegerField()
+    patients = serializers.IntegerField()
+    mean_auroc = serializers.FloatField(allow_null=True)
+    mean_auroc_ci95 = serializers.ListField(child=serializers.FloatField(), allow_null=True)
+    threshold_method = serializers.CharField()
+    best_epoch = BestEpochSerializer(allow_null=True)
+    findings = serializers.DictField(child=FindingValidationSerializer(), help_text="Per finding label.")
+
+
 class ModelCardSerializer(serializers.Serializer):
     """The active model's card (see ml/README.md), as the web process reads it, without TensorFlow."""
 
@@ -16,9 +54,7 @@ class ModelCardSerializer(serializers.Serializer):
     preprocessing = serializers.JSONField()
     weights_sha256 = serializers.CharField(allow_null=True)
     training_data = serializers.CharField(allow_null=True)
-    validation = serializers.JSONField(
-        allow_null=True, help_text='Validation figures as the card states them, e.g. {"auroc": {...}}.'
-    )
+    validation = ModelValidationSerializer(allow_null=True)
 
 
 class FindingAgreementSerializer(serializers.Serializer):

@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from model_card.serializers import ModelValidationSerializer
 from studies.inference import active_model_card
 from studies.models import Finding, Study, StudyStatus
 from studies.selectors import ANY_POSITIVE
@@ -98,9 +99,7 @@ class ModelSummarySerializer(serializers.Serializer):
     weights_sha256 = serializers.CharField(allow_null=True)
     trained = serializers.BooleanField()
     training_data = serializers.CharField(allow_null=True, default=None)
-    validation = serializers.JSONField(
-        allow_null=True, default=None, help_text="Validation figures of the card."
-    )
+    validation = ModelValidationSerializer(allow_null=True, default=None)
 
 
 class ImageMetadataSerializer(serializers.Serializer):

@@ -159,3 +159,37 @@ def test_radiograph_image_is_served_as_png_at_its_size(analysed_study, clinician
 
 def test_unknown_api_path_is_json_404(client_for, clinician):
     assert_error_shape(client_for(clinician).get("/api/nothing-here/"), 404)
+
+
+def test_study_shows_the_cards_validation_figures_in_their_typed_schema(clinician, client_for):
+    from ml.weights.card import ModelCard
+    from ml.weights.registry import untrained_card
+    from tests.factories import StudyFactory
+
+    finding = {
+        "positives": 12,
+        "negatives": 88,
+        "auroc": 0.9,
+        "auroc_ci95": [0.8, 0.97],
+        "threshold": 0.3,
+        "threshold_from": "validation",
+        "sensitivity": 0.83,
+        "specificity": 0.9,
+        "ppv": 0.53,
+        "f1": 0.65,
+    }
+    validation = {
+        "split": {"by": "Patient ID", "val_fraction": 0.1, "seed": 0},
+        "images": 100,
+        "patients": 40,
+        "mean_auroc": 0.9,
+        "mean_auroc_ci95": [0.8, 0.97],
+        "threshold_method": "f1",
+        "best_epoch": {"stage": "finetune", "epoch": 2, "val_mean_auroc": 0.9},
+        "findings": {"Cardiomegaly": finding},
+    }
+    # The card the worker stores is one ml accepted, so the figures are known to follow the schema.
+    card = ModelCard.from_dict({**untrained_card().to_dict(), "trained": True, "validation": validation})
+    study = StudyFactory(owner=clinician, model_card=card.to_dict())
+    model = client_for(clinician).get(f"/api/studies/{study.id}/").json()["model"]
+    assert model["validation"] == validation

@@ -39,12 +39,49 @@ def test_untrained_card_says_untrained_everywhere():
     assert (card.input_size, card.input_channels) == (224, 1)
 
 
+def validation_figures() -> dict:
+    """Validation figures as `python -m ml train` writes them, for two findings."""
+    finding = {
+        "positives": 20,
+        "negatives": 180,
+        "auroc": 0.91,
+        "auroc_ci95": [0.86, 0.95],
+        "threshold": 0.31,
+        "threshold_from": "validation",
+        "sensitivity": 0.85,
+        "specificity": 0.88,
+        "ppv": 0.44,
+        "f1": 0.58,
+    }
+    without_positives = {
+        **finding,
+        "positives": 0,
+        "auroc": None,
+        "auroc_ci95": None,
+        "threshold": 0.5,
+        "threshold_from": "default",
+        "sensitivity": None,
+        "ppv": None,
+        "f1": None,
+    }
+    return {
+        "split": {"by": "Patient ID", "val_fraction": 0.1, "seed": 0},
+        "images": 200,
+        "patients": 80,
+        "mean_auroc": 0.91,
+        "mean_auroc_ci95": [0.86, 0.95],
+        "threshold_method": "f1",
+        "best_epoch": {"stage": "finetune", "epoch": 3, "val_mean_auroc": 0.91},
+        "findings": {"Cardiomegaly": finding, "Hernia": without_positives},
+    }
+
+
 def test_card_round_trips_through_dict_and_json(tmp_path):
     card = dataclasses.replace(
         untrained_card(),
         trained=True,
         training_data="NIH ChestX-ray14 train split",
-        validation={"auroc": 0.8},
+        validation=validation_figures(),
     )
     assert ModelCard.from_dict(json.loads(json.dumps(card.to_dict()))) == card
     card.save(tmp_path / CARD_FILENAME)
@@ -73,6 +110,24 @@ def test_card_round_trips_through_dict_and_json(tmp_path):
 def test_card_validation_names_the_bad_field(change, message):
     with pytest.raises(WeightsError, match=message):
         ModelCard.from_dict({**untrained_card().to_dict(), **change})
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"auroc": 0.8}, "unknown fields: auroc"),
+        ({"mean_auroc": 1.2}, r"validation.mean_auroc must lie in \[0, 1\]"),
+        ({"mean_auroc_ci95": [0.9, 0.8]}, "low <= high"),
+        ({"images": -1}, "validation.images must be a whole number"),
+        ({"findings": {"Covid": validation_figures()["findings"]["Hernia"]}}, "unknown labels: Covid"),
+        ({"findings": {"Hernia": {"auroc": 0.5}}}, "validation.findings.Hernia has unknown fields|lacks"),
+        ({"best_epoch": {"stage": "head"}}, "best_epoch lacks"),
+    ],
+)
+def test_card_validation_figures_follow_one_schema(change, message):
+    data = {**untrained_card().to_dict(), "validation": {**validation_figures(), **change}}
+    with pytest.raises(WeightsError, match=message):
+        ModelCard.from_dict(data)
 
 
 def test_imported_cards_record_their_source_and_older_cards_keep_their_layout():

@@ -137,6 +137,12 @@ export interface components {
       ip_address: string | null;
       detail: unknown;
     };
+    BestEpoch: {
+      stage: string;
+      epoch: number;
+      /** Format: double */
+      val_mean_auroc: number | null;
+    };
     BrokerCheck: {
       ok: boolean;
       detail?: string;
@@ -190,6 +196,32 @@ export interface components {
       /** @default */
       note?: string;
     };
+    /** @description One finding's figures on the validation set; null where validation had no positives. */
+    FindingValidation: {
+      positives: number;
+      negatives: number;
+      /** Format: double */
+      auroc: number | null;
+      /** @description [low, high] */
+      auroc_ci95: number[] | null;
+      /** Format: double */
+      threshold: number;
+      /**
+       * @description Chosen on validation, or the default (no positives).
+       *
+       * * `validation` - validation
+       * * `default` - default
+       */
+      threshold_from: components["schemas"]["ThresholdFromEnum"];
+      /** Format: double */
+      sensitivity: number | null;
+      /** Format: double */
+      specificity: number | null;
+      /** Format: double */
+      ppv: number | null;
+      /** Format: double */
+      f1: number | null;
+    };
     Health: {
       status: components["schemas"]["HealthStatusEnum"];
       checks: components["schemas"]["HealthChecks"];
@@ -235,8 +267,7 @@ export interface components {
       preprocessing: unknown;
       weights_sha256: string | null;
       training_data: string | null;
-      /** @description Validation figures as the card states them, e.g. {"auroc": {...}}. */
-      validation: unknown;
+      validation: components["schemas"]["ModelValidation"] | null;
     };
     ModelCheck: {
       ok: boolean;
@@ -252,8 +283,23 @@ export interface components {
       weights_sha256: string | null;
       trained: boolean;
       training_data?: string | null;
-      /** @description Validation figures of the card. */
-      validation?: unknown;
+      validation?: components["schemas"]["ModelValidation"] | null;
+    };
+    /** @description The card's validation figures, in the one schema ml.weights.validation checks. */
+    ModelValidation: {
+      /** @description How the validation set was drawn (by patient, fraction, seed). */
+      split: unknown;
+      images: number;
+      patients: number;
+      /** Format: double */
+      mean_auroc: number | null;
+      mean_auroc_ci95: number[] | null;
+      threshold_method: string;
+      best_epoch: components["schemas"]["BestEpoch"] | null;
+      /** @description Per finding label. */
+      findings: {
+        [key: string]: components["schemas"]["FindingValidation"];
+      };
     };
     PaginatedAuditEventList: {
       /** @example 123 */
@@ -385,6 +431,12 @@ export interface components {
       /** @description Findings above their threshold, highest probability first. */
       positive_labels: readonly string[];
     };
+    /**
+     * @description * `validation` - validation
+     * * `default` - default
+     * @enum {string}
+     */
+    ThresholdFromEnum: "validation" | "default";
     TokenBlacklistRequest: {
       refresh: string;
     };

@@ -19,6 +19,7 @@ from typing import Any
 
 from ml.errors import WeightsError
 from ml.inference.preprocessing import PreprocessingSpec
+from ml.weights.validation import checked_validation
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
@@ -122,8 +123,8 @@ class ModelCard:
         if training_data is not None and not isinstance(training_data, str):
             raise WeightsError("The model card's training_data must be a string or null.")
         validation = data.get("validation")
-        if validation is not None and not isinstance(validation, dict):
-            raise WeightsError("The model card's validation must be a JSON object or null.")
+        if validation is not None:
+            validation = checked_validation(validation, labels)
         source = data.get("source")
         if source is not None and not isinstance(source, dict):
             raise WeightsError("The model card's source must be a JSON object or null.")
