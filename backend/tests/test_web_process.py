@@ -1,4 +1,4 @@
-"""The web process must stay light: TensorFlow is loaded only where analyses run."""
+"""The web process must stay light: no deep-learning runtime is loaded where uploads are taken in."""
 
 import subprocess
 import sys
@@ -11,17 +11,23 @@ import django
 django.setup()
 import config.urls
 from studies.inference import active_model_card
+from studies.services import intake_or_refuse
 from health.checks import check_model
 card = active_model_card()
 assert check_model()["ok"], check_model()
-heavy = sorted(name for name in ("tensorflow", "keras") if name in sys.modules)
+intake_or_refuse(open(sys.argv[1], "rb").read(), filename="chest.png")
+heavy = sorted(name for name in ("tensorflow", "keras", "openvino") if name in sys.modules)
 print("loaded:", heavy)
 sys.exit(1 if heavy else 0)
 """
 
 
-def test_web_process_serves_model_card_without_importing_tensorflow():
+def test_web_process_takes_an_upload_in_without_importing_tensorflow_or_openvino(radiograph_path):
     result = subprocess.run(
-        [sys.executable, "-c", CHECK], cwd=settings.BACKEND_DIR, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", CHECK, str(radiograph_path)],
+        cwd=settings.BACKEND_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -65,17 +65,18 @@ def test_one_pass_gradcam_equals_textbook_gradient_tape_gradcam_for_every_class(
     from ml.inference.engine import InferenceEngine
     from ml.inference.model import (
         LOGITS_LAYER,
+        assign_densenet_weights,
         build_densenet121,
         densenet_weights,
         feature_map_model,
-        initialise_seeded,
     )
     from ml.inference.runtime_openvino import OpenVINORuntime
+    from ml.weights.architecture import seeded_untrained_weights
     from ml.weights.registry import untrained_card
 
     card = untrained_card()
     model = build_densenet121(len(card.labels))
-    initialise_seeded(model, 0)
+    assign_densenet_weights(model, seeded_untrained_weights(1, len(card.labels), 0))
     # Random weights of both signs give most classes a partly positive map, so the
     # comparison is not between two all-zero arrays.
     head = model.get_layer(LOGITS_LAYER)

@@ -35,7 +35,13 @@ from ml.images.radiograph import Radiograph
 from ml.images.rendering import radiograph_png
 from ml.images.screening import Screening, screen_radiograph
 from ml.inference.postprocess import Finding, findings_from_probabilities
-from ml.inference.preprocessing import CropBox, PreprocessingSpec, prepare_input
+from ml.inference.preprocessing import (
+    CropBox,
+    PreprocessingSpec,
+    frame_from_array,
+    frame_to_array,
+    prepare_input,
+)
 from ml.weights.card import ModelCard
 from ml.weights.registry import describe_active_model
 
@@ -62,7 +68,7 @@ class PreparedImage:
         np.savez(
             buffer,
             tensor=self.tensor.astype(np.float32),
-            frame=np.array([self.crop.left, self.crop.top, self.crop.size, self.width, self.height]),
+            frame=frame_to_array(self.crop, self.width, self.height),
             preprocessing=np.array(self.preprocessing),
         )
         return buffer.getvalue()
@@ -70,10 +76,10 @@ class PreparedImage:
     @classmethod
     def from_bytes(cls, data: bytes) -> PreparedImage:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            left, top, size, width, height = (int(value) for value in stored["frame"])
+            crop, width, height = frame_from_array(stored["frame"])
             return cls(
                 tensor=stored["tensor"].astype(np.float32),
-                crop=CropBox(left=left, top=top, size=size),
+                crop=crop,
                 width=width,
                 height=height,
                 preprocessing=str(stored["preprocessing"]),
@@ -85,12 +91,13 @@ class Intake:
     """An accepted radiograph: what the screening made of it, what may be stored, the model input.
 
     ``format`` is ``png``, ``jpeg`` or ``dicom``; ``stored_bytes`` is the only form in which the
-    file may be kept (a DICOM file de-identified by allow-list).
+    file may be kept (a DICOM file de-identified by allow-list). ``screening`` is None only where
+    a caller switched the screening off (research data sets of small or synthetic images).
     """
 
     format: str
     radiograph: Radiograph
-    screening: Screening
+    screening: Screening | None
     stored_bytes: bytes
     prepared: PreparedImage
 
@@ -165,9 +172,17 @@ class Pipeline:
     def preprocessing_key(self) -> str:
         return preprocessing_key(self.card)
 
-    def intake(self, data: bytes) -> Intake:
-        """Decode, screen, de-identify and prepare one file; raise ml.errors.ImageError if it is refused."""
-        radiograph, screening = screen_radiograph(decode_radiograph(data))
+    def intake(self, data: bytes, *, screen: bool = True) -> Intake:
+        """Decode, screen, de-identify and prepare one file; raise ml.errors.ImageError if it is refused.
+
+        ``screen=False`` skips the input screening (and so its grey-scale correction): the file is
+        then answered as the network sees it, which the service never does. Evaluation offers it
+        for research data sets the screening was not made for, and says so in its report.
+        """
+        radiograph = decode_radiograph(data)
+        screening = None
+        if screen:
+            radiograph, screening = screen_radiograph(radiograph)
         file_format = image_format(data)
         stored = deidentified_copy(data) if file_format == "dicom" else data
         return Intake(
@@ -214,9 +229,9 @@ class Pipeline:
             for index, image in enumerate(images)
         ]
 
-    def __call__(self, data: bytes) -> Result:
+    def __call__(self, data: bytes, *, screen: bool = True) -> Result:
         """Intake and analysis of one file."""
-        return self.analyze([self.intake(data).prepared])[0]
+        return self.analyze([self.intake(data, screen=screen).prepared])[0]
 
 
 def preprocessing_key(card: ModelCard) -> str:

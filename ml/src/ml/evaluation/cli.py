@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ml.cli_options import add_screening_switch
 from ml.training.errors import DataError
 
 CARD_THRESHOLDS = "card"
@@ -80,6 +81,7 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
     parser.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per batch")
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
+    add_screening_switch(parser)
     parser.set_defaults(command=run_evaluate)
 
 
@@ -130,7 +132,10 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
 
         from ml.evaluation.predict import score_images, write_scores
 
-        scored = score_images(weights_dir, paths, batch_size=arguments.batch_size)
+        scored = score_images(
+            weights_dir, paths, batch_size=arguments.batch_size, screen=not arguments.no_screening
+        )
+        details["input_screening"] = "off" if arguments.no_screening else "on"
         card = scored.card
         if scored.refused:
             # The service would refuse these files, so they have no answer to evaluate.

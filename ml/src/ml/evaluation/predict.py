@@ -37,8 +37,9 @@ def score_images(
     *,
     batch_size: int = 32,
     progress: bool = True,
+    screen: bool = True,
 ) -> ScoredImages:
-    """The model's probabilities for each image the service would accept.
+    """The model's probabilities for each image the service would accept (every image: ``screen=False``).
 
     Images are taken in (decoded, screened, prepared) in a thread pool (Pillow and OpenCV
     release the GIL) and run through the network a batch at a time.
@@ -54,7 +55,7 @@ def score_images(
 
     def take_in(path: Path) -> PreparedImage | str:
         try:
-            return pipeline.intake(path.read_bytes()).prepared
+            return pipeline.intake(path.read_bytes(), screen=screen).prepared
         except ImageRejectedError as error:
             return error.reason
         except (OSError, ImageDecodeError) as error:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ml.explanations.gradcam import maps_to_radiograph_frame
-from ml.inference.preprocessing import CropBox
+from ml.inference.preprocessing import CropBox, frame_from_array, frame_to_array
 
 FILE_EXTENSION = "npz"
 
@@ -47,18 +47,18 @@ class Heatmaps:
             buffer,
             labels=np.array(self.labels),
             maps=self.maps.astype(np.float32),
-            frame=np.array([self.crop.left, self.crop.top, self.crop.size, self.width, self.height]),
+            frame=frame_to_array(self.crop, self.width, self.height),
         )
         return buffer.getvalue()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Heatmaps:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            left, top, size, width, height = (int(value) for value in stored["frame"])
+            crop, width, height = frame_from_array(stored["frame"])
             return cls(
                 labels=tuple(str(label) for label in stored["labels"]),
                 maps=stored["maps"].astype(np.float32),
-                crop=CropBox(left=left, top=top, size=size),
+                crop=crop,
                 width=width,
                 height=height,
             )

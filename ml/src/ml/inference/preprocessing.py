@@ -157,6 +157,17 @@ class CropBox:
         return self.top + self.size
 
 
+def frame_to_array(crop: CropBox, width: int, height: int) -> np.ndarray:
+    """A crop and the radiograph's size as five integers, for files that store where maps belong."""
+    return np.array([crop.left, crop.top, crop.size, width, height])
+
+
+def frame_from_array(values: np.ndarray) -> tuple[CropBox, int, int]:
+    """The crop, width and height that ``frame_to_array`` stored."""
+    left, top, size, width, height = (int(value) for value in values)
+    return CropBox(left=left, top=top, size=size), width, height
+
+
 def centre_square_crop(width: int, height: int) -> CropBox:
     """The largest centred square of a ``width`` x ``height`` image."""
     if width < 1 or height < 1:

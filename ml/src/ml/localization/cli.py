@@ -17,6 +17,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from ml.cli_options import add_screening_switch
 from ml.training.errors import DataError
 
 
@@ -50,6 +51,7 @@ def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="F",
         help="regions where the heatmap reaches this fraction of its maximum become boxes (0.5)",
     )
+    add_screening_switch(parser)
     parser.set_defaults(command=run_localize)
 
 
@@ -102,7 +104,7 @@ def run_localize(arguments: argparse.Namespace) -> int:
     for number, image in enumerate(images, start=1):
         path = index[Path(image).name]
         try:
-            heatmaps = pipeline(path.read_bytes()).heatmaps
+            heatmaps = pipeline(path.read_bytes(), screen=not arguments.no_screening).heatmaps
         except (OSError, ImageError) as error:
             raise DataError(f"{path}: {error}") from error
         for label, label_boxes in by_image[image].items():
@@ -123,6 +125,7 @@ def run_localize(arguments: argparse.Namespace) -> int:
             "boxes_file": str(arguments.boxes),
             "images": len(images),
             "heatmap_threshold": arguments.heatmap_threshold,
+            "input_screening": "off" if arguments.no_screening else "on",
             "thresholds": list(THRESHOLDS),
             "skipped": {"findings_not_in_model": dict(unknown), "missing_images": len(missing)},
             "findings": findings,
