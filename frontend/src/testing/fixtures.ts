@@ -62,7 +62,7 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
       weights_sha256: 'ab'.repeat(32),
       trained: true,
       training_data: 'NIH ChestX-ray14 train split',
-      validation: { auroc: { Cardiomegaly: 0.91, Effusion: 0.88 }, mean_auroc: 0.84 },
+      validation: validationFixture(),
     },
     findings: [
       { label: 'Effusion', probability: 0.48, threshold: 0.6, positive: false, calibrated_score: 0.4, heatmap: '/api/studies/7/heatmaps/Effusion/' },
@@ -71,6 +71,32 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
       { label: 'Hernia', probability: 0.012, threshold: 0.2, positive: false, calibrated_score: 0.03, heatmap: '/api/studies/7/heatmaps/Hernia/' },
     ],
     ...overrides,
+  };
+}
+
+/** Validation figures in the card's one schema (ml/src/ml/weights/validation.py). */
+export function validationFixture(): NonNullable<ModelCard['validation']> {
+  const finding = (auroc: number) => ({
+    positives: 20,
+    negatives: 180,
+    auroc,
+    auroc_ci95: [auroc - 0.05, Math.min(1, auroc + 0.04)],
+    threshold: 0.5,
+    threshold_from: 'validation' as const,
+    sensitivity: 0.8,
+    specificity: 0.85,
+    ppv: 0.37,
+    f1: 0.5,
+  });
+  return {
+    split: { by: 'Patient ID', val_fraction: 0.1, seed: 0 },
+    images: 200,
+    patients: 80,
+    mean_auroc: 0.84,
+    mean_auroc_ci95: [0.8, 0.88],
+    threshold_method: 'f1',
+    best_epoch: { stage: 'finetune', epoch: 3, val_mean_auroc: 0.84 },
+    findings: { Cardiomegaly: finding(0.91), Effusion: finding(0.88) },
   };
 }
 
@@ -87,7 +113,7 @@ export function modelCardFixture(overrides: Partial<ModelCard> = {}): ModelCard 
     preprocessing: { colour: 'greyscale', resize: 224 },
     weights_sha256: 'ab'.repeat(32),
     training_data: 'NIH ChestX-ray14 train split',
-    validation: { auroc: { Cardiomegaly: 0.91, Effusion: 0.88 }, mean_auroc: 0.84 },
+    validation: validationFixture(),
     ...overrides,
   };
 }
