@@ -106,7 +106,8 @@ check-api-types: $(PYTHON_DEPS) $(NODE_DEPS)
 
 test: lint test-python test-frontend test-e2e
 
-test-python: $(PYTHON_DEPS) system-packages
+# The topology test serves the built web app through nginx.
+test-python: $(PYTHON_DEPS) $(SPA) system-packages
 	$(VENV)/bin/python -m pytest ml/tests
 	cd backend && PATH=$$PATH:/usr/sbin DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest
@@ -119,10 +120,13 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 	PY=$(PY) DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres REDIS_URL=$(TEST_REDIS_URL) \
 		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
 
-# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration.
+# Debian packages the tests drive: Chromium for the browser tests; nginx, openssl (the test's TLS
+# certificate) and the PostgreSQL client (pg_dump, pg_restore: backups) for the topology tests.
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from ml.card import ModelCard
 from ml.registry import describe_active_model
+from observability.metrics import observe_model_load
 
 if TYPE_CHECKING:
     from ml.engine import InferenceEngine
@@ -32,5 +33,6 @@ def get_engine() -> "InferenceEngine":
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = InferenceEngine.load(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS)
+            with observe_model_load():
+                _engine = InferenceEngine.load(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS)
         return _engine

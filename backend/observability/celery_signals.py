@@ -1,0 +1,61 @@
+"""Celery's side of observability: request ids through task headers, task times, the worker's metrics."""
+
+import logging
+import os
+import time
+
+from celery import Task
+from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun, worker_init
+from prometheus_client import start_http_server
+
+from observability.metrics import metrics, process_tree_registry, reset_multiprocess_dir
+from observability.request_id import NO_REQUEST, current_request_id
+
+logger = logging.getLogger(__name__)
+
+# The message header that carries the id of the request that queued a task.
+REQUEST_ID_TASK_HEADER = "cxr_request_id"
+
+# Start times of the tasks this process runs, by task id (a prefork child runs one at a time).
+task_started: dict[str, float] = {}
+
+
+@before_task_publish.connect
+def attach_request_id(headers: dict | None = None, **kwargs: object) -> None:
+    request_id = current_request_id.get()
+    if headers is not None and request_id != NO_REQUEST:
+        headers[REQUEST_ID_TASK_HEADER] = request_id
+
+
+@task_prerun.connect
+def start_task(task_id: str, task: Task, **kwargs: object) -> None:
+    # Custom message headers become attributes of the task's request.
+    current_request_id.set(getattr(task.request, REQUEST_ID_TASK_HEADER, None) or NO_REQUEST)
+    task_started[task_id] = time.perf_counter()
+    logger.info("Task %s[%s] started", task.name, task_id)
+
+
+@task_postrun.connect
+def finish_task(task_id: str, task: Task, state: str | None = None, **kwargs: object) -> None:
+    started = task_started.pop(task_id, None)
+    if started is not None:
+        elapsed = time.perf_counter() - started
+        metrics().task_duration.labels(task.name, state or "UNKNOWN").observe(elapsed)
+        logger.info("Task %s[%s] finished in %.2f s: %s", task.name, task_id, elapsed, state)
+    current_request_id.set(NO_REQUEST)
+
+
+@task_failure.connect
+def count_failure(sender: Task | None = None, **kwargs: object) -> None:
+    metrics().task_failures.labels(sender.name if sender is not None else "unknown").inc()
+
+
+@worker_init.connect
+def serve_worker_metrics(**kwargs: object) -> None:
+    """Run in the worker's main process before it forks its pool: Prometheus scrapes it there."""
+    reset_multiprocess_dir()
+    port = os.environ.get("CXR_WORKER_METRICS_PORT", "")
+    if port.strip():
+        address = os.environ.get("CXR_WORKER_METRICS_ADDRESS", "0.0.0.0")
+        start_http_server(int(port), addr=address, registry=process_tree_registry())
+        logger.info("Worker metrics at http://%s:%s/metrics", address, port)
