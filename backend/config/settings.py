@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.media_storage import media_storage
+
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 
@@ -147,7 +149,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BACKEND_DIR / "staticfiles"))
 STATICFILES_DIRS = [FRONTEND_DIST_DIR] if FRONTEND_DIST_DIR.is_dir() else []
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Media: local files under MEDIA_ROOT, or the S3-compatible object store that CXR_S3_BUCKET names.
+    "default": media_storage(os.environ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Radiographs and heatmaps are patient data: they are served only through authenticated API views,
@@ -291,25 +294,3 @@ if CXR_HTTPS:
 SESSION_COOKIE_SECURE = CXR_HTTPS
 CSRF_COOKIE_SECURE = CXR_HTTPS
 SECURE_HSTS_SECONDS = env_int("CXR_HSTS_SECONDS", 0)
-
-# --- Media storage: local files, or an S3-compatible object store shared by every node ---
-# With CXR_S3_BUCKET set, radiographs, heatmaps and reports go to that bucket through django-storages
-# (credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as boto3 reads them), so any web or
-# worker node reads what any other wrote. Nothing is public: files are read through the API only.
-CXR_S3_BUCKET = os.environ.get("CXR_S3_BUCKET", "")
-if CXR_S3_BUCKET:
-    STORAGES["default"] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": CXR_S3_BUCKET,
-            "endpoint_url": os.environ.get("CXR_S3_ENDPOINT_URL") or None,
-            "region_name": os.environ.get("CXR_S3_REGION") or None,
-            "location": os.environ.get("CXR_S3_PREFIX", ""),
-            # Paths under studies/<id>/ are chosen by the service; a rewrite replaces the object.
-            "file_overwrite": True,
-            "default_acl": None,
-            "querystring_auth": True,
-            # Path-style addressing works with every S3-compatible server (MinIO, Ceph, rclone).
-            "addressing_style": "path",
-        },
-    }

@@ -28,11 +28,12 @@ def attach_request_id(headers: dict | None = None, **kwargs: object) -> None:
 
 
 @task_prerun.connect
-def start_task(task_id: str, task: Task, **kwargs: object) -> None:
+def start_task(task_id: str, task: Task, args: tuple = (), **kwargs: object) -> None:
     # Custom message headers become attributes of the task's request.
     current_request_id.set(getattr(task.request, REQUEST_ID_TASK_HEADER, None) or NO_REQUEST)
     task_started[task_id] = time.perf_counter()
-    logger.info("Task %s[%s] started", task.name, task_id)
+    # A task's arguments are ids (of a study, say), never patient data: they say what the task is about.
+    logger.info("Task %s[%s] started for %s", task.name, task_id, ", ".join(map(str, args)))
 
 
 @task_postrun.connect

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -185,3 +186,47 @@ def node_environment(*, database_url: str, var_dir: Path, queue: str, **extra: s
         "CXR_LOG_FORMAT": "json",
         **extra,
     }
+
+
+@dataclass
+class S3Server:
+    """A real S3-compatible server (rclone serve s3) keeping each bucket as a folder under `root`."""
+
+    endpoint: str
+    bucket: str
+    root: Path
+    service: Service
+
+    ACCESS_KEY = "cxr-test-access-key"
+    SECRET_KEY = "cxr-test-secret-key"
+
+    def environment(self) -> dict[str, str]:
+        """What a node is given to keep its media in the bucket (README: several nodes)."""
+        return {
+            "CXR_S3_BUCKET": self.bucket,
+            "CXR_S3_ENDPOINT_URL": self.endpoint,
+            "CXR_S3_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": self.ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": self.SECRET_KEY,
+        }
+
+    def objects(self) -> set[str]:
+        bucket = self.root / self.bucket
+        return {str(path.relative_to(bucket)) for path in bucket.rglob("*") if path.is_file()}
+
+
+@contextmanager
+def s3_server(folder: Path, *, bucket: str = "cxr-media") -> Iterator[S3Server]:
+    root = folder / "s3"
+    (root / bucket).mkdir(parents=True)
+    port = free_port()
+    command = [str(VENV_BIN / "rclone"), "serve", "s3", str(root), "--addr", f"127.0.0.1:{port}"]
+    command += ["--auth-key", f"{S3Server.ACCESS_KEY},{S3Server.SECRET_KEY}"]
+    # No rclone configuration of the machine is read: the served folder is given on the command line.
+    env = {**os.environ, "RCLONE_CONFIG": str(folder / "rclone.conf")}
+    service = Service("rclone serve s3", command, env=env, cwd=folder, log=folder / "s3.log")
+    try:
+        service.wait_for(lambda: port_open(port), seconds=60, what="listening")
+        yield S3Server(endpoint=f"http://127.0.0.1:{port}", bucket=bucket, root=root, service=service)
+    finally:
+        service.stop()
