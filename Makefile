@@ -23,7 +23,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help run test lint bench weights manage ml worker spa test-python test-frontend test-e2e system-packages \
-	api-types check-api-types
+	api-types check-api-types backup restore
 
 help:
 	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
@@ -33,6 +33,8 @@ help:
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
 	@echo "make bench    time the inference engine against other runtimes (last line: JSON)"
 	@echo "make weights SHA256=...   download, check and import torchxrayvision's NIH DenseNet121"
+	@echo "make backup [BACKUP=DIR]   the database and every media file into a new folder (backups/<time>)"
+	@echo "make restore BACKUP=DIR    a backup into an empty database and an empty media storage"
 
 $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -82,6 +84,17 @@ WEIGHTS_DIR ?= weights/torchxrayvision-nih
 
 weights: $(PYTHON_DEPS)
 	$(PY) -m ml.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
+
+# Backups of the service this environment points at (DATABASE_URL, CXR_MEDIA_ROOT or CXR_S3_*): the
+# database as pg_dump writes it and every media file, with their SHA-256 (backend/backups/).
+BACKUP ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+
+backup: $(PYTHON_DEPS) system-packages
+	cd backend && $(PY) manage.py backup --out "$(abspath $(BACKUP))"
+
+restore: $(PYTHON_DEPS) system-packages
+	@case "$(origin BACKUP)" in command*|environment*) ;; *) echo "Name the backup: make restore BACKUP=backups/<folder>"; exit 2;; esac
+	cd backend && $(PY) manage.py restore "$(abspath $(BACKUP))"
 
 lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml

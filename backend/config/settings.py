@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "reports",
     "model_card",
     "observability",
+    "backups",
 ]
 
 MIDDLEWARE = [

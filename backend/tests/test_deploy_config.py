@@ -24,7 +24,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 SCHEMA = Path(__file__).parent / "fixtures" / "compose_spec.json"
 DJANGO_IMAGE = "backend/Dockerfile"
 # What the official images of the other services ship (Docker Hub's postgres, redis and nginx).
-IMAGE_EXECUTABLES = {"postgres:16": {"pg_isready"}, "redis:7": {"redis-server", "redis-cli"}}
+IMAGE_EXECUTABLES = {"postgres:15": {"pg_isready"}, "redis:7": {"redis-server", "redis-cli"}}
 # Folders on the host that the operator provides, as the README's deployment procedure says.
 OPERATOR_FOLDERS = {"./weights": "make weights", "${CXR_TLS_DIR": "CXR_TLS_DIR"}
 
