@@ -163,6 +163,8 @@ def run_topology(folder: Path) -> Iterator[Topology]:
             DJANGO_ALLOWED_HOSTS=HOSPITAL_HOST,
             CXR_METRICS_TOKEN=METRICS_TOKEN,
             CXR_WEB_PORT=str(ports["web"]),
+            # Django's own HSTS header too, which nginx must not repeat.
+            CXR_HSTS_SECONDS="600",
         )  # fmt: skip
         backend = settings.BACKEND_DIR
         run_checked(compose_command("migrate"), env=env, cwd=backend)
@@ -451,3 +453,35 @@ def test_metrics_are_scraped_inside_and_refused_through_nginx(topology, analysed
     ).data.decode()
     assert 'cxr_task_duration_seconds_count{state="SUCCESS",task="studies.analyze_study"} 1.0' in worker_text
     assert "cxr_model_load_seconds_count 1.0" in worker_text
+
+
+def test_nginx_answers_503_in_the_api_error_shape_while_django_is_down(topology, tmp_path):
+    nothing_listens = free_port()
+    nginx = start_nginx(
+        tmp_path,
+        {
+            "CXR_WEB_UPSTREAM": f"127.0.0.1:{nothing_listens}",
+            "CXR_HTTP_PORT": str(free_port()),
+            "CXR_HTTPS_PORT": str(https_port := free_port()),
+            "CXR_PUBLIC_HTTPS_PORT": str(https_port),
+            "CXR_TLS_CERTIFICATE": str(topology.certificate),
+            "CXR_TLS_CERTIFICATE_KEY": str(topology.certificate.with_name("privkey.pem")),
+            "CXR_SPA_ROOT": str(web_app_root(tmp_path)),
+        },
+    )
+    try:
+        nginx.wait_for(lambda: port_open(https_port), seconds=START_SECONDS, what="listening")
+        client = topology.client()
+        down = client.request(
+            "GET", f"https://127.0.0.1:{https_port}/api/health/", headers={"Host": HOSPITAL_HOST}
+        )
+        assert down.status == 503 and down.headers["Content-Type"] == "application/json"
+        assert down.json() == {
+            "message": "The service is starting or unavailable; try again shortly.",
+            "extra": {},
+        }
+        # The web app still loads: nginx serves it from its own files.
+        page = client.request("GET", f"https://127.0.0.1:{https_port}/", headers={"Host": HOSPITAL_HOST})
+        assert page.status == 200
+    finally:
+        nginx.stop()
