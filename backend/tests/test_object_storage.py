@@ -11,6 +11,7 @@ import urllib3
 from django.conf import settings
 from django.core.files.storage import default_storage
 
+from backups.services import media_names
 from config.media_storage import media_storage
 from studies import storage
 from tests.conftest import NIH_DIR
@@ -51,6 +52,8 @@ def test_study_files_are_written_read_replaced_and_deleted_in_the_object_store(m
     # The bytes are on the S3 server, and nothing went to the local media folder.
     assert path in media_on_s3.objects()
     assert not media_root.exists()
+    # Backups list the bucket as they list a local folder.
+    assert path in set(media_names())
     storage.delete_files([path, "studies/never-written.png"])
     assert not default_storage.exists(path)
     assert path not in media_on_s3.objects()
