@@ -56,6 +56,13 @@ def backup_restore(*, folder: Path) -> BackupSummary:
     if not manifest_path.is_file():
         raise DomainError(f"{folder} is not a backup: it has no {MANIFEST}.")
     media = json.loads(manifest_path.read_text())["media_sha256"]
+    # Check every file first, so that a damaged or incomplete backup restores nothing.
+    for name, sha256 in media.items():
+        path = folder / MEDIA_FOLDER / name
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != sha256:
+            raise DomainError(
+                f"{name} is missing from the backup or does not match its SHA-256: the backup is damaged."
+            )
     if connection.introspection.table_names():
         raise DomainError(
             f"The database {connection.settings_dict['NAME']} is not empty: restore into a new one "
@@ -63,10 +70,6 @@ def backup_restore(*, folder: Path) -> BackupSummary:
         )
     if next(media_names(), None) is not None:
         raise DomainError("The media storage is not empty: restore into an empty folder or bucket.")
-    # Check every file before anything is written, so a damaged backup restores nothing.
-    for name, sha256 in media.items():
-        if hashlib.sha256((folder / MEDIA_FOLDER / name).read_bytes()).hexdigest() != sha256:
-            raise DomainError(f"{name} in the backup does not match its SHA-256: the backup is damaged.")
     run_postgres_tool(
         [
             "pg_restore",

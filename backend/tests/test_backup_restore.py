@@ -105,8 +105,23 @@ def test_restore_into_an_empty_database_and_storage_finds_every_row_and_file(
         assert files_under(tmp_path / "restored" / "media") == media
 
 
-def test_restore_refuses_a_database_that_is_not_empty(service_data, tmp_path):
+@pytest.fixture
+def uploaded(clinician, client_for, upload, radiograph_bytes) -> Study:
+    """A queued study: its rows and its two files (the upload and its display copy)."""
+    assert upload(client_for(clinician), radiograph_bytes).status_code == 202
+    return Study.objects.get()
+
+
+def test_restore_refuses_a_database_that_is_not_empty(uploaded, tmp_path):
     call_command("backup", out=tmp_path / "backup")
     with pytest.raises(CommandError, match="is not empty"):
         call_command("restore", str(tmp_path / "backup"))
-    assert Study.objects.count() == 2
+    assert Study.objects.get() == uploaded
+
+
+def test_restore_refuses_a_damaged_backup(uploaded, tmp_path):
+    call_command("backup", out=tmp_path / "backup")
+    display = tmp_path / "backup" / "media" / uploaded.display_file.name
+    display.write_bytes(display.read_bytes()[:-10])
+    with pytest.raises(CommandError, match="the backup is damaged"):
+        call_command("restore", str(tmp_path / "backup"))
