@@ -105,18 +105,10 @@ http {{
 }}
 """
     )
-    command = [
-        nginx_executable(),
-        "-p",
-        str(folder),
-        "-c",
-        str(folder / "nginx.conf"),
-        "-e",
-        str(folder / "error.log"),
-    ]
-    return Service(
-        "nginx", [*command, "-g", "daemon off;"], env=os.environ, cwd=folder, log=folder / "nginx.log"
-    )
+    command = [nginx_executable(), "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    # In the foreground, its error log in the folder from the start (before it reads the configuration).
+    command += ["-e", str(folder / "error.log"), "-g", "daemon off;"]
+    return Service("nginx", command, env=os.environ, cwd=folder, log=folder / "nginx.log")
 
 
 @dataclass
@@ -126,6 +118,7 @@ class Topology:
     web_port: int
     worker_metrics_port: int
     certificate: Path
+    tls_key: Path
     env: dict[str, str]
     web: Service
     worker: Service
@@ -181,6 +174,7 @@ def run_topology(folder: Path) -> Iterator[Topology]:
         services: list[Service] = []
         try:
             web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(folder / "web-metrics")}
+            # Two gunicorn workers instead of three: the test machine has two cores.
             web_command = compose_command(
                 "web", replace={"0.0.0.0:8000": f"127.0.0.1:{ports['web']}", "3": "2"}
             )
@@ -223,6 +217,7 @@ def run_topology(folder: Path) -> Iterator[Topology]:
                 web_port=ports["web"],
                 worker_metrics_port=ports["worker_metrics"],
                 certificate=certificate,
+                tls_key=key,
                 env=env,
                 web=web,
                 worker=worker,
@@ -465,7 +460,7 @@ def test_nginx_answers_503_in_the_api_error_shape_while_django_is_down(topology,
             "CXR_HTTPS_PORT": str(https_port := free_port()),
             "CXR_PUBLIC_HTTPS_PORT": str(https_port),
             "CXR_TLS_CERTIFICATE": str(topology.certificate),
-            "CXR_TLS_CERTIFICATE_KEY": str(topology.certificate.with_name("privkey.pem")),
+            "CXR_TLS_CERTIFICATE_KEY": str(topology.tls_key),
             "CXR_SPA_ROOT": str(web_app_root(tmp_path)),
         },
     )
