@@ -3,6 +3,7 @@
 import logging
 import os
 import time
+from contextvars import Token
 
 from celery import Task
 from celery.signals import before_task_publish, task_failure, task_postrun, task_prerun, worker_init
@@ -16,8 +17,8 @@ logger = logging.getLogger(__name__)
 # The message header that carries the id of the request that queued a task.
 REQUEST_ID_TASK_HEADER = "cxr_request_id"
 
-# Start times of the tasks this process runs, by task id (a prefork child runs one at a time).
-task_started: dict[str, float] = {}
+# The tasks this process runs, by task id: when each started, and the request id to go back to after it.
+running_tasks: dict[str, tuple[float, Token[str]]] = {}
 
 
 @before_task_publish.connect
@@ -29,21 +30,28 @@ def attach_request_id(headers: dict | None = None, **kwargs: object) -> None:
 
 @task_prerun.connect
 def start_task(task_id: str, task: Task, args: tuple = (), **kwargs: object) -> None:
-    # Custom message headers become attributes of the task's request.
-    current_request_id.set(getattr(task.request, REQUEST_ID_TASK_HEADER, None) or NO_REQUEST)
-    task_started[task_id] = time.perf_counter()
+    request_id = task_request_id(task) or current_request_id.get()
+    running_tasks[task_id] = (time.perf_counter(), current_request_id.set(request_id))
     # A task's arguments are ids (of a study, say), never patient data: they say what the task is about.
     logger.info("Task %s[%s] started for %s", task.name, task_id, ", ".join(map(str, args)))
 
 
+def task_request_id(task: Task) -> str | None:
+    """The id the message carries: a worker makes custom headers attributes of the task's request, a
+    task applied in the calling process keeps them in `headers` (and otherwise keeps the caller's id)."""
+    carried = getattr(task.request, REQUEST_ID_TASK_HEADER, None)
+    return carried or (task.request.headers or {}).get(REQUEST_ID_TASK_HEADER)
+
+
 @task_postrun.connect
 def finish_task(task_id: str, task: Task, state: str | None = None, **kwargs: object) -> None:
-    started = task_started.pop(task_id, None)
-    if started is not None:
-        elapsed = time.perf_counter() - started
-        metrics().task_duration.labels(task.name, state or "UNKNOWN").observe(elapsed)
-        logger.info("Task %s[%s] finished in %.2f s: %s", task.name, task_id, elapsed, state)
-    current_request_id.set(NO_REQUEST)
+    if task_id not in running_tasks:
+        return
+    started, previous_request_id = running_tasks.pop(task_id)
+    elapsed = time.perf_counter() - started
+    metrics().task_duration.labels(task.name, state or "UNKNOWN").observe(elapsed)
+    logger.info("Task %s[%s] finished in %.2f s: %s", task.name, task_id, elapsed, state)
+    current_request_id.reset(previous_request_id)
 
 
 @task_failure.connect

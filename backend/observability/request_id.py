@@ -16,14 +16,14 @@ from django.http import HttpRequest, HttpResponse
 REQUEST_ID_HEADER = "X-Request-ID"
 # What an id from the proxy may look like; anything else (or none) is replaced, so a client cannot
 # write arbitrary text into the logs.
-VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 NO_REQUEST = "-"
 
 current_request_id: ContextVar[str] = ContextVar("current_request_id", default=NO_REQUEST)
 
 
 def usable_request_id(candidate: str | None) -> str:
-    if candidate and VALID_REQUEST_ID.match(candidate):
+    if candidate and VALID_REQUEST_ID.fullmatch(candidate):
         return candidate
     return uuid.uuid4().hex
 

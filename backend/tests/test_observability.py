@@ -8,14 +8,22 @@ import re
 import sys
 
 import pytest
+from celery import shared_task
 from rest_framework.test import APIClient
 
 from config.settings import BACKEND_DIR
+from observability.celery_signals import REQUEST_ID_TASK_HEADER, attach_request_id
 from observability.json_logging import JsonFormatter
 from observability.metrics import metrics
 from observability.request_id import RequestIdFilter, current_request_id
 
 pytestmark = pytest.mark.django_db
+
+
+@shared_task(name="tests.current_request_id")
+def request_id_seen_by_task() -> str:
+    return current_request_id.get()
+
 
 DASHBOARD = BACKEND_DIR / "observability" / "grafana-dashboard.json"
 TOKEN = "metrics-test-token"
@@ -103,3 +111,19 @@ def test_grafana_dashboard_reads_only_metrics_the_service_exports(settings):
     panel_titles = " ".join(panel["title"] for panel in dashboard["panels"]).lower()
     for subject in ("requests", "latency", "errors", "studies", "queue", "analysis time", "model load"):
         assert subject in panel_titles, subject
+
+
+def test_request_id_goes_into_task_headers_and_comes_back_out_in_the_task():
+    token = current_request_id.set("upload-request-0001")
+    try:
+        headers: dict[str, str] = {}
+        attach_request_id(headers=headers)
+        assert headers == {REQUEST_ID_TASK_HEADER: "upload-request-0001"}
+        # Run in this process, as a worker runs a message with that header.
+        assert request_id_seen_by_task.apply(headers=headers).get() == "upload-request-0001"
+        assert current_request_id.get() == "upload-request-0001"
+    finally:
+        current_request_id.reset(token)
+    assert request_id_seen_by_task.apply(headers={REQUEST_ID_TASK_HEADER: "worker-side-0002"}).get() == (
+        "worker-side-0002"
+    )
