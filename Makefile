@@ -23,7 +23,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help run test lint bench weights manage ml worker spa test-python test-frontend test-e2e system-packages \
-	api-types check-api-types
+	api-types check-api-types backup restore
 
 help:
 	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
@@ -33,6 +33,8 @@ help:
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
 	@echo "make bench    time the inference engine against other runtimes (last line: JSON)"
 	@echo "make weights SHA256=...   download, check and import torchxrayvision's NIH DenseNet121"
+	@echo "make backup [BACKUP=DIR]   the database and every media file into a new folder (backups/<time>)"
+	@echo "make restore BACKUP=DIR    a backup into an empty database and an empty media storage"
 
 $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -83,6 +85,17 @@ WEIGHTS_DIR ?= weights/torchxrayvision-nih
 weights: $(PYTHON_DEPS)
 	$(PY) -m ml.weights.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
 
+# Backups of the service this environment points at (DATABASE_URL, CXR_MEDIA_ROOT or CXR_S3_*): the
+# database as pg_dump writes it and every media file, with their SHA-256 (backend/backups/).
+BACKUP ?= backups/$(shell date -u +%Y%m%dT%H%M%SZ)
+
+backup: $(PYTHON_DEPS) system-packages
+	cd backend && $(PY) manage.py backup --out "$(abspath $(BACKUP))"
+
+restore: $(PYTHON_DEPS) system-packages
+	@case "$(origin BACKUP)" in command*|environment*) ;; *) echo "Name the backup: make restore BACKUP=backups/<folder>"; exit 2;; esac
+	cd backend && $(PY) manage.py restore "$(abspath $(BACKUP))"
+
 lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml
 	$(VENV)/bin/ruff format --check backend ml
@@ -106,7 +119,8 @@ check-api-types: $(PYTHON_DEPS) $(NODE_DEPS)
 
 test: lint test-python test-frontend test-e2e
 
-test-python: $(PYTHON_DEPS) system-packages
+# The topology test serves the built web app through nginx.
+test-python: $(PYTHON_DEPS) $(SPA) system-packages
 	$(VENV)/bin/python -m pytest ml/tests
 	cd backend && PATH=$$PATH:/usr/sbin DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest
@@ -119,10 +133,13 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 	PY=$(PY) DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres REDIS_URL=$(TEST_REDIS_URL) \
 		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
 
-# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration.
+# Debian packages the tests drive: Chromium for the browser tests; nginx, openssl (the test's TLS
+# certificate) and the PostgreSQL client (pg_dump, pg_restore: backups) for the topology tests.
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

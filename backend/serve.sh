@@ -8,7 +8,10 @@ cd "$(dirname "$0")"
 export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],${HOST}}"
 
 if [ -n "${REDIS_URL:-}" ]; then
-  "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" &
+  # One machine: the worker also runs Celery beat (-B) for scheduled tasks; docker-compose.yml runs
+  # beat as a service of its own.
+  "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" \
+    -B --schedule "${CXR_VAR_DIR:-../var}/celerybeat-schedule" &
   worker_pid=$!
   trap 'kill "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null' EXIT
   web_workers="${WEB_CONCURRENCY:-2}"

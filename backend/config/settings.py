@@ -12,6 +12,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from config.media_storage import media_storage
+
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
 
@@ -78,9 +80,14 @@ INSTALLED_APPS = [
     "feedback",
     "reports",
     "model_card",
+    "observability",
+    "backups",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request carries its id and every answer is counted.
+    "observability.request_id.RequestIdMiddleware",
+    "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,7 +150,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BACKEND_DIR / "staticfiles"))
 STATICFILES_DIRS = [FRONTEND_DIST_DIR] if FRONTEND_DIST_DIR.is_dir() else []
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Media: local files under MEDIA_ROOT, or the S3-compatible object store that CXR_S3_BUCKET names.
+    "default": media_storage(os.environ),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Radiographs and heatmaps are patient data: they are served only through authenticated API views,
@@ -252,10 +260,41 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
+# --- Logs and metrics (observability/) ---
+# Every record carries the id of the request (or of the request that queued the task) it belongs to.
+# CXR_LOG_FORMAT=json writes one JSON object per line, for a log collector (docker-compose.yml sets it).
+CXR_LOG_FORMAT = os.environ.get("CXR_LOG_FORMAT", "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "observability.request_id.RequestIdFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "observability.json_logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if CXR_LOG_FORMAT == "json" else "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("CXR_LOG_LEVEL", "INFO")},
 }
+# Workers log through the same configuration, so their lines carry request ids too.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# /api/metrics/ answers a scraper that sends this bearer token; unset, metrics are off.
+CXR_METRICS_TOKEN = os.environ.get("CXR_METRICS_TOKEN", "")
+
+# --- HTTPS behind the TLS-terminating proxy (nginx/templates/default.conf.template) ---
+# CXR_HTTPS=true where clients reach the service over HTTPS through a proxy that sets
+# X-Forwarded-Proto itself (the bundled nginx overwrites any client value): Django then knows requests
+# are secure, and sends its cookies (admin session, CSRF) only over HTTPS. HSTS is sent by the proxy
+# for everything it serves; set CXR_HSTS_SECONDS where Django is reached over HTTPS without it. The
+# redirect from HTTP is the proxy's too, so health checks on the internal HTTP port are not redirected.
+CXR_HTTPS = env_bool("CXR_HTTPS", False)
+if CXR_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CXR_HTTPS
+CSRF_COOKIE_SECURE = CXR_HTTPS
+SECURE_HSTS_SECONDS = env_int("CXR_HSTS_SECONDS", 0)

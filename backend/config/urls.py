@@ -4,7 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from common.views import api_not_found, spa_index
-from health.views import HealthView
+from health.views import HealthView, LivenessView
+from observability.views import metrics_view
 
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
@@ -15,6 +16,8 @@ api_urlpatterns = [
     path("audit/", include("audit.urls")),
     path("model/", include("model_card.urls")),
     path("health/", HealthView.as_view(), name="health"),
+    path("health/live/", LivenessView.as_view(), name="health-live"),
+    path("metrics/", metrics_view, name="metrics"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^(?P<path>.*)$", api_not_found),

@@ -30,3 +30,18 @@ class HealthView(APIView):
         return Response(
             {"status": "ok" if healthy else "degraded", "checks": checks}, status=200 if healthy else 503
         )
+
+
+class LivenessView(APIView):
+    """The process answers: no dependency is checked, so a database outage never restarts web processes.
+
+    /api/health/ stays the readiness check (every dependency). Both probes are for the orchestrator;
+    this one is left out of the OpenAPI schema, which describes the API clients use.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response({"status": "ok"})

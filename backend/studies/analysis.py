@@ -21,7 +21,7 @@ from ml.errors import ImageError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.pipeline import Pipeline, PreparedImage, Result
 from studies import storage
-from studies.inference import active_model_card, analysis_pipeline
+from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding, Study, StudyStatus
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
 
@@ -34,7 +34,7 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
     if not batch:
         return
     try:
-        pipeline = analysis_pipeline()
+        pipeline = ready_pipeline()
         ready: list[tuple[Study, PreparedImage]] = []
         for study in batch:
             try:

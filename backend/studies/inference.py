@@ -1,9 +1,8 @@
 """The model as the service sees it: the active card (cheap, any process) and one pipeline per process.
 
-The pipeline builds the network (OpenVINO or TensorFlow state, neither fork-safe) on its first
-analysis, inside the process that runs analyses (a Celery worker child after the fork, or the
-embedded analysis thread), never at import time. The web process only takes uploads in through it,
-which needs no network.
+The pipeline builds the network (OpenVINO or TensorFlow state, neither fork-safe) only in the
+process that runs analyses (a Celery worker child after the fork, or the embedded analysis thread),
+never at import time. The web process only takes uploads in through it, which needs no network.
 """
 
 import threading
@@ -13,6 +12,7 @@ from django.conf import settings
 from ml.pipeline import Pipeline
 from ml.weights.card import ModelCard
 from ml.weights.registry import describe_active_model
+from observability.metrics import observe_model_load
 
 _pipeline: Pipeline | None = None
 _pipeline_lock = threading.Lock()
@@ -24,8 +24,18 @@ def active_model_card() -> ModelCard:
 
 
 def analysis_pipeline() -> Pipeline:
+    """This process's pipeline; its network is not built until something analyses."""
     global _pipeline
     with _pipeline_lock:
         if _pipeline is None:
             _pipeline = Pipeline(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS)
         return _pipeline
+
+
+def ready_pipeline() -> Pipeline:
+    """This process's pipeline with its network built, the build timed as the model's load time."""
+    pipeline = analysis_pipeline()
+    if not pipeline.engine_built:
+        with observe_model_load():
+            pipeline.engine  # noqa: B018 (building the engine is the point)
+    return pipeline

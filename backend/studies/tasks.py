@@ -9,7 +9,7 @@ from celery.signals import worker_process_init
 
 from ml.errors import WeightsError
 from studies.analysis import studies_analyze
-from studies.inference import analysis_pipeline
+from studies.inference import ready_pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +28,7 @@ def build_model_before_the_first_study(**_: Any) -> None:
     rather than stopping the worker from starting.
     """
     try:
-        engine = analysis_pipeline().engine
+        engine = ready_pipeline().engine
     except WeightsError:
         logger.exception("The model could not be built; analyses will fail until the weights are fixed")
         return

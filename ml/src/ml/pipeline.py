@@ -157,6 +157,10 @@ class Pipeline:
         return describe_active_model(self._weights_dir)
 
     @property
+    def engine_built(self) -> bool:
+        return self._engine is not None
+
+    @property
     def engine(self) -> InferenceEngine:
         """The inference engine, built on first use and then kept."""
         with self._engine_lock:
