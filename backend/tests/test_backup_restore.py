@@ -97,7 +97,8 @@ def test_restore_into_an_empty_database_and_storage_finds_every_row_and_file(
         assert rows(restored) == rows(source)
 
     media = files_under(media_root)
-    assert len(media) == 2 + 14 + 2  # the studies' originals and displays, the first one's heatmaps
+    # Each study's original, display copy and prepared model input; the analysed one's heatmaps too.
+    assert len(media) == 3 + 3 + 1
     if target == "S3 bucket":
         s3 = request.getfixturevalue("s3")
         assert files_under(s3.root / s3.bucket) == media

@@ -45,7 +45,7 @@ def media_on_s3(s3: S3Server, settings, monkeypatch) -> S3Server:
 
 
 def test_study_files_are_written_read_replaced_and_deleted_in_the_object_store(media_on_s3, media_root):
-    path = storage.heatmap_path("0b7c6a5e-0000-4000-8000-000000000001", "Effusion")
+    path = storage.heatmaps_path("0b7c6a5e-0000-4000-8000-000000000001", "npz")
     assert storage.write_file(path, b"first") == path
     assert storage.write_file(path, b"second") == path
     assert storage.read_file(path) == b"second"
