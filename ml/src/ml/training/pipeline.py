@@ -9,6 +9,9 @@ Augmentation then runs on batches as TensorFlow ops.
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
@@ -105,3 +108,25 @@ def make_dataset(
             deterministic=False,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def cache_path(
+    cache: str | None, split: str, paths: Sequence[Path], spec: PreprocessingSpec, channels: int
+) -> str | None:
+    """The file prefix of a split's on-disk cache, named after exactly what it holds.
+
+    Another split, image size or channel count gets other files, so a cache folder shared
+    by several runs never feeds a run tensors of another's. A lock file left by a run that
+    was interrupted while filling the cache would make TensorFlow refuse to start; such a
+    run left the cache incomplete anyway, so the lock is removed and the cache refilled.
+    """
+    if cache is None or cache == "memory":
+        return cache
+    digest = hashlib.sha256(
+        json.dumps([[str(path) for path in paths], spec.to_dict(), channels]).encode("utf-8")
+    ).hexdigest()[:16]
+    prefix = Path(cache) / f"{split}-{digest}"
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    for lock in prefix.parent.glob(f"{prefix.name}*.lockfile"):
+        lock.unlink(missing_ok=True)
+    return str(prefix)
