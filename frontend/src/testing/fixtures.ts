@@ -1,4 +1,4 @@
-import type { Health, ModelCard, Study, StudySummary, User } from '@/types/api';
+import type { FindingValidation, Health, ModelCard, ModelValidation, Study, StudySummary, User } from '@/types/api';
 
 export const clinician: User = {
   id: 1,
@@ -62,7 +62,7 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
       weights_sha256: 'ab'.repeat(32),
       trained: true,
       training_data: 'NIH ChestX-ray14 train split',
-      validation: { auroc: { Cardiomegaly: 0.91, Effusion: 0.88 }, mean_auroc: 0.84 },
+      validation: validationFixture(),
     },
     findings: [
       { label: 'Effusion', probability: 0.48, threshold: 0.6, positive: false, calibrated_score: 0.4, heatmap: '/api/studies/7/heatmaps/Effusion/' },
@@ -87,7 +87,52 @@ export function modelCardFixture(overrides: Partial<ModelCard> = {}): ModelCard 
     preprocessing: { colour: 'greyscale', resize: 224 },
     weights_sha256: 'ab'.repeat(32),
     training_data: 'NIH ChestX-ray14 train split',
-    validation: { auroc: { Cardiomegaly: 0.91, Effusion: 0.88 }, mean_auroc: 0.84 },
+    validation: validationFixture(),
+    ...overrides,
+  };
+}
+
+function findingValidation(overrides: Partial<FindingValidation>): FindingValidation {
+  return {
+    positives: 20,
+    negatives: 792,
+    auroc: 0.91,
+    auroc_ci95: [0.86, 0.95],
+    threshold: 0.31,
+    threshold_from: 'validation',
+    sensitivity: 0.85,
+    specificity: 0.88,
+    ppv: 0.16,
+    f1: 0.27,
+    ...overrides,
+  };
+}
+
+/** Validation figures in the card's one schema (ml/src/ml/weights/validation.py). */
+export function validationFixture(overrides: Partial<ModelValidation> = {}): ModelValidation {
+  return {
+    split: { by: 'patient', fraction: 0.1, seed: 0 },
+    images: 812,
+    patients: 301,
+    mean_auroc: 0.84,
+    mean_auroc_ci95: [0.82, 0.86],
+    threshold_method: 'f1',
+    best_epoch: { stage: 'finetune', epoch: 3, val_mean_auroc: 0.84 },
+    findings: {
+      Cardiomegaly: findingValidation({}),
+      Effusion: findingValidation({ auroc: 0.88, auroc_ci95: [0.84, 0.92], threshold: 0.42 }),
+      Hernia: findingValidation({
+        positives: 0,
+        negatives: 812,
+        auroc: null,
+        auroc_ci95: null,
+        threshold: 0.5,
+        threshold_from: 'default',
+        sensitivity: null,
+        ppv: null,
+        f1: null,
+      }),
+    },
     ...overrides,
   };
 }
