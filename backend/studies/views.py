@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import connections
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -187,8 +188,16 @@ class StudyEventsView(APIView):
         self.request = drf_request
         self.headers = self.default_response_headers
         try:
-            await sync_to_async(self.initial)(drf_request, *args, **kwargs)
+            await sync_to_async(self.authenticate_and_release_database)(drf_request, *args, **kwargs)
             response: HttpResponseBase = await self.get(drf_request)
         except Exception as error:
             response = self.handle_exception(error)
         return self.finalize_response(drf_request, response, *args, **kwargs)
+
+    def authenticate_and_release_database(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        try:
+            self.initial(request, *args, **kwargs)
+        finally:
+            # The stream may stay open for minutes and needs no database: give the connection back
+            # now rather than hold one per open stream.
+            connections.close_all()

@@ -210,3 +210,19 @@ def test_without_redis_events_travel_through_the_in_process_hub(settings, clinic
 
     event = stream.next_event(timeout=EVENT_DEADLINE_SECONDS)
     assert event is not None and event[1]["id"] == str(study.id)
+
+
+def database_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
+def test_open_streams_hold_no_database_connection(clinician, open_stream):
+    ready(open_stream(clinician))
+    before = database_sessions()
+
+    for _ in range(3):
+        ready(open_stream(clinician))
+
+    assert database_sessions() == before
