@@ -18,3 +18,10 @@ timeout = 120
 # On stop, open event streams are cut after this long; the browser reconnects to another process.
 graceful_timeout = 10
 accesslog = "-"
+# uvicorn would otherwise take the client's address and scheme from X-Forwarded-* headers of any
+# loopback peer, so that any local client could forge them. Django decides which proxies to trust
+# (CXR_TRUSTED_PROXY_COUNT, audit/client_address.py), from the peer address as gunicorn saw it.
+forwarded_allow_ips = ""
+# gunicorn's control socket (for gunicornc) is not used, and every gunicorn on a host would share
+# its default path.
+control_socket_disable = True

@@ -124,7 +124,7 @@ class StudyHeatmapView(APIView):
 
 
 def audit_study_view(request: Request, study: Study) -> None:
-    # The web app polls a study while it is analysed: one view per user and study per window.
+    # The web app refetches a study at each change of its status: one view per user and study per window.
     key = f"audit:study-view:{request.user.pk}:{study.id}"
     if cache.add(key, True, timeout=settings.CXR_AUDIT_VIEW_WINDOW_SECONDS):
         audit_record(action=AuditAction.STUDY_VIEW, request=request, target_type="study", target_id=study.id)
