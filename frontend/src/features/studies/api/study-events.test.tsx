@@ -99,8 +99,25 @@ describe('live study status', () => {
     renderApp('/');
     await vi.waitFor(() => expect(stream.connections).toHaveLength(1));
 
+    stream.connections[0]!.send('ready', {});
     stream.connections[0]!.end();
 
+    await vi.waitFor(() => expect(stream.connections).toHaveLength(2));
+  });
+
+  it('waits for the backoff when a stream ends before it was ready, instead of reconnecting at once', async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    signInForTest();
+    const stream = eventStreamRoute();
+    mockService(stream.handler);
+    renderApp('/');
+    await vi.waitFor(() => expect(stream.connections).toHaveLength(1));
+
+    stream.connections[0]!.end();
+    await vi.advanceTimersByTimeAsync(300);
+    expect(stream.connections).toHaveLength(1);
+
+    await vi.advanceTimersByTimeAsync(reconnectDelay(1) + 1_000);
     await vi.waitFor(() => expect(stream.connections).toHaveLength(2));
   });
 

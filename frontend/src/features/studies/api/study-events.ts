@@ -22,10 +22,18 @@ type StreamHandlers = { signal: AbortSignal; onReady: () => void; onStudy: (even
 export async function streamStudyEvents({ signal, onReady, onStudy }: StreamHandlers): Promise<void> {
   const response = await api.request(STUDY_EVENTS_PATH, { signal, accept: 'text/event-stream' });
   if (!response.body) throw new Error('The study event stream answered without a body.');
+  let subscribed = false;
   for await (const message of readServerSentEvents(response.body)) {
-    if (message.event === 'ready') onReady();
-    else if (message.event === 'study') onStudy(JSON.parse(message.data) as StudyEvent);
+    if (message.event === 'ready') {
+      subscribed = true;
+      onReady();
+    } else if (message.event === 'study') {
+      onStudy(JSON.parse(message.data) as StudyEvent);
+    }
   }
+  // A stream that ends before it was ever ready is a failure (a proxy cut it), not an expired
+  // token: it must wait for the backoff rather than reconnect at once, again and again.
+  if (!subscribed) throw new Error('The study event stream ended before it was ready.');
 }
 
 /** 1 s, 2 s, 4 s… up to 30 s, each drawn from its upper half so clients do not all return at once. */
