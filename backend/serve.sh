@@ -17,14 +17,15 @@ if [ -n "${REDIS_URL:-}" ]; then
   web_workers="${WEB_CONCURRENCY:-2}"
   mode="PostgreSQL/Redis with a Celery worker"
 else
-  # Embedded mode analyses in a thread of the web process: one process holds one model in memory.
+  # Embedded mode analyses in a thread of the web process: one process holds one model in memory,
+  # and its in-process event hub reaches only the streams that this same process serves.
   web_workers=1
   mode="embedded (SQLite, in-process analyses, local-memory cache)"
 fi
 
 echo "Serving on http://${HOST}:${PORT} in ${mode} mode. Stop with Ctrl-C."
-"$(dirname "$PY")/gunicorn" config.wsgi --bind "${HOST}:${PORT}" --workers "$web_workers" --threads 4 \
-  --timeout 120 --access-logfile - &
+CXR_WEB_BIND="${HOST}:${PORT}" WEB_CONCURRENCY="$web_workers" \
+  "$(dirname "$PY")/gunicorn" -c config/gunicorn.conf.py &
 web_pid=$!
 trap 'kill "$web_pid" ${worker_pid:-} 2>/dev/null; wait' EXIT INT TERM
 wait "$web_pid"

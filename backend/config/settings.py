@@ -239,6 +239,12 @@ CXR_TRUSTED_PROXY_COUNT = env_int("CXR_TRUSTED_PROXY_COUNT", 0)
 # runs) are recorded once.
 CXR_AUDIT_VIEW_WINDOW_SECONDS = env_int("CXR_AUDIT_VIEW_WINDOW_SECONDS", 60)
 
+# Live study status (studies.events): status changes go out on Redis pub/sub channels named with
+# this prefix (in-process in embedded mode) and reach browsers as server-sent events, with a
+# comment every CXR_EVENTS_HEARTBEAT_SECONDS so that proxies keep a quiet stream open.
+CXR_EVENTS_CHANNEL_PREFIX = os.environ.get("CXR_CACHE_PREFIX", "cxr")
+CXR_EVENTS_HEARTBEAT_SECONDS = env_int("CXR_EVENTS_HEARTBEAT_SECONDS", 15)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Chest X-ray decision support API",
     "DESCRIPTION": (

@@ -21,6 +21,7 @@ from ml.errors import ImageError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.pipeline import Pipeline, PreparedImage, Result
 from studies import storage
+from studies.events import study_events_publish
 from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding, Study, StudyStatus
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
@@ -80,6 +81,7 @@ def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Stu
             study.claimed_by = claimant
             study.message = ""
             study.save(update_fields=["attempts", "status", "started_at", "claimed_by", "message"])
+        study_events_publish(study.id for study in batch)
     return batch
 
 
@@ -138,6 +140,7 @@ def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> N
     study.save(
         update_fields=["status", "started_at", "finished_at", "model_card", "heatmaps_file", "from_cache"]
     )
+    study_events_publish([study.id])
 
 
 def study_fail(*, study: Study, message: str) -> None:
@@ -145,6 +148,7 @@ def study_fail(*, study: Study, message: str) -> None:
     study.finished_at = timezone.now()
     study.message = message
     study.save(update_fields=["status", "finished_at", "message"])
+    study_events_publish([study.id])
 
 
 def studies_fail_unfinished(batch: list[Study], *, message: str) -> None:
@@ -152,3 +156,4 @@ def studies_fail_unfinished(batch: list[Study], *, message: str) -> None:
     Study.objects.filter(pk__in=[study.pk for study in batch], status=StudyStatus.RUNNING).update(
         status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
     )
+    study_events_publish(study.pk for study in batch)

@@ -23,6 +23,15 @@ class StudyCreatedSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class StudyEventSerializer(serializers.ModelSerializer):
+    """A change of a study's status, as the event stream sends it."""
+
+    class Meta:
+        model = Study
+        fields = ["id", "status", "finished_at", "message"]
+        read_only_fields = fields
+
+
 class TopFindingSerializer(serializers.Serializer):
     label = serializers.CharField()
     probability = serializers.FloatField()

@@ -1,9 +1,16 @@
 from django.urls import path
 
-from studies.views import StudyDetailView, StudyHeatmapView, StudyImageView, StudyListCreateView
+from studies.views import (
+    StudyDetailView,
+    StudyEventsView,
+    StudyHeatmapView,
+    StudyImageView,
+    StudyListCreateView,
+)
 
 urlpatterns = [
     path("", StudyListCreateView.as_view(), name="study-list"),
+    path("events/", StudyEventsView.as_view(), name="study-events"),
     path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),

@@ -1,21 +1,27 @@
 import uuid
+from typing import Any
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.base import ContentFile
+from django.db import connections
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.parsers import MultiPartParser
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png
 from studies.models import Study
 from studies.selectors import finding_get, study_get, study_list
@@ -23,6 +29,7 @@ from studies.serializers import (
     StudyCreatedSerializer,
     StudyCreateSerializer,
     StudyDetailSerializer,
+    StudyEventSerializer,
     StudyListQuerySerializer,
     StudySummarySerializer,
 )
@@ -117,7 +124,7 @@ class StudyHeatmapView(APIView):
 
 
 def audit_study_view(request: Request, study: Study) -> None:
-    # The web app polls a study while it is analysed: one view per user and study per window.
+    # The web app refetches a study at each change of its status: one view per user and study per window.
     key = f"audit:study-view:{request.user.pk}:{study.id}"
     if cache.add(key, True, timeout=settings.CXR_AUDIT_VIEW_WINDOW_SECONDS):
         audit_record(action=AuditAction.STUDY_VIEW, request=request, target_type="study", target_id=study.id)
@@ -128,3 +135,69 @@ def private_png(handle: File) -> FileResponse:
     # Patient images: the browser may keep them, shared caches and proxies may not.
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+class JsonErrorsNegotiation(BaseContentNegotiation):
+    """The event stream asks for text/event-stream; its errors are still JSON in the one error shape."""
+
+    def select_parser(self, request: Request, parsers: list[BaseParser]) -> BaseParser:
+        return parsers[0]
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class StudyEventsView(APIView):
+    """An async view: the stream waits on the event loop, holding no worker thread (config/asgi.py).
+
+    DRF views are synchronous, so ``dispatch`` is rewritten here: authentication, permissions and
+    the error shape are DRF's own, run in a thread before the stream starts.
+    """
+
+    http_method_names = ["get"]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonErrorsNegotiation
+
+    @extend_schema(
+        summary="Live status of my studies (all studies for an admin), as server-sent events",
+        description=(
+            "text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), "
+            "then one `event: study` whose data is a StudyEvent each time a study changes status, and "
+            "`: heartbeat` comments while quiet. The stream ends when the access token expires: "
+            "reconnect with a fresh one."
+        ),
+        responses={
+            (200, "text/event-stream"): OpenApiResponse(StudyEventSerializer, description="Study events"),
+        },
+    )
+    async def get(self, request: Request) -> StreamingHttpResponse:
+        until = float(request.auth["exp"]) if request.auth is not None else 0.0
+        response = StreamingHttpResponse(
+            study_event_stream(user=request.user, until=until), content_type="text/event-stream"
+        )
+        response["Cache-Control"] = "no-cache"
+        # nginx reads this header and passes the stream on unbuffered.
+        response["X-Accel-Buffering"] = "no"
+        return response
+
+    async def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        self.args, self.kwargs = args, kwargs
+        drf_request = self.initialize_request(request, *args, **kwargs)
+        self.request = drf_request
+        self.headers = self.default_response_headers
+        try:
+            await sync_to_async(self.authenticate_and_release_database)(drf_request, *args, **kwargs)
+            response: HttpResponseBase = await self.get(drf_request)
+        except Exception as error:
+            response = self.handle_exception(error)
+        return self.finalize_response(drf_request, response, *args, **kwargs)
+
+    def authenticate_and_release_database(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        try:
+            self.initial(request, *args, **kwargs)
+        finally:
+            # The stream may stay open for minutes and needs no database: give the connection back
+            # now rather than hold one per open stream.
+            connections.close_all()

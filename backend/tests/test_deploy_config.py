@@ -96,8 +96,8 @@ def test_every_command_and_health_check_runs_something_the_image_has():
                     if script == "manage.py":
                         assert arguments[1] in get_commands(), f"{name}: manage.py {arguments[1]}"
                 elif executable == "gunicorn":
-                    assert "gunicorn==" in requirements
-                    assert (backend / (arguments[0].replace(".", "/") + ".py")).is_file(), name
+                    assert "gunicorn==" in requirements and "uvicorn-worker==" in requirements
+                    assert arguments[0] == "-c" and (backend / arguments[1]).is_file(), name
                 elif executable == "celery":
                     assert re.search(r"^celery\[", requirements, re.MULTILINE)
                     assert (

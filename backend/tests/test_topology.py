@@ -173,11 +173,14 @@ def run_topology(folder: Path) -> Iterator[Topology]:
         )  # fmt: skip
         services: list[Service] = []
         try:
-            web_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(folder / "web-metrics")}
             # Two gunicorn workers instead of three: the test machine has two cores.
-            web_command = compose_command(
-                "web", replace={"0.0.0.0:8000": f"127.0.0.1:{ports['web']}", "3": "2"}
-            )
+            web_env = {
+                **env,
+                "PROMETHEUS_MULTIPROC_DIR": str(folder / "web-metrics"),
+                "CXR_WEB_BIND": f"127.0.0.1:{ports['web']}",
+                "WEB_CONCURRENCY": "2",
+            }
+            web_command = compose_command("web")
             web = Service("gunicorn", web_command, env=web_env, cwd=backend, log=folder / "web.log")
             services.append(web)
             worker_node = f"{run_id}-worker"
@@ -482,3 +485,25 @@ def test_nginx_answers_503_in_the_api_error_shape_while_django_is_down(topology,
         assert page.status == 200
     finally:
         nginx.stop()
+
+
+def test_live_status_streams_through_nginx_as_it_happens(topology, clinician_token):
+    """The stream's first event arrives through nginx at once: nginx does not buffer it."""
+    client = topology.client()
+    stream = client.request(
+        "GET",
+        topology.https("/api/studies/events/"),
+        headers={**bearer(clinician_token), "Accept": "text/event-stream"},
+        preload_content=False,
+        timeout=urllib3.Timeout(connect=5, read=5),
+    )
+    try:
+        assert stream.status == 200
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        # With buffering on, nothing would come through for a quiet stream until nginx's buffer
+        # fills or the stream ends; "ready" must arrive within the read timeout.
+        first = stream.read1(4096)
+        assert b"event: ready" in first, first
+    finally:
+        stream.release_conn()
+        stream.close()

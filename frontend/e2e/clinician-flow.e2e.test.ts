@@ -69,8 +69,19 @@ describe('clinician flow', () => {
     await browser?.close();
   });
 
-  it('uploads several files at once, says per file what was wrong, and follows each study live until done', async () => {
+  it('uploads several files at once, says per file what was wrong, and follows each study live until done without polling', async () => {
+    // The live status stream: fetched with the bearer token in a header, never in its address.
+    const stream = page.waitForResponse((response) => new URL(response.url()).pathname === '/api/studies/events/');
+    const listRequests: number[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'GET' && new URL(request.url()).pathname === '/api/studies/') listRequests.push(Date.now());
+    });
     await signIn(page, username, password);
+    const streamResponse = await stream;
+    expect(streamResponse.status()).toBe(200);
+    expect(streamResponse.headers()['content-type']).toMatch(/^text\/event-stream/);
+    expect(await streamResponse.request().headerValue('authorization')).toMatch(/^Bearer /);
+    expect(new URL(streamResponse.url()).search).toBe('');
     token = await apiToken(page, username, password);
     await page.getByRole('heading', { name: 'My studies' }).waitFor();
     await expectNoSeriousA11yViolations(page, 'empty worklist');
@@ -103,11 +114,20 @@ describe('clinician flow', () => {
     const refusedItem = results.getByRole('listitem').filter({ hasText: 'notes.png' });
     expect((await refusedItem.getByRole('alert').textContent())?.trim()).toBe(refused.body.message);
 
-    // The worklist polls while studies are queued or running: no reload needed to see them done.
+    // The stream's events turn the upload rows and the worklist's rows Done: no reload, no polling.
+    const uploadsStarted = listRequests.length;
     for (const name of created.keys()) {
+      const item = results.getByRole('listitem').filter({ hasText: name });
+      await item.getByText('Done', { exact: true }).waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
       const row = page.getByRole('row').filter({ has: studyLink(name) });
-      await row.getByText('Done', { exact: true }).waitFor({ timeout: ANALYSIS_TIMEOUT_MS });
+      await row.getByText('Done', { exact: true }).waitFor({ timeout: 10_000 });
     }
+    // At most one refetch per upload and per status event (running, then done) of each study;
+    // nothing more while everything is done.
+    expect(listRequests.length - uploadsStarted).toBeLessThanOrEqual(3 * created.size + 1);
+    const settled = listRequests.length;
+    await page.waitForTimeout(5_000);
+    expect(listRequests.length).toBe(settled);
     await screenshot(page, 'worklist');
     await expectNoSeriousA11yViolations(page, 'worklist');
   });
@@ -118,10 +138,11 @@ describe('clinician flow', () => {
     await page.waitForURL(/sort=-top_score/);
     const rows = page.getByRole('table', { name: 'My studies' }).getByRole('row');
     await expect.poll(() => rows.count()).toBe(1 + created.size);
+    // Triage sorts by the calibrated score shown beside each probability, not by the probability.
     const highest = await rows.locator('td:nth-child(3)').allTextContents();
-    const probabilities = highest.map((text) => Number(/([\d.]+)%/.exec(text)?.[1]));
-    expect(probabilities.every(Number.isFinite)).toBe(true);
-    expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+    const scores = highest.map((text) => Number(/score ([\d.]+)%/.exec(text)?.[1]));
+    expect(scores.every(Number.isFinite)).toBe(true);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
 
     await page.getByLabel('Positive finding').selectOption('any');
     const withPositives = await api<{ results: { original_filename: string }[] }>('/api/studies/?positive=any');

@@ -44,7 +44,7 @@ cd "$repo/backend"
 "$PY" -m celery -A config worker --loglevel=WARNING --concurrency=1 --without-mingle --without-gossip \
   >"$work/worker.log" 2>&1 &
 pids+=($!)
-"$(dirname "$PY")/gunicorn" config.wsgi --bind "127.0.0.1:$port" --workers 2 --threads 4 --timeout 120 \
+CXR_WEB_BIND="127.0.0.1:$port" WEB_CONCURRENCY=2 "$(dirname "$PY")/gunicorn" -c config/gunicorn.conf.py \
   >"$work/web.log" 2>&1 &
 pids+=($!)
 

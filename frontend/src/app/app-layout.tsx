@@ -8,6 +8,7 @@ import { SignedInUser } from '@/features/auth/components/signed-in-user';
 import { SignOutButton } from '@/features/auth/components/sign-out-button';
 import { useActiveModelTrained } from '@/features/health/api/get-health';
 import { ServiceStatus } from '@/features/health/components/service-status';
+import { useStudyEvents } from '@/features/studies/api/study-events';
 import { useHasSession } from '@/lib/use-session';
 
 function MainNavigation() {
@@ -31,6 +32,8 @@ function MainNavigation() {
 export function AppLayout() {
   const hasSession = useHasSession();
   const activeModelTrained = useActiveModelTrained();
+  // One event stream per signed-in tab keeps every study view and the worklist current.
+  useStudyEvents(hasSession);
 
   return (
     <div className="app">

@@ -15,6 +15,8 @@ export type RequestOptions = {
   /** Return error responses instead of throwing an ApiError (default true: throw). */
   throwOnError?: boolean;
   signal?: AbortSignal;
+  /** The Accept header (default application/json), e.g. text/event-stream for a stream. */
+  accept?: string;
   /** Reports how much of a FormData body has been sent (the request then goes by XMLHttpRequest). */
   onUploadProgress?: (progress: UploadProgress) => void;
 };
@@ -91,7 +93,7 @@ export function createApiClient({ tokens, baseUrl = '' }: { tokens: TokenStore; 
   let refreshInFlight: Promise<string | null> | null = null;
 
   async function send(path: string, options: RequestOptions, accessToken: string | null): Promise<Response> {
-    const headers = new Headers({ Accept: 'application/json' });
+    const headers = new Headers({ Accept: options.accept ?? 'application/json' });
     let body: BodyInit | undefined;
     if (options.body instanceof FormData) {
       body = options.body;

@@ -1,4 +1,4 @@
-import type { Health, ModelCard, Study, StudySummary, User } from '@/types/api';
+import type { FindingValidation, Health, ModelCard, ModelValidation, Study, StudySummary, User } from '@/types/api';
 
 export const clinician: User = {
   id: 1,
@@ -74,32 +74,6 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
   };
 }
 
-/** Validation figures in the card's one schema (ml/src/ml/weights/validation.py). */
-export function validationFixture(): NonNullable<ModelCard['validation']> {
-  const finding = (auroc: number) => ({
-    positives: 20,
-    negatives: 180,
-    auroc,
-    auroc_ci95: [auroc - 0.05, Math.min(1, auroc + 0.04)],
-    threshold: 0.5,
-    threshold_from: 'validation' as const,
-    sensitivity: 0.8,
-    specificity: 0.85,
-    ppv: 0.37,
-    f1: 0.5,
-  });
-  return {
-    split: { by: 'Patient ID', val_fraction: 0.1, seed: 0 },
-    images: 200,
-    patients: 80,
-    mean_auroc: 0.84,
-    mean_auroc_ci95: [0.8, 0.88],
-    threshold_method: 'f1',
-    best_epoch: { stage: 'finetune', epoch: 3, val_mean_auroc: 0.84 },
-    findings: { Cardiomegaly: finding(0.91), Effusion: finding(0.88) },
-  };
-}
-
 export function modelCardFixture(overrides: Partial<ModelCard> = {}): ModelCard {
   const labels = ['Cardiomegaly', 'Effusion', 'Hernia', 'Pleural_Thickening'];
   return {
@@ -114,6 +88,51 @@ export function modelCardFixture(overrides: Partial<ModelCard> = {}): ModelCard 
     weights_sha256: 'ab'.repeat(32),
     training_data: 'NIH ChestX-ray14 train split',
     validation: validationFixture(),
+    ...overrides,
+  };
+}
+
+function findingValidation(overrides: Partial<FindingValidation>): FindingValidation {
+  return {
+    positives: 20,
+    negatives: 792,
+    auroc: 0.91,
+    auroc_ci95: [0.86, 0.95],
+    threshold: 0.31,
+    threshold_from: 'validation',
+    sensitivity: 0.85,
+    specificity: 0.88,
+    ppv: 0.16,
+    f1: 0.27,
+    ...overrides,
+  };
+}
+
+/** Validation figures in the card's one schema (ml/src/ml/weights/validation.py). */
+export function validationFixture(overrides: Partial<ModelValidation> = {}): ModelValidation {
+  return {
+    split: { by: 'patient', fraction: 0.1, seed: 0 },
+    images: 812,
+    patients: 301,
+    mean_auroc: 0.84,
+    mean_auroc_ci95: [0.82, 0.86],
+    threshold_method: 'f1',
+    best_epoch: { stage: 'finetune', epoch: 3, val_mean_auroc: 0.84 },
+    findings: {
+      Cardiomegaly: findingValidation({}),
+      Effusion: findingValidation({ auroc: 0.88, auroc_ci95: [0.84, 0.92], threshold: 0.42 }),
+      Hernia: findingValidation({
+        positives: 0,
+        negatives: 812,
+        auroc: null,
+        auroc_ci95: null,
+        threshold: 0.5,
+        threshold_from: 'default',
+        sensitivity: null,
+        ppv: null,
+        f1: null,
+      }),
+    },
     ...overrides,
   };
 }

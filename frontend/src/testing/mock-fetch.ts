@@ -5,6 +5,7 @@ export type MockRequest = {
   url: URL;
   headers: Headers;
   body: BodyInit | null | undefined;
+  signal?: AbortSignal | null;
 };
 
 export type MockHandler = (request: MockRequest) => Response | Promise<Response>;
@@ -45,6 +46,7 @@ export function mockFetch(routes: Record<string, MockHandler>) {
       url: new URL(String(input), 'http://localhost'),
       headers: new Headers(init?.headers),
       body: init?.body,
+      signal: init?.signal,
     }),
   );
   vi.stubGlobal('fetch', fetchMock);
@@ -103,4 +105,30 @@ function createFakeXhr(route: (request: MockRequest) => Promise<Response>) {
       })();
     }
   };
+}
+
+export type EventStreamWriter = {
+  send: (event: string, data: unknown) => void;
+  /** The server ends the stream (as it does when the access token expires). */
+  end: () => void;
+};
+
+/**
+ * A route that answers text/event-stream responses the test writes to, one per connection, like
+ * GET /api/studies/events/. Aborting the request errors its body, as fetch() does.
+ */
+export function eventStreamRoute() {
+  const connections: EventStreamWriter[] = [];
+  const encoder = new TextEncoder();
+  const handler: MockHandler = (request) => {
+    let controller!: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({ start: (started) => (controller = started) });
+    request.signal?.addEventListener('abort', () => controller.error(new DOMException('Aborted', 'AbortError')));
+    connections.push({
+      send: (event, data) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)),
+      end: () => controller.close(),
+    });
+    return new Response(body, { headers: { 'Content-Type': 'text/event-stream' } });
+  };
+  return { handler, connections };
 }

@@ -85,6 +85,13 @@ export interface paths {
      */
     get: operations["studies_report_retrieve"];
   };
+  "/api/studies/events/": {
+    /**
+     * Live status of my studies (all studies for an admin), as server-sent events
+     * @description text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires: reconnect with a fresh one.
+     */
+    get: operations["studies_events_retrieve"];
+  };
   "/api/users/": {
     /** @description Admins list every user and create clinicians or admins. */
     get: operations["users_list"];
@@ -406,6 +413,15 @@ export interface components {
       screening: components["schemas"]["Screening"] | null;
       model: components["schemas"]["ModelSummary"] | null;
       findings: components["schemas"]["Finding"][];
+    };
+    /** @description A change of a study's status, as the event stream sends it. */
+    StudyEvent: {
+      /** Format: uuid */
+      id: string;
+      status: components["schemas"]["StudyStatusEnum"];
+      /** Format: date-time */
+      finished_at: string | null;
+      message: string;
     };
     /**
      * @description * `queued` - Queued
@@ -818,6 +834,20 @@ export interface operations {
       200: {
         content: {
           "application/pdf": string;
+        };
+      };
+    };
+  };
+  /**
+   * Live status of my studies (all studies for an admin), as server-sent events
+   * @description text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires: reconnect with a fresh one.
+   */
+  studies_events_retrieve: {
+    responses: {
+      /** @description Study events */
+      200: {
+        content: {
+          "text/event-stream": components["schemas"]["StudyEvent"];
         };
       };
     };

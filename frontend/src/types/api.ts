@@ -20,6 +20,7 @@ export type StudyStatus = Schemas['StudyStatusEnum'];
 export type StudySummary = Schemas['StudySummary'];
 export type Study = Schemas['StudyDetail'];
 export type StudyCreated = Schemas['StudyCreated'];
+export type StudyEvent = Schemas['StudyEvent'];
 export type Finding = Schemas['Finding'];
 export type ModelSummary = Schemas['ModelSummary'];
 export type StudiesQuery = NonNullable<operations['studies_list']['parameters']['query']>;
@@ -30,6 +31,8 @@ export type FindingFeedback = Schemas['FindingFeedback'];
 export type FindingFeedbackInput = Schemas['FindingFeedbackInputRequest'];
 
 export type ModelCard = Schemas['ModelCard'];
+export type ModelValidation = Schemas['ModelValidation'];
+export type FindingValidation = Schemas['FindingValidation'];
 export type ModelAgreement = Schemas['ModelAgreement'];
 export type FindingAgreement = Schemas['FindingAgreement'];
 

@@ -169,7 +169,7 @@ describe('audit log page', () => {
 });
 
 describe('model page', () => {
-  it('shows the active card and the agreement rate per finding', async () => {
+  it('shows the active card, its validation figures with confidence intervals, and the agreement rate per finding', async () => {
     signInForTest();
     mockAdminServer({
       'GET /api/model/': () => jsonResponse(modelCardFixture()),
@@ -187,10 +187,16 @@ describe('model page', () => {
 
     const card = await screen.findByRole('region', { name: 'Active model' });
     expect(within(card).getByText('NIH ChestX-ray14 train split')).toBeInTheDocument();
-    expect(within(card).getByText('0.840')).toBeInTheDocument();
+    expect(within(card).getByText('0.840 (95% CI 0.820–0.860)')).toBeInTheDocument();
+    expect(within(card).getByText('812 images of 301 patients; thresholds chosen by f1')).toBeInTheDocument();
+    const validation = screen.getByRole('table', { name: 'Validation figures per finding' });
+    expect(within(validation).getByRole('row', { name: /Cardiomegaly/ })).toHaveTextContent(
+      'Cardiomegaly20 / 7920.910 (95% CI 0.860–0.950)31.0%85.0%88.0%16.0%0.270',
+    );
+    expect(within(validation).getByRole('row', { name: /Hernia/ })).toHaveTextContent('0 / 812—50.0% (default)—');
     const table = screen.getByRole('table', { name: 'Findings of the active model' });
     const cardiomegaly = await within(table).findByRole('row', { name: /Cardiomegaly/ });
-    expect(cardiomegaly).toHaveTextContent('0.910');
+    expect(cardiomegaly).toHaveTextContent('0.910 (95% CI 0.860–0.950)');
     await vi.waitFor(() => expect(cardiomegaly).toHaveTextContent('75.0%'));
     expect(within(table).getByRole('row', { name: /Effusion/ })).toHaveTextContent('—');
   });

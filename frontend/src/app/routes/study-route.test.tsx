@@ -43,7 +43,7 @@ describe('feedback on a finding', () => {
     renderApp('/studies/7');
 
     expect(await screen.findByText(/Select a finding to see its heatmap and to agree or disagree/)).toBeInTheDocument();
-    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
 
     const form = await screen.findByRole('form', { name: 'Your assessment: Cardiomegaly' });
     const save = within(form).getByRole('button', { name: 'Save feedback' });
@@ -66,7 +66,7 @@ describe('feedback on a finding', () => {
     renderApp('/studies/7');
 
     expect(await screen.findByText('You: unsure')).toBeInTheDocument();
-    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
     const form = screen.getByRole('form', { name: 'Your assessment: Cardiomegaly' });
     expect(within(form).getByRole('radio', { name: 'Unsure' })).toBeChecked();
     expect(within(form).getByLabelText('Note (optional)')).toHaveValue('Rotated film.');
@@ -78,7 +78,7 @@ describe('feedback on a finding', () => {
     mockStudyPage();
     renderApp('/studies/7');
 
-    await userEvent.click(await screen.findByRole('button', { name: 'Hernia 1.2% (threshold 20.0%)' }));
+    await userEvent.click(await screen.findByRole('button', { name: 'Hernia 1.2% (threshold 20.0%), score 3.0%' }));
     const form = screen.getByRole('form', { name: 'Your assessment: Hernia' });
     await userEvent.click(within(form).getByRole('radio', { name: 'Agree' }));
     await userEvent.click(within(form).getByRole('button', { name: 'Save feedback' }));

@@ -1,14 +1,18 @@
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
+import {
+  findingAurocText,
+  meanAurocText,
+  ValidationFindingsTable,
+  validationSetText,
+} from '@/components/validation-figures';
 import type { FindingAgreement, ModelCard } from '@/types/api';
 import { displayLabel, formatPercent } from '@/utils/format';
-import { validationAuroc } from '@/utils/model-validation';
 
 import { useModelAgreement } from '../api/get-model-agreement';
 import { useModelCard } from '../api/get-model-card';
 
 function CardFacts({ card }: { card: ModelCard }) {
-  const auroc = validationAuroc(card.validation, card.labels);
   return (
     <section className="card" aria-labelledby="active-model-heading">
       <h2 id="active-model-heading">Active model</h2>
@@ -22,7 +26,13 @@ function CardFacts({ card }: { card: ModelCard }) {
         <dt>Training data</dt>
         <dd>{card.training_data || 'Not stated'}</dd>
         <dt>Validation AUROC</dt>
-        <dd>{auroc.mean !== null ? auroc.mean.toFixed(3) : 'Not stated'}</dd>
+        <dd>{meanAurocText(card.validation)}</dd>
+        {card.validation && (
+          <>
+            <dt>Validation set</dt>
+            <dd>{validationSetText(card.validation)}</dd>
+          </>
+        )}
         <dt>Input</dt>
         <dd>
           {card.input_size}×{card.input_size} px, {card.input_channels === 1 ? 'greyscale' : `${card.input_channels} channels`}
@@ -30,12 +40,6 @@ function CardFacts({ card }: { card: ModelCard }) {
         <dt>Weights SHA-256</dt>
         <dd>{card.weights_sha256 ? <code className="wrap">{card.weights_sha256}</code> : 'None (seeded weights)'}</dd>
       </dl>
-      {card.validation !== null && card.validation !== undefined && (
-        <details>
-          <summary>Validation figures as recorded</summary>
-          <pre className="json">{JSON.stringify(card.validation, null, 2)}</pre>
-        </details>
-      )}
     </section>
   );
 }
@@ -46,7 +50,6 @@ function rateText(row: FindingAgreement | undefined): string {
 }
 
 function FindingsTable({ card, agreement }: { card: ModelCard; agreement: FindingAgreement[] | undefined }) {
-  const auroc = validationAuroc(card.validation, card.labels);
   const byLabel = new Map(agreement?.map((row) => [row.label, row]));
   return (
     <div className="table-scroll">
@@ -69,7 +72,7 @@ function FindingsTable({ card, agreement }: { card: ModelCard; agreement: Findin
               <tr key={label}>
                 <th scope="row">{displayLabel(label)}</th>
                 <td>{formatPercent(card.thresholds[label] ?? 0)}</td>
-                <td>{auroc.perLabel[label]?.toFixed(3) ?? '—'}</td>
+                <td>{findingAurocText(card.validation?.findings[label])}</td>
                 <td>{row?.agree ?? '—'}</td>
                 <td>{row?.disagree ?? '—'}</td>
                 <td>{row?.unsure ?? '—'}</td>
@@ -104,6 +107,16 @@ export function ModelOverview() {
         {agreement.isPending && <Loading label="Loading agreement…" />}
         <FindingsTable card={card.data} agreement={agreement.data?.findings} />
       </section>
+      {card.data.validation && (
+        <section className="card" aria-labelledby="validation-heading">
+          <h2 id="validation-heading">Validation figures</h2>
+          <p className="muted">
+            On the validation set held out in training, at each finding's operating threshold. PPV depends on how common
+            the finding was in that set.
+          </p>
+          <ValidationFindingsTable validation={card.data.validation} labels={card.data.labels} />
+        </section>
+      )}
     </div>
   );
 }

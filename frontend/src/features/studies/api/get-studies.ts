@@ -4,24 +4,23 @@ import { api } from '@/lib/api-client';
 import type { Paginated, StudiesQuery, StudySummary } from '@/types/api';
 
 import { isInProgress } from '../utils/study-status';
-
-export const POLL_INTERVAL_MS = 2_000;
-
-/** Poll while any listed study may still change: the worklist's live status. */
-export function studiesPollInterval(data: Paginated<StudySummary> | undefined): number | false {
-  return data?.results.some((study) => isInProgress(study.status)) ? POLL_INTERVAL_MS : false;
-}
+import { fallbackPollInterval, useLiveStatusConnected } from './live-status';
 
 export type StudiesFilter = Required<Pick<StudiesQuery, 'page'>> & Omit<StudiesQuery, 'page'>;
 
-export const studiesQueryOptions = (filter: StudiesFilter) =>
+export const studiesQueryOptions = (filter: StudiesFilter, { live }: { live: boolean }) =>
   queryOptions({
     queryKey: ['studies', filter],
     queryFn: ({ signal }) => api.get<Paginated<StudySummary>>('/api/studies/', { params: filter, signal }),
     placeholderData: keepPreviousData,
-    refetchInterval: (query) => studiesPollInterval(query.state.data),
+    // The event stream refreshes the list when a study changes; polling only stands in while it is down.
+    refetchInterval: (query) =>
+      fallbackPollInterval({
+        inProgress: Boolean(query.state.data?.results.some((study) => isInProgress(study.status))),
+        live,
+      }),
   });
 
 export function useStudies(filter: StudiesFilter) {
-  return useQuery(studiesQueryOptions(filter));
+  return useQuery(studiesQueryOptions(filter, { live: useLiveStatusConnected() }));
 }

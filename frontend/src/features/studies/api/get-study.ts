@@ -4,15 +4,16 @@ import { api } from '@/lib/api-client';
 import type { Study } from '@/types/api';
 
 import { isInProgress } from '../utils/study-status';
-import { POLL_INTERVAL_MS } from './get-studies';
+import { fallbackPollInterval, useLiveStatusConnected } from './live-status';
 
-export const studyQueryOptions = (id: string) =>
+export const studyQueryOptions = (id: string, { live }: { live: boolean }) =>
   queryOptions({
     queryKey: ['study', id],
     queryFn: ({ signal }) => api.get<Study>(`/api/studies/${encodeURIComponent(id)}/`, { signal }),
-    refetchInterval: (query) => (query.state.data && isInProgress(query.state.data.status) ? POLL_INTERVAL_MS : false),
+    refetchInterval: (query) =>
+      fallbackPollInterval({ inProgress: Boolean(query.state.data && isInProgress(query.state.data.status)), live }),
   });
 
 export function useStudy(id: string) {
-  return useQuery(studyQueryOptions(id));
+  return useQuery(studyQueryOptions(id, { live: useLiveStatusConnected() }));
 }

@@ -9,8 +9,8 @@ type FindingButtonProps = {
   onToggle: () => void;
 };
 
-// The accessible name is "<display name> <probability> (threshold <threshold>)"; the
-// "Positive" tag is hidden from it and announced as the description instead.
+// The accessible name is "<display name> <probability> (threshold <threshold>), score <score>";
+// the "Positive" tag is hidden from it and announced as the description instead.
 export function FindingButton({ finding, selected, onToggle }: FindingButtonProps) {
   const probability = Math.min(Math.max(finding.probability, 0), 1);
   const threshold = Math.min(Math.max(finding.threshold, 0), 1);
@@ -25,7 +25,8 @@ export function FindingButton({ finding, selected, onToggle }: FindingButtonProp
       <span className="finding-text">
         <span className="finding-label">{displayLabel(finding.label)}</span>{' '}
         <span className="finding-probability">{formatPercent(finding.probability)}</span>{' '}
-        <span className="finding-threshold">(threshold {formatPercent(finding.threshold)})</span>
+        <span className="finding-threshold">(threshold {formatPercent(finding.threshold)})</span>,{' '}
+        <span className="finding-score">score {formatPercent(finding.calibrated_score)}</span>
       </span>
       {finding.positive && (
         <span className="tag tag-positive" aria-hidden="true">

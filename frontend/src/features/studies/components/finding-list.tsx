@@ -3,6 +3,7 @@ import type { ReactNode } from 'react';
 import type { Finding } from '@/types/api';
 
 import { sortFindings } from '../utils/sort-findings';
+import { CalibratedScoreLegend } from './calibrated-score-legend';
 import { FindingButton, POSITIVE_HINT_ID } from './finding-button';
 
 type FindingListProps = {
@@ -20,9 +21,11 @@ export function FindingList({ findings, selectedLabel, onSelect, renderExtra }: 
     <section className="findings" aria-labelledby="findings-heading">
       <h2 id="findings-heading">Findings</h2>
       <p className="muted">
-        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Bars show
-        the probability; the dark mark is the finding's threshold. Select a finding to see where the model looked.
+        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Findings
+        are in order of score. Bars show the probability; the dark mark is the finding's threshold. Select a finding to
+        see where the model looked.
       </p>
+      <CalibratedScoreLegend />
       <span id={POSITIVE_HINT_ID} hidden>
         Above threshold
       </span>

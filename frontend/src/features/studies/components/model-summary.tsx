@@ -1,6 +1,5 @@
+import { meanAurocText, ValidationFindingsTable, validationSetText } from '@/components/validation-figures';
 import type { ModelSummary as ModelSummaryData } from '@/types/api';
-import { displayLabel } from '@/utils/format';
-import { validationAuroc } from '@/utils/model-validation';
 
 /** The card of the model that produced this study's findings, as recorded with the result. */
 export function ModelSummary({ model, labels }: { model: ModelSummaryData | null; labels: readonly string[] }) {
@@ -12,8 +11,7 @@ export function ModelSummary({ model, labels }: { model: ModelSummaryData | null
       </section>
     );
   }
-  const auroc = validationAuroc(model.validation, labels);
-  const perLabel = Object.entries(auroc.perLabel);
+  const validation = model.validation ?? null;
   return (
     <section className="card model-card" aria-labelledby="model-card-heading">
       <h2 id="model-card-heading">Model</h2>
@@ -27,9 +25,13 @@ export function ModelSummary({ model, labels }: { model: ModelSummaryData | null
         <dt>Training data</dt>
         <dd>{model.training_data || 'Not stated'}</dd>
         <dt>Validation AUROC</dt>
-        <dd>
-          {auroc.mean !== null ? auroc.mean.toFixed(3) : perLabel.length === 0 ? 'Not stated' : 'Per finding below'}
-        </dd>
+        <dd>{meanAurocText(validation)}</dd>
+        {validation && (
+          <>
+            <dt>Validation set</dt>
+            <dd>{validationSetText(validation)}</dd>
+          </>
+        )}
         {model.weights_sha256 && (
           <>
             <dt>Weights</dt>
@@ -39,16 +41,10 @@ export function ModelSummary({ model, labels }: { model: ModelSummaryData | null
           </>
         )}
       </dl>
-      {perLabel.length > 0 && (
+      {validation && Object.keys(validation.findings).length > 0 && (
         <details>
-          <summary>Validation AUROC per finding</summary>
-          <ul className="plain-list">
-            {perLabel.map(([label, value]) => (
-              <li key={label}>
-                {displayLabel(label)}: {value.toFixed(3)}
-              </li>
-            ))}
-          </ul>
+          <summary>Validation figures per finding</summary>
+          <ValidationFindingsTable validation={validation} labels={labels} />
         </details>
       )}
     </section>

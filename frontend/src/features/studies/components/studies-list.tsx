@@ -3,6 +3,7 @@ import { Loading } from '@/components/ui/loading';
 import { Pagination } from '@/components/ui/pagination';
 
 import { useStudies } from '../api/get-studies';
+import { CalibratedScoreLegend } from './calibrated-score-legend';
 import { StudiesFilters, type WorklistFilter } from './studies-filters';
 import { StudiesTable } from './studies-table';
 
@@ -52,6 +53,7 @@ export function StudiesList({ title, page, filter, labels, onPageChange, onFilte
       {studies.data && studies.data.results.length > 0 && (
         <>
           <StudiesTable studies={studies.data.results} label={title} />
+          <CalibratedScoreLegend />
           <Pagination
             label="Studies pages"
             page={page}

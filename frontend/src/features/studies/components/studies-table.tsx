@@ -33,7 +33,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
           <tr>
             <th scope="col">File</th>
             <th scope="col">Status</th>
-            <th scope="col">Highest finding</th>
+            <th scope="col">Most suspicious finding</th>
             <th scope="col">Above threshold</th>
             <th scope="col">Uploaded</th>
             <th scope="col">Note</th>
@@ -51,7 +51,8 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
               <td>
                 {study.top_finding ? (
                   <span>
-                    {displayLabel(study.top_finding.label)} {formatPercent(study.top_finding.probability)}
+                    {displayLabel(study.top_finding.label)} {formatPercent(study.top_finding.probability)},{' '}
+                    <span className="finding-score">score {formatPercent(study.top_finding.calibrated_score)}</span>
                   </span>
                 ) : (
                   <span className="muted">—</span>

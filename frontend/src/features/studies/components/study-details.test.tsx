@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { clinician, healthFixture, studyFixture } from '@/testing/fixtures';
-import { jsonResponse, mockFetch, pngResponse } from '@/testing/mock-fetch';
+import { eventStreamRoute, jsonResponse, mockFetch, pngResponse } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
 import type { Study } from '@/types/api';
 
@@ -25,34 +25,35 @@ describe('study page', () => {
     vi.useRealTimers();
   });
 
-  it('shows the radiograph of a queued study, polls it every 2 s and shows the findings once it is done', async () => {
-    vi.useFakeTimers({ shouldAdvanceTime: true });
+  it('shows the radiograph of a queued study and its findings as soon as the event stream says it is done', async () => {
     signInForTest();
     let study = studyFixture({ status: 'queued', finished_at: null, findings: [], model: null });
-    const { requests } = mockFetch({
+    const stream = eventStreamRoute();
+    mockFetch({
       'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
       'GET /api/auth/me/': () => jsonResponse(clinician),
       'GET /api/studies/7/': () => jsonResponse(study),
       'GET /api/studies/7/feedback/': () => jsonResponse([]),
       'GET /api/studies/7/image/': () => pngResponse(),
       'GET /api/studies/7/heatmaps/Cardiomegaly/': () => pngResponse(),
+      'GET /api/studies/events/': stream.handler,
     });
     renderApp('/studies/7');
 
     expect(await screen.findByText('Queued')).toBeInTheDocument();
     expect(await screen.findByRole('img', { name: 'Radiograph chest.png' })).toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Findings' })).not.toBeInTheDocument();
-    const studyRequests = () => requests.filter((request) => request.url.pathname === '/api/studies/7/').length;
-    expect(studyRequests()).toBe(1);
+    await vi.waitFor(() => expect(stream.connections).toHaveLength(1));
 
     study = studyFixture({ findings: studyFixture().findings.filter((finding) => finding.label === 'Cardiomegaly') });
-    await vi.advanceTimersByTimeAsync(2_100);
+    stream.connections[0]!.send('study', { id: '7', status: 'done', finished_at: study.finished_at, message: '' });
 
-    expect(await screen.findByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' })).toBeInTheDocument();
-    expect(studyRequests()).toBe(2);
+    expect(
+      await screen.findByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }),
+    ).toBeInTheDocument();
   });
 
-  it('renders one button per finding named "<display name> <probability> (threshold <threshold>)", positives first', async () => {
+  it('renders one button per finding named "<display name> <probability> (threshold <threshold>), score <score>", positives first', async () => {
     signInForTest();
     mockStudyServer(studyFixture());
     renderApp('/studies/7');
@@ -66,15 +67,15 @@ describe('study page', () => {
     ]);
     const names = findingButtons().map((button) => button.textContent?.replace('Positive', '').trim());
     expect(names).toEqual([
-      'Cardiomegaly 63.2% (threshold 50.0%)',
-      'Pleural Thickening 42.0% (threshold 30.0%)',
-      'Effusion 48.0% (threshold 60.0%)',
-      'Hernia 1.2% (threshold 20.0%)',
+      'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%',
+      'Pleural Thickening 42.0% (threshold 30.0%), score 58.6%',
+      'Effusion 48.0% (threshold 60.0%), score 40.0%',
+      'Hernia 1.2% (threshold 20.0%), score 3.0%',
     ]);
-    expect(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' })).toHaveAccessibleDescription(
+    expect(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' })).toHaveAccessibleDescription(
       'Above threshold',
     );
-    expect(screen.getByRole('button', { name: 'Effusion 48.0% (threshold 60.0%)' })).not.toHaveAccessibleDescription();
+    expect(screen.getByRole('button', { name: 'Effusion 48.0% (threshold 60.0%), score 40.0%' })).not.toHaveAccessibleDescription();
     expect(await screen.findByRole('img', { name: 'Radiograph chest.png' })).toBeInTheDocument();
   });
 
@@ -83,7 +84,7 @@ describe('study page', () => {
     mockStudyServer(studyFixture());
     renderApp('/studies/7');
 
-    const button = await screen.findByRole('button', { name: 'Pleural Thickening 42.0% (threshold 30.0%)' });
+    const button = await screen.findByRole('button', { name: 'Pleural Thickening 42.0% (threshold 30.0%), score 58.6%' });
     await userEvent.click(button);
 
     const heatmap = await screen.findByRole('img', { name: 'Grad-CAM heatmap for Pleural Thickening' });
@@ -108,9 +109,9 @@ describe('study page', () => {
     const heatmapRequests = () => requests.filter((request) => request.url.pathname.includes('/heatmaps/')).length;
     await vi.waitFor(() => expect(heatmapRequests()).toBe(4));
 
-    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%)' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
     expect(screen.getByRole('img', { name: 'Grad-CAM heatmap for Cardiomegaly' })).toBeInTheDocument();
-    await userEvent.click(screen.getByRole('button', { name: 'Hernia 1.2% (threshold 20.0%)' }));
+    await userEvent.click(screen.getByRole('button', { name: 'Hernia 1.2% (threshold 20.0%), score 3.0%' }));
     expect(screen.getByRole('img', { name: 'Grad-CAM heatmap for Hernia' })).toBeInTheDocument();
     expect(heatmapRequests()).toBe(4);
   });
@@ -156,7 +157,7 @@ describe('study page', () => {
     expect(Number(red.getAttribute('intercept'))).toBeCloseTo(1.5);
   });
 
-  it('shows the model card with training data and validation AUROC, and the image metadata', async () => {
+  it('shows the model card with training data, validation AUROC with its CI and per-finding figures, and the image metadata', async () => {
     signInForTest();
     mockStudyServer(
       studyFixture({
@@ -175,8 +176,8 @@ describe('study page', () => {
     const model = await screen.findByRole('region', { name: 'Model' });
     expect(within(model).getByText('densenet121-cxr')).toBeInTheDocument();
     expect(within(model).getByText('NIH ChestX-ray14 train split')).toBeInTheDocument();
-    expect(within(model).getByText('0.840')).toBeInTheDocument();
-    expect(within(model).getByText('Cardiomegaly: 0.910')).toBeInTheDocument();
+    expect(within(model).getByText('0.840 (95% CI 0.820–0.860)')).toBeInTheDocument();
+    expect(within(model).getByRole('row', { name: /Cardiomegaly/ })).toHaveTextContent('0.910 (95% CI 0.860–0.950)');
 
     const image = screen.getByRole('region', { name: 'Image' });
     expect(within(image).getByText('58 years')).toBeInTheDocument();

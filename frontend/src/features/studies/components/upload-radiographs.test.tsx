@@ -60,7 +60,7 @@ describe('upload radiographs', () => {
     expect(requests.map(uploadedName)).toEqual(['new.png', 'seen.png', 'broken.png']);
     expect(requests.every((request) => request.headers.get('Authorization') === 'Bearer access-1')).toBe(true);
     expect(resultFor('new.png')).toHaveTextContent('Queued');
-    expect(resultFor('seen.png')).toHaveTextContent('From cache');
+    expect(resultFor('seen.png')).toHaveTextContent('Done (from cache)');
     expect(resultFor('broken.png')).toHaveTextContent('The file is not a PNG, JPEG or DICOM image.');
   });
 

@@ -2,11 +2,28 @@ import { Link } from 'react-router';
 
 import { paths } from '@/config/paths';
 
+import { useStudyStatus } from '../api/get-study-status';
+import { StudyStatusBadge } from './study-status-badge';
+
 export type UploadResult =
   | { key: number; fileName: string; state: 'waiting' }
   | { key: number; fileName: string; state: 'uploading'; percent: number }
   | { key: number; fileName: string; state: 'queued' | 'cached'; studyId: string }
   | { key: number; fileName: string; state: 'error'; message: string };
+
+/** An uploaded file's study, its status kept current by the event stream: Queued, Running, Done or Failed. */
+function UploadedStudy({ fileName, studyId, cached }: { fileName: string; studyId: string; cached: boolean }) {
+  const { data } = useStudyStatus(studyId, cached ? 'done' : 'queued');
+  return (
+    <>
+      <StudyStatusBadge status={data.status} />
+      {cached && <span className="muted"> (from cache)</span>}{' '}
+      <Link to={paths.study(studyId)} aria-label={`Open study ${fileName}`}>
+        Open
+      </Link>
+    </>
+  );
+}
 
 function ResultOutcome({ result }: { result: UploadResult }) {
   switch (result.state) {
@@ -21,14 +38,7 @@ function ResultOutcome({ result }: { result: UploadResult }) {
       );
     case 'queued':
     case 'cached':
-      return (
-        <>
-          <span>{result.state === 'queued' ? 'Queued' : 'From cache'}</span>{' '}
-          <Link to={paths.study(result.studyId)} aria-label={`Open study ${result.fileName}`}>
-            Open
-          </Link>
-        </>
-      );
+      return <UploadedStudy fileName={result.fileName} studyId={result.studyId} cached={result.state === 'cached'} />;
     case 'error':
       return (
         <span className="error-text" role="alert">

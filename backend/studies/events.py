@@ -1,0 +1,70 @@
+"""Live study status: every change of a study's status is published, and streamed to the browser.
+
+The places that change a status call ``study_events_publish`` inside their transaction; once it
+commits, each study's state as committed goes to its owner's channel and to the admins' channel
+(studies.event_broker). ``study_event_stream`` turns one user's channel into server-sent events.
+"""
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import User
+from studies import event_broker
+from studies.models import Study
+from studies.serializers import StudyEventSerializer
+
+
+def owner_channel(owner_id: int) -> str:
+    return f"{settings.CXR_EVENTS_CHANNEL_PREFIX}:study-events:owner:{owner_id}"
+
+
+def all_studies_channel() -> str:
+    return f"{settings.CXR_EVENTS_CHANNEL_PREFIX}:study-events:all"
+
+
+def channels_for(user: User) -> list[str]:
+    """What ``user`` may hear: an admin every study's events, a clinician only their own."""
+    return [all_studies_channel()] if user.is_staff else [owner_channel(user.pk)]
+
+
+def study_events_publish(study_ids: Iterable[uuid.UUID]) -> None:
+    """Publish the status of these studies once the current transaction commits (at once outside one)."""
+    ids = list(study_ids)
+    # robust: a broker that is down must not fail the analysis whose result is already committed.
+    transaction.on_commit(lambda: publish_committed(ids), robust=True)
+
+
+def publish_committed(study_ids: list[uuid.UUID]) -> None:
+    # Read back what was committed, so that an event never announces a state that was rolled back.
+    studies = Study.objects.filter(pk__in=study_ids).only(*StudyEventSerializer.Meta.fields, "owner_id")
+    for study in studies:
+        event_broker.publish(
+            channels=[owner_channel(study.owner_id), all_studies_channel()],
+            message=json.dumps(StudyEventSerializer(study).data),
+        )
+
+
+def server_sent_event(event: str, data: str) -> str:
+    return f"event: {event}\ndata: {data}\n\n"
+
+
+async def study_event_stream(*, user: User, until: float) -> AsyncIterator[str]:
+    """Server-sent events for ``user``'s studies until the epoch time ``until`` (their token's expiry).
+
+    The first event, ``ready``, comes once the subscription is live: a client that refetches then
+    misses nothing. Comments keep proxies from closing a quiet stream. The stream ends when the
+    token expires, and the client reconnects with a fresh one, so a revoked user stops hearing
+    within a token's lifetime. A client that goes away cancels the generator, and leaving the
+    ``async with`` ends the subscription.
+    """
+    heartbeat = settings.CXR_EVENTS_HEARTBEAT_SECONDS
+    async with event_broker.subscribe(channels_for(user)) as subscription:
+        yield server_sent_event("ready", "{}")
+        while (left := until - time.time()) > 0:
+            message = await subscription.next_message(timeout=min(heartbeat, left))
+            yield server_sent_event("study", message) if message is not None else ": heartbeat\n\n"
