@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "feedback",
     "reports",
     "model_card",
+    "pacs",
 ]
 
 MIDDLEWARE = [

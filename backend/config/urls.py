@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from common.views import api_not_found, spa_index
 from health.views import HealthView
+from pacs.urls import fhir_urlpatterns
 
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
     path("users/", include(user_urlpatterns)),
     path("studies/<uuid:study_id>/feedback/", include("feedback.urls")),
     path("studies/<uuid:study_id>/report/", include("reports.urls")),
+    path("studies/<uuid:study_id>/fhir/", include(fhir_urlpatterns)),
     path("studies/", include("studies.urls")),
     path("audit/", include("audit.urls")),
     path("model/", include("model_card.urls")),

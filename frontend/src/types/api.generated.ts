@@ -70,6 +70,13 @@ export interface paths {
     /** Agree, disagree or be unsure about one finding, with an optional note */
     put: operations["studies_feedback_update"];
   };
+  "/api/studies/{study_id}/fhir/": {
+    /**
+     * A finished study as a FHIR R4 DiagnosticReport
+     * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and a contained Device naming the model card. 400 before the analysis is done.
+     */
+    get: operations["studies_fhir_retrieve"];
+  };
   "/api/studies/{study_id}/heatmaps/{label}/": {
     /** Grad-CAM heatmap of one finding, RGBA at the radiograph's size */
     get: operations["studies_heatmaps_retrieve"];
@@ -764,6 +771,27 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["FindingFeedback"];
+        };
+      };
+    };
+  };
+  /**
+   * A finished study as a FHIR R4 DiagnosticReport
+   * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and a contained Device naming the model card. 400 before the analysis is done.
+   */
+  studies_fhir_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      /** @description A FHIR R4 DiagnosticReport */
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
         };
       };
     };
