@@ -119,10 +119,12 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 	PY=$(PY) DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres REDIS_URL=$(TEST_REDIS_URL) \
 		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
 
-# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration.
+# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration,
+# dicom3tools' dciodvfy to validate the DICOM objects the service makes.
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v dciodvfy >/dev/null || missing="$$missing dicom3tools"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -60,8 +60,10 @@ if set(FINDING_CODES) != set(CHESTXRAY14_LABELS):
 PROBABILITY = local("probability", "Probability of finding")
 THRESHOLD = local("threshold", "Operating threshold")
 CALIBRATED_SCORE = local("calibrated-score", "Calibrated score (threshold at 0.5)")
+RESULT_AT_THRESHOLD = local("result-at-threshold", "Result at the operating threshold")
 POSITIVE = snomed("10828004", "Positive")
 NEGATIVE = snomed("260385009", "Negative")
+CHEST_XRAY_PROCEDURE = snomed("399208008", "Plain chest X-ray")
 # The report's code: a one-view chest radiograph (the service takes single frontal images).
 CHEST_XRAY_REPORT = Code(LOINC_SYSTEM_URL, "LN", "36554-4", "XR Chest Single view")
 
