@@ -120,11 +120,13 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
 
 # Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration,
-# dicom3tools' dciodvfy to validate the DICOM objects the service makes.
+# dicom3tools' dciodvfy to validate the DICOM objects the service makes, dcmtk's storescu and
+# echoscu to send images to its DICOM listener.
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v dciodvfy >/dev/null || missing="$$missing dicom3tools"; \
+	command -v storescu >/dev/null || missing="$$missing dcmtk"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

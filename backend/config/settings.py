@@ -260,3 +260,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CXR_LOG_LEVEL", "INFO")},
 }
+
+# Hospital integration (pacs app): the DICOM listener (C-STORE SCP) and STOW-RS, and whose studies
+# the images they receive become. CXR_DICOM_PORT unset or 0: no listener.
+CXR_DICOM_AE_TITLE = os.environ.get("CXR_DICOM_AE_TITLE", "CXR_DS")
+CXR_DICOM_HOST = os.environ.get("CXR_DICOM_HOST", "127.0.0.1")
+CXR_DICOM_PORT = env_int("CXR_DICOM_PORT", 0)
+# The account that owns received images, and calling AE titles mapped to accounts of their own
+# ("AE_TITLE=username,..."): an image from a mapped AE title becomes that user's study.
+CXR_DICOM_SERVICE_ACCOUNT = os.environ.get("CXR_DICOM_SERVICE_ACCOUNT", "")
+CXR_DICOM_AE_USERS = dict(item.split("=", 1) for item in env_list("CXR_DICOM_AE_USERS", "") if "=" in item)
+# A STOW-RS request may carry several images: its body may be this many times the upload limit.
+CXR_STOW_MAX_INSTANCES = env_int("CXR_STOW_MAX_INSTANCES", 16)

@@ -1,5 +1,6 @@
 from django.urls import path
 
-from pacs.views import StudyFhirView
+from pacs.views import StowView, StudyFhirView
 
 fhir_urlpatterns = [path("", StudyFhirView.as_view(), name="study-fhir")]
+dicomweb_urlpatterns = [path("studies/", StowView.as_view(), name="dicomweb-stow")]

@@ -37,6 +37,13 @@ export interface paths {
      */
     post: operations["auth_token_refresh_create"];
   };
+  "/api/dicomweb/studies/": {
+    /**
+     * DICOMweb STOW-RS: store chest radiographs sent by a PACS
+     * @description multipart/related; type="application/dicom". Each instance becomes a study of the caller, through the same screening and de-identification as an upload; the DICOM JSON answer lists stored instances (00081199, with the study's URL in 00081190) and refused ones (00081198, with the failure reason in 00081197 and its text in 00000902).
+     */
+    post: operations["dicomweb_studies_create"];
+  };
   "/api/health/": {
     /** Status of database, cache, broker and model */
     get: operations["health_retrieve"];
@@ -622,6 +629,43 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["TokenRefresh"];
+        };
+      };
+    };
+  };
+  /**
+   * DICOMweb STOW-RS: store chest radiographs sent by a PACS
+   * @description multipart/related; type="application/dicom". Each instance becomes a study of the caller, through the same screening and de-identification as an upload; the DICOM JSON answer lists stored instances (00081199, with the study's URL in 00081190) and refused ones (00081198, with the failure reason in 00081197 and its text in 00000902).
+   */
+  dicomweb_studies_create: {
+    requestBody?: {
+      content: {
+        "multipart/related": string;
+      };
+    };
+    responses: {
+      /** @description DICOM JSON: every instance stored */
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description DICOM JSON: some instances refused */
+      202: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description No instance stored; extra.dicom says why */
+      409: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
         };
       };
     };
