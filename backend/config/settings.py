@@ -272,3 +272,10 @@ CXR_DICOM_SERVICE_ACCOUNT = os.environ.get("CXR_DICOM_SERVICE_ACCOUNT", "")
 CXR_DICOM_AE_USERS = dict(item.split("=", 1) for item in env_list("CXR_DICOM_AE_USERS", "") if "=" in item)
 # A STOW-RS request may carry several images: its body may be this many times the upload limit.
 CXR_STOW_MAX_INSTANCES = env_int("CXR_STOW_MAX_INSTANCES", 16)
+# Filing results back: the original identifiers of received images are kept encrypted with this
+# Fernet key (unset: they are not kept, and results cannot be filed back); results go to the PACS
+# at CXR_PACS_DESTINATION ("AE_TITLE@host:port", C-STORE), retried with exponential backoff.
+CXR_ORIGIN_KEY = os.environ.get("CXR_ORIGIN_KEY", "")
+CXR_PACS_DESTINATION = os.environ.get("CXR_PACS_DESTINATION", "")
+CXR_PACS_SEND_RETRIES = env_int("CXR_PACS_SEND_RETRIES", 8)
+CXR_PACS_RETRY_BASE_SECONDS = env_int("CXR_PACS_RETRY_BASE_SECONDS", 30)

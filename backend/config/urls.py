@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from common.views import api_not_found, spa_index
 from health.views import HealthView
-from pacs.urls import dicomweb_urlpatterns, fhir_urlpatterns
+from pacs.urls import dicomweb_urlpatterns, fhir_urlpatterns, study_pacs_urlpatterns
 
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
@@ -13,6 +13,7 @@ api_urlpatterns = [
     path("studies/<uuid:study_id>/feedback/", include("feedback.urls")),
     path("studies/<uuid:study_id>/report/", include("reports.urls")),
     path("studies/<uuid:study_id>/fhir/", include(fhir_urlpatterns)),
+    path("studies/<uuid:study_id>/pacs/", include(study_pacs_urlpatterns)),
     path("studies/", include("studies.urls")),
     path("audit/", include("audit.urls")),
     path("dicomweb/", include(dicomweb_urlpatterns)),

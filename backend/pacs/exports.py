@@ -5,6 +5,8 @@ the radiograph's study. Their UIDs derive from the study's id, so a study sent t
 results in the PACS instead of doubling them.
 """
 
+import logging
+
 from pydicom.dataset import Dataset
 
 from common.errors import DomainError
@@ -13,6 +15,10 @@ from pacs.origin import ImageOrigin
 from pacs.secondary_capture import finding_secondary_capture
 from pacs.sr import study_structured_report
 from studies.models import Study, StudyStatus
+
+# highdicom logs the SOP Instance UID of the dataset it copies the patient from at INFO: an
+# identifier of the original image when results are filed back, which the logs must not hold.
+logging.getLogger("highdicom").setLevel(logging.WARNING)
 
 
 def study_dicom_exports(*, study: Study, origin: ImageOrigin) -> list[Dataset]:

@@ -22,6 +22,8 @@ from pacs.services import received_image_store
 from pacs.statuses import OUT_OF_RESOURCES, PROCESSING_FAILURE, SUCCESS, refusal_comment, refusal_status
 
 logger = logging.getLogger(__name__)
+# pynetdicom logs each request's SOP Instance UID at INFO: an identifier the logs must not hold.
+logging.getLogger("pynetdicom").setLevel(logging.WARNING)
 
 # The Error Comment attribute is a LO: at most 64 characters.
 ERROR_COMMENT_LENGTH = 64

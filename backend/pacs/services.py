@@ -8,6 +8,7 @@ with the protocol and the calling AE title but none of the image's identifiers.
 import hashlib
 import hmac
 import io
+from typing import Any
 
 import pydicom
 from django.conf import settings
@@ -18,8 +19,10 @@ from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import DomainError
-from pacs.models import ReceivedImage, ReceivedProtocol
-from studies.models import Study
+from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
+from pacs.tasks import file_results_enqueue
+from pacs.vault import OriginKeyError, origin_of, origin_seal
+from studies.models import Study, StudyStatus
 from studies.services import check_pending_limit, study_create_from_file
 from studies.uploads import DICOM, ReceivedUpload, sniff, upload_too_large
 
@@ -51,7 +54,11 @@ def received_image_store(
                 protocol=protocol,
                 calling_ae_title=calling_ae_title,
                 study_group=study_group(data),
+                **sealed_origin(data),
             )
+            if study.status == StudyStatus.DONE:
+                # Answered from the result cache: its results can go back at once.
+                transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
     except DomainError as error:
         audit_record(
             action=AuditAction.STUDY_UPLOAD,
@@ -75,6 +82,18 @@ def received_image_store(
         detail={**audit_detail, "cached": study.from_cache},
     )
     return study
+
+
+def sealed_origin(data: bytes) -> dict[str, Any]:
+    """The image's original identifiers, encrypted; without a key, none, and why results cannot go back."""
+    try:
+        return {"sealed_origin": origin_seal(origin_of(data))}
+    except OriginKeyError as error:
+        return {
+            "sealed_origin": None,
+            "filing_status": FilingStatus.NOT_SENT,
+            "filing_message": f"Results cannot be filed back: {error}",
+        }
 
 
 def study_group(data: bytes) -> str:

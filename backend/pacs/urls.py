@@ -1,6 +1,7 @@
 from django.urls import path
 
-from pacs.views import StowView, StudyFhirView
+from pacs.views import StowView, StudyFhirView, StudyPacsView
 
 fhir_urlpatterns = [path("", StudyFhirView.as_view(), name="study-fhir")]
 dicomweb_urlpatterns = [path("studies/", StowView.as_view(), name="dicomweb-stow")]
+study_pacs_urlpatterns = [path("", StudyPacsView.as_view(), name="study-pacs")]

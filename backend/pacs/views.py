@@ -13,7 +13,8 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import DomainError
 from pacs.fhir import study_fhir_report
-from pacs.models import ReceivedProtocol
+from pacs.models import ReceivedImage, ReceivedProtocol
+from pacs.serializers import StudyPacsSerializer, study_pacs_data
 from pacs.services import received_image_store
 from pacs.statuses import refusal_comment, refusal_status
 from pacs.stow import BodyPart, multipart_related_parts, sop_reference, stow_body_limit
@@ -43,6 +44,17 @@ class StudyFhirView(APIView):
             detail={"format": "fhir"},
         )
         return Response(report)
+
+
+class StudyPacsView(APIView):
+    @extend_schema(
+        responses=StudyPacsSerializer,
+        summary="Whether a PACS sent the study, and whether its results were sent back to it",
+    )
+    def get(self, request: Request, study_id: uuid.UUID) -> Response:
+        study = study_get(user=request.user, study_id=study_id)
+        received = ReceivedImage.objects.filter(study=study).first()
+        return Response(StudyPacsSerializer(study_pacs_data(received)).data)
 
 
 class MultipartRelatedParser(BaseParser):

@@ -92,6 +92,10 @@ export interface paths {
     /** The radiograph as an 8-bit greyscale PNG */
     get: operations["studies_image_retrieve"];
   };
+  "/api/studies/{study_id}/pacs/": {
+    /** Whether a PACS sent the study, and whether its results were sent back to it */
+    get: operations["studies_pacs_retrieve"];
+  };
   "/api/studies/{study_id}/report/": {
     /**
      * A PDF report of a finished study
@@ -172,6 +176,23 @@ export interface components {
       detail?: string;
       engine: string;
     };
+    Filing: {
+      status: components["schemas"]["FilingStatusEnum"];
+      status_display: string;
+      /** @description Why not, when the results were not sent. */
+      message: string;
+      attempts: number;
+      /** Format: date-time */
+      filed_at: string | null;
+    };
+    /**
+     * @description * `waiting` - Waiting for the analysis
+     * * `sending` - Sending to the PACS
+     * * `sent` - Sent to PACS
+     * * `not_sent` - Not sent
+     * @enum {string}
+     */
+    FilingStatusEnum: "waiting" | "sending" | "sent" | "not_sent";
     Finding: {
       label: string;
       /** Format: double */
@@ -315,6 +336,8 @@ export interface components {
         [key: string]: components["schemas"]["FindingValidation"];
       };
     };
+    /** @enum {unknown} */
+    NullEnum: "";
     PaginatedAuditEventList: {
       /** @example 123 */
       count: number;
@@ -368,6 +391,12 @@ export interface components {
       is_active?: boolean;
     };
     /**
+     * @description * `dimse` - DICOM C-STORE
+     * * `stow-rs` - DICOMweb STOW-RS
+     * @enum {string}
+     */
+    ProtocolEnum: "dimse" | "stow-rs";
+    /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
      * @enum {string}
@@ -420,6 +449,15 @@ export interface components {
       screening: components["schemas"]["Screening"] | null;
       model: components["schemas"]["ModelSummary"] | null;
       findings: components["schemas"]["Finding"][];
+    };
+    /** @description Whether a PACS sent the study, and whether its results went back (no identifiers). */
+    StudyPacs: {
+      received: boolean;
+      protocol: components["schemas"]["ProtocolEnum"] | components["schemas"]["NullEnum"] | null;
+      calling_ae_title: string | null;
+      /** Format: date-time */
+      received_at: string | null;
+      filing: components["schemas"]["Filing"] | null;
     };
     /**
      * @description * `queued` - Queued
@@ -867,6 +905,21 @@ export interface operations {
       200: {
         content: {
           "image/png": string;
+        };
+      };
+    };
+  };
+  /** Whether a PACS sent the study, and whether its results were sent back to it */
+  studies_pacs_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["StudyPacs"];
         };
       };
     };
