@@ -5,6 +5,7 @@ standard's DICOM JSON store response: stored instances with the study each becam
 with a failure reason (and the refusal's text in an Error Comment).
 """
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,8 +76,10 @@ def sop_reference(data: bytes) -> dict[str, Any]:
     """The instance's SOP class and instance UIDs in DICOM JSON, as far as they can be read."""
     reference: dict[str, Any] = {}
     try:
-        dataset = pydicom.dcmread(pydicom.filebase.DicomBytesIO(data), stop_before_pixels=True, force=True)
+        dataset = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True, force=True)
     except Exception:
+        # Arbitrary bytes raise many kinds of error in pydicom; the intake refuses such a part with
+        # its own status, and its reference is then simply empty.
         return reference
     for tag, keyword in (("00081150", "SOPClassUID"), ("00081155", "SOPInstanceUID")):
         value = str(dataset.get(keyword, "") or "")
