@@ -52,3 +52,5 @@ export type Paginated<T> = {
   previous?: string | null;
   results: T[];
 };
+
+export type StudyPacs = Schemas['StudyPacs'];
