@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from common.views import api_not_found, spa_index
 from health.views import HealthView
-from pacs.urls import dicomweb_urlpatterns, fhir_urlpatterns, study_pacs_urlpatterns
+from pacs.urls import dicomweb_urlpatterns, fhir_urlpatterns, pacs_urlpatterns, study_pacs_urlpatterns
 
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
@@ -17,6 +17,7 @@ api_urlpatterns = [
     path("studies/", include("studies.urls")),
     path("audit/", include("audit.urls")),
     path("dicomweb/", include(dicomweb_urlpatterns)),
+    path("pacs/", include(pacs_urlpatterns)),
     path("model/", include("model_card.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -39,3 +39,31 @@ def study_pacs_data(received: ReceivedImage | None) -> dict[str, object]:
         "received_at": received.received_at,
         "filing": received,
     }
+
+
+class DicomNodeSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=[("listener", "This service's listener"), ("pacs", "PACS destination")]
+    )
+    ae_title = serializers.CharField()
+    host = serializers.CharField()
+    port = serializers.IntegerField(allow_null=True)
+    configured = serializers.BooleanField()
+    last_contact = serializers.DateTimeField(
+        allow_null=True, help_text="Last image received, or last results sent."
+    )
+
+
+class FilingQueueItemSerializer(serializers.ModelSerializer):
+    study_id = serializers.UUIDField()
+    filing = FilingSerializer(source="*")
+
+    class Meta:
+        model = ReceivedImage
+        fields = ["study_id", "protocol", "calling_ae_title", "received_at", "filing"]
+        read_only_fields = fields
+
+
+class DicomNodesSerializer(serializers.Serializer):
+    nodes = DicomNodeSerializer(many=True)
+    queue = FilingQueueItemSerializer(many=True, help_text="Results not sent yet: failures first.")

@@ -5,6 +5,7 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,13 +15,17 @@ from audit.services import audit_record
 from common.errors import DomainError
 from pacs.fhir import study_fhir_report
 from pacs.models import ReceivedImage, ReceivedProtocol
-from pacs.serializers import StudyPacsSerializer, study_pacs_data
+from pacs.selectors import dicom_nodes, filing_queue
+from pacs.serializers import DicomNodesSerializer, StudyPacsSerializer, study_pacs_data
 from pacs.services import received_image_store
 from pacs.statuses import refusal_comment, refusal_status
 from pacs.stow import BodyPart, multipart_related_parts, sop_reference, stow_body_limit
 from studies.selectors import study_get
 from studies.throttles import UploadRateThrottle
 from studies.uploads import upload_too_large
+
+# The send queue as the admin page shows it: enough to see what is stuck and why.
+QUEUE_SHOWN = 100
 
 
 class StudyFhirView(APIView):
@@ -55,6 +60,18 @@ class StudyPacsView(APIView):
         study = study_get(user=request.user, study_id=study_id)
         received = ReceivedImage.objects.filter(study=study).first()
         return Response(StudyPacsSerializer(study_pacs_data(received)).data)
+
+
+class DicomNodesView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses=DicomNodesSerializer,
+        summary="DICOM nodes (listener, PACS destination), their last contact and the send queue (admins)",
+    )
+    def get(self, request: Request) -> Response:
+        queue = filing_queue()[:QUEUE_SHOWN]
+        return Response(DicomNodesSerializer({"nodes": dicom_nodes(), "queue": queue}).data)
 
 
 class MultipartRelatedParser(BaseParser):

@@ -180,3 +180,34 @@ def test_without_an_origin_key_the_identifiers_are_not_kept_and_the_study_says_w
     assert received.sealed_origin is None
     assert received.filing_status == FilingStatus.NOT_SENT
     assert "CXR_ORIGIN_KEY" in received.filing_message
+
+
+def test_admins_see_the_dicom_nodes_their_last_contact_and_the_send_queue_with_failures_first(
+    identified_radiograph, settings, client_for, admin_user, clinician
+):
+    settings.CXR_ORIGIN_KEY = ""
+    settings.CXR_DICOM_PORT = 11112
+    settings.CXR_PACS_DESTINATION = f"{PACS_AE_TITLE}@127.0.0.1:4242"
+    study = received_image_store(
+        data=identified_radiograph[0].read_bytes(), owner=clinician, protocol=ReceivedProtocol.DIMSE
+    )
+
+    response = client_for(admin_user).get("/api/pacs/nodes/")
+
+    assert response.status_code == 200, response.content
+    listener_node, pacs_node = response.json()["nodes"]
+    assert (listener_node["kind"], listener_node["port"], listener_node["configured"]) == (
+        "listener",
+        11112,
+        True,
+    )
+    assert listener_node["last_contact"] is not None
+    assert (pacs_node["ae_title"], pacs_node["port"], pacs_node["last_contact"]) == (
+        PACS_AE_TITLE,
+        4242,
+        None,
+    )
+    (queued,) = response.json()["queue"]
+    assert queued["study_id"] == str(study.id) and queued["filing"]["status"] == "not_sent"
+    assert "CXR_ORIGIN_KEY" in queued["filing"]["message"]
+    assert client_for(clinician).get("/api/pacs/nodes/").status_code == 403

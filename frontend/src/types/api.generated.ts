@@ -56,6 +56,10 @@ export interface paths {
     /** How often clinicians agreed with each finding of the active model (admins) */
     get: operations["model_agreement_retrieve"];
   };
+  "/api/pacs/nodes/": {
+    /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
+    get: operations["pacs_nodes_retrieve"];
+  };
   "/api/studies/": {
     /** My studies (all studies for an admin) */
     get: operations["studies_list"];
@@ -176,6 +180,23 @@ export interface components {
       detail?: string;
       engine: string;
     };
+    DicomNode: {
+      kind: components["schemas"]["KindEnum"];
+      ae_title: string;
+      host: string;
+      port: number | null;
+      configured: boolean;
+      /**
+       * Format: date-time
+       * @description Last image received, or last results sent.
+       */
+      last_contact: string | null;
+    };
+    DicomNodes: {
+      nodes: components["schemas"]["DicomNode"][];
+      /** @description Results not sent yet: failures first. */
+      queue: components["schemas"]["FilingQueueItem"][];
+    };
     Filing: {
       status: components["schemas"]["FilingStatusEnum"];
       status_display: string;
@@ -184,6 +205,15 @@ export interface components {
       attempts: number;
       /** Format: date-time */
       filed_at: string | null;
+    };
+    FilingQueueItem: {
+      /** Format: uuid */
+      study_id: string;
+      protocol: components["schemas"]["ProtocolEnum"];
+      calling_ae_title: string;
+      /** Format: date-time */
+      received_at: string;
+      filing: components["schemas"]["Filing"];
     };
     /**
      * @description * `waiting` - Waiting for the analysis
@@ -282,6 +312,12 @@ export interface components {
       patient_sex: string | null;
       pixel_spacing_mm: number[] | null;
     };
+    /**
+     * @description * `listener` - This service's listener
+     * * `pacs` - PACS destination
+     * @enum {string}
+     */
+    KindEnum: "listener" | "pacs";
     ModelAgreement: {
       name: string;
       version: string;
@@ -741,6 +777,16 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ModelAgreement"];
+        };
+      };
+    };
+  };
+  /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
+  pacs_nodes_retrieve: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DicomNodes"];
         };
       };
     };
