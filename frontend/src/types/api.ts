@@ -54,3 +54,4 @@ export type Paginated<T> = {
 };
 
 export type StudyPacs = Schemas['StudyPacs'];
+export type DicomNodes = Schemas['DicomNodes'];
