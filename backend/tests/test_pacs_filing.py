@@ -53,6 +53,8 @@ def identified_radiograph(tmp_path) -> tuple[Path, dict[str, str]]:
     )
     dataset = pydicom.dcmread(path)
     identifiers = {
+        "PatientName": str(dataset.PatientName),
+        "PatientBirthDate": dataset.PatientBirthDate,
         "PatientID": PATIENT_ID,
         "AccessionNumber": ACCESSION,
         "StudyInstanceUID": study_uid,
