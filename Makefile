@@ -134,12 +134,18 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
 
 # Debian packages the tests drive: Chromium for the browser tests; nginx, openssl (the test's TLS
-# certificate) and the PostgreSQL client (pg_dump, pg_restore: backups) for the topology tests.
+# certificate) and the PostgreSQL client (pg_dump, pg_restore: backups) for the topology tests;
+# dicom3tools' dciodvfy to validate the DICOM objects the service makes, dcmtk's storescu and
+# echoscu to send images to its DICOM listener, Orthanc and its DICOMweb plugin for the PACS round trip.
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
+	command -v dciodvfy >/dev/null || missing="$$missing dicom3tools"; \
+	command -v storescu >/dev/null || missing="$$missing dcmtk"; \
+	[ -x /usr/sbin/Orthanc ] || missing="$$missing orthanc"; \
+	[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing="$$missing orthanc-dicomweb"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

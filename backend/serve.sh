@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the service in the foreground: gunicorn, plus a Celery worker when a broker is configured.
+# Starts the service in the foreground: gunicorn, plus a Celery worker when a broker is configured
+# and the DICOM listener when CXR_DICOM_PORT is set.
 # Called by `make run`, after migrations; HOST, PORT and PY come from the Makefile.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,9 +24,15 @@ else
   mode="embedded (SQLite, in-process analyses, local-memory cache)"
 fi
 
+# The DICOM listener (pacs app), when a port is configured for it.
+if [ "${CXR_DICOM_PORT:-0}" != "0" ]; then
+  "$PY" manage.py dicom_listener &
+  listener_pid=$!
+fi
+
 echo "Serving on http://${HOST}:${PORT} in ${mode} mode. Stop with Ctrl-C."
 CXR_WEB_BIND="${HOST}:${PORT}" WEB_CONCURRENCY="$web_workers" \
   "$(dirname "$PY")/gunicorn" -c config/gunicorn.conf.py &
 web_pid=$!
-trap 'kill "$web_pid" ${worker_pid:-} 2>/dev/null; wait' EXIT INT TERM
+trap 'kill "$web_pid" ${worker_pid:-} ${listener_pid:-} 2>/dev/null; wait' EXIT INT TERM
 wait "$web_pid"

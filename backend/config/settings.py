@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "model_card",
     "observability",
     "backups",
+    "pacs",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +287,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("CXR_LOG_LEVEL", "INFO")},
+    # highdicom and pynetdicom log the instance UIDs of the objects they handle at INFO: those
+    # identify patients' images, which the logs never hold (pacs app).
+    "loggers": {name: {"level": "WARNING"} for name in ("highdicom", "pynetdicom")},
 }
 # Workers log through the same configuration, so their lines carry request ids too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -304,3 +308,22 @@ if CXR_HTTPS:
 SESSION_COOKIE_SECURE = CXR_HTTPS
 CSRF_COOKIE_SECURE = CXR_HTTPS
 SECURE_HSTS_SECONDS = env_int("CXR_HSTS_SECONDS", 0)
+
+# Hospital integration (pacs app): the DICOM listener (C-STORE SCP) and STOW-RS, and whose studies
+# the images they receive become. CXR_DICOM_PORT unset or 0: no listener.
+CXR_DICOM_AE_TITLE = os.environ.get("CXR_DICOM_AE_TITLE", "CXR_DS")
+CXR_DICOM_HOST = os.environ.get("CXR_DICOM_HOST", "127.0.0.1")
+CXR_DICOM_PORT = env_int("CXR_DICOM_PORT", 0)
+# The account that owns received images, and calling AE titles mapped to accounts of their own
+# ("AE_TITLE=username,..."): an image from a mapped AE title becomes that user's study.
+CXR_DICOM_SERVICE_ACCOUNT = os.environ.get("CXR_DICOM_SERVICE_ACCOUNT", "")
+CXR_DICOM_AE_USERS = dict(item.split("=", 1) for item in env_list("CXR_DICOM_AE_USERS", "") if "=" in item)
+# A STOW-RS request may carry several images: its body may be this many times the upload limit.
+CXR_STOW_MAX_INSTANCES = env_int("CXR_STOW_MAX_INSTANCES", 16)
+# Filing results back: the original identifiers of received images are kept encrypted with this
+# Fernet key (unset: they are not kept, and results cannot be filed back); results go to the PACS
+# at CXR_PACS_DESTINATION ("AE_TITLE@host:port", C-STORE), retried with exponential backoff.
+CXR_ORIGIN_KEY = os.environ.get("CXR_ORIGIN_KEY", "")
+CXR_PACS_DESTINATION = os.environ.get("CXR_PACS_DESTINATION", "")
+CXR_PACS_SEND_RETRIES = env_int("CXR_PACS_SEND_RETRIES", 8)
+CXR_PACS_RETRY_BASE_SECONDS = env_int("CXR_PACS_RETRY_BASE_SECONDS", 30)

@@ -6,14 +6,19 @@ from accounts.urls import auth_urlpatterns, user_urlpatterns
 from common.views import api_not_found, spa_index
 from health.views import HealthView, LivenessView
 from observability.views import metrics_view
+from pacs.urls import dicomweb_urlpatterns, fhir_urlpatterns, pacs_urlpatterns, study_pacs_urlpatterns
 
 api_urlpatterns = [
     path("auth/", include(auth_urlpatterns)),
     path("users/", include(user_urlpatterns)),
     path("studies/<uuid:study_id>/feedback/", include("feedback.urls")),
     path("studies/<uuid:study_id>/report/", include("reports.urls")),
+    path("studies/<uuid:study_id>/fhir/", include(fhir_urlpatterns)),
+    path("studies/<uuid:study_id>/pacs/", include(study_pacs_urlpatterns)),
     path("studies/", include("studies.urls")),
     path("audit/", include("audit.urls")),
+    path("dicomweb/", include(dicomweb_urlpatterns)),
+    path("pacs/", include(pacs_urlpatterns)),
     path("model/", include("model_card.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("health/live/", LivenessView.as_view(), name="health-live"),

@@ -20,6 +20,7 @@ from django.utils import timezone
 from ml.errors import ImageError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.pipeline import Pipeline, PreparedImage, Result
+from pacs.tasks import file_results_enqueue
 from studies import storage
 from studies.events import study_events_publish
 from studies.inference import active_model_card, ready_pipeline
@@ -125,6 +126,8 @@ def study_store_result(*, study: Study, result: Result) -> None:
     with transaction.atomic():
         study.findings.all().delete()
         study_complete(study=study, result=cached, from_cache=False)
+        # A study a PACS sent files its results back into it (pacs app).
+        transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
     cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
 
 

@@ -37,7 +37,12 @@ def study_create(*, owner: User, upload: UploadedFile) -> Study:
     If anything fails, the files already written are removed and no study row is left.
     """
     check_pending_limit(owner=owner)
-    received = receive_upload(upload)
+    return study_create_from_file(owner=owner, received=receive_upload(upload))
+
+
+def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
+    """A study from a file already read within the size limit: an upload, or an image a PACS sent
+    (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
     intake = intake_or_refuse(received.data, filename=received.filename)
     filename = dicom_safe_filename(received) if received.file_type == DICOM else received.filename
 

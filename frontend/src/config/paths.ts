@@ -5,4 +5,5 @@ export const paths = {
   users: '/users',
   audit: '/audit',
   model: '/model',
+  dicomNodes: '/dicom-nodes',
 } as const;

@@ -37,6 +37,13 @@ export interface paths {
      */
     post: operations["auth_token_refresh_create"];
   };
+  "/api/dicomweb/studies/": {
+    /**
+     * DICOMweb STOW-RS: store chest radiographs sent by a PACS
+     * @description multipart/related; type="application/dicom". Each instance becomes a study of the caller, through the same screening and de-identification as an upload; the DICOM JSON answer lists stored instances (00081199, with the study's URL in 00081190) and refused ones (00081198, with the failure reason in 00081197 and its text in 00000902).
+     */
+    post: operations["dicomweb_studies_create"];
+  };
   "/api/health/": {
     /** Status of database, cache, broker and model */
     get: operations["health_retrieve"];
@@ -48,6 +55,10 @@ export interface paths {
   "/api/model/agreement/": {
     /** How often clinicians agreed with each finding of the active model (admins) */
     get: operations["model_agreement_retrieve"];
+  };
+  "/api/pacs/nodes/": {
+    /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
+    get: operations["pacs_nodes_retrieve"];
   };
   "/api/studies/": {
     /** My studies (all studies for an admin) */
@@ -70,6 +81,13 @@ export interface paths {
     /** Agree, disagree or be unsure about one finding, with an optional note */
     put: operations["studies_feedback_update"];
   };
+  "/api/studies/{study_id}/fhir/": {
+    /**
+     * A finished study as a FHIR R4 DiagnosticReport
+     * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and a contained Device naming the model card. 400 before the analysis is done.
+     */
+    get: operations["studies_fhir_retrieve"];
+  };
   "/api/studies/{study_id}/heatmaps/{label}/": {
     /** Grad-CAM heatmap of one finding, RGBA at the radiograph's size */
     get: operations["studies_heatmaps_retrieve"];
@@ -77,6 +95,10 @@ export interface paths {
   "/api/studies/{study_id}/image/": {
     /** The radiograph as an 8-bit greyscale PNG */
     get: operations["studies_image_retrieve"];
+  };
+  "/api/studies/{study_id}/pacs/": {
+    /** Whether a PACS sent the study, and whether its results were sent back to it */
+    get: operations["studies_pacs_retrieve"];
   };
   "/api/studies/{study_id}/report/": {
     /**
@@ -165,6 +187,49 @@ export interface components {
       detail?: string;
       engine: string;
     };
+    DicomNode: {
+      kind: components["schemas"]["KindEnum"];
+      ae_title: string;
+      host: string;
+      port: number | null;
+      configured: boolean;
+      /**
+       * Format: date-time
+       * @description Last image received, or last results sent.
+       */
+      last_contact: string | null;
+    };
+    DicomNodes: {
+      nodes: components["schemas"]["DicomNode"][];
+      /** @description Results not sent yet: failures first. */
+      queue: components["schemas"]["FilingQueueItem"][];
+    };
+    Filing: {
+      status: components["schemas"]["FilingStatusEnum"];
+      status_display: string;
+      /** @description Why not, when the results were not sent. */
+      message: string;
+      attempts: number;
+      /** Format: date-time */
+      filed_at: string | null;
+    };
+    FilingQueueItem: {
+      /** Format: uuid */
+      study_id: string;
+      protocol: components["schemas"]["ProtocolEnum"];
+      calling_ae_title: string;
+      /** Format: date-time */
+      received_at: string;
+      filing: components["schemas"]["Filing"];
+    };
+    /**
+     * @description * `waiting` - Waiting for the analysis
+     * * `sending` - Sending to the PACS
+     * * `sent` - Sent to PACS
+     * * `not_sent` - Not sent
+     * @enum {string}
+     */
+    FilingStatusEnum: "waiting" | "sending" | "sent" | "not_sent";
     Finding: {
       label: string;
       /** Format: double */
@@ -254,6 +319,12 @@ export interface components {
       patient_sex: string | null;
       pixel_spacing_mm: number[] | null;
     };
+    /**
+     * @description * `listener` - This service's listener
+     * * `pacs` - PACS destination
+     * @enum {string}
+     */
+    KindEnum: "listener" | "pacs";
     ModelAgreement: {
       name: string;
       version: string;
@@ -308,6 +379,8 @@ export interface components {
         [key: string]: components["schemas"]["FindingValidation"];
       };
     };
+    /** @enum {unknown} */
+    NullEnum: "";
     PaginatedAuditEventList: {
       /** @example 123 */
       count: number;
@@ -360,6 +433,12 @@ export interface components {
       role?: components["schemas"]["RoleEnum"];
       is_active?: boolean;
     };
+    /**
+     * @description * `dimse` - DICOM C-STORE
+     * * `stow-rs` - DICOMweb STOW-RS
+     * @enum {string}
+     */
+    ProtocolEnum: "dimse" | "stow-rs";
     /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
@@ -422,6 +501,15 @@ export interface components {
       /** Format: date-time */
       finished_at: string | null;
       message: string;
+    };
+    /** @description Whether a PACS sent the study, and whether its results went back (no identifiers). */
+    StudyPacs: {
+      received: boolean;
+      protocol: components["schemas"]["ProtocolEnum"] | components["schemas"]["NullEnum"] | null;
+      calling_ae_title: string | null;
+      /** Format: date-time */
+      received_at: string | null;
+      filing: components["schemas"]["Filing"] | null;
     };
     /**
      * @description * `queued` - Queued
@@ -635,6 +723,43 @@ export interface operations {
       };
     };
   };
+  /**
+   * DICOMweb STOW-RS: store chest radiographs sent by a PACS
+   * @description multipart/related; type="application/dicom". Each instance becomes a study of the caller, through the same screening and de-identification as an upload; the DICOM JSON answer lists stored instances (00081199, with the study's URL in 00081190) and refused ones (00081198, with the failure reason in 00081197 and its text in 00000902).
+   */
+  dicomweb_studies_create: {
+    requestBody?: {
+      content: {
+        "multipart/related": string;
+      };
+    };
+    responses: {
+      /** @description DICOM JSON: every instance stored */
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description DICOM JSON: some instances refused */
+      202: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description No instance stored; extra.dicom says why */
+      409: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+    };
+  };
   /** Status of database, cache, broker and model */
   health_retrieve: {
     responses: {
@@ -668,6 +793,16 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["ModelAgreement"];
+        };
+      };
+    };
+  };
+  /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
+  pacs_nodes_retrieve: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DicomNodes"];
         };
       };
     };
@@ -784,6 +919,27 @@ export interface operations {
       };
     };
   };
+  /**
+   * A finished study as a FHIR R4 DiagnosticReport
+   * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and a contained Device naming the model card. 400 before the analysis is done.
+   */
+  studies_fhir_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      /** @description A FHIR R4 DiagnosticReport */
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+    };
+  };
   /** Grad-CAM heatmap of one finding, RGBA at the radiograph's size */
   studies_heatmaps_retrieve: {
     parameters: {
@@ -811,6 +967,21 @@ export interface operations {
       200: {
         content: {
           "image/png": string;
+        };
+      };
+    };
+  };
+  /** Whether a PACS sent the study, and whether its results were sent back to it */
+  studies_pacs_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["StudyPacs"];
         };
       };
     };

@@ -55,3 +55,6 @@ export type Paginated<T> = {
   previous?: string | null;
   results: T[];
 };
+
+export type StudyPacs = Schemas['StudyPacs'];
+export type DicomNodes = Schemas['DicomNodes'];

@@ -2,6 +2,7 @@ import { useSearchParams } from 'react-router';
 
 import { AuditLog, type AuditFilter } from '@/features/audit/components/audit-log';
 import { ModelOverview } from '@/features/model/components/model-overview';
+import { DicomNodes } from '@/features/pacs/components/dicom-nodes';
 import { UsersAdmin } from '@/features/users/components/users-admin';
 
 export function UsersRoute() {
@@ -10,6 +11,10 @@ export function UsersRoute() {
 
 export function ModelRoute() {
   return <ModelOverview />;
+}
+
+export function DicomNodesRoute() {
+  return <DicomNodes />;
 }
 
 const AUDIT_FILTER_KEYS = ['actor', 'action', 'created_after', 'created_before'] as const;

@@ -7,6 +7,7 @@ import { useFeedback } from '@/features/feedback/api/get-feedback';
 import { FeedbackBadge } from '@/features/feedback/components/feedback-badge';
 import { FindingFeedbackForm } from '@/features/feedback/components/finding-feedback-form';
 import { useActiveModelTrained } from '@/features/health/api/get-health';
+import { PacsStatus } from '@/features/pacs/components/pacs-status';
 import { ReportDownload } from '@/features/reports/components/report-download';
 import { useStudy } from '@/features/studies/api/get-study';
 import { StudyDetails } from '@/features/studies/components/study-details';
@@ -29,6 +30,7 @@ export function StudyRoute() {
         <Link to={paths.studies}>← All studies</Link>
       </nav>
       {studyModelUntrained && <UntrainedModelBanner />}
+      <PacsStatus studyId={studyId} />
       <StudyDetails
         studyId={studyId}
         selectedLabel={selectedLabel}

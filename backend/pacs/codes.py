@@ -1,0 +1,81 @@
+"""Standard codes for what the service reports, shared by the FHIR DiagnosticReport and the DICOM SR.
+
+Each ChestX-ray14 finding is coded in SNOMED CT (the terminology both FHIR and DICOM SR prefer).
+Hernia in ChestX-ray14 is a hiatal hernia seen on a chest film; Nodule and Mass are lung lesions
+under and over 3 cm. The probability, threshold and calibrated score have no standard concept, so
+they are coded in a private scheme of this service (DICOM reserves designators starting with "99"
+for such local schemes).
+"""
+
+from dataclasses import dataclass
+
+from ml.labels import CHESTXRAY14_LABELS
+
+SNOMED_SYSTEM_URL = "http://snomed.info/sct"
+SNOMED_DESIGNATOR = "SCT"
+LOINC_SYSTEM_URL = "http://loinc.org"
+LOCAL_DESIGNATOR = "99CXRDS"
+LOCAL_SYSTEM_URL = "urn:cxr-decision-support:codes"
+LOCAL_SCHEME_NAME = "CXR decision support local codes"
+
+NOT_A_DIAGNOSIS = "Decision support, not a diagnosis."
+UNTRAINED_WARNING = "Untrained model — not for clinical use."
+
+
+@dataclass(frozen=True)
+class Code:
+    system_url: str
+    designator: str
+    value: str
+    meaning: str
+
+
+def snomed(value: str, meaning: str) -> Code:
+    return Code(SNOMED_SYSTEM_URL, SNOMED_DESIGNATOR, value, meaning)
+
+
+def local(value: str, meaning: str) -> Code:
+    return Code(LOCAL_SYSTEM_URL, LOCAL_DESIGNATOR, value, meaning)
+
+
+FINDING_CODES: dict[str, Code] = {
+    "Atelectasis": snomed("46621007", "Atelectasis"),
+    "Cardiomegaly": snomed("8186001", "Cardiomegaly"),
+    "Consolidation": snomed("95436008", "Lung consolidation"),
+    "Edema": snomed("19242006", "Pulmonary edema"),
+    "Effusion": snomed("60046008", "Pleural effusion"),
+    "Emphysema": snomed("87433001", "Pulmonary emphysema"),
+    "Fibrosis": snomed("51615001", "Fibrosis of lung"),
+    "Hernia": snomed("84089009", "Hiatal hernia"),
+    "Infiltration": snomed("409609008", "Radiologic infiltrate of lung"),
+    "Mass": snomed("309529002", "Lung mass"),
+    "Nodule": snomed("427359005", "Solitary nodule of lung"),
+    "Pleural_Thickening": snomed("78381009", "Pleural thickening"),
+    "Pneumonia": snomed("233604007", "Pneumonia"),
+    "Pneumothorax": snomed("36118008", "Pneumothorax"),
+}
+if set(FINDING_CODES) != set(CHESTXRAY14_LABELS):
+    raise ImportError("pacs.codes must code exactly the ChestX-ray14 findings")
+
+PROBABILITY = local("probability", "Probability of finding")
+THRESHOLD = local("threshold", "Operating threshold")
+CALIBRATED_SCORE = local("calibrated-score", "Calibrated score (threshold at 0.5)")
+RESULT_AT_THRESHOLD = local("result-at-threshold", "Result at the operating threshold")
+POSITIVE = snomed("10828004", "Positive")
+NEGATIVE = snomed("260385009", "Negative")
+CHEST_XRAY_PROCEDURE = snomed("399208008", "Plain chest X-ray")
+# The report's code: a one-view chest radiograph (the service takes single frontal images).
+CHEST_XRAY_REPORT = Code(LOINC_SYSTEM_URL, "LN", "36554-4", "XR Chest Single view")
+
+
+def model_statements(card: dict[str, object]) -> list[str]:
+    """What every export of a result says of it: decision support, and untrained when it is."""
+    return [NOT_A_DIAGNOSIS] if card.get("trained") else [NOT_A_DIAGNOSIS, UNTRAINED_WARNING]
+
+
+def finding_code(label: str) -> Code:
+    """The standard code of a finding; a label outside the table is a programming error."""
+    try:
+        return FINDING_CODES[label]
+    except KeyError:
+        raise ValueError(f"No standard code for finding {label!r}") from None

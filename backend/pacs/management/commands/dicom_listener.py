@@ -1,0 +1,30 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pacs.listener import start_listener
+from pacs.selectors import receiving_user
+
+
+class Command(BaseCommand):
+    help = "Run the DICOM listener (C-STORE SCP): each chest radiograph received becomes a study."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=settings.CXR_DICOM_HOST)
+        parser.add_argument("--port", type=int, default=settings.CXR_DICOM_PORT)
+        parser.add_argument("--ae-title", default=settings.CXR_DICOM_AE_TITLE)
+
+    def handle(self, *args: Any, host: str, port: int, ae_title: str, **options: Any) -> None:
+        if not 0 < port < 65536:
+            raise CommandError("Set CXR_DICOM_PORT (or --port) to the port the listener should take.")
+        if not 0 < len(ae_title) <= 16:
+            raise CommandError("The AE title must be 1 to 16 characters.")
+        if receiving_user(calling_ae_title="") is None and not settings.CXR_DICOM_AE_USERS:
+            raise CommandError(
+                "No account receives images: set CXR_DICOM_SERVICE_ACCOUNT to an active user's name "
+                "(or map calling AE titles to users with CXR_DICOM_AE_USERS)."
+            )
+        self.stdout.write(f"DICOM listener {ae_title} on {host}:{port}", ending="\n")
+        self.stdout.flush()
+        start_listener(host=host, port=port, ae_title=ae_title, block=True)

@@ -1,0 +1,64 @@
+"""Reads for the hospital integration: whose study an image from a PACS becomes."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Case, Max, QuerySet, When
+
+from accounts.models import User
+from pacs.filing import pacs_destination
+from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
+
+
+def receiving_user(*, calling_ae_title: str) -> User | None:
+    """The account mapped to the calling AE title, else the configured service account (active only)."""
+    username = settings.CXR_DICOM_AE_USERS.get(calling_ae_title.strip(), settings.CXR_DICOM_SERVICE_ACCOUNT)
+    if not username:
+        return None
+    return User.objects.filter(username=username, is_active=True).first()
+
+
+@dataclass(frozen=True)
+class DicomNode:
+    kind: str
+    ae_title: str
+    host: str
+    port: int | None
+    configured: bool
+    last_contact: datetime.datetime | None
+
+
+def dicom_nodes() -> list[DicomNode]:
+    """The listener and the PACS destination as configured, each with its last contact."""
+    received = ReceivedImage.objects.filter(protocol=ReceivedProtocol.DIMSE).aggregate(
+        last=Max("received_at")
+    )
+    sent = ReceivedImage.objects.aggregate(last=Max("filed_at"))
+    destination = pacs_destination()
+    return [
+        DicomNode(
+            kind="listener",
+            ae_title=settings.CXR_DICOM_AE_TITLE,
+            host=settings.CXR_DICOM_HOST,
+            port=settings.CXR_DICOM_PORT or None,
+            configured=bool(settings.CXR_DICOM_PORT),
+            last_contact=received["last"],
+        ),
+        DicomNode(
+            kind="pacs",
+            ae_title=destination.ae_title if destination else "",
+            host=destination.host if destination else "",
+            port=destination.port if destination else None,
+            configured=destination is not None,
+            last_contact=sent["last"],
+        ),
+    ]
+
+
+def filing_queue() -> QuerySet[ReceivedImage]:
+    """Received studies whose results have not gone back yet, failures first, then oldest first."""
+    return ReceivedImage.objects.exclude(filing_status=FilingStatus.SENT).order_by(
+        Case(When(filing_status=FilingStatus.NOT_SENT, then=0), default=1),
+        "received_at",
+    )

@@ -1,0 +1,104 @@
+"""Writes for images a PACS sends: each becomes a study through the same intake as an upload.
+
+An image is refused for the same reasons as an upload (not DICOM, too large, not a frontal chest
+radiograph, too many studies waiting), and both what is stored and what is refused are audited,
+with the protocol and the calling AE title but none of the image's identifiers.
+"""
+
+import hashlib
+import hmac
+import io
+from typing import Any
+
+import pydicom
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest
+
+from accounts.models import User
+from audit.models import AuditAction
+from audit.services import audit_record
+from common.errors import DomainError
+from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
+from pacs.tasks import file_results_enqueue
+from pacs.vault import OriginKeyError, origin_of, origin_seal
+from studies.models import Study, StudyStatus
+from studies.services import check_pending_limit, study_create_from_file
+from studies.uploads import DICOM, ReceivedUpload, sniff, upload_too_large
+
+RECEIVED_FILENAME = "radiograph.dcm"
+
+
+def received_image_store(
+    *,
+    data: bytes,
+    owner: User,
+    protocol: ReceivedProtocol,
+    calling_ae_title: str = "",
+    request: HttpRequest | None = None,
+) -> Study:
+    """Make a study of a DICOM image a PACS sent; a refusal raises DomainError as an upload's would."""
+    audit_detail = {"protocol": protocol.value, "calling_ae_title": calling_ae_title}
+    try:
+        if len(data) > settings.CXR_MAX_UPLOAD_BYTES:
+            raise upload_too_large(len(data))
+        if sniff(data) != DICOM:
+            raise DomainError("Not a DICOM file.", status_code=415, extra={"reason": "unreadable"})
+        check_pending_limit(owner=owner)
+        with transaction.atomic():
+            study = study_create_from_file(
+                owner=owner, received=ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
+            )
+            ReceivedImage.objects.create(
+                study=study,
+                protocol=protocol,
+                calling_ae_title=calling_ae_title,
+                study_group=study_group(data),
+                **sealed_origin(data),
+            )
+            if study.status == StudyStatus.DONE:
+                # Answered from the result cache: its results can go back at once.
+                transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
+    except DomainError as error:
+        audit_record(
+            action=AuditAction.STUDY_UPLOAD,
+            request=request,
+            actor=owner,
+            target_type="dicom",
+            detail={
+                **audit_detail,
+                "refused": error.message,
+                "status": error.status_code,
+                "reason": error.extra.get("reason", ""),
+            },
+        )
+        raise
+    audit_record(
+        action=AuditAction.STUDY_UPLOAD,
+        request=request,
+        actor=owner,
+        target_type="study",
+        target_id=study.id,
+        detail={**audit_detail, "cached": study.from_cache},
+    )
+    return study
+
+
+def sealed_origin(data: bytes) -> dict[str, Any]:
+    """The image's original identifiers, encrypted; without a key, none, and why results cannot go back."""
+    try:
+        return {"sealed_origin": origin_seal(origin_of(data))}
+    except OriginKeyError as error:
+        return {
+            "sealed_origin": None,
+            "filing_status": FilingStatus.NOT_SENT,
+            "filing_message": f"Results cannot be filed back: {error}",
+        }
+
+
+def study_group(data: bytes) -> str:
+    """A keyed hash of the image's Study Instance UID: equal for images of one PACS study."""
+    study_uid = str(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True).get("StudyInstanceUID", ""))
+    if not study_uid:
+        return ""
+    return hmac.new(settings.SECRET_KEY.encode(), study_uid.encode(), hashlib.sha256).hexdigest()

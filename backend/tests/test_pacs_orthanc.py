@@ -1,0 +1,177 @@
+"""A real PACS round trip: Debian's Orthanc, configured as README's "Connecting to your PACS" says.
+
+Orthanc (with its DICOMweb plugin) runs on free loopback ports with backend/pacs/orthanc/orthanc.json
+and forward-to-cxr.lua; storescu sends it the sample DICOMs and DICOMs made from the NIH PNGs; Orthanc
+forwards them to the service's listener; once analysed, the service files its SR, Secondary Captures
+and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dciodvfy and highdicom check
+them as Orthanc stored them.
+"""
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import highdicom as hd
+import pydicom
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+from pydicom.uid import generate_uid
+
+from pacs.listener import start_listener
+from pacs.models import FilingStatus, ReceivedImage
+from pacs.tasks import file_results
+from studies.analysis import studies_analyze
+from studies.models import Study
+from tests.conftest import NIH_DIR
+from tests.factories import UserFactory
+from tests.test_pacs_dicom_in import DICOM_DIR, dcmtk, free_port, png_as_dicom
+from tests.test_pacs_dicom_out import dciodvfy_errors
+
+ORTHANC_DIR = settings.BACKEND_DIR / "pacs" / "orthanc"
+SERVICE_AE_TITLE = "CXR_DS"
+WAIT_SECONDS = 90
+
+
+def http_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def wait_for(what: str, check, seconds: float = WAIT_SECONDS):
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"Timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+@pytest.fixture
+def service(settings, transactional_db):
+    """The service's listener on a free port, with its service account, key and PACS to file into."""
+    account = UserFactory(username="pacs-service")
+    settings.CXR_DICOM_SERVICE_ACCOUNT = account.username
+    settings.CXR_DICOM_AE_USERS = {}
+    settings.CXR_ORIGIN_KEY = Fernet.generate_key().decode()
+    port = free_port()
+    server = start_listener(host="127.0.0.1", port=port, ae_title=SERVICE_AE_TITLE, block=False)
+    yield port
+    server.shutdown()
+
+
+@pytest.fixture
+def orthanc(service, settings, tmp_path):
+    """Orthanc on free ports, configured from the shipped orthanc.json to forward to the service."""
+    executable = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
+    if not Path(executable).exists():
+        pytest.fail("Orthanc is missing: run `make system-packages` (Debian's orthanc, orthanc-dicomweb)")
+    http_port, dicom_port = free_port(), free_port()
+    config = json.loads((ORTHANC_DIR / "orthanc.json").read_text())
+    config.update(
+        HttpPort=http_port,
+        DicomPort=dicom_port,
+        StorageDirectory=str(tmp_path / "orthanc-db"),
+        IndexDirectory=str(tmp_path / "orthanc-db"),
+        LuaScripts=[str(ORTHANC_DIR / "forward-to-cxr.lua")],
+        DicomModalities={"cxr": [SERVICE_AE_TITLE, "127.0.0.1", service]},
+    )
+    config_path = tmp_path / "orthanc.json"
+    config_path.write_text(json.dumps(config))
+    settings.CXR_PACS_DESTINATION = f"{config['DicomAet']}@127.0.0.1:{dicom_port}"
+    log = (tmp_path / "orthanc.log").open("w")
+    process = subprocess.Popen([executable, str(config_path)], stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        wait_for("Orthanc to answer", lambda: process.poll() is None and try_json(f"{base}/system"), 60)
+        yield {"base": base, "dicom_port": dicom_port, "aet": config["DicomAet"]}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def try_json(url: str) -> object:
+    try:
+        return http_json(url)
+    except OSError:
+        return None
+
+
+def series_modalities(base: str, study_uid: str) -> list[str]:
+    series = try_json(f"{base}/dicom-web/studies/{study_uid}/series") or []
+    return [item["00080060"]["Value"][0] for item in series]
+
+
+def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_the_same_studies(
+    orthanc, tmp_path
+):
+    shared_study = generate_uid()
+    files = [DICOM_DIR / "siim-sample.dcm"]
+    for index, png in enumerate(sorted(NIH_DIR.glob("*.png"))[:2]):
+        path = tmp_path / f"nih-{index}.dcm"
+        path.write_bytes(png_as_dicom(png, study_uid=shared_study, patient_id="PID0042", accession="ACC0042"))
+        files.append(path)
+    study_uids = {pydicom.dcmread(path, stop_before_pixels=True).StudyInstanceUID for path in files}
+
+    sent = subprocess.run(
+        [
+            dcmtk("storescu"),
+            "--propose-jpeg8",
+            "-aec",
+            orthanc["aet"],
+            "127.0.0.1",
+            str(orthanc["dicom_port"]),
+        ]
+        + [str(path) for path in files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert sent.returncode == 0, sent.stderr
+
+    wait_for("Orthanc to forward every image", lambda: Study.objects.count() == len(files))
+    for study in Study.objects.all():
+        studies_analyze(study_id=study.id, claimant="test")
+        file_results.apply(args=[str(study.id)])
+    statuses = {received.filing_status: received.filing_message for received in ReceivedImage.objects.all()}
+    assert set(statuses) == {FilingStatus.SENT}, statuses
+
+    for study_uid in study_uids:
+        modalities = wait_for(
+            f"results in study {study_uid}",
+            lambda uid=study_uid: (
+                (found := series_modalities(orthanc["base"], uid)) and {"SR", "DOC"} <= set(found) and found
+            ),
+        )
+        assert {"SR", "OT", "DOC"} <= set(modalities)
+
+    sr_paths = []
+    for instance in http_json(f"{orthanc['base']}/instances"):
+        path = tmp_path / f"{instance}.dcm"
+        with urllib.request.urlopen(f"{orthanc['base']}/instances/{instance}/file", timeout=30) as answer:
+            path.write_bytes(answer.read())
+        dataset = pydicom.dcmread(path, stop_before_pixels=True)
+        if dataset.Modality in ("SR", "OT", "DOC") and dataset.get("Manufacturer", "").startswith("CXR"):
+            assert dciodvfy_errors(path) == [], dataset.SOPClassUID.name
+            if dataset.Modality == "SR":
+                sr_paths.append(path)
+    assert len(sr_paths) == len(files)
+    labels_by_sr = {
+        tuple(
+            sorted(
+                group.tracking_identifier
+                for group in hd.sr.srread(path).content.get_image_measurement_groups()
+            )
+        )
+        for path in sr_paths
+    }
+    expected = {
+        tuple(sorted(study.findings.values_list("label", flat=True))) for study in Study.objects.all()
+    }
+    assert labels_by_sr == expected
