@@ -5,7 +5,6 @@ the radiograph's study. Their UIDs derive from the study's id, so a study sent t
 results in the PACS instead of doubling them.
 """
 
-
 from pydicom.dataset import Dataset
 
 from common.errors import DomainError
