@@ -52,7 +52,9 @@ def test_compose_file_follows_the_compose_specification():
 
 def test_compose_defines_the_production_services():
     services = compose_services()
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "worker-gpu", "beat", "nginx"}
+    assert set(services) == {
+        "postgres", "redis", "migrate", "web", "worker", "worker-gpu", "beat", "nginx", "dicom-listener"
+    }  # fmt: skip
     assert services["web"]["command"][0] == "gunicorn"
     assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
@@ -62,8 +64,16 @@ def test_compose_defines_the_production_services():
         assert environment["REDIS_URL"].startswith("redis://redis:"), name
         assert environment["CXR_HTTPS"] == "true" and environment["CXR_TRUSTED_PROXY_COUNT"] == "1", name
     # Web, workers and beat start once the migrations are applied.
-    for name in ("web", "worker", "worker-gpu", "beat"):
+    for name in ("web", "worker", "worker-gpu", "beat", "dicom-listener"):
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
+
+
+def test_the_dicom_listener_is_a_profile_listening_on_every_interface():
+    listener = compose_services()["dicom-listener"]
+    assert listener["profiles"] == ["pacs"]
+    assert listener["command"] == ["python", "manage.py", "dicom_listener"]
+    assert listener["environment"]["CXR_DICOM_HOST"] == "0.0.0.0"
+    assert listener["ports"] == ["${DICOM_PORT:-11112}:" + listener["environment"]["CXR_DICOM_PORT"]]
 
 
 def test_the_default_worker_runs_on_cpu_and_the_gpu_worker_is_a_profile_with_a_gpu():
