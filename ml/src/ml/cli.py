@@ -20,6 +20,7 @@ from ml.evaluation.cli import add_evaluate_parser
 from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
 from ml.images.screening_report import add_screening_parsers
+from ml.inference.quantize_cli import add_quantize_parser
 from ml.localization.cli import add_localize_parser
 from ml.training.cli import add_train_parser
 from ml.training.errors import DataError
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     add_train_parser(commands)
     add_evaluate_parser(commands)
     add_localize_parser(commands)
+    add_quantize_parser(commands)
     return parser
 
 
