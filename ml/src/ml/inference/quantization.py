@@ -6,7 +6,8 @@ radiographs prepared exactly as the pipeline prepares them, and judges the int8 
 other radiographs: it is accepted only where every probability stays within the tolerance
 (0.01) of float32's. If plain int8 fails, NNCF's accuracy-aware quantization keeps the layers
 whose rounding moves the probabilities most in float32 (mixed precision by layer sensitivity,
-ranked on the calibration radiographs) and the result is judged again on the held-out ones.
+ranked on the calibration radiographs) and the result is judged again on the held-out ones;
+that search is slow, so it runs only when asked for (``--mixed-precision``).
 
 Whatever the verdict, the card records it (``inference.forms["openvino-int8"]``: accepted or
 not, the largest difference, how many radiographs, the CPU and tool versions, the forward
@@ -66,7 +67,7 @@ def quantize_weights_directory(
     *,
     threads: int,
     tolerance: float = TOLERANCE,
-    mixed_precision: bool = True,
+    mixed_precision: bool = False,
     max_float32_layers: int | None = None,
 ) -> ModelCard:
     """Quantize ``weights_dir``'s network, judge it, record the verdict in its card; return the card.
@@ -74,6 +75,8 @@ def quantize_weights_directory(
     ``calibration`` and ``held_out`` are prepared network inputs (``PreparedImage.tensor``) of
     different radiographs. ``mixed_precision`` allows the accuracy-aware fallback, which keeps
     at most ``max_float32_layers`` quantized layers in float32 (default: as many as it takes).
+    It is off by default because NNCF ranks every quantizer by recompiling and rerunning the
+    network: ten minutes for DenseNet121 on two cores before the first layer is restored.
     """
     if not calibration or not held_out:
         raise ValueError("Quantization needs at least one calibration and one held-out radiograph.")
@@ -92,9 +95,7 @@ def quantize_weights_directory(
     judge = _Judge(openvino.Core(), threads, held_out_inputs)
     judge.reference = judge.probabilities(judge.compile(model), held_out_inputs)
 
-    candidate = judge(
-        nncf.quantize(model, nncf.Dataset(calibration_inputs), subset_size=len(calibration)), "int8"
-    )
+    candidate = judge(int8_model(model, calibration_inputs), "int8")
     if candidate.max_difference > tolerance and mixed_precision:
         logger.info("int8 moves probabilities by %.4f; trying mixed precision.", candidate.max_difference)
         quantized = _mixed_precision(nncf, model, calibration_inputs, judge, tolerance, max_float32_layers)
@@ -123,6 +124,13 @@ def quantize_weights_directory(
         },
     }
     return _record_in_card(directory, record)
+
+
+def int8_model(model: Any, calibration: Sequence[np.ndarray]) -> Any:
+    """NNCF's int8 post-training quantization of an OpenVINO network, calibrated on these inputs."""
+    _, nncf = _import_tools()
+    inputs = [_batch_of_one(tensor) for tensor in calibration]
+    return nncf.quantize(model, nncf.Dataset(inputs), subset_size=len(inputs))
 
 
 def _import_tools() -> tuple[Any, Any]:
