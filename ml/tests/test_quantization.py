@@ -89,6 +89,7 @@ def test_int8_beyond_the_tolerance_is_refused_recorded_and_not_installed(refused
     assert record["max_abs_probability_difference"] > TOLERANCE
     assert record["files"] == {} and not list(refused_dir.glob("model.int8.*"))
     assert record["calibration_images"] == 9 and record["held_out_images"] == 9
+    assert record["float32_layers"] == []  # plain int8: every convolution and the head quantized
     assert record["weights_sha256"] == describe_active_model(refused_dir).weights_sha256
     assert record["measured_on"]["int8_isa"] in ("amx", "vnni", "avx2", "none")
 

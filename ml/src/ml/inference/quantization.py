@@ -241,9 +241,16 @@ def float32_layers(model: Any) -> tuple[str, ...]:
     return tuple(
         op.get_friendly_name()
         for op in model.get_ordered_ops()
-        if op.get_type_name() in _QUANTIZED_OPS
-        and op.input(0).get_source_output().get_node().get_type_name() != "FakeQuantize"
+        if op.get_type_name() in _QUANTIZED_OPS and not _input_is_quantized(op)
     )
+
+
+def _input_is_quantized(op: Any) -> bool:
+    node = op.input(0).get_source_output().get_node()
+    # NNCF quantizes the stem's input before the layout transpose, which moves values unchanged.
+    while node.get_type_name() == "Transpose":
+        node = node.input(0).get_source_output().get_node()
+    return node.get_type_name() == "FakeQuantize"
 
 
 def _batch_of_one(tensor: np.ndarray) -> np.ndarray:
