@@ -195,3 +195,12 @@ def test_quantize_command_refuses_a_radiograph_used_for_both_calibration_and_jud
     )
     assert result.returncode == 2, result.stderr
     assert "cannot both calibrate and judge" in result.stderr and nih_pngs[1].name in result.stderr
+
+
+def test_saving_an_int8_engine_writes_its_weights_without_the_form_made_from_the_old_file(
+    accepted_dir, tmp_path
+):
+    engine = InferenceEngine.load(accepted_dir, threads=2, backend="openvino")
+    saved = engine.save(tmp_path / "saved", trained=True)
+    assert saved.inference is None and not list((tmp_path / "saved").glob("model.int8.*"))
+    assert InferenceEngine.load(tmp_path / "saved", threads=1, backend="openvino").backend == "openvino-f32"

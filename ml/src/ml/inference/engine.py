@@ -187,6 +187,8 @@ class InferenceEngine:
             validation=validation,
             weights_sha256=None,
         )
+        # Quantized forms belong to the weights file they were made from, which is not copied.
+        fields.pop("inference", None)
         return save_weights_directory(self.model, directory, ModelCard.from_dict(fields))
 
     def _checked(self, images: np.ndarray) -> np.ndarray:
