@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ml.errors import WeightsError
 from ml.weights.card import ModelCard
@@ -111,7 +112,7 @@ def choose_form(
     return ChosenForm(INT8_FORM, directory / INT8_MODEL_FILENAME)
 
 
-def verify_form_files(record: dict, card: ModelCard, directory: Path) -> None:
+def verify_form_files(record: dict[str, Any], card: ModelCard, directory: Path) -> None:
     """Refuse a form quantized from other weights, or whose files are not the ones recorded."""
     if record["weights_sha256"] != card.weights_sha256:
         raise WeightsError(

@@ -48,7 +48,7 @@ def add_quantize_parser(commands: argparse._SubParsersAction) -> None:
         "--mixed-precision",
         action="store_true",
         help="if int8 is refused, keep the most sensitive layers in float32 (NNCF accuracy control; "
-        "ranking the layers alone took 10 minutes on 2 cores)",
+        "ranking the layers alone took 10 to 20 minutes on 2 cores)",
     )
     parser.add_argument(
         "--max-float32-layers",
