@@ -10,6 +10,7 @@ Each quantization takes tens of seconds on two cores, so the module quantizes th
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -52,8 +53,27 @@ def _quantized_copy(source: Path, target: Path, inputs, **options) -> Path:
 
 
 @pytest.fixture(scope="module")
-def refused_dir(torchxrayvision_weights_dir, inputs, tmp_path_factory) -> Path:
-    return _quantized_copy(torchxrayvision_weights_dir, tmp_path_factory.mktemp("refused") / "w", inputs)
+def quantize_command(torchxrayvision_weights_dir, split_radiographs, tmp_path_factory):
+    """``python -m ml quantize`` on a copy of the weights, as an operator runs it."""
+    target = shutil.copytree(torchxrayvision_weights_dir, tmp_path_factory.mktemp("refused") / "w")
+    calibration, held_out = split_radiographs
+    result = run_ml(
+        "quantize",
+        "--weights",
+        target,
+        "--calibration",
+        *calibration,
+        "--held-out",
+        *held_out,
+        "--threads",
+        2,
+    )
+    return target, result
+
+
+@pytest.fixture(scope="module")
+def refused_dir(quantize_command) -> Path:
+    return quantize_command[0]
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +112,14 @@ def test_int8_beyond_the_tolerance_is_refused_recorded_and_not_installed(refused
     assert record["float32_layers"] == []  # plain int8: every convolution and the head quantized
     assert record["weights_sha256"] == describe_active_model(refused_dir).weights_sha256
     assert record["measured_on"]["int8_isa"] in ("amx", "vnni", "avx2", "none")
+
+
+def test_quantize_command_reports_the_refusal_and_exits_normally(quantize_command):
+    _, result = quantize_command
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"int8: largest \|Δp\| 0\.\d{4} vs float32 on 9 held-out radiographs", result.stdout)
+    assert "refused: workers keep float32" in result.stdout
+    assert re.search(r"\((amx|vnni|avx2|none)\); 0 layers in float32", result.stdout), result.stdout
 
 
 def test_engine_runs_float32_where_int8_was_refused_and_its_card_says_so(refused_dir):
