@@ -6,7 +6,8 @@ the reference 2-core CPU it is as fast as ONNX Runtime and about 1.7 times as fa
 TensorFlow (README, "Performance"), and a worker starts in under a second. The Keras model
 on TensorFlow (``ml.inference.runtime_keras``) stays the reference that the tests hold every runtime
 to, and runs where a GPU is visible. ``$CXR_BACKEND`` (``auto``, ``openvino``, ``keras``)
-overrides the choice.
+overrides the choice. On OpenVINO, an int8 form of the weights that ``python -m ml quantize``
+accepted replaces float32 where ``ml.inference.forms`` finds it valid and fit for this CPU.
 
 Build the engine inside each worker process after it forks (``InferenceEngine.load`` in
 Celery's ``worker_process_init`` or a lazily built per-process singleton), never at import
