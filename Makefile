@@ -66,7 +66,8 @@ manage: $(PYTHON_DEPS)
 ml: $(PYTHON_DEPS)
 	$(PY) -m ml $(ARGS)
 
-# Timings of the inference engine against TensorFlow, XLA, ONNX Runtime and OpenVINO bf16 on the
+# Timings of the inference engine (forward pass, heatmaps, worker time per study through the
+# pipeline, cold starts) against TensorFlow, XLA, ONNX Runtime and OpenVINO bf16 and int8 on the
 # shared radiographs; the last line is JSON. ARGS="--weights DIR --threads 2 --batch 1" and so on.
 BENCH_DEPS := $(VENV)/.bench-installed
 

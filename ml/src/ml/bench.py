@@ -3,17 +3,26 @@
 Run as ``python -m ml.bench [--weights DIR] [--threads 2] [--batch 1] [--backend auto]``.
 It times the engine on the shared radiographs (medians after warm-up), prints a table
 that also times TensorFlow (oneDNN, and with XLA), ONNX Runtime running the Keras model
-exported to ONNX, and OpenVINO in bf16, each with its largest probability difference
-from the Keras reference, and ends with one JSON line:
+exported to ONNX, and OpenVINO in float32, bf16 and int8, each with its largest probability
+difference from the Keras reference (int8: from OpenVINO float32), and ends with one JSON line:
 
-    {"forward_ms": ..., "heatmaps_all_ms": ..., "heatmap_overhead_ratio": ...,
-     "cold_start_s": ..., "backend": "...", "threads": 2, "batch": 1}
+    {"forward_ms": ..., "heatmaps_all_ms": ..., "heatmap_overhead_ratio": ..., "study_ms": ...,
+     "study_to_forward_ratio": ..., "onnxruntime_ms": ..., "forward_vs_onnxruntime": ...,
+     "cold_start_s": ..., "cold_start_untrained_s": ..., "backend": "...", "threads": 2,
+     "batch": 1, "int8": {"forward_ms": ..., "vs_onnxruntime": ..., "max_abs_dp_vs_f32": ...,
+     "accepted": ..., "source": "..."}}
 
-``forward_ms`` is the network alone (preprocessed image in, probabilities out);
-``heatmaps_all_ms`` is the same pass also giving every finding's normalised Grad-CAM map
-(what ``InferenceEngine.explain`` returns); ``cold_start_s`` runs a fresh process from its
-start to its first analysis. Comparisons need the ``bench`` extra (onnxruntime, tf2onnx);
-rows whose tools are missing say so. Benchmarks are not tests: nothing here asserts.
+``forward_ms`` is the engine's network alone (prepared image in, probabilities out) in the form
+the engine chose (int8 where the weights directory holds an accepted int8 form for this CPU);
+``heatmaps_all_ms`` is the same pass also giving every finding's normalised Grad-CAM map;
+``study_ms`` is what a worker does for a study the web process already took in
+(``Pipeline.analyze`` on the prepared image, then the compact heatmaps written as bytes);
+``cold_start_s`` runs a fresh process from its start to its first analysis through the
+pipeline, with the weights installed and (``cold_start_untrained_s``) without. The int8 row
+runs the directory's accepted int8 model, else one quantized here with NNCF on half of the
+radiographs (``source`` says which) and judged on all of them. Comparisons need the ``bench``
+extra (onnxruntime, tf2onnx); rows whose tools are missing say so. Benchmarks are not tests:
+nothing here asserts.
 """
 
 from __future__ import annotations
@@ -59,9 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from ml.images.decoding import decode_radiograph
     from ml.inference.engine import InferenceEngine
-    from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+    from ml.pipeline import Pipeline
     from ml.weights.registry import weights_dir_from_env
 
     data_dir = arguments.data or _shared_radiographs()
@@ -69,26 +77,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not paths:
         print(f"error: no radiographs (*.png) in {data_dir}", file=sys.stderr)
         return 2
-    radiographs = [decode_radiograph(path.read_bytes()) for path in paths]
+    files = [path.read_bytes() for path in paths]
 
     with tempfile.TemporaryDirectory(prefix="cxr-bench-") as scratch:
         weights_dir = arguments.weights or weights_dir_from_env()
         if weights_dir is None:
-            # The untrained model is built by Keras on every start; saving it once makes the
-            # cold start measure what a worker with installed weights does.
+            # The comparisons read the network from a weights file; the untrained one is saved
+            # once so that every row (and the installed-weights cold start) runs the same arrays.
             weights_dir = Path(scratch) / "untrained-weights"
             InferenceEngine.load(None, threads=arguments.threads, backend="keras").save(
                 weights_dir, trained=False
             )
-        engine = InferenceEngine.load(weights_dir, threads=arguments.threads, backend=arguments.backend)
+        pipeline = Pipeline(weights_dir, threads=arguments.threads, backend=arguments.backend)
+        engine = pipeline.engine
         card = engine.card
-        spec = PreprocessingSpec.from_dict(card.preprocessing)
-        inputs = [prepare_input(radiograph, spec, card.input_channels).tensor for radiograph in radiographs]
+        prepared = [pipeline.intake(data).prepared for data in files]
+        inputs = [image.tensor[np.newaxis] for image in prepared]
         batches = _batches(inputs, arguments.batch)
 
         candidates = [
             Candidate(
-                f"engine forward ({engine.backend})", _forward_only(engine, arguments.threads), batches
+                f"engine forward ({engine.backend})",
+                _forward_only(engine, Path(weights_dir), arguments.threads),
+                batches,
             ),
             Candidate(
                 "engine forward + all-finding Grad-CAM (explain)",
@@ -100,37 +111,51 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.batch == 1:
             candidates.append(
                 Candidate(
-                    "engine analyze (+ preprocessing, maps at image size)",
-                    engine.analyze,
-                    radiographs,
-                    f"{len(card.labels)} maps upsampled to the radiograph (1024x1024)",
+                    "worker per study (Pipeline.analyze + compact heatmaps)",
+                    lambda image: pipeline.analyze([image])[0].heatmaps.to_bytes(),
+                    prepared,
+                    "findings, scores and 14 maps written as bytes",
                 )
             )
         candidates.append(
             Candidate(
-                "preprocessing alone",
-                lambda r: prepare_input(r, spec, card.input_channels),
-                radiographs,
-                "crop, resize, scale",
+                "web intake (Pipeline.intake: decode, screen, prepare)",
+                pipeline.intake,
+                files,
+                "not on the worker's path",
             )
         )
+        int8 = None
         if not arguments.no_compare:
-            candidates.extend(_comparisons(engine, inputs, batches, arguments.threads))
+            comparisons, int8 = _comparisons(
+                engine, Path(weights_dir), Path(scratch), inputs, batches, arguments.threads
+            )
+            candidates.extend(comparisons)
         load_before = os.getloadavg()[0]
         _measure(candidates, arguments.rounds)
         load_after = os.getloadavg()[0]
         cold_start_s = _cold_start(weights_dir, paths[0], arguments.threads, arguments.backend)
+        cold_start_untrained_s = _cold_start(None, paths[0], arguments.threads, arguments.backend)
 
     forward_ms, heatmaps_ms = candidates[0].median_ms, candidates[1].median_ms
-    result = {
+    study = next((c for c in candidates if c.name.startswith("worker per study")), None)
+    onnxruntime = next((c for c in candidates if c.name.startswith("ONNX Runtime") and c.timings), None)
+    result: dict[str, Any] = {
         "forward_ms": round(forward_ms, 2),
         "heatmaps_all_ms": round(heatmaps_ms, 2),
         "heatmap_overhead_ratio": round(heatmaps_ms / forward_ms, 3),
+        "study_ms": round(study.median_ms, 2) if study else None,
+        "study_to_forward_ratio": round(study.median_ms / forward_ms, 2) if study else None,
+        "onnxruntime_ms": round(onnxruntime.median_ms, 2) if onnxruntime else None,
+        "forward_vs_onnxruntime": round(forward_ms / onnxruntime.median_ms, 3) if onnxruntime else None,
         "cold_start_s": round(cold_start_s, 2),
+        "cold_start_untrained_s": round(cold_start_untrained_s, 2),
         "backend": engine.backend,
         "threads": arguments.threads,
         "batch": arguments.batch,
     }
+    if int8 is not None:
+        result["int8"] = int8.figures(onnxruntime.median_ms if onnxruntime else None)
     _print_table(candidates, result, len(paths), card.name, (load_before, load_after))
     print(json.dumps(result))
     return 0
@@ -188,19 +213,25 @@ def _batches(inputs: list[np.ndarray], batch: int) -> list[np.ndarray]:
     return [np.concatenate(repeated)]
 
 
-def _forward_only(engine: InferenceEngine, threads: int) -> Callable[[np.ndarray], np.ndarray]:
-    """The engine's network with only its probabilities output: the forward pass alone."""
+def _forward_only(
+    engine: InferenceEngine, weights_dir: Path, threads: int
+) -> Callable[[np.ndarray], np.ndarray]:
+    """The engine's network in the form it runs, probabilities only: the forward pass alone."""
     card = engine.card
     if engine.backend.startswith("openvino"):
-        from ml.inference.model import densenet_weights
+        from ml.inference.forms import INT8_FORM, INT8_MODEL_FILENAME
         from ml.inference.runtime_openvino import OpenVINORuntime
+        from ml.weights.h5 import read_densenet_weights
+        from ml.weights.registry import WEIGHTS_FILENAME
 
+        weights = read_densenet_weights(weights_dir / WEIGHTS_FILENAME, card.input_channels, len(card.labels))
         runtime = OpenVINORuntime(
-            densenet_weights(engine.model),
+            weights,
             card.input_channels,
             card.input_size,
             threads=threads,
             with_feature_map=False,
+            quantized_model=weights_dir / INT8_MODEL_FILENAME if engine.backend == INT8_FORM else None,
         )
         return lambda images: runtime.run(images)[1]
     import tensorflow as tf
@@ -210,10 +241,80 @@ def _forward_only(engine: InferenceEngine, threads: int) -> Callable[[np.ndarray
     return lambda images: function(tf.constant(images)).numpy()
 
 
+@dataclass
+class Int8Figures:
+    """The int8 row's candidate and what the JSON line says about it."""
+
+    candidate: Candidate
+    max_difference: float
+    accepted: bool
+    source: str
+
+    def figures(self, onnxruntime_ms: float | None) -> dict[str, Any]:
+        forward_ms = self.candidate.median_ms
+        return {
+            "forward_ms": round(forward_ms, 2),
+            "vs_onnxruntime": round(forward_ms / onnxruntime_ms, 3) if onnxruntime_ms else None,
+            "max_abs_dp_vs_f32": round(self.max_difference, 4),
+            "accepted": self.accepted,
+            "source": self.source,
+        }
+
+
+def _int8_candidate(
+    weights_dir: Path,
+    scratch: Path,
+    card: Any,
+    weights: Any,
+    inputs: list[np.ndarray],
+    batches: list[np.ndarray],
+    threads: int,
+    float32: np.ndarray,
+) -> Int8Figures:
+    """OpenVINO int8: the directory's accepted form if it has one, else quantized here with NNCF."""
+    from ml.inference.forms import INT8_FORM, INT8_MODEL_FILENAME
+    from ml.inference.quantization import TOLERANCE
+    from ml.inference.runtime_openvino import OpenVINORuntime
+
+    record = (card.inference or {}).get("forms", {}).get(INT8_FORM)
+    if record is not None and record["accepted"]:
+        path, source = weights_dir / INT8_MODEL_FILENAME, "installed (accepted)"
+    else:
+        from openvino import save_model
+
+        from ml.inference.quantization import int8_model
+        from ml.inference.runtime_openvino import build_model
+
+        # Calibrated on every other radiograph, as `python -m ml quantize` would be given them.
+        model = int8_model(build_model(weights, card.input_channels, card.input_size), inputs[0::2])
+        path, source = scratch / "bench-int8.xml", "quantized by the bench"
+        save_model(model, path, compress_to_fp16=False)
+    runtime = OpenVINORuntime(
+        weights,
+        card.input_channels,
+        card.input_size,
+        threads=threads,
+        with_feature_map=False,
+        quantized_model=path,
+    )
+    probabilities = np.concatenate([runtime.run(x)[1] for x in inputs])
+    difference = float(np.abs(probabilities - float32).max())
+    accepted = difference <= TOLERANCE
+    verdict = "within" if accepted else "beyond"
+    note = f"max |Δp| vs OpenVINO f32 {difference:.1e} ({verdict} {TOLERANCE}; {source})"
+    candidate = Candidate("OpenVINO int8 (NNCF)", lambda x: runtime.run(x)[1], batches, note)
+    return Int8Figures(candidate, difference, accepted, source)
+
+
 def _comparisons(
-    engine: InferenceEngine, inputs: list[np.ndarray], batches: list[np.ndarray], threads: int
-) -> list[Candidate]:
-    """Other runtimes of the same network, each noted with its largest difference from Keras."""
+    engine: InferenceEngine,
+    weights_dir: Path,
+    scratch: Path,
+    inputs: list[np.ndarray],
+    batches: list[np.ndarray],
+    threads: int,
+) -> tuple[list[Candidate], Int8Figures]:
+    """Other runtimes of the same network, each noted with its largest difference from Keras (int8: f32)."""
     import tensorflow as tf
 
     from ml.inference.model import densenet_weights
@@ -274,6 +375,7 @@ def _comparisons(
     from ml.inference.runtime_openvino import OpenVINORuntime
 
     weights = densenet_weights(model)
+    float32 = None
     for precision in ("f32", "bf16"):
         runtime = OpenVINORuntime(
             weights,
@@ -284,17 +386,20 @@ def _comparisons(
             with_feature_map=False,
         )
         candidates.append(candidate(f"OpenVINO {precision}", lambda x, runtime=runtime: runtime.run(x)[1]))
-    return candidates
+        if precision == "f32":
+            float32 = np.concatenate([runtime.run(x)[1] for x in inputs])
+    int8 = _int8_candidate(weights_dir, scratch, card, weights, inputs, batches, threads, float32)
+    candidates.append(int8.candidate)
+    return candidates, int8
 
 
-def _cold_start(weights_dir: Path, image: Path, threads: int, backend: str | None) -> float:
+def _cold_start(weights_dir: Path | None, image: Path, threads: int, backend: str | None) -> float:
     """Seconds from starting a fresh Python process to its first analysis (median of three)."""
     code = (
-        "from ml.inference.engine import InferenceEngine\n"
-        "from ml.images.decoding import decode_radiograph\n"
-        f"engine = InferenceEngine.load({str(weights_dir)!r}, threads={threads}"
+        "from ml.pipeline import Pipeline\n"
+        f"pipeline = Pipeline({None if weights_dir is None else str(weights_dir)!r}, threads={threads}"
         f"{'' if backend is None else f', backend={backend!r}'})\n"
-        f"engine.analyze(decode_radiograph(open({str(image)!r}, 'rb').read()))\n"
+        f"pipeline(open({str(image)!r}, 'rb').read()).heatmaps.to_bytes()\n"
     )
     timings = []
     for _ in range(3):
@@ -329,9 +434,12 @@ def _print_table(
         note = engine_note if index == 0 else candidate.note
         print(f"{candidate.name:<{width}}  {ms:8.1f}  {ratio}  {note}")
     print(
-        f"cold start (process start to first analysis, {result['backend']}): {result['cold_start_s']:.2f} s; "
+        f"cold start (process start to first analysis, {result['backend']}): {result['cold_start_s']:.2f} s "
+        f"with the weights installed, {result['cold_start_untrained_s']:.2f} s untrained; "
         f"all-finding heatmaps cost {result['heatmap_overhead_ratio']:.3f} times the forward pass"
     )
+    if result["study_to_forward_ratio"] is not None:
+        print(f"a study costs the worker {result['study_to_forward_ratio']:.2f} times the forward pass")
 
 
 def _cpu_name() -> str:

@@ -21,6 +21,7 @@ from ml.errors import ImageError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
 from ml.images.rendering import heatmap_png
 from ml.images.screening_report import add_screening_parsers
+from ml.inference.quantize_cli import add_quantize_parser
 from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
 from ml.training.cli import add_train_parser
@@ -75,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     add_train_parser(commands)
     add_evaluate_parser(commands)
     add_localize_parser(commands)
+    add_quantize_parser(commands)
     return parser
 
 

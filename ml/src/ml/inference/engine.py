@@ -6,7 +6,8 @@ the reference 2-core CPU it is as fast as ONNX Runtime and about 1.7 times as fa
 TensorFlow (README, "Performance"), and a worker starts in under a second. The Keras model
 on TensorFlow (``ml.inference.runtime_keras``) stays the reference that the tests hold every runtime
 to, and runs where a GPU is visible. ``$CXR_BACKEND`` (``auto``, ``openvino``, ``keras``)
-overrides the choice.
+overrides the choice. On OpenVINO, an int8 form of the weights that ``python -m ml quantize``
+accepted replaces float32 where ``ml.inference.forms`` finds it valid and fit for this CPU.
 
 Build the engine inside each worker process after it forks (``InferenceEngine.load`` in
 Celery's ``worker_process_init`` or a lazily built per-process singleton), never at import
@@ -108,11 +109,20 @@ class InferenceEngine:
             configure_threads(threads)
             model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
             assign_densenet_weights(model, weights)
-            return cls(model, card)
+            return cls(model, _card_in_use(card, "keras-tensorflow"))
+        from ml.inference.forms import choose_form
         from ml.inference.runtime_openvino import OpenVINORuntime
 
-        runtime = OpenVINORuntime(weights, card.input_channels, card.input_size, threads=threads)
-        engine = cls(None, card, runtime=runtime)
+        # The fastest form the card accepts for this CPU (its files checked), else float32.
+        form = choose_form(card, weights_dir) if weights_dir is not None else None
+        runtime = OpenVINORuntime(
+            weights,
+            card.input_channels,
+            card.input_size,
+            threads=threads,
+            quantized_model=form.model_path if form is not None else None,
+        )
+        engine = cls(None, _card_in_use(card, runtime.name), runtime=runtime)
         engine._weights = weights
         return engine
 
@@ -122,7 +132,7 @@ class InferenceEngine:
 
     @property
     def backend(self) -> str:
-        """The runtime that computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
+        """What computes the network: ``openvino-f32``, ``openvino-int8`` or ``keras-tensorflow``."""
         return self._runtime.name
 
     @property
@@ -178,6 +188,8 @@ class InferenceEngine:
             validation=validation,
             weights_sha256=None,
         )
+        # Quantized forms belong to the weights file they were made from, which is not copied.
+        fields.pop("inference", None)
         return save_weights_directory(self.model, directory, ModelCard.from_dict(fields))
 
     def _checked(self, images: np.ndarray) -> np.ndarray:
@@ -187,6 +199,17 @@ class InferenceEngine:
             size, _, channels = expected
             raise ValueError(f"Expected images of shape (N, {size}, {size}, {channels}), got {images.shape}.")
         return images
+
+
+def _card_in_use(card: ModelCard, backend: str) -> ModelCard:
+    """The card saying which form computes its results, where its weights come in several forms.
+
+    Cards without quantized forms stay as the registry describes them, so the web process's
+    card and the worker's card remain equal.
+    """
+    if card.inference is None:
+        return card
+    return dataclasses.replace(card, inference={**card.inference, "in_use": backend})
 
 
 def resolve_backend(requested: str | None = None) -> str:

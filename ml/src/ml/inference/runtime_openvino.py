@@ -12,13 +12,16 @@ are the last feature map (NHWC, for Grad-CAM) and the sigmoid probabilities.
 
 from __future__ import annotations
 
+import os
 import threading
+from pathlib import Path
 
 import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
-from ml.weights.architecture import KERAS_BN_EPSILON, DenseNetWeights, iter_blocks
+from ml.errors import WeightsError
+from ml.weights.architecture import HEAD_LAYER, KERAS_BN_EPSILON, DenseNetWeights, iter_blocks
 
 # OpenVINO picks bf16 by itself on CPUs that have it; "f32" keeps full precision.
 PRECISIONS = ("f32", "bf16")
@@ -37,7 +40,7 @@ def build_model(
     images = ops.parameter([1, input_size, input_size, input_channels], np.float32, name="radiograph")
     x = ops.transpose(images, ops.constant(np.array([0, 3, 1, 2], dtype=np.int64)))
 
-    x = _conv(x, weights["conv1_conv"]["kernel"], stride=2, padding=3)
+    x = _conv(x, weights, "conv1_conv", stride=2, padding=3)
     x = ops.relu(_batch_norm(x, weights["conv1_bn"]))
     # Keras zero-pads before this pool; after a ReLU, zeros never win a max, so OpenVINO's
     # padding (which never wins either) gives the same result.
@@ -45,21 +48,21 @@ def build_model(
     for _block, prefixes, transition in iter_blocks():
         for prefix in prefixes:
             branch = ops.relu(_batch_norm(x, weights[f"{prefix}_0_bn"]))
-            branch = _conv(branch, weights[f"{prefix}_1_conv"]["kernel"])
+            branch = _conv(branch, weights, f"{prefix}_1_conv")
             branch = ops.relu(_batch_norm(branch, weights[f"{prefix}_1_bn"]))
-            branch = _conv(branch, weights[f"{prefix}_2_conv"]["kernel"], padding=1)
+            branch = _conv(branch, weights, f"{prefix}_2_conv", padding=1)
             x = ops.concat([x, branch], axis=1)
         if transition is not None:
             x = ops.relu(_batch_norm(x, weights[f"{transition}_bn"]))
-            x = _conv(x, weights[f"{transition}_conv"]["kernel"])
+            x = _conv(x, weights, f"{transition}_conv")
             x = ops.avg_pool(x, [2, 2], [0, 0], [0, 0], [2, 2], exclude_pad=True)
     features = ops.relu(_batch_norm(x, weights["bn"]))
 
     pooled = ops.reduce_mean(features, ops.constant(np.array([2, 3], dtype=np.int64)), keep_dims=False)
     head = weights["findings_logits"]
-    logits = ops.add(
-        ops.matmul(pooled, ops.constant(head["kernel"]), False, False), ops.constant(head["bias"][np.newaxis])
-    )
+    head_matmul = ops.matmul(pooled, ops.constant(head["kernel"]), False, False)
+    head_matmul.set_friendly_name(HEAD_LAYER)
+    logits = ops.add(head_matmul, ops.constant(head["bias"][np.newaxis]))
     probabilities = ops.sigmoid(logits)
     probabilities.output(0).get_tensor().set_names({PROBABILITIES_OUTPUT})
     outputs = [probabilities]
@@ -70,12 +73,15 @@ def build_model(
     return ov.Model(outputs, [images], "densenet121_multilabel")
 
 
-def _conv(x: ov.Node, kernel: np.ndarray, *, stride: int = 1, padding: int = 0) -> ov.Node:
+def _conv(x: ov.Node, weights: DenseNetWeights, name: str, *, stride: int = 1, padding: int = 0) -> ov.Node:
     # Keras kernels are (height, width, in, out); OpenVINO wants (out, in, height, width).
-    weights = np.ascontiguousarray(kernel.transpose(3, 2, 0, 1))
-    return ops.convolution(
-        x, ops.constant(weights), [stride, stride], [padding, padding], [padding, padding], [1, 1]
+    kernel = np.ascontiguousarray(weights[name]["kernel"].transpose(3, 2, 0, 1))
+    node = ops.convolution(
+        x, ops.constant(kernel), [stride, stride], [padding, padding], [padding, padding], [1, 1]
     )
+    # The Keras layer's name, so that quantization can name the layers it leaves in float32.
+    node.set_friendly_name(name)
+    return node
 
 
 def _batch_norm(x: ov.Node, arrays: dict[str, np.ndarray]) -> ov.Node:
@@ -90,6 +96,32 @@ def _batch_norm(x: ov.Node, arrays: dict[str, np.ndarray]) -> ov.Node:
     )
 
 
+def read_quantized_model(
+    path: str | os.PathLike[str], input_channels: int, input_size: int, with_feature_map: bool = True
+) -> ov.Model:
+    """A quantized DenseNet121 saved as OpenVINO IR, checked to take and give what the engine expects."""
+    path = Path(path)
+    try:
+        model = ov.Core().read_model(path)
+    except RuntimeError as error:
+        raise WeightsError(
+            f"{path} is not a readable OpenVINO model: {str(error).strip().splitlines()[0]}"
+        ) from error
+    names = {name for output in model.outputs for name in output.get_names()}
+    shape = [1, input_size, input_size, input_channels]
+    if (
+        len(model.inputs) != 1
+        or list(model.input(0).get_partial_shape().to_shape()) != shape
+        or not {FEATURE_MAP_OUTPUT, PROBABILITIES_OUTPUT} <= names
+    ):
+        raise WeightsError(
+            f"{path} is not a DenseNet121 for {input_channels}-channel {input_size}-pixel images."
+        )
+    if with_feature_map:
+        return model
+    return ov.Model([model.output(PROBABILITIES_OUTPUT)], model.get_parameters(), model.get_friendly_name())
+
+
 class OpenVINORuntime:
     """A compiled DenseNet121 answering (feature maps, probabilities) for preprocessed images."""
 
@@ -102,17 +134,28 @@ class OpenVINORuntime:
         threads: int,
         precision: str = "f32",
         with_feature_map: bool = True,
+        quantized_model: str | os.PathLike[str] | None = None,
     ) -> None:
+        """Compile the network built from ``weights``, or the int8 model ``quantized_model``.
+
+        A quantized model (written by ``ml.inference.quantization``) replaces the network, not
+        the weights: the dense head's kernel still comes from ``weights`` for Grad-CAM.
+        """
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}.")
-        self.name = f"openvino-{precision}"
         self.precision = precision
         self._kernel = np.array(weights["findings_logits"]["kernel"], dtype=np.float32)
-        model = build_model(weights, input_channels, input_size, with_feature_map=with_feature_map)
+        if quantized_model is None:
+            self.name = f"openvino-{precision}"
+            model = build_model(weights, input_channels, input_size, with_feature_map=with_feature_map)
+        else:
+            self.name = "openvino-int8"
+            model = read_quantized_model(quantized_model, input_channels, input_size, with_feature_map)
         config = {
             "INFERENCE_NUM_THREADS": threads,
             "NUM_STREAMS": 1,
             "PERFORMANCE_HINT": "LATENCY",
+            # A quantized model's layers left in float32 stay in float32 too.
             "INFERENCE_PRECISION_HINT": precision,
             # Celery runs several worker processes on one node: pinning each one's threads to
             # fixed cores would make them fight over the same cores.

@@ -33,7 +33,25 @@ _REQUIRED_FIELDS = (
     "thresholds",
     "trained",
 )
-_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source")
+_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source", "inference")
+
+# The runtime forms a weights directory may hold besides its float32 weights, each with the
+# record of how it was judged (``python -m ml quantize``, ``ml.inference.quantization``).
+RUNTIME_FORMS = ("openvino-int8",)
+_FORM_PRECISIONS = ("int8", "mixed")
+_FORM_FIELDS = {
+    "accepted": bool,
+    "precision": str,
+    "files": dict,
+    "weights_sha256": str,
+    "max_abs_probability_difference": float,
+    "tolerance": float,
+    "calibration_images": int,
+    "held_out_images": int,
+    "float32_layers": list,
+    "forward_ms": dict,
+    "measured_on": dict,
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,9 @@ class ModelCard:
     # Where imported weights came from: the checkpoint's format, file name and SHA-256,
     # its raw outputs and which output each label reads ("label_outputs").
     source: dict[str, Any] | None = None
+    # Quantized forms of the weights and how each was judged (``{"forms": {name: record}}``);
+    # the card an engine reports adds ``"in_use"``, the form that computes its results.
+    inference: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy of the card, in the layout of ``card.json``."""
@@ -75,6 +96,7 @@ class ModelCard:
             "validation": json.loads(json.dumps(self.validation)) if self.validation is not None else None,
             # Only imported weights have a source; other cards keep their old layout.
             **({"source": json.loads(json.dumps(self.source))} if self.source is not None else {}),
+            **({"inference": json.loads(json.dumps(self.inference))} if self.inference is not None else {}),
         }
 
     @classmethod
@@ -128,6 +150,7 @@ class ModelCard:
         source = data.get("source")
         if source is not None and not isinstance(source, dict):
             raise WeightsError("The model card's source must be a JSON object or null.")
+        inference = _inference(data.get("inference"))
 
         return cls(
             name=name,
@@ -142,6 +165,7 @@ class ModelCard:
             training_data=training_data,
             validation=json.loads(json.dumps(validation)) if validation is not None else None,
             source=json.loads(json.dumps(source)) if source is not None else None,
+            inference=inference,
         )
 
     @classmethod
@@ -247,3 +271,83 @@ def _thresholds(value: Any, labels: tuple[str, ...]) -> dict[str, float]:
             )
         thresholds[label] = float(threshold)
     return thresholds
+
+
+def _inference(value: Any) -> dict[str, Any] | None:
+    """The ``inference`` field checked key by key: an engine must never run a doubtful form."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) - {"forms", "in_use"} or "forms" not in value:
+        raise WeightsError('The model card\'s inference must be a JSON object {"forms": {...}}.')
+    forms = value["forms"]
+    if not isinstance(forms, dict):
+        raise WeightsError("The model card's inference.forms must be a JSON object.")
+    unknown = sorted(set(forms) - set(RUNTIME_FORMS))
+    if unknown:
+        raise WeightsError(
+            f"The model card's inference.forms has unknown form(s) {', '.join(unknown)}; "
+            f"known: {', '.join(RUNTIME_FORMS)}."
+        )
+    in_use = value.get("in_use")
+    if in_use is not None and (not isinstance(in_use, str) or not in_use):
+        raise WeightsError("The model card's inference.in_use must be a runtime's name.")
+    checked = {"forms": {name: _form_record(name, record) for name, record in forms.items()}}
+    if in_use is not None:
+        checked["in_use"] = in_use
+    return json.loads(json.dumps(checked))
+
+
+def _form_record(name: str, record: Any) -> dict[str, Any]:
+    where = f"The model card's inference.forms.{name}"
+    if not isinstance(record, dict):
+        raise WeightsError(f"{where} must be a JSON object.")
+    missing = sorted(set(_FORM_FIELDS) - set(record))
+    unknown = sorted(set(record) - set(_FORM_FIELDS))
+    if missing or unknown:
+        raise WeightsError(
+            f"{where} must have exactly the fields {', '.join(_FORM_FIELDS)}; "
+            f"missing: {', '.join(missing) or 'none'}, unknown: {', '.join(unknown) or 'none'}."
+        )
+    for field, kind in _FORM_FIELDS.items():
+        item = record[field]
+        # JSON has one number type: an integral tolerance or difference is still a number.
+        expected = (int, float) if kind is float else kind
+        if isinstance(item, bool) is not (kind is bool) or not isinstance(item, expected):
+            raise WeightsError(f"{where}.{field} must be of type {kind.__name__}, not {item!r}.")
+    if record["precision"] not in _FORM_PRECISIONS:
+        raise WeightsError(f"{where}.precision must be one of {', '.join(_FORM_PRECISIONS)}.")
+    if not _SHA256.fullmatch(record["weights_sha256"]):
+        raise WeightsError(f"{where}.weights_sha256 must be 64 lower-case hex digits.")
+    files = record["files"]
+    if not all(
+        isinstance(file, str) and isinstance(digest, str) and _SHA256.fullmatch(digest)
+        for file, digest in files.items()
+    ):
+        raise WeightsError(f"{where}.files must map file names to their SHA-256.")
+    if any(Path(file).name != file or file.startswith(".") for file in files):
+        # A record names files inside its own weights directory, never a path elsewhere.
+        raise WeightsError(f"{where}.files must name files in the weights directory itself.")
+    if record["accepted"] and not files:
+        raise WeightsError(f"{where} is accepted but names no files.")
+    difference, tolerance = record["max_abs_probability_difference"], record["tolerance"]
+    if not (math.isfinite(difference) and difference >= 0.0 and 0.0 < tolerance <= 1.0):
+        raise WeightsError(
+            f"{where}: the difference must be a number of at least 0 and the tolerance in (0, 1]."
+        )
+    if record["accepted"] and difference > tolerance:
+        raise WeightsError(f"{where} is accepted although its difference {difference} exceeds {tolerance}.")
+    if record["calibration_images"] < 1 or record["held_out_images"] < 1:
+        raise WeightsError(f"{where}: calibration_images and held_out_images must be at least 1.")
+    if not all(isinstance(layer, str) for layer in record["float32_layers"]):
+        raise WeightsError(f"{where}.float32_layers must be a list of layer names.")
+    timings = record["forward_ms"]
+    if set(timings) != {"f32", name.rsplit("-", 1)[1]} or not all(
+        isinstance(ms, int | float) and not isinstance(ms, bool) and ms > 0 for ms in timings.values()
+    ):
+        raise WeightsError(f"{where}.forward_ms must give the f32 and {name} forward times in ms.")
+    measured_on = record["measured_on"]
+    if set(measured_on) != {"cpu", "int8_isa", "openvino", "nncf"} or not all(
+        isinstance(item, str) for item in measured_on.values()
+    ):
+        raise WeightsError(f"{where}.measured_on must give cpu, int8_isa, openvino and nncf as strings.")
+    return record
