@@ -258,4 +258,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("CXR_LOG_LEVEL", "INFO")},
+    # Pillow's debug messages echo image metadata (an EXIF Artist, a PNG text chunk) as it parses
+    # it: a patient's name would reach the logs at CXR_LOG_LEVEL=DEBUG.
+    "loggers": {"PIL": {"level": "INFO"}},
 }

@@ -17,7 +17,7 @@ from ml.errors import (
     ImageTooLargeError,
     UnsupportedImageError,
 )
-from ml.images.dicom import identifying_values
+from ml.images.deidentification import words_of
 from ml.pipeline import Intake
 from studies import storage
 from studies.analysis import study_complete
@@ -25,7 +25,7 @@ from studies.dispatch import enqueue_analysis
 from studies.inference import active_model_card, analysis_pipeline
 from studies.models import Study, StudyStatus
 from studies.result_cache import cached_result_get
-from studies.uploads import DICOM, ReceivedUpload, receive_upload
+from studies.uploads import ReceivedUpload, receive_upload
 
 
 def study_create(*, owner: User, upload: UploadedFile) -> Study:
@@ -39,7 +39,7 @@ def study_create(*, owner: User, upload: UploadedFile) -> Study:
     check_pending_limit(owner=owner)
     received = receive_upload(upload)
     intake = intake_or_refuse(received.data, filename=received.filename)
-    filename = dicom_safe_filename(received) if received.file_type == DICOM else received.filename
+    filename = stored_filename(received, intake)
 
     study_id = uuid.uuid4()
     image_sha256 = hashlib.sha256(received.data).hexdigest()
@@ -116,11 +116,15 @@ def intake_or_refuse(data: bytes, *, filename: str) -> Intake:
         raise DomainError(str(error), status_code=status, extra=extra) from error
 
 
-def dicom_safe_filename(received: ReceivedUpload) -> str:
-    """The upload's name, unless it holds one of the file's identifiers (exports named by patient or UID)."""
-    lowered = received.filename.lower()
-    if any(len(value) >= 4 and value.lower() in lowered for value in identifying_values(received.data)):
-        return "radiograph.dcm"
+def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
+    """The upload's name, unless it repeats a word of what de-identification left out of the file.
+
+    Exports are often named after the patient or an identifier the file also holds (a DICOM
+    Patient ID, an EXIF Artist): such a name is replaced by a neutral one. A name that appears only
+    in the file name cannot be told from a description and is kept (README, input safety).
+    """
+    if words_of(received.filename) & intake.identifying_words:
+        return f"radiograph.{received.file_type.extension}"
     return received.filename
 
 
