@@ -119,10 +119,12 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 	PY=$(PY) DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres REDIS_URL=$(TEST_REDIS_URL) \
 		frontend/e2e/with-backend.sh npm --prefix frontend run test:e2e
 
-# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration.
+# Debian packages the tests drive: Chromium for the browser tests, nginx to check its configuration,
+# redis-server for the fault tests and `make loadtest` (each starts its own Redis, to stop it).
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

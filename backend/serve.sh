@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts the service in the foreground: gunicorn, plus a Celery worker when a broker is configured.
+# Starts the service in the foreground: gunicorn, plus a Celery worker and Celery beat (which runs the
+# reconciler of stuck studies, studies/reconciliation.py) when a broker is configured.
 # Called by `make run`, after migrations; HOST, PORT and PY come from the Makefile.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -10,9 +11,11 @@ export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$
 if [ -n "${REDIS_URL:-}" ]; then
   "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" &
   worker_pid=$!
-  trap 'kill "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null' EXIT
+  "$PY" -m celery -A config beat --loglevel=INFO &
+  beat_pid=$!
+  trap 'kill "$worker_pid" "$beat_pid" 2>/dev/null; wait 2>/dev/null' EXIT
   web_workers="${WEB_CONCURRENCY:-2}"
-  mode="PostgreSQL/Redis with a Celery worker"
+  mode="PostgreSQL/Redis with a Celery worker and beat"
 else
   # Embedded mode analyses in a thread of the web process: one process holds one model in memory.
   web_workers=1
@@ -23,5 +26,5 @@ echo "Serving on http://${HOST}:${PORT} in ${mode} mode. Stop with Ctrl-C."
 "$(dirname "$PY")/gunicorn" config.wsgi --bind "${HOST}:${PORT}" --workers "$web_workers" --threads 4 \
   --timeout 120 --access-logfile - &
 web_pid=$!
-trap 'kill "$web_pid" ${worker_pid:-} 2>/dev/null; wait' EXIT INT TERM
+trap 'kill "$web_pid" ${worker_pid:-} ${beat_pid:-} 2>/dev/null; wait' EXIT INT TERM
 wait "$web_pid"

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -193,6 +194,33 @@ CXR_MAX_ANALYSIS_ATTEMPTS = env_int("CXR_MAX_ANALYSIS_ATTEMPTS", 3)
 # A worker takes up to this many waiting studies at once: one forward pass and one round of
 # database writes for all of them (studies.analysis).
 CXR_ANALYSIS_BATCH_SIZE = env_int("CXR_ANALYSIS_BATCH_SIZE", 8)
+
+# --- Reliability: a study always ends (studies.reconciliation), a dependency down answers 503. ---
+# Celery beat runs the reconciler every CXR_RECONCILE_INTERVAL_SECONDS. A study queued for longer
+# than CXR_QUEUED_DEADLINE_SECONDS since it was last enqueued lost its message; one running for
+# longer than CXR_RUNNING_DEADLINE_SECONDS lost its worker. Either is enqueued again up to
+# CXR_MAX_REQUEUES times, then failed with a message.
+CXR_RECONCILE_INTERVAL_SECONDS = env_int("CXR_RECONCILE_INTERVAL_SECONDS", 60)
+CXR_QUEUED_DEADLINE_SECONDS = env_int("CXR_QUEUED_DEADLINE_SECONDS", 600)
+CXR_RUNNING_DEADLINE_SECONDS = env_int("CXR_RUNNING_DEADLINE_SECONDS", CELERY_TASK_TIME_LIMIT + 60)
+if CXR_RUNNING_DEADLINE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    # A live task would have its study taken from it and analysed twice at once.
+    raise ImproperlyConfigured("CXR_RUNNING_DEADLINE_SECONDS must be longer than CXR_TASK_TIME_LIMIT.")
+CXR_MAX_REQUEUES = env_int("CXR_MAX_REQUEUES", 3)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-studies": {
+        "task": "studies.reconcile_studies",
+        "schedule": float(CXR_RECONCILE_INTERVAL_SECONDS),
+        # Passes that could not run in time (a broker outage, a busy worker) are dropped, not stacked.
+        "options": {"expires": float(CXR_RECONCILE_INTERVAL_SECONDS)},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How long a client is asked to wait when a dependency is down (503) or a broker refused an upload.
+CXR_UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("CXR_UNAVAILABLE_RETRY_AFTER_SECONDS", 30)
+# A persistent connection that the database closed (a restart, pg_terminate_backend) is replaced
+# when the next request begins, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Upload limits per user: a rate (DRF throttle syntax, counted in the cache) and a cap on the
 # studies waiting for analysis at once.

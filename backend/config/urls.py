@@ -26,3 +26,6 @@ urlpatterns = [
     # Everything else is a route of the single-page app.
     re_path(r"^(?!api/|admin/|static/).*$", spa_index, name="spa"),
 ]
+
+# Errors outside the API's views answer JSON in the API's error shape, never an HTML page.
+handler500 = "common.views.server_error"

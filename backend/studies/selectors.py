@@ -4,17 +4,25 @@ import datetime
 import uuid
 
 from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
-from studies.models import Finding, Study
+from studies.models import Finding, Study, StudyStatus
+from studies.reconciliation import abandoned_running
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
 # first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
 # by raw probability; studies without findings last.
 STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability")
 ANY_POSITIVE = "any"
+
+
+def studies_pending_count(*, owner: User) -> int:
+    """Studies of ``owner`` waiting for analysis; failed and abandoned ones do not wait."""
+    pending = Study.objects.filter(owner=owner, status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING])
+    return pending.exclude(abandoned_running(timezone.now())).count()
 
 
 def studies_visible_to(*, user: User) -> QuerySet[Study]:
