@@ -23,7 +23,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help run test lint bench weights manage ml worker spa test-python test-frontend test-e2e system-packages \
-	api-types check-api-types
+	api-types check-api-types loadtest
 
 help:
 	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
@@ -32,6 +32,7 @@ help:
 	@echo "make api-types   regenerate frontend/src/types/api.generated.ts from the OpenAPI schema"
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
 	@echo "make bench    time the inference engine against other runtimes (last line: JSON)"
+	@echo "make loadtest ARGS=\"--clinicians 3 --images 8 --faults\"   the whole service under load (and faults)"
 	@echo "make weights SHA256=...   download, check and import torchxrayvision's NIH DenseNet121"
 
 $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproject.toml
@@ -74,6 +75,12 @@ $(BENCH_DEPS): $(PYTHON_DEPS)
 
 bench: $(BENCH_DEPS)
 	$(PY) -m ml.bench $(ARGS)
+
+# The whole service on loopback (a throwaway database on TEST_DATABASE_URL's server, its own Redis,
+# gunicorn, a Celery worker and beat) under N clinicians uploading at once; --faults adds a wave per
+# fault. Prints studies per minute, upload-to-done median and p95, errors, and the faults table.
+loadtest: $(PYTHON_DEPS) system-packages
+	cd backend && DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres timeout 1200 $(PY) -m loadtest $(ARGS)
 
 # Download torchxrayvision's NIH DenseNet121, check it against SHA256 (none is published, so the
 # operator gives it) and import it into WEIGHTS_DIR; offline it says how to install weights by hand.

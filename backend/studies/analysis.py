@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.dependencies import CACHE_ERRORS
 from ml.errors import ImageError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.pipeline import Pipeline, PreparedImage, Result
@@ -123,7 +124,12 @@ def study_store_result(*, study: Study, result: Result) -> None:
     with transaction.atomic():
         study.findings.all().delete()
         study_complete(study=study, result=cached, from_cache=False)
-    cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
+    try:
+        cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
+    except CACHE_ERRORS as error:
+        # The study is stored and done; a cache that is down (a Redis restarting) only costs a
+        # later upload of the same image an analysis, and must not fail the rest of the batch.
+        logger.warning("Result of study %s not cached: %s", study.id, error)
 
 
 def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> None:
