@@ -2,6 +2,7 @@ import sys
 
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 
 from common.dependencies import retry_after_headers, unavailable_body, unavailable_dependency
 
@@ -20,6 +21,9 @@ def spa_index(request: HttpRequest) -> HttpResponse:
     return response
 
 
+# Exempt from CSRF: it changes nothing, and a POST or PUT to a path that matches no endpoint must get
+# this JSON 404, not the CSRF middleware's HTML 403.
+@csrf_exempt
 def api_not_found(request: HttpRequest, path: str) -> JsonResponse:
     return JsonResponse({"message": f"No API endpoint at /api/{path}.", "extra": {}}, status=404)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "common.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -237,7 +238,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's AutoSchema, plus every error status an operation can answer (common.schema).
+    "DEFAULT_SCHEMA_CLASS": "common.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "common.exception_handler.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
@@ -251,6 +253,17 @@ SIMPLE_JWT = {
     # Tokens carry a hash of the password hash: a password reset ends every session at once.
     "CHECK_REVOKE_TOKEN": True,
 }
+
+# --- Security headers on every response: a Content-Security-Policy (common.security_headers), and
+# from Django's middleware frame denial, Referrer-Policy and nosniff, stated here so none is lost.
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Sign-in throttling against password guessing (accounts.throttles): failed sign-ins allowed per
+# user name and per client address in a sliding window (DRF rate syntax); then 429 with Retry-After.
+CXR_SIGN_IN_FAILURES_PER_USERNAME = os.environ.get("CXR_SIGN_IN_FAILURES_PER_USERNAME", "5/min")
+CXR_SIGN_IN_FAILURES_PER_ADDRESS = os.environ.get("CXR_SIGN_IN_FAILURES_PER_ADDRESS", "20/min")
 
 # The audit log records the client's address: REMOTE_ADDR, or behind this many reverse proxies
 # (1 behind the bundled nginx) the matching entry of X-Forwarded-For. See audit/client_address.py.
