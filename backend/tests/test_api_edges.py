@@ -104,3 +104,14 @@ def test_schema_documents_each_operations_error_statuses_in_the_error_shape():
                 schema_ref = response["content"]["application/json"]["schema"]["$ref"]
                 assert schema_ref == "#/components/schemas/Error", (key, status)
     assert schema["components"]["schemas"]["Error"]["required"] == ["extra", "message"]
+
+
+@pytest.mark.urls("tests.raising_urls")
+def test_errors_outside_the_api_views_answer_json_never_an_html_page(client):
+    client.raise_request_exception = False
+    gone = client.get("/failing/database/")
+    assert (gone.status_code, gone["Content-Type"]) == (503, "application/json")
+    assert gone.json()["extra"] == {"dependency": "database"} and int(gone["Retry-After"]) > 0
+    bug = client.get("/failing/bug/")
+    assert (bug.status_code, bug["Content-Type"]) == (500, "application/json")
+    assert set(bug.json()) == {"message", "extra"}
