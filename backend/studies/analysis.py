@@ -64,13 +64,25 @@ def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Stu
         if not claimable_by(own, claimant):
             return []
         batch = [own]
-        if limit > 1:
+        # A task redelivered because its worker died (same id, so same claimant) takes back the
+        # rest of its first run's batch too: that run is gone, and otherwise those studies would
+        # wait for the reconciler's running deadline (studies.reconciliation).
+        batch += list(
+            Study.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=StudyStatus.RUNNING,
+                claimed_by=claimant,
+                attempts__lt=settings.CXR_MAX_ANALYSIS_ATTEMPTS,
+            )
+            .exclude(pk=study_id)
+        )
+        if limit > len(batch):
             # Studies another worker is claiming right now are skipped, not waited for.
             waiting = (
                 Study.objects.select_for_update(skip_locked=True)
                 .filter(status=StudyStatus.QUEUED, attempts__lt=settings.CXR_MAX_ANALYSIS_ATTEMPTS)
                 .exclude(pk=study_id)
-                .order_by("created_at")[: limit - 1]
+                .order_by("created_at")[: limit - len(batch)]
             )
             batch += list(waiting)
         now = timezone.now()

@@ -155,3 +155,19 @@ def test_pending_cap_holds_under_concurrent_uploads_on_postgresql(
     assert not any(thread.is_alive() for thread in threads)
     assert sorted(statuses) == [202] * 3 + [429] * 5
     assert Study.objects.filter(owner=clinician).count() == 3
+
+
+def test_task_redelivered_after_its_worker_died_takes_back_its_whole_batch(
+    clinician, client_for, upload, radiograph_bytes, radiograph_jpeg
+):
+    client = client_for(clinician)
+    first = upload(client, radiograph_bytes).json()["id"]
+    second = upload(client, radiograph_jpeg, "chest.jpg").json()["id"]
+    # The first run of task-1 claimed both, then its worker was SIGKILLed.
+    Study.objects.filter(pk__in=[first, second]).update(
+        status=StudyStatus.RUNNING, claimed_by="task-1", attempts=1, started_at=timezone.now()
+    )
+    studies_analyze(study_id=first, claimant="task-1")
+    assert set(Study.objects.filter(pk__in=[first, second]).values_list("status", flat=True)) == {
+        StudyStatus.DONE
+    }
