@@ -182,28 +182,38 @@ def kill_worker_pool_process(context: FaultContext) -> None:
 
 
 def restart_redis(context: FaultContext) -> None:
-    """Stop the service's Redis (its broker and cache) once studies are queued, upload during the
-    outage, then start it again on the same port: whatever its queue held is gone."""
+    """Stop the service's Redis (its broker and cache) with every study of the wave waiting in its
+    queue, upload during the outage, then start it again on the same port, empty: every message is
+    lost, so only the reconciler can bring those studies to an end.
+
+    The worker is stopped first (as for a deployment) and started again after the restart, so no
+    message is already in a worker's hands.
+    """
     service = context.service
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not service.query(
-        "SELECT 1 FROM studies_study WHERE status = 'queued'"
-    ):
-        time.sleep(0.05)
+    service.stop_worker()
+    context.uploads_finished.wait(timeout=120)
+    context.evidence["queued_when_redis_stopped"] = service.query(
+        "SELECT count(*) FROM studies_study WHERE status = 'queued'"
+    )[0][0]
     service.redis.stop()
     studies_before = service.query("SELECT count(*) FROM studies_study")[0][0]
-    files_before = sum(1 for path in (service.work / "media").rglob("*") if path.is_file())
+    files_before = media_file_count(service)
     answer = upload(service.base_url, context.token, "during-outage.png", context.spare_image)
     context.evidence.update(
         outage_upload_status=answer.status,
         outage_upload_json=answer.json() if answer.content_type == "application/json" else None,
         outage_upload_stored_nothing=(
             service.query("SELECT count(*) FROM studies_study")[0][0] == studies_before
-            and sum(1 for path in (service.work / "media").rglob("*") if path.is_file()) == files_before
+            and media_file_count(service) == files_before
         ),
     )
-    time.sleep(3)
+    time.sleep(2)
     service.redis.start()
+    service.start_worker(service.worker_concurrency)
+
+
+def media_file_count(service: LiveService) -> int:
+    return sum(1 for path in (service.work / "media").rglob("*") if path.is_file())
 
 
 def terminate_web_database_connections(context: FaultContext) -> None:
@@ -225,6 +235,6 @@ def terminate_web_database_connections(context: FaultContext) -> None:
 
 FAULTS: dict[str, Fault] = {
     "worker pool process SIGKILLed mid-analysis": kill_worker_pool_process,
-    "Redis (broker and cache) stopped and restarted empty": restart_redis,
+    "Redis (broker and cache) stopped with the queue full, restarted empty": restart_redis,
     "web process's PostgreSQL sessions terminated mid-request": terminate_web_database_connections,
 }

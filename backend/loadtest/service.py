@@ -98,6 +98,7 @@ class LiveService:
     env: dict[str, str]
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     usernames: list[str] = field(default_factory=list)
+    worker_concurrency: int = 1
 
     @classmethod
     @contextmanager
@@ -183,7 +184,8 @@ class LiveService:
                 start_new_session=True,
             )
 
-    def start_worker(self, concurrency: int) -> None:
+    def start_worker(self, concurrency: int = 1) -> None:
+        self.worker_concurrency = concurrency
         log = self.work / "worker.log"
         offset = log.stat().st_size if log.exists() else 0
         command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
@@ -191,6 +193,12 @@ class LiveService:
         command += ["--queues", self.env["CXR_TASK_QUEUE"]]
         self.start("worker", command, application_name="cxr-worker")
         wait_for("the Celery worker", lambda: "ready." in log.read_text()[offset:], START_SECONDS, log)
+
+    def stop_worker(self) -> None:
+        """Stop the Celery worker (its pool too) as a deployment would: SIGTERM, a warm shutdown."""
+        worker = self.processes.pop("worker")
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
 
     def healthy(self) -> bool:
         try:

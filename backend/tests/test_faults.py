@@ -69,7 +69,7 @@ def test_worker_pool_process_killed_mid_analysis_loses_no_study(live_service, so
     assert_every_study_ended(report)
 
 
-def test_redis_restarted_empty_loses_no_study_and_an_upload_during_the_outage_is_a_json_503(
+def test_redis_restarted_empty_under_a_full_queue_loses_no_study_and_an_upload_in_the_outage_is_a_json_503(
     live_service, sources
 ):
     report = run_wave(
@@ -78,6 +78,9 @@ def test_redis_restarted_empty_loses_no_study_and_an_upload_during_the_outage_is
     assert report.evidence["outage_upload_status"] == 503
     assert report.evidence["outage_upload_json"]["extra"]["dependency"]
     assert report.evidence["outage_upload_stored_nothing"] is True
+    # Every study of the wave was queued when Redis went: the reconciler enqueued them again.
+    assert report.evidence["queued_when_redis_stopped"] == report.accepted
+    assert report.requeued_by_reconciler >= 1
     assert_every_study_ended(report)
 
 
