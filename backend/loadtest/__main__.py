@@ -90,22 +90,14 @@ def print_load(report: WaveReport, arguments: argparse.Namespace) -> None:
 
 
 def print_faults(reports: list[WaveReport]) -> None:
-    columns = [
-        "fault",
-        "sent",
-        "studies",
-        "done",
-        "failed with a message",
-        "stuck",
-        "lost",
-        "503 (retried)",
-        "HTML",
-    ]
+    columns = ["fault", "sent", "studies", "done", "failed with a message", "stuck", "lost"]
+    columns += ["enqueued again by the reconciler", "503 (retried)", "HTML"]
     print("| " + " | ".join(columns) + " |")
     print("| --- |" + " ---: |" * (len(columns) - 1))
     for report in reports:
         cells = [report.name, report.sent, report.studies, report.done, report.failed_with_message]
-        cells += [report.stuck, report.lost, report.unavailable_answers, report.html_answers]
+        cells += [report.stuck, report.lost, report.requeued_by_reconciler, report.unavailable_answers]
+        cells.append(report.html_answers)
         print("| " + " | ".join(str(cell) for cell in cells) + " |")
 
 
