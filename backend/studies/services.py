@@ -41,6 +41,8 @@ def study_create(*, owner: User, upload: UploadedFile) -> Study:
     de-identified, and the network's input is prepared once, so the worker only runs the model.
     If anything fails, the files already written are removed and no study row is left.
     """
+    # A quick refusal before the file is read and decoded; the cap is checked again, under a lock,
+    # where the study is inserted.
     check_pending_limit(owner=owner)
     received = receive_upload(upload)
     intake = intake_or_refuse(received.data, filename=received.filename)

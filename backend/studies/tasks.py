@@ -16,7 +16,7 @@ class AnalysisTask(Task):
     """Ends the batch of a task killed at the hard time limit.
 
     The hard limit kills the pool process and acknowledges the task; the worker's main process
-    then calls this hook (Celery 5.5+ does so for hard time limits), where the batch, still marked
+    then calls this hook (Celery 5.7, as pinned, does so for hard time limits), where the batch, still marked
     running under this task's id, is failed at once rather than when the reconciler finds it.
     """
 
