@@ -23,7 +23,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cxr
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: help run test lint bench weights manage ml worker spa test-python test-frontend test-e2e system-packages \
-	api-types check-api-types backup restore
+	api-types check-api-types backup restore loadtest
 
 help:
 	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
@@ -32,6 +32,7 @@ help:
 	@echo "make api-types   regenerate frontend/src/types/api.generated.ts from the OpenAPI schema"
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
 	@echo "make bench    time the inference engine against other runtimes (last line: JSON)"
+	@echo "make loadtest ARGS=\"--clinicians 3 --images 8 --faults\"   the whole service under load (and faults)"
 	@echo "make weights SHA256=...   download, check and import torchxrayvision's NIH DenseNet121"
 	@echo "make backup [BACKUP=DIR]   the database and every media file into a new folder (backups/<time>)"
 	@echo "make restore BACKUP=DIR    a backup into an empty database and an empty media storage"
@@ -77,6 +78,12 @@ $(BENCH_DEPS): $(PYTHON_DEPS)
 
 bench: $(BENCH_DEPS)
 	$(PY) -m ml.bench $(ARGS)
+
+# The whole service on loopback (a throwaway database on TEST_DATABASE_URL's server, its own Redis,
+# gunicorn, a Celery worker and beat) under N clinicians uploading at once; --faults adds a wave per
+# fault. Prints studies per minute, upload-to-done median and p95, errors, and the faults table.
+loadtest: $(PYTHON_DEPS) system-packages
+	cd backend && DATABASE_ADMIN_URL=$(dir $(TEST_DATABASE_URL))postgres timeout 1200 $(PY) -m loadtest $(ARGS)
 
 # Download torchxrayvision's NIH DenseNet121, check it against SHA256 (none is published, so the
 # operator gives it) and import it into WEIGHTS_DIR; offline it says how to install weights by hand.
@@ -137,12 +144,14 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 # Debian packages the tests drive: Chromium for the browser tests; nginx, openssl (the test's TLS
 # certificate) and the PostgreSQL client (pg_dump, pg_restore: backups) for the topology tests;
 # dicom3tools' dciodvfy to validate the DICOM objects the service makes, dcmtk's storescu and
-# echoscu to send images to its DICOM listener, Orthanc and its DICOMweb plugin for the PACS round trip.
+# echoscu to send images to its DICOM listener, Orthanc and its DICOMweb plugin for the PACS round trip;
+# redis-server for the fault tests and `make loadtest` (each starts its own Redis, to stop it).
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v dciodvfy >/dev/null || missing="$$missing dicom3tools"; \
 	command -v storescu >/dev/null || missing="$$missing dcmtk"; \
 	[ -x /usr/sbin/Orthanc ] || missing="$$missing orthanc"; \

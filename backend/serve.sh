@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the service in the foreground: gunicorn, plus a Celery worker when a broker is configured
-# and the DICOM listener when CXR_DICOM_PORT is set.
+# Starts the service in the foreground: gunicorn, plus a Celery worker and Celery beat (which runs the
+# reconciler of stuck studies, studies/reconciliation.py) when a broker is configured, and the DICOM
+# listener when CXR_DICOM_PORT is set.
 # Called by `make run`, after migrations; HOST, PORT and PY come from the Makefile.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,14 +10,15 @@ cd "$(dirname "$0")"
 export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],${HOST}}"
 
 if [ -n "${REDIS_URL:-}" ]; then
-  # One machine: the worker also runs Celery beat (-B) for scheduled tasks; docker-compose.yml runs
-  # beat as a service of its own.
-  "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" \
-    -B --schedule "${CXR_VAR_DIR:-../var}/celerybeat-schedule" &
+  # Beat runs beside the worker (exactly one beat per deployment; docker-compose.yml runs it as a
+  # service of its own), its schedule file in CXR_VAR_DIR (CELERY_BEAT_SCHEDULE_FILENAME).
+  "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" &
   worker_pid=$!
-  trap 'kill "$worker_pid" 2>/dev/null; wait "$worker_pid" 2>/dev/null' EXIT
+  "$PY" -m celery -A config beat --loglevel=INFO &
+  beat_pid=$!
+  trap 'kill "$worker_pid" "$beat_pid" 2>/dev/null; wait 2>/dev/null' EXIT
   web_workers="${WEB_CONCURRENCY:-2}"
-  mode="PostgreSQL/Redis with a Celery worker"
+  mode="PostgreSQL/Redis with a Celery worker and beat"
 else
   # Embedded mode analyses in a thread of the web process: one process holds one model in memory,
   # and its in-process event hub reaches only the streams that this same process serves.
@@ -34,5 +36,5 @@ echo "Serving on http://${HOST}:${PORT} in ${mode} mode. Stop with Ctrl-C."
 CXR_WEB_BIND="${HOST}:${PORT}" WEB_CONCURRENCY="$web_workers" \
   "$(dirname "$PY")/gunicorn" -c config/gunicorn.conf.py &
 web_pid=$!
-trap 'kill "$web_pid" ${worker_pid:-} ${listener_pid:-} 2>/dev/null; wait' EXIT INT TERM
+trap 'kill "$web_pid" ${worker_pid:-} ${beat_pid:-} ${listener_pid:-} 2>/dev/null; wait' EXIT INT TERM
 wait "$web_pid"

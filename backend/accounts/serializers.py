@@ -5,6 +5,8 @@ from accounts.models import Role, User
 
 class UserSerializer(serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    # Empty when none was given: a plain string, since "" is not in the "email" format.
+    email = serializers.CharField(read_only=True, help_text="Email address, or empty.")
 
     class Meta:
         model = User

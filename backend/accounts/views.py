@@ -16,23 +16,37 @@ from accounts.serializers import (
     UserUpdateSerializer,
 )
 from accounts.services import user_create, user_set_password, user_update
+from accounts.throttles import SignInAddressThrottle, SignInUsernameThrottle
 from audit.models import AuditAction
 from audit.services import audit_record
 
 
 class AuditedTokenObtainPairView(TokenObtainPairView):
-    """Sign-in (username and password for a JWT pair), with every success and failure in the audit log."""
+    """Sign-in (username and password for a JWT pair), with every success and failure in the audit
+    log, throttled after repeated failures per user name and per address (accounts.throttles)."""
+
+    throttle_classes = [SignInUsernameThrottle, SignInAddressThrottle]
+
+    def throttled(self, request: Request, wait: float | None) -> None:
+        audit_record(
+            action=AuditAction.SIGN_IN_FAILED,
+            request=request,
+            username=attempted_username(request),
+            detail={"reason": "throttled: too many failed sign-ins", "retry_after_seconds": round(wait or 0)},
+        )
+        super().throttled(request, wait)
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
-            attempted = request.data.get("username", "") if hasattr(request.data, "get") else ""
+            for throttle in self.get_throttles():
+                throttle.record_failure(request)
             audit_record(
                 action=AuditAction.SIGN_IN_FAILED,
                 request=request,
-                username=str(attempted),
+                username=attempted_username(request),
                 detail={"reason": "wrong username or password, or inactive account"},
             )
             raise
@@ -46,6 +60,10 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
             target_id=serializer.user.pk,
         )
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
+
+
+def attempted_username(request: Request) -> str:
+    return str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
 
 
 class MeView(APIView):

@@ -8,6 +8,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from common.dependencies import retry_after_headers, unavailable_body, unavailable_dependency
 from common.errors import DomainError
 
 
@@ -16,6 +17,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return Response(
             {"message": exc.message, "extra": exc.extra}, status=exc.status_code, headers=exc.headers
         )
+    dependency = unavailable_dependency(exc)
+    if dependency is not None:
+        return Response(unavailable_body(dependency), status=503, headers=retry_after_headers())
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.media_storage import media_storage
 
@@ -90,6 +91,7 @@ MIDDLEWARE = [
     "observability.request_id.RequestIdMiddleware",
     "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "common.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -203,6 +205,33 @@ CXR_MAX_ANALYSIS_ATTEMPTS = env_int("CXR_MAX_ANALYSIS_ATTEMPTS", 3)
 # database writes for all of them (studies.analysis).
 CXR_ANALYSIS_BATCH_SIZE = env_int("CXR_ANALYSIS_BATCH_SIZE", 8)
 
+# --- Reliability: a study always ends (studies.reconciliation), a dependency down answers 503. ---
+# Celery beat runs the reconciler every CXR_RECONCILE_INTERVAL_SECONDS. A study queued for longer
+# than CXR_QUEUED_DEADLINE_SECONDS since it was last enqueued lost its message; one running for
+# longer than CXR_RUNNING_DEADLINE_SECONDS lost its worker. Either is enqueued again up to
+# CXR_MAX_REQUEUES times, then failed with a message.
+CXR_RECONCILE_INTERVAL_SECONDS = env_int("CXR_RECONCILE_INTERVAL_SECONDS", 60)
+CXR_QUEUED_DEADLINE_SECONDS = env_int("CXR_QUEUED_DEADLINE_SECONDS", 600)
+CXR_RUNNING_DEADLINE_SECONDS = env_int("CXR_RUNNING_DEADLINE_SECONDS", CELERY_TASK_TIME_LIMIT + 60)
+if CXR_RUNNING_DEADLINE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    # A live task would have its study taken from it and analysed twice at once.
+    raise ImproperlyConfigured("CXR_RUNNING_DEADLINE_SECONDS must be longer than CXR_TASK_TIME_LIMIT.")
+CXR_MAX_REQUEUES = env_int("CXR_MAX_REQUEUES", 3)
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-studies": {
+        "task": "studies.reconcile_studies",
+        "schedule": float(CXR_RECONCILE_INTERVAL_SECONDS),
+        # Passes that could not run in time (a broker outage, a busy worker) are dropped, not stacked.
+        "options": {"expires": float(CXR_RECONCILE_INTERVAL_SECONDS)},
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# How long a client is asked to wait when a dependency is down (503) or a broker refused an upload.
+CXR_UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("CXR_UNAVAILABLE_RETRY_AFTER_SECONDS", 30)
+# A persistent connection that the database closed (a restart, pg_terminate_backend) is replaced
+# when the next request begins, instead of failing that request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
 # Upload limits per user: a rate (DRF throttle syntax, counted in the cache) and a cap on the
 # studies waiting for analysis at once.
 CXR_UPLOAD_RATE = os.environ.get("CXR_UPLOAD_RATE", "60/min")
@@ -218,7 +247,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's AutoSchema, plus every error status an operation can answer (common.schema).
+    "DEFAULT_SCHEMA_CLASS": "common.schema.ErrorDocumentingAutoSchema",
     "EXCEPTION_HANDLER": "common.exception_handler.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
@@ -232,6 +262,17 @@ SIMPLE_JWT = {
     # Tokens carry a hash of the password hash: a password reset ends every session at once.
     "CHECK_REVOKE_TOKEN": True,
 }
+
+# --- Security headers on every response: a Content-Security-Policy (common.security_headers), and
+# from Django's middleware frame denial, Referrer-Policy and nosniff, stated here so none is lost.
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Sign-in throttling against password guessing (accounts.throttles): failed sign-ins allowed per
+# user name and per client address in a sliding window (DRF rate syntax); then 429 with Retry-After.
+CXR_SIGN_IN_FAILURES_PER_USERNAME = os.environ.get("CXR_SIGN_IN_FAILURES_PER_USERNAME", "5/min")
+CXR_SIGN_IN_FAILURES_PER_ADDRESS = os.environ.get("CXR_SIGN_IN_FAILURES_PER_ADDRESS", "20/min")
 
 # The audit log records the client's address: REMOTE_ADDR, or behind this many reverse proxies
 # (1 behind the bundled nginx) the matching entry of X-Forwarded-For. See audit/client_address.py.
@@ -288,8 +329,13 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("CXR_LOG_LEVEL", "INFO")},
     # highdicom and pynetdicom log the instance UIDs of the objects they handle at INFO: those
-    # identify patients' images, which the logs never hold (pacs app).
-    "loggers": {name: {"level": "WARNING"} for name in ("highdicom", "pynetdicom")},
+    # identify patients' images, which the logs never hold (pacs app). Pillow's debug messages echo
+    # image metadata (an EXIF Artist, a PNG text chunk) as it parses it: a patient's name would reach
+    # the logs at CXR_LOG_LEVEL=DEBUG.
+    "loggers": {
+        **{name: {"level": "WARNING"} for name in ("highdicom", "pynetdicom")},
+        "PIL": {"level": "INFO"},
+    },
 }
 # Workers log through the same configuration, so their lines carry request ids too.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

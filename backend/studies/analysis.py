@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.dependencies import CACHE_ERRORS
 from ml.errors import ImageError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.pipeline import Pipeline, PreparedImage, Result
@@ -65,13 +66,25 @@ def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Stu
         if not claimable_by(own, claimant):
             return []
         batch = [own]
-        if limit > 1:
+        # A task redelivered because its worker died (same id, so same claimant) takes back the
+        # rest of its first run's batch too: that run is gone, and otherwise those studies would
+        # wait for the reconciler's running deadline (studies.reconciliation).
+        batch += list(
+            Study.objects.select_for_update(skip_locked=True)
+            .filter(
+                status=StudyStatus.RUNNING,
+                claimed_by=claimant,
+                attempts__lt=settings.CXR_MAX_ANALYSIS_ATTEMPTS,
+            )
+            .exclude(pk=study_id)
+        )
+        if limit > len(batch):
             # Studies another worker is claiming right now are skipped, not waited for.
             waiting = (
                 Study.objects.select_for_update(skip_locked=True)
                 .filter(status=StudyStatus.QUEUED, attempts__lt=settings.CXR_MAX_ANALYSIS_ATTEMPTS)
                 .exclude(pk=study_id)
-                .order_by("created_at")[: limit - 1]
+                .order_by("created_at")[: limit - len(batch)]
             )
             batch += list(waiting)
         now = timezone.now()
@@ -128,7 +141,12 @@ def study_store_result(*, study: Study, result: Result) -> None:
         study_complete(study=study, result=cached, from_cache=False)
         # A study a PACS sent files its results back into it (pacs app).
         transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
-    cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
+    try:
+        cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
+    except CACHE_ERRORS as error:
+        # The study is stored and done; a cache that is down (a Redis restarting) only costs a
+        # later upload of the same image an analysis, and must not fail the rest of the batch.
+        logger.warning("Result of study %s not cached: %s", study.id, error)
 
 
 def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> None:

@@ -26,6 +26,10 @@ class Study(models.Model):
     # The task that claimed the study for analysis: a worker analyses waiting studies in batches,
     # so a study's own task may find it already taken by another task's batch.
     claimed_by = models.CharField(max_length=255, blank=True, default="")
+    # When the study was last handed to the queue, and how many times the reconciler handed it
+    # again (its message lost with a broker, or its worker gone): see studies.reconciliation.
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveSmallIntegerField(default=0)
 
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -3,18 +3,37 @@
 import datetime
 import uuid
 
-from django.db.models import Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
-from studies.models import Finding, Study
+from studies.models import Finding, Study, StudyStatus
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
 # first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
 # by raw probability; studies without findings last.
 STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability")
 ANY_POSITIVE = "any"
+
+
+def abandoned_running(now: datetime.datetime) -> Q:
+    """Running studies whose claim is older than any live task can be."""
+    cutoff = now - datetime.timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS)
+    return Q(status=StudyStatus.RUNNING) & (Q(started_at__lt=cutoff) | Q(started_at__isnull=True))
+
+
+def overdue_queued(now: datetime.datetime) -> Q:
+    cutoff = now - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS)
+    return Q(status=StudyStatus.QUEUED, last_enqueued__lt=cutoff)
+
+
+def studies_pending_count(*, owner: User) -> int:
+    """Studies of ``owner`` waiting for analysis; failed and abandoned ones do not wait."""
+    pending = Study.objects.filter(owner=owner, status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING])
+    return pending.exclude(abandoned_running(timezone.now())).count()
 
 
 def studies_visible_to(*, user: User) -> QuerySet[Study]:

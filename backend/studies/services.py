@@ -1,6 +1,7 @@
 """Writes on studies: creating one from an upload (the analysis itself is in studies.analysis)."""
 
 import hashlib
+import logging
 import uuid
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
 from ml.errors import (
     ImageDecodeError,
@@ -17,7 +19,7 @@ from ml.errors import (
     ImageTooLargeError,
     UnsupportedImageError,
 )
-from ml.images.dicom import identifying_values
+from ml.images.deidentification import words_of
 from ml.pipeline import Intake
 from studies import storage
 from studies.analysis import study_complete
@@ -25,7 +27,10 @@ from studies.dispatch import enqueue_analysis
 from studies.inference import active_model_card, analysis_pipeline
 from studies.models import Study, StudyStatus
 from studies.result_cache import cached_result_get
-from studies.uploads import DICOM, ReceivedUpload, receive_upload
+from studies.selectors import studies_pending_count
+from studies.uploads import ReceivedUpload, receive_upload
+
+logger = logging.getLogger(__name__)
 
 
 def study_create(*, owner: User, upload: UploadedFile) -> Study:
@@ -36,6 +41,8 @@ def study_create(*, owner: User, upload: UploadedFile) -> Study:
     de-identified, and the network's input is prepared once, so the worker only runs the model.
     If anything fails, the files already written are removed and no study row is left.
     """
+    # A quick refusal before the file is read and decoded; the cap is checked again, under a lock,
+    # where the study is inserted.
     check_pending_limit(owner=owner)
     return study_create_from_file(owner=owner, received=receive_upload(upload))
 
@@ -44,7 +51,7 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
     """A study from a file already read within the size limit: an upload, or an image a PACS sent
     (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
     intake = intake_or_refuse(received.data, filename=received.filename)
-    filename = dicom_safe_filename(received) if received.file_type == DICOM else received.filename
+    filename = stored_filename(received, intake)
 
     study_id = uuid.uuid4()
     image_sha256 = hashlib.sha256(received.data).hexdigest()
@@ -60,6 +67,11 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
         if cached is None:
             written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
         with transaction.atomic():
+            # Uploads of one user are serialised on their user row from the count to the insert,
+            # so concurrent uploads cannot all pass the cap. Files are written before, so the lock
+            # is held only for these few statements.
+            User.objects.select_for_update().only("pk").get(pk=owner.pk)
+            check_pending_limit(owner=owner)
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
@@ -73,20 +85,43 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
                 model_input_file=written[2] if cached is None else "",
                 image_metadata=intake.radiograph.metadata.to_dict(),
                 screening=intake.screening.to_dict(),
+                enqueued_at=timezone.now() if cached is None else None,
             )
-            if cached is None:
-                transaction.on_commit(lambda: enqueue_analysis(study_id))
-            else:
+            if cached is not None:
                 study_complete(study=study, result=cached, from_cache=True)
+        if cached is None:
+            study_enqueue_or_withdraw(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
     return study
 
 
+def study_enqueue_or_withdraw(*, study: Study) -> None:
+    """Hand a committed study to the queue; with the broker down, withdraw it and answer 503.
+
+    Enqueued after the commit (the worker must find the row), but not in an on-commit callback:
+    here a broker outage can still be answered, and undone. Chosen over keeping the study queued
+    for the reconciler: the clinician learns at once that nothing was accepted, and nothing waits
+    on a broker whose return nobody can promise (README, reliability).
+    """
+    try:
+        enqueue_analysis(study.id)
+    except BROKER_ERRORS as error:
+        logger.error("Broker unavailable; upload of study %s withdrawn: %s", study.id, error)
+        study.delete()
+        raise DomainError(
+            "The analysis queue is unavailable, so the image was not accepted (nothing was stored). "
+            "Try again in a minute.",
+            status_code=503,
+            extra={"dependency": "broker"},
+            headers=retry_after_headers(),
+        ) from error
+
+
 def check_pending_limit(*, owner: User) -> None:
     """Bound the studies one user may have waiting, so one batch cannot starve everyone else's."""
-    pending = Study.objects.filter(owner=owner, status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING]).count()
+    pending = studies_pending_count(owner=owner)
     limit = settings.CXR_MAX_PENDING_STUDIES_PER_USER
     if pending >= limit:
         raise DomainError(
@@ -121,11 +156,15 @@ def intake_or_refuse(data: bytes, *, filename: str) -> Intake:
         raise DomainError(str(error), status_code=status, extra=extra) from error
 
 
-def dicom_safe_filename(received: ReceivedUpload) -> str:
-    """The upload's name, unless it holds one of the file's identifiers (exports named by patient or UID)."""
-    lowered = received.filename.lower()
-    if any(len(value) >= 4 and value.lower() in lowered for value in identifying_values(received.data)):
-        return "radiograph.dcm"
+def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
+    """The upload's name, unless it repeats a word of what de-identification left out of the file.
+
+    Exports are often named after the patient or an identifier the file also holds (a DICOM
+    Patient ID, an EXIF Artist): such a name is replaced by a neutral one. A name that appears only
+    in the file name cannot be told from a description and is kept (README, input safety).
+    """
+    if words_of(received.filename) & intake.identifying_words:
+        return f"radiograph.{received.file_type.extension}"
     return received.filename
 
 

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from audit.models import AuditAction
 from audit.services import audit_record
+from common.serializers import ErrorSerializer
 from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png
 from studies.models import Study
@@ -58,7 +59,17 @@ class StudyListCreateView(generics.ListAPIView):
 
     @extend_schema(
         request={"multipart/form-data": StudyCreateSerializer},
-        responses={201: StudyCreatedSerializer, 202: StudyCreatedSerializer},
+        responses={
+            201: StudyCreatedSerializer,
+            202: StudyCreatedSerializer,
+            413: OpenApiResponse(
+                ErrorSerializer, description="The file is larger than the limit, or has too many pixels."
+            ),
+            422: OpenApiResponse(
+                ErrorSerializer,
+                description="Readable, but not a frontal chest radiograph (extra.reason, extra.tag).",
+            ),
+        },
         summary="Upload a radiograph",
         description="202 when queued for analysis; 201 with cached=true when answered from the result cache.",
     )

@@ -1,6 +1,8 @@
-"""Fuzzing the API from its own OpenAPI schema: no request, however odd, gets a server error.
+"""Fuzzing the API from its own OpenAPI schema, with valid and invalid data: no request, however
+odd, gets a server error, and every answer is one the schema documents (its status, content type and
+body), errors included.
 
-Bounded: a fixed number of examples per operation, derandomised so CI runs are repeatable.
+Bounded: a fixed number of examples per operation and mode, derandomised so CI runs are repeatable.
 """
 
 import pytest
@@ -9,7 +11,13 @@ from django.core import signals
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
-from schemathesis.checks import not_a_server_error
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from config.wsgi import application
 from tests.factories import AdminFactory
@@ -20,6 +28,8 @@ schemathesis.serializer.alias("multipart/related", "application/octet-stream")
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application).exclude(
     path="/api/studies/events/"
 )
+schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture
@@ -51,5 +61,7 @@ def keep_test_connection():
         HealthCheck.function_scoped_fixture,
     ],
 )
-def test_no_api_operation_answers_a_server_error(case, admin_headers):
-    case.call_and_validate(headers=admin_headers, checks=[not_a_server_error])
+def test_no_api_operation_answers_a_server_error_or_anything_its_schema_does_not_document(
+    case, admin_headers
+):
+    case.call_and_validate(headers=admin_headers, checks=CHECKS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs a command (the browser tests) against the whole service: a fresh PostgreSQL database,
-# gunicorn serving the built web app and the API, and a Celery worker on Redis.
+# gunicorn serving the built web app and the API, and a Celery worker and beat on Redis.
 # Needs PY (the project's Python), DATABASE_ADMIN_URL (a PostgreSQL URL to create databases from)
 # and REDIS_URL; `make test-e2e` sets them.
 set -euo pipefail
@@ -43,6 +43,9 @@ cd "$repo/backend"
 
 "$PY" -m celery -A config worker --loglevel=WARNING --concurrency=1 --without-mingle --without-gossip \
   >"$work/worker.log" 2>&1 &
+pids+=($!)
+# Beat runs the reconciler of stuck studies, as in production; its schedule file goes in $work.
+"$PY" -m celery -A config beat --loglevel=WARNING >"$work/beat.log" 2>&1 &
 pids+=($!)
 CXR_WEB_BIND="127.0.0.1:$port" WEB_CONCURRENCY=2 "$(dirname "$PY")/gunicorn" -c config/gunicorn.conf.py \
   >"$work/web.log" 2>&1 &

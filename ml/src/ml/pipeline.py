@@ -30,7 +30,8 @@ import numpy as np
 
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
-from ml.images.dicom import deidentified_copy
+from ml.images.deidentification import clean_copy, words_of
+from ml.images.dicom import deidentified_copy, identifying_values
 from ml.images.radiograph import Radiograph
 from ml.images.rendering import radiograph_png
 from ml.images.screening import Screening, screen_radiograph
@@ -91,8 +92,12 @@ class Intake:
     """An accepted radiograph: what the screening made of it, what may be stored, the model input.
 
     ``format`` is ``png``, ``jpeg`` or ``dicom``; ``stored_bytes`` is the only form in which the
-    file may be kept (a DICOM file de-identified by allow-list). ``screening`` is None only where
-    a caller switched the screening off (research data sets of small or synthetic images).
+    file may be kept (a DICOM file de-identified by allow-list, a PNG or JPEG file without its
+    metadata, pixels bit-identical). ``identifying_words`` are the lower-case words of what was
+    left out (a DICOM file's identifiers, a PNG or JPEG file's metadata text): whatever else is
+    kept of the upload, such as its file name, must not repeat them.
+    ``screening`` is None only where a caller switched the screening off (research data sets
+    of small or synthetic images).
     """
 
     format: str
@@ -100,6 +105,7 @@ class Intake:
     screening: Screening | None
     stored_bytes: bytes
     prepared: PreparedImage
+    identifying_words: frozenset[str]
 
     def display_png(self) -> bytes:
         """The screened radiograph (grey scale corrected if it had to be) as an 8-bit PNG."""
@@ -188,13 +194,18 @@ class Pipeline:
         if screen:
             radiograph, screening = screen_radiograph(radiograph)
         file_format = image_format(data)
-        stored = deidentified_copy(data) if file_format == "dicom" else data
+        if file_format == "dicom":
+            stored, identifying = deidentified_copy(data), words_of(*identifying_values(data))
+        else:
+            clean = clean_copy(data, file_format)
+            stored, identifying = clean.data, clean.removed_words
         return Intake(
             format=file_format,
             radiograph=radiograph,
             screening=screening,
             stored_bytes=stored,
             prepared=self.prepare(radiograph),
+            identifying_words=identifying,
         )
 
     def prepare(self, radiograph: Radiograph) -> PreparedImage:

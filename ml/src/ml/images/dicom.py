@@ -18,10 +18,10 @@ import numpy as np
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
-from pydicom.pixels import apply_modality_lut, apply_voi_lut
 from pydicom.uid import generate_uid
 
 from ml.errors import ImageDecodeError, ImageRejectedError, ImageTooLargeError, UnsupportedImageError
+from ml.images.dicom_grey_levels import display_grey_levels
 from ml.images.radiograph import MAX_PIXELS, ImageMetadata, Radiograph
 
 # Projection radiography. Anything else (CT, MR, US, NM, ...) is a different kind of image.
@@ -57,6 +57,7 @@ KEPT_ATTRIBUTES = (
     "WindowWidth",
     "VOILUTFunction",
     "VOILUTSequence",
+    "PresentationLUTShape",
     "LossyImageCompression",
     "LossyImageCompressionRatio",
     "LossyImageCompressionMethod",
@@ -95,45 +96,21 @@ def decode_dicom(data: bytes) -> Radiograph:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            stored = dataset.pixel_array
-            values = apply_modality_lut(stored, dataset)
-            windowed = "WindowCenter" in dataset or "VOILUTSequence" in dataset
-            if windowed:
-                values = apply_voi_lut(values, dataset, index=0)
+            pixels = display_grey_levels(dataset.pixel_array, dataset)
     except Exception as error:
         raise ImageDecodeError(
             "The DICOM image data cannot be decoded (truncated, corrupt or unsupported)."
         ) from error
-    if values.ndim != 2:
+    if pixels.ndim != 2:
         raise ImageRejectedError(
             "The DICOM image is not a single greyscale frame.", reason="not a single frame", tag="(0028,0008)"
         )
-    pixels = to_unit_range(np.asarray(values, dtype=np.float64), dataset, windowed=windowed)
-    if dataset.get("PhotometricInterpretation", "MONOCHROME2") == "MONOCHROME1":
-        # MONOCHROME1 stores the lowest value as white: invert so that, as everywhere else, 1 is bright.
-        pixels = 1.0 - pixels
     bits_stored = int(dataset.get("BitsStored", 8) or 8)
     return Radiograph(
         pixels=pixels.astype(np.float32),
         bit_depth=8 if bits_stored <= 8 else 16,
         metadata=metadata_of(dataset),
     )
-
-
-def to_unit_range(values: np.ndarray, dataset: Dataset, *, windowed: bool) -> np.ndarray:
-    """Map grey levels to [0, 1]: the window's output range, else the stored bit depth's range."""
-    bits_stored = int(dataset.get("BitsStored", 8) or 8)
-    signed = int(dataset.get("PixelRepresentation", 0) or 0) == 1
-    rescaled = "RescaleSlope" in dataset or "RescaleIntercept" in dataset or "ModalityLUTSequence" in dataset
-    if windowed or not rescaled:
-        # pydicom's windowing outputs the stored range; without LUTs values are the stored ones.
-        low = -(2 ** (bits_stored - 1)) if signed else 0
-        high = 2 ** (bits_stored - 1) - 1 if signed else 2**bits_stored - 1
-    else:
-        # Rescaled values (e.g. Hounsfield-like units) have no fixed range: use the image's own.
-        low, high = float(values.min()), float(values.max())
-    span = max(high - low, 1e-6)
-    return np.clip((values - low) / span, 0.0, 1.0)
 
 
 def check_chest_radiograph_tags(dataset: Dataset) -> None:

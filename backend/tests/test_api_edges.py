@@ -1,0 +1,117 @@
+"""The API's edges: sign-in throttling against password guessing, and security headers everywhere."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from audit.models import AuditAction, AuditEvent
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+SIGN_IN = "/api/auth/token/"
+
+
+def sign_in(username: str, password: str, address: str = "192.0.2.10"):
+    return APIClient().post(SIGN_IN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_repeated_wrong_passwords_for_one_user_name_are_throttled_with_retry_after_and_audited(
+    clinician, settings
+):
+    settings.CXR_SIGN_IN_FAILURES_PER_USERNAME = "3/min"
+    for attempt in range(3):
+        # From different addresses: the per-address limit must not be what stops them.
+        assert sign_in(clinician.username, "wrong", f"192.0.2.{attempt}").status_code == 401
+    throttled = sign_in(clinician.username, PASSWORD, "192.0.2.99")
+    assert throttled.status_code == 429
+    assert 0 < int(throttled["Retry-After"]) <= 60
+    assert set(throttled.json()) == {"message", "extra"}
+    last = AuditEvent.objects.filter(action=AuditAction.SIGN_IN_FAILED).order_by("-id").first()
+    assert last.actor_username == clinician.username
+    assert last.detail["reason"].startswith("throttled")
+    # The user name is counted whatever its case or surrounding spaces.
+    assert sign_in(f" {clinician.username.upper()} ", PASSWORD, "192.0.2.98").status_code == 429
+
+
+def test_one_address_guessing_across_user_names_is_throttled(clinician, settings):
+    settings.CXR_SIGN_IN_FAILURES_PER_ADDRESS = "4/min"
+    for index in range(4):
+        assert sign_in(f"someone{index}", "wrong").status_code == 401
+    assert sign_in(clinician.username, PASSWORD).status_code == 429
+    # Another address is not held back by this one's failures.
+    assert sign_in(clinician.username, PASSWORD, "198.51.100.7").status_code == 200
+
+
+def test_successful_sign_ins_are_never_throttled(clinician, settings):
+    settings.CXR_SIGN_IN_FAILURES_PER_USERNAME = "2/min"
+    settings.CXR_SIGN_IN_FAILURES_PER_ADDRESS = "2/min"
+    for _ in range(5):
+        assert sign_in(clinician.username, PASSWORD).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/studies/123",
+        "/api/health/",
+        "/api/studies/",
+        "/api/no-such-thing/",
+        "/api/schema/",
+        "/admin/login/",
+    ],
+)
+def test_every_response_carries_the_security_headers(path):
+    response = APIClient().get(path)
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self';" in policy
+    assert "frame-ancestors 'none'" in policy and "'unsafe-eval'" not in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_web_app_gets_no_inline_style_or_script():
+    policy = APIClient().get("/")["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in policy
+
+
+def test_api_docs_page_loads_its_script_from_a_url_not_inline():
+    page = APIClient().get("/api/docs/").content.decode()
+    assert "<script>" not in page and "?script" in page
+
+
+def test_schema_documents_each_operations_error_statuses_in_the_error_shape():
+    schema = APIClient().get("/api/schema/?format=json").json()
+    operations = {
+        (method.upper(), path): operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+    expected = {
+        ("POST", "/api/studies/"): {"400", "401", "413", "415", "422", "429", "503"},
+        ("POST", "/api/auth/token/"): {"400", "401", "415", "429", "503"},
+        ("GET", "/api/studies/{study_id}/"): {"401", "404", "503"},
+        ("GET", "/api/users/"): {"400", "401", "403", "404", "503"},
+        ("PATCH", "/api/users/{id}/"): {"400", "401", "403", "404", "415", "503"},
+        ("GET", "/api/model/agreement/"): {"401", "403", "503"},
+    }
+    for key, statuses in expected.items():
+        assert statuses <= set(operations[key]["responses"]), key
+    for key, operation in operations.items():
+        for status, response in operation["responses"].items():
+            if status.startswith(("4", "5")) and key != ("GET", "/api/health/"):
+                schema_ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert schema_ref == "#/components/schemas/Error", (key, status)
+    assert schema["components"]["schemas"]["Error"]["required"] == ["extra", "message"]
+
+
+@pytest.mark.urls("tests.raising_urls")
+def test_errors_outside_the_api_views_answer_json_never_an_html_page(client):
+    client.raise_request_exception = False
+    gone = client.get("/failing/database/")
+    assert (gone.status_code, gone["Content-Type"]) == (503, "application/json")
+    assert gone.json()["extra"] == {"dependency": "database"} and int(gone["Retry-After"]) > 0
+    bug = client.get("/failing/bug/")
+    assert (bug.status_code, bug["Content-Type"]) == (500, "application/json")
+    assert set(bug.json()) == {"message", "extra"}

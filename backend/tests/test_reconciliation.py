@@ -1,0 +1,173 @@
+"""A study always ends: the reconciler, the hard time limit hook and the pending cap."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from celery.exceptions import TimeLimitExceeded
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.utils import timezone
+
+from studies.analysis import studies_analyze
+from studies.models import Study, StudyStatus
+from studies.reconciliation import studies_reconcile
+from studies.tasks import analyze_study
+from tests.conftest import queued_task_count
+from tests.factories import StudyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued_study(clinician, client_for, upload, radiograph_bytes) -> Study:
+    response = upload(client_for(clinician), radiograph_bytes)
+    assert response.status_code == 202, response.content
+    return Study.objects.get(pk=response.json()["id"])
+
+
+def long_ago(settings, deadline: str) -> timezone.datetime:
+    return timezone.now() - timedelta(seconds=getattr(settings, deadline) + 1)
+
+
+def test_queued_study_whose_message_was_lost_is_enqueued_again_and_then_analysed(queued_study, settings):
+    Study.objects.filter(pk=queued_study.pk).update(
+        enqueued_at=long_ago(settings, "CXR_QUEUED_DEADLINE_SECONDS")
+    )
+    tasks_before = queued_task_count()
+    outcome = studies_reconcile()
+    assert outcome.requeued == [queued_study.id]
+    assert queued_task_count() == tasks_before + 1
+    queued_study.refresh_from_db()
+    assert (queued_study.status, queued_study.requeues) == (StudyStatus.QUEUED, 1)
+    studies_analyze(study_id=queued_study.id, claimant="redelivered")
+    assert Study.objects.get(pk=queued_study.pk).status == StudyStatus.DONE
+
+
+def test_queued_study_within_its_deadline_is_left_alone(queued_study):
+    assert studies_reconcile().requeued == []
+    assert Study.objects.get(pk=queued_study.pk).requeues == 0
+
+
+def test_queued_study_enqueued_too_often_fails_with_a_message_for_the_clinician(queued_study, settings):
+    Study.objects.filter(pk=queued_study.pk).update(
+        enqueued_at=long_ago(settings, "CXR_QUEUED_DEADLINE_SECONDS"), requeues=settings.CXR_MAX_REQUEUES
+    )
+    assert studies_reconcile().failed == [queued_study.id]
+    queued_study.refresh_from_db()
+    assert queued_study.status == StudyStatus.FAILED
+    assert "waited too long" in queued_study.message and "Upload the image again" in queued_study.message
+    assert queued_study.finished_at is not None
+
+
+def test_running_study_whose_worker_died_is_enqueued_again_and_then_analysed(queued_study, settings):
+    Study.objects.filter(pk=queued_study.pk).update(
+        status=StudyStatus.RUNNING,
+        claimed_by="dead-task",
+        attempts=1,
+        started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
+    )
+    assert studies_reconcile().requeued == [queued_study.id]
+    queued_study.refresh_from_db()
+    assert (queued_study.status, queued_study.claimed_by) == (StudyStatus.QUEUED, "")
+    studies_analyze(study_id=queued_study.id, claimant="new-task")
+    queued_study.refresh_from_db()
+    assert (queued_study.status, queued_study.attempts) == (StudyStatus.DONE, 2)
+
+
+def test_running_study_interrupted_too_often_fails_with_a_message(queued_study, settings):
+    Study.objects.filter(pk=queued_study.pk).update(
+        status=StudyStatus.RUNNING,
+        claimed_by="dead-task",
+        attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS,
+        started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
+    )
+    assert studies_reconcile().failed == [queued_study.id]
+    study = Study.objects.get(pk=queued_study.pk)
+    assert study.status == StudyStatus.FAILED and "interrupted" in study.message
+
+
+def test_study_a_live_task_is_running_is_left_alone(queued_study):
+    Study.objects.filter(pk=queued_study.pk).update(
+        status=StudyStatus.RUNNING, claimed_by="live-task", attempts=1, started_at=timezone.now()
+    )
+    outcome = studies_reconcile()
+    assert (outcome.requeued, outcome.failed) == ([], [])
+    assert Study.objects.get(pk=queued_study.pk).claimed_by == "live-task"
+
+
+def test_hard_time_limit_fails_the_batch_the_killed_task_claimed(clinician):
+    mine = StudyFactory(owner=clinician, status=StudyStatus.RUNNING, claimed_by="killed-task")
+    another = StudyFactory(owner=clinician, status=StudyStatus.RUNNING, claimed_by="other-task")
+    # What Celery's worker process calls once it killed the pool process at the hard limit.
+    analyze_study.on_failure(TimeLimitExceeded(300), "killed-task", (str(mine.id),), {}, None)
+    mine.refresh_from_db()
+    assert mine.status == StudyStatus.FAILED and "took longer than" in mine.message
+    assert Study.objects.get(pk=another.pk).status == StudyStatus.RUNNING
+
+
+def test_failed_and_abandoned_studies_do_not_count_towards_the_pending_cap(
+    clinician, client_for, upload, radiograph_bytes, settings
+):
+    settings.CXR_MAX_PENDING_STUDIES_PER_USER = 2
+    StudyFactory(owner=clinician, status=StudyStatus.FAILED)
+    StudyFactory(
+        owner=clinician,
+        status=StudyStatus.RUNNING,
+        started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
+    )
+    StudyFactory(owner=clinician, status=StudyStatus.QUEUED)
+    client = client_for(clinician)
+    assert upload(client, radiograph_bytes).status_code == 202
+    refused = upload(client, radiograph_bytes)
+    assert refused.status_code == 429
+    assert refused.json()["extra"] == {"pending": 2, "limit": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pending_cap_holds_under_concurrent_uploads_on_postgresql(
+    clinician, client_for, radiograph_bytes, settings
+):
+    assert connection.vendor == "postgresql"
+    settings.CXR_MAX_PENDING_STUDIES_PER_USER = 3
+    uploads = 8
+    start = threading.Barrier(uploads, timeout=60)
+    statuses: list[int] = []
+
+    def post() -> None:
+        try:
+            client = client_for(clinician)
+            start.wait()
+            response = client.post(
+                "/api/studies/",
+                {"image": SimpleUploadedFile("chest.png", radiograph_bytes)},
+                format="multipart",
+            )
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(uploads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads)
+    assert sorted(statuses) == [202] * 3 + [429] * 5
+    assert Study.objects.filter(owner=clinician).count() == 3
+
+
+def test_task_redelivered_after_its_worker_died_takes_back_its_whole_batch(
+    clinician, client_for, upload, radiograph_bytes, radiograph_jpeg
+):
+    client = client_for(clinician)
+    first = upload(client, radiograph_bytes).json()["id"]
+    second = upload(client, radiograph_jpeg, "chest.jpg").json()["id"]
+    # The first run of task-1 claimed both, then its worker was SIGKILLed.
+    Study.objects.filter(pk__in=[first, second]).update(
+        status=StudyStatus.RUNNING, claimed_by="task-1", attempts=1, started_at=timezone.now()
+    )
+    studies_analyze(study_id=first, claimant="task-1")
+    assert set(Study.objects.filter(pk__in=[first, second]).values_list("status", flat=True)) == {
+        StudyStatus.DONE
+    }
