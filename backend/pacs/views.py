@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import DomainError
+from common.serializers import ErrorSerializer
 from pacs.fhir import study_fhir_report
 from pacs.models import ReceivedImage, ReceivedProtocol
 from pacs.selectors import dicom_nodes, filing_queue
@@ -100,7 +101,7 @@ class StowView(APIView):
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="DICOM JSON: every instance stored"),
             202: OpenApiResponse(OpenApiTypes.OBJECT, description="DICOM JSON: some instances refused"),
-            409: OpenApiResponse(OpenApiTypes.OBJECT, description="No instance stored; extra.dicom says why"),
+            409: OpenApiResponse(ErrorSerializer, description="No instance stored; extra.dicom says why"),
         },
         summary="DICOMweb STOW-RS: store chest radiographs sent by a PACS",
         description=(

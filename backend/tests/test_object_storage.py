@@ -73,8 +73,9 @@ class Node:
         self.port = free_port()
         self.web = Service(
             f"{name} web",
-            compose_command("web", replace={"0.0.0.0:8000": f"127.0.0.1:{self.port}", "3": "1"}),
-            env=env, cwd=settings.BACKEND_DIR, log=folder / "web.log",
+            compose_command("web"),
+            env={**env, "CXR_WEB_BIND": f"127.0.0.1:{self.port}", "WEB_CONCURRENCY": "1"},
+            cwd=settings.BACKEND_DIR, log=folder / "web.log",
         )  # fmt: skip
         self.worker: Service | None = None
 

@@ -897,9 +897,7 @@ export interface operations {
       /** @description No instance stored; extra.dicom says why */
       409: {
         content: {
-          "application/json": {
-            [key: string]: unknown;
-          };
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
