@@ -345,15 +345,22 @@ CXR_METRICS_TOKEN = os.environ.get("CXR_METRICS_TOKEN", "")
 # --- HTTPS behind the TLS-terminating proxy (nginx/templates/default.conf.template) ---
 # CXR_HTTPS=true where clients reach the service over HTTPS through a proxy that sets
 # X-Forwarded-Proto itself (the bundled nginx overwrites any client value): Django then knows requests
-# are secure, and sends its cookies (admin session, CSRF) only over HTTPS. HSTS is sent by the proxy
-# for everything it serves; set CXR_HSTS_SECONDS where Django is reached over HTTPS without it. The
-# redirect from HTTP is the proxy's too, so health checks on the internal HTTP port are not redirected.
+# are secure, sends its cookies (admin session, CSRF) only over HTTPS, redirects plain HTTP and sends
+# HSTS (a year, CXR_HSTS_SECONDS), so `manage.py check --deploy` is clean. The proxy does both first
+# for everything it serves (nginx hides Django's HSTS header to send its own); what reaches Django over
+# plain HTTP is internal: health checks and the metrics scrape, which are exempt from the redirect.
 CXR_HTTPS = env_bool("CXR_HTTPS", False)
 if CXR_HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^api/health/", r"^api/metrics/$"]
 SESSION_COOKIE_SECURE = CXR_HTTPS
 CSRF_COOKIE_SECURE = CXR_HTTPS
-SECURE_HSTS_SECONDS = env_int("CXR_HSTS_SECONDS", 0)
+SECURE_HSTS_SECONDS = env_int("CXR_HSTS_SECONDS", 31_536_000 if CXR_HTTPS else 0)
+# HSTS for every subdomain, and the browsers' preload list, bind every host of the hospital's domain:
+# that is the hospital's decision for its whole domain, not this one service's, so neither is set
+# and Django's reminders of them are silenced.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 
 # Hospital integration (pacs app): the DICOM listener (C-STORE SCP) and STOW-RS, and whose studies
 # the images they receive become. CXR_DICOM_PORT unset or 0: no listener.

@@ -507,3 +507,13 @@ def test_live_status_streams_through_nginx_as_it_happens(topology, clinician_tok
     finally:
         stream.release_conn()
         stream.close()
+
+
+def test_django_redirects_plain_http_but_not_the_internal_health_checks(topology):
+    """Behind nginx Django sees HTTPS; a plain-HTTP request that reaches it is redirected, except health."""
+    direct = urllib3.PoolManager(retries=False, timeout=10)
+    headers = {"Host": HOSPITAL_HOST}
+    web = f"http://127.0.0.1:{topology.web_port}"
+    login = direct.request("GET", f"{web}/admin/login/", headers=headers, redirect=False)
+    assert login.status == 301 and login.headers["Location"].startswith("https://")
+    assert direct.request("GET", f"{web}/api/health/live/", headers=headers).status == 200
