@@ -141,21 +141,10 @@ class LiveService:
             service.manage("shell", "-c", f"from accounts.models import User; {creation}")
             service.start_worker(worker_concurrency)
             service.start("beat", [sys.executable, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"])
+            # The web process as every deployment starts it (config/gunicorn.conf.py: ASGI on uvicorn).
+            service.env.update(CXR_WEB_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2")
             gunicorn = Path(sys.executable).parent / "gunicorn"
-            service.start(
-                "web",
-                [
-                    str(gunicorn),
-                    "config.wsgi",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                ],
-                application_name="cxr-web",
-            )
+            service.start("web", [str(gunicorn), "-c", "config/gunicorn.conf.py"], application_name="cxr-web")
             wait_for("gunicorn", service.healthy, START_SECONDS, work / "web.log")
             yield service
         finally:
