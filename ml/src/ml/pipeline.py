@@ -31,7 +31,7 @@ import numpy as np
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
 from ml.images.deidentification import clean_copy, words_of
-from ml.images.dicom import deidentified_copy, identifying_values
+from ml.images.dicom import deidentified_copy, identifying_values, read_dataset
 from ml.images.radiograph import Radiograph
 from ml.images.rendering import radiograph_png
 from ml.images.screening import Screening, screen_radiograph
@@ -195,7 +195,9 @@ class Pipeline:
             radiograph, screening = screen_radiograph(radiograph)
         file_format = image_format(data)
         if file_format == "dicom":
-            stored, identifying = deidentified_copy(data), words_of(*identifying_values(data))
+            # One reading of the file serves both the stored copy and the words it left out.
+            dataset = read_dataset(data)
+            stored, identifying = deidentified_copy(dataset), words_of(*identifying_values(dataset))
         else:
             clean = clean_copy(data, file_format)
             stored, identifying = clean.data, clean.removed_words

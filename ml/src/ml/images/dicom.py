@@ -189,9 +189,12 @@ def spacing_of(dataset: Dataset) -> tuple[float, float] | None:
     return None
 
 
-def deidentified_copy(data: bytes) -> bytes:
-    """The file as the service stores it: only the allow-listed attributes, with new UIDs."""
-    source = read_dataset(data)
+def deidentified_copy(data: bytes | Dataset) -> bytes:
+    """The file as the service stores it: only the allow-listed attributes, with new UIDs.
+
+    ``data`` is the file's bytes or, where the caller has already read them, its dataset.
+    """
+    source = data if isinstance(data, Dataset) else read_dataset(data)
     kept = Dataset()
     for keyword in KEPT_ATTRIBUTES:
         if keyword in source:
@@ -235,9 +238,10 @@ IDENTIFYING_ATTRIBUTES = (
 )
 
 
-def identifying_values(data: bytes) -> list[str]:
-    """The identifying values a DICOM file holds (for finding them where they must not be)."""
-    dataset = read_dataset(data)
+def identifying_values(data: bytes | Dataset) -> list[str]:
+    """The identifying values a DICOM file (its bytes or its dataset) holds, to find them where they
+    must not be."""
+    dataset = data if isinstance(data, Dataset) else read_dataset(data)
     values = []
     for keyword in IDENTIFYING_ATTRIBUTES:
         text = text_or_none(dataset.get(keyword))
