@@ -22,6 +22,10 @@ def heatmaps_path(study_id: uuid.UUID, extension: str) -> str:
     return f"studies/{study_id}/heatmaps.{extension}"
 
 
+def analyser_path(study_id: uuid.UUID, kind: str) -> str:
+    return f"studies/{study_id}/{kind}.npz"
+
+
 def write_file(path: str, content: bytes) -> str:
     """Write content at exactly this path, replacing a file left by an earlier attempt."""
     if default_storage.exists(path):

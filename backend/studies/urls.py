@@ -5,6 +5,7 @@ from studies.views import (
     StudyEventsView,
     StudyHeatmapView,
     StudyImageView,
+    StudySegmentationView,
     StudyListCreateView,
 )
 
@@ -14,4 +15,5 @@ urlpatterns = [
     path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
+    path("<uuid:study_id>/segmentation/", StudySegmentationView.as_view(), name="study-segmentation"),
 ]
