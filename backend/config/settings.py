@@ -245,7 +245,9 @@ CXR_MODEL_THREADS = env_int("CXR_MODEL_THREADS", 0) or None
 # its seeded untrained network, said so everywhere). CXR_ANALYSERS lists those that run, comma
 # separated ("" runs the classifier alone); they run after a study's findings are stored.
 CXR_ANALYSERS = tuple(
-    kind.strip() for kind in os.environ.get("CXR_ANALYSERS", "segmentation,screener").split(",") if kind.strip()
+    kind.strip()
+    for kind in os.environ.get("CXR_ANALYSERS", "segmentation,screener").split(",")
+    if kind.strip()
 )
 CXR_SEGMENTATION_WEIGHTS = os.environ.get("CXR_SEGMENTATION_WEIGHTS") or None
 CXR_SCREENER_WEIGHTS = os.environ.get("CXR_SCREENER_WEIGHTS") or None

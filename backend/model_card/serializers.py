@@ -80,7 +80,9 @@ class AnalyserCardSerializer(serializers.Serializer):
     kind = serializers.CharField()
     name = serializers.CharField()
     version = serializers.CharField()
-    trained = serializers.BooleanField(help_text="False: seeded untrained weights, whose outputs mean nothing.")
+    trained = serializers.BooleanField(
+        help_text="False: seeded untrained weights, whose outputs mean nothing."
+    )
     architecture = serializers.CharField(allow_null=True, default=None)
     weights_sha256 = serializers.CharField(allow_null=True, default=None)
     training_data = serializers.CharField(allow_null=True, default=None)

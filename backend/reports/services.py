@@ -35,10 +35,10 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
+from ml.analysers import SCREENER, SEGMENTATION
 from ml.images.rendering import HEATMAP_LUT
 from studies import storage
 from studies.heatmaps import finding_heatmap_png
-from ml.analysers import SCREENER, SEGMENTATION
 from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyStatus
 from studies.segmentation import segmentation_outlines
 
@@ -302,7 +302,10 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
     sections: list[Flowable] = []
     screener = runs.get(SCREENER)
     if screener is not None:
-        sections += [Paragraph("Normal/abnormal screener", styles["Heading2"]), *analyser_warning(screener, styles)]
+        sections += [
+            Paragraph("Normal/abnormal screener", styles["Heading2"]),
+            *analyser_warning(screener, styles),
+        ]
         if screener.status == AnalyserRunStatus.DONE and screener.result:
             result = screener.result
             verdict = "likely abnormal" if result["likely_abnormal"] else "below its threshold"
@@ -326,14 +329,18 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
 def analyser_warning(run: AnalyserRun, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     card = run.card or {}
     if run.status != AnalyserRunStatus.DONE:
-        return [Paragraph(escape(f"Not available: the analysis is {run.status}. {run.message}"), styles["Body"])]
+        return [
+            Paragraph(escape(f"Not available: the analysis is {run.status}. {run.message}"), styles["Body"])
+        ]
     name = f"{card.get('name', run.kind)} {card.get('version', '')}".strip()
     if card.get("trained") is False:
         return [banner(f"{UNTRAINED_TEXT} ({name})", styles)]
     return [Paragraph(escape(f"Model: {name}"), styles["Small"])]
 
 
-def cardiothoracic_section(study: Study, run: AnalyserRun, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+def cardiothoracic_section(
+    study: Study, run: AnalyserRun, styles: dict[str, ParagraphStyle]
+) -> list[Flowable]:
     ratio = run.result.get("cardiothoracic_ratio")
     if ratio is None:
         note = run.result.get("cardiothoracic_ratio_note") or "No cardiothoracic ratio was measured."

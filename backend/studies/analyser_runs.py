@@ -77,12 +77,16 @@ def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]
         outcomes = pipeline.analyze_with(kind, [prepared for _, prepared in ready])
     except Exception as error:
         # Bad weights, a network that cannot be built: this analyser's runs fail, nothing else.
-        logger.exception("The %s analyser failed on studies %s", kind, [str(run.study_id) for run, _ in ready])
+        logger.exception(
+            "The %s analyser failed on studies %s", kind, [str(run.study_id) for run, _ in ready]
+        )
         analyser_runs_fail([run for run, _ in ready], message=f"The {kind} analyser failed: {error}")
         return
     for (run, _), outcome in zip(ready, outcomes, strict=True):
         if outcome.attachment is not None:
-            run.result_file = storage.write_file(storage.analyser_path(run.study_id, kind), outcome.attachment)
+            run.result_file = storage.write_file(
+                storage.analyser_path(run.study_id, kind), outcome.attachment
+            )
         run.card = outcome.card
         run.result = outcome.result
         run.score = outcome.score

@@ -8,9 +8,9 @@ once and the web app shows the study move from queued to done, as it would with 
 import logging
 import uuid
 from collections.abc import Callable
-from typing import Any
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -27,7 +27,9 @@ EMBEDDED_CLAIMANT = "embedded"
 
 def enqueue_analysis(study_id: uuid.UUID) -> None:
     if settings.CXR_EMBEDDED_TASKS:
-        embedded_executor().submit(run_embedded, studies_analyze, study_id=study_id, claimant=EMBEDDED_CLAIMANT)
+        embedded_executor().submit(
+            run_embedded, studies_analyze, study_id=study_id, claimant=EMBEDDED_CLAIMANT
+        )
     else:
         analyze_study.delay(str(study_id))
 

@@ -35,7 +35,9 @@ def analysis_pipeline() -> Pipeline:
                 segmentation=settings.CXR_SEGMENTATION_WEIGHTS,
                 screener=settings.CXR_SCREENER_WEIGHTS,
             )
-            _pipeline = Pipeline(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS, analysers=analysers)
+            _pipeline = Pipeline(
+                settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS, analysers=analysers
+            )
         return _pipeline
 
 

@@ -103,7 +103,9 @@ class AnalyserRun(models.Model):
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyser_runs")
     kind = models.CharField(max_length=32)
-    status = models.CharField(max_length=16, choices=AnalyserRunStatus.choices, default=AnalyserRunStatus.QUEUED)
+    status = models.CharField(
+        max_length=16, choices=AnalyserRunStatus.choices, default=AnalyserRunStatus.QUEUED
+    )
     card = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)

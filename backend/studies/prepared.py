@@ -16,7 +16,8 @@ def prepared_input(study: Study, pipeline: Pipeline, *, analyser: str | None = N
         prepared = PreparedImage.from_bytes(storage.read_file(study.model_input_file.name))
         if analyser is None and prepared.preprocessing == pipeline.preprocessing_key:
             return prepared
-        if analyser is not None and pipeline.analysers is not None:
-            if prepared.analyser_keys.get(analyser) == pipeline.analysers.input_key(analyser):
-                return prepared
+        analysers = pipeline.analysers
+        wanted = analysers.input_key(analyser) if analyser is not None and analysers is not None else None
+        if wanted is not None and prepared.analyser_keys.get(analyser) == wanted:
+            return prepared
     return pipeline.intake(storage.read_file(study.original_file.name)).prepared

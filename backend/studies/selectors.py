@@ -100,7 +100,10 @@ def study_list(
 def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     # Someone else's study answers exactly like a missing one, so ids cannot be probed.
     study = (
-        studies_visible_to(user=user).prefetch_related("findings", "analyser_runs").filter(pk=study_id).first()
+        studies_visible_to(user=user)
+        .prefetch_related("findings", "analyser_runs")
+        .filter(pk=study_id)
+        .first()
     )
     if study is None:
         raise NotFoundError("Study not found.", extra={"id": str(study_id)})

@@ -4,9 +4,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ml.analysers import SCREENER, SEGMENTATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.inference import active_model_card
-from ml.analysers import SCREENER, SEGMENTATION
 from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyStatus
 from studies.selectors import ANY_POSITIVE
 
@@ -322,4 +322,3 @@ class SegmentationOutlinesSerializer(serializers.Serializer):
     height = serializers.IntegerField()
     trained = serializers.BooleanField()
     structures = StructureOutlineSerializer(many=True)
-

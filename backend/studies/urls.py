@@ -5,8 +5,8 @@ from studies.views import (
     StudyEventsView,
     StudyHeatmapView,
     StudyImageView,
-    StudySegmentationView,
     StudyListCreateView,
+    StudySegmentationView,
 )
 
 urlpatterns = [

@@ -22,11 +22,11 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.serializers import ErrorSerializer
-from studies.events import study_event_stream
 from ml.analysers import SEGMENTATION
+from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png
-from studies.segmentation import segmentation_outlines
 from studies.models import Study
+from studies.segmentation import segmentation_outlines
 from studies.selectors import analyser_run_get, finding_get, study_get, study_list
 from studies.serializers import (
     SegmentationOutlinesSerializer,

@@ -70,7 +70,9 @@ class AnalyserWeights:
             raise ValueError(f"Unknown analysers {', '.join(unknown)}; use {', '.join(ANALYSER_KINDS)}.")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, *, kinds: Sequence[str] = ANALYSER_KINDS) -> AnalyserWeights:
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, kinds: Sequence[str] = ANALYSER_KINDS
+    ) -> AnalyserWeights:
         environ = os.environ if environ is None else environ
         return cls(
             kinds=tuple(kinds),
@@ -155,7 +157,9 @@ class Analysers:
                 for segmentation, view in zip(segmentations, views, strict=True)
             ]
         return [
-            AnalyserOutcome(kind=SCREENER, card=card.to_dict(), result=result.to_dict(), score=result.probability)
+            AnalyserOutcome(
+                kind=SCREENER, card=card.to_dict(), result=result.to_dict(), score=result.probability
+            )
             for result in analyser.score(batch)
         ]
 
@@ -172,7 +176,9 @@ class Analysers:
 
     def _check(self, kind: str) -> None:
         if kind not in self.kinds:
-            raise ValueError(f"The analyser {kind!r} is not configured here ({', '.join(self.kinds) or 'none'}).")
+            raise ValueError(
+                f"The analyser {kind!r} is not configured here ({', '.join(self.kinds) or 'none'})."
+            )
 
 
 def _segmentation_outcome(card: AnalyserCard, segmentation: Any, view: str | None) -> AnalyserOutcome:

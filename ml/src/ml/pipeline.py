@@ -80,7 +80,10 @@ class PreparedImage:
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
-        analysers = {f"{ANALYSER_INPUT}{kind}": tensor.astype(np.float32) for kind, tensor in self.analyser_inputs.items()}
+        analysers = {
+            f"{ANALYSER_INPUT}{kind}": tensor.astype(np.float32)
+            for kind, tensor in self.analyser_inputs.items()
+        }
         np.savez(
             buffer,
             tensor=self.tensor.astype(np.float32),
@@ -265,7 +268,9 @@ class Pipeline:
         key = self.analysers.input_key(kind)
         for image in images:
             if image.analyser_keys.get(kind) != key:
-                raise ValueError(f"An input was not prepared for the {kind} analyser's card; prepare it again.")
+                raise ValueError(
+                    f"An input was not prepared for the {kind} analyser's card; prepare it again."
+                )
         if not images:
             return []
         return self.analysers.run(
