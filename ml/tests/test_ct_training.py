@@ -25,7 +25,7 @@ def alternating(count: int) -> list[bool]:
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    """A run of 3 epochs on 40 planted-signal volumes (28 train, 12 validation patients)."""
+    """A run of 3 epochs on 40 planted-signal volumes (22 train, 12 validation, 6 held-out patients)."""
     root = tmp_path_factory.mktemp("planted")
     data = write_mosmed(root / "data", alternating(40), seed=0)
     out = root / "run"
@@ -47,7 +47,9 @@ def test_training_on_planted_signal_reaches_patient_auroc_above_0_9(trained):
     assert card.threshold == pytest.approx(min(1.0, max(0.0, report["threshold"])))
     record = json.loads((out / "training.json").read_text())
     assert len(record["history"]) == 3
-    assert not set(record["data"]["train_volumes"]) & set(record["data"]["validation_volumes"])
+    split = [set(record["data"][f"{part}_volumes"]) for part in ("train", "validation", "test")]
+    assert [len(part) for part in split] == [22, 12, 6] and len(set.union(*split)) == 40
+    assert set((out / "test_patients.txt").read_text().split()) == split[2]
 
 
 def test_installed_weights_score_a_severe_series_above_a_mild_one(trained):
@@ -84,6 +86,14 @@ def test_evaluate_ct_on_held_out_patients_reports_patient_metrics(trained, tmp_p
     first = [float(row["probability"]) for row in slices if row["patient"] == rows[0]["patient"]]
     assert float(rows[0]["probability"]) == pytest.approx(max(first), rel=1e-6)
     assert "AUROC" in capsys.readouterr().out
+
+
+def test_evaluate_ct_on_the_runs_held_out_patients_only(trained, tmp_path):
+    data, out = trained
+    arguments = ["evaluate-ct", str(data), "--weights", str(out), "--out", str(tmp_path / "eval")]
+    assert main([*arguments, "--patients", str(out / "test_patients.txt"), "--bootstrap", "50"]) == 0
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert (metrics["cases"], metrics["positives"], metrics["threshold_method"]) == (6, 3, "f1")
 
 
 def test_resumed_run_continues_from_its_checkpoint(trained, tmp_path):

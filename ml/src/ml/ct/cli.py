@@ -62,6 +62,12 @@ def add_ct_parsers(subparsers: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--val-fraction", type=_fraction, default=0.2, help="share of patients to validate (0.2)"
     )
+    train.add_argument(
+        "--test-fraction",
+        type=_fraction_or_zero,
+        default=0.15,
+        help="share of patients held out, listed in OUT/test_patients.txt for evaluate-ct --patients (0.15)",
+    )
     train.add_argument("--aggregation", choices=AGGREGATION_RULES, default="mean", help="patient rule (mean)")
     train.add_argument("--window-centre", type=float, default=DEFAULT_CENTRE, help="HU (-600)")
     train.add_argument("--window-width", type=_positive_float, default=DEFAULT_WIDTH, help="HU (1500)")
@@ -152,6 +158,7 @@ def _train_ct(arguments: argparse.Namespace) -> int:
         "batch_size": arguments.batch_size,
         "learning_rate": arguments.lr,
         "validation_fraction": arguments.val_fraction,
+        "test_fraction": arguments.test_fraction,
         "aggregation": arguments.aggregation,
         "window": LungWindow(arguments.window_centre, arguments.window_width),
         "early_stopping_patience": arguments.patience,
@@ -262,3 +269,12 @@ def _fraction(text: str) -> float:
     if value >= 1:
         raise argparse.ArgumentTypeError(f"{text!r} must be between 0 and 1")
     return value
+
+
+def _fraction_or_zero(text: str) -> float:
+    try:
+        if float(text) == 0.0:
+            return 0.0
+    except ValueError:
+        pass
+    return _fraction(text)

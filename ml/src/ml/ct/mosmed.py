@@ -78,27 +78,40 @@ def fingerprint(volumes: list[Volume]) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class Split:
+    """Patients for training, for validation (the run's decisions) and held out for evaluate-ct."""
+
+    train: list[Volume]
+    validation: list[Volume]
+    test: list[Volume]
+
+
 def split_by_patient(
-    volumes: list[Volume], validation_fraction: float, seed: int
-) -> tuple[list[Volume], list[Volume]]:
-    """(train, validation): a seeded split stratified by label, each class at least one volume per side."""
-    if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(f"The validation fraction must be in (0, 1), not {validation_fraction}.")
+    volumes: list[Volume], validation_fraction: float, test_fraction: float, seed: int
+) -> Split:
+    """A seeded split stratified by label; each class keeps a volume for training and one for validation."""
+    if not 0.0 < validation_fraction < 1.0 or not 0.0 <= test_fraction < 1.0:
+        raise ValueError("The validation fraction must be in (0, 1) and the test fraction in [0, 1).")
     rng = np.random.default_rng(seed)
-    train: list[Volume] = []
-    validation: list[Volume] = []
+    split = Split([], [], [])
     for label in (0, 1):
         members = [volume for volume in volumes if volume.label == label]
-        if len(members) < 2:
+        kind = "positive" if label else "negative"
+        validation = max(1, round(validation_fraction * len(members)))
+        test = round(test_fraction * len(members))
+        if len(members) - validation - test < 1:
             raise DataError(
-                f"Training needs at least two {'positive' if label else 'negative'} volumes "
-                f"(one for training, one for validation); the data has {len(members)}."
+                f"The data has {len(members)} {kind} volume(s): too few for training, validation"
+                f"{' and test' if test else ''} to have one each."
             )
-        order = rng.permutation(len(members))
-        count = min(len(members) - 1, max(1, round(validation_fraction * len(members))))
-        validation += [members[i] for i in order[:count]]
-        train += [members[i] for i in order[count:]]
-    return sorted(train, key=_patient), sorted(validation, key=_patient)
+        order = [members[index] for index in rng.permutation(len(members))]
+        split.validation.extend(order[:validation])
+        split.test.extend(order[validation : validation + test])
+        split.train.extend(order[validation + test :])
+    for part in (split.train, split.validation, split.test):
+        part.sort(key=lambda volume: volume.patient)
+    return split
 
 
 def load_slices(volume: Volume, window: LungWindow, size: int) -> np.ndarray:
@@ -110,7 +123,3 @@ def load_slices(volume: Volume, window: LungWindow, size: int) -> np.ndarray:
         raise DataError(f"{volume.path}: {error}") from error
     windowed = network_slices(series.hounsfield, window, size)[..., 0]
     return np.round(windowed * 255.0).astype(np.uint8)
-
-
-def _patient(volume: Volume) -> str:
-    return volume.patient

@@ -8,7 +8,8 @@ early stopping and the best epoch (``ml.training.monitoring``); the run is check
 resumes where it stopped (``ml.training.checkpoints``). Mixed precision is used when
 TensorFlow sees a GPU. At the end the best epoch's weights are reloaded in float32, the
 threshold is chosen by F1 on the validation patients, and OUT/ becomes a CT weights
-directory (card.json, model.weights.h5) with training.json and validation.json beside it.
+directory (card.json, model.weights.h5) with training.json and validation.json beside it;
+OUT/test_patients.txt lists the patients held out of both training and validation.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ from ml.weights.directory import load_weights_file, save_weights_directory
 STAGE = "train"
 TRAINING_RECORD = "training.json"
 VALIDATION_RECORD = "validation.json"
+TEST_PATIENTS = "test_patients.txt"
 
 
 @dataclass
@@ -68,6 +70,7 @@ class CTTrainingConfig:
     learning_rate: float = 1e-3
     optimizer: str = "adam"
     validation_fraction: float = 0.2
+    test_fraction: float = 0.15
     aggregation: str = "mean"
     window: LungWindow = dataclasses.field(default_factory=LungWindow)
     early_stopping_patience: int = 5
@@ -103,24 +106,30 @@ def train_ct(
     checkpoint = out / CHECKPOINT_DIR
     check_output(out, resume=resume)
     volumes = find_volumes(config.data, config.positive_grades)
-    train_volumes, validation_volumes = split_by_patient(volumes, config.validation_fraction, config.seed)
+    split = split_by_patient(volumes, config.validation_fraction, config.test_fraction, config.seed)
+    train_volumes, validation_volumes = split.train, split.validation
     data_record = {
         "fingerprint": fingerprint(volumes),
         "split": "by patient, stratified by label",
         "train_volumes": [volume.patient for volume in train_volumes],
         "validation_volumes": [volume.patient for volume in validation_volumes],
+        "test_volumes": [volume.patient for volume in split.test],
     }
     state = read_state(checkpoint / STATE_FILE) if resume else None
     if state is not None and state["data"]["fingerprint"] != data_record["fingerprint"]:
         raise DataError(f"The data changed since the run in {out} began; start a new run.")
     say(
         f"Reading {len(volumes)} volumes ({_describe(train_volumes)} train, "
-        f"{_describe(validation_volumes)} validation)."
+        f"{_describe(validation_volumes)} validation; {_describe(split.test)} held out)."
     )
     train_set = load_slice_set(train_volumes, config.window, config.input_size)
     validation_set = load_slice_set(validation_volumes, config.window, config.input_size)
     if state is None:
         checkpoint.mkdir(parents=True, exist_ok=True)
+        # The held-out patients, for ``evaluate-ct --patients OUT/test_patients.txt``.
+        atomic_write_text(
+            out / TEST_PATIENTS, "".join(f"{patient}\n" for patient in data_record["test_volumes"])
+        )
         config.version = config.version or time.strftime("trained-%Y%m%d-%H%M%S", time.gmtime())
         state = {
             "format": STATE_FORMAT,
