@@ -87,6 +87,9 @@ def test_multiframe_applies_each_frames_rescale_and_sorts_by_frame_position():
     assert series.slice_positions == (10.0, 20.0, 30.0)
     assert series.spacing == (10.0, 0.6, 0.6)
     assert series.source == "dicom-multiframe"
+    # The same file zipped on its own reads the same.
+    zipped = read_ct_series(zip_bytes({"enhanced.dcm": enhanced_ct(stored, zs, slopes, intercepts)}))
+    np.testing.assert_array_equal(zipped.hounsfield, expected)
 
 
 def test_nifti_volume_is_read_in_hounsfield_units_slice_by_slice(tmp_path):

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from ml.ct.series import CTSeries
 from ml.ct.window import network_slices
 from ml.evaluation.grouping import pool
 from ml.weights.registry import WEIGHTS_FILENAME
+
+if TYPE_CHECKING:
+    import keras
 
 CT_WEIGHTS_ENV_VAR = "CXR_CT_WEIGHTS_DIR"
 DEFAULT_BATCH_SIZE = 16
@@ -58,7 +61,7 @@ class CTResult:
 class CTAnalyser:
     """The ResNet-18 of a CT weights directory (or the untrained one), ready to score series."""
 
-    def __init__(self, card: CTModelCard, model: Any) -> None:
+    def __init__(self, card: CTModelCard, model: keras.Model) -> None:
         self.card = card
         self.model = model
 

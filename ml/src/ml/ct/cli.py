@@ -18,6 +18,7 @@ from ml.ct.analyser import CT_WEIGHTS_ENV_VAR, ct_weights_dir_from_env
 from ml.ct.card import DEFAULT_POSITIVE_GRADES, CTModelCard, describe_ct_model
 from ml.ct.mosmed import Volume, find_volumes, parse_grades
 from ml.ct.window import DEFAULT_CENTRE, DEFAULT_WIDTH, LungWindow
+from ml.errors import ImageError
 from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.training.errors import DataError
 
@@ -117,7 +118,7 @@ def _predict_ct(arguments: argparse.Namespace) -> int:
             raise DataError(f"{path}: no such file or folder.")
         try:
             series.append(read_ct_series(path))
-        except ValueError as error:
+        except ImageError as error:
             raise DataError(f"{path}: {error}") from error
     _warn_if_untrained(card)
     from ml.ct.analyser import CTAnalyser

@@ -85,10 +85,7 @@ def _read_bytes(data: bytes) -> CTSeries:
     if data.startswith(_ZIP_MAGIC):
         return _read_zip(data)
     if data[_DICOM_MAGIC_OFFSET : _DICOM_MAGIC_OFFSET + 4] == b"DICM":
-        dataset = _parse_dicom(data, "the upload")
-        if int(dataset.get("NumberOfFrames", 1) or 1) > 1:
-            return _multiframe_series(dataset)
-        return _slices_series([dataset])
+        return _slices_series([_parse_dicom(data, "the upload")])
     raise UnsupportedImageError("A CT series must be a zip of DICOM slices or a (multi-frame) DICOM file.")
 
 
@@ -171,6 +168,9 @@ def _slices_series(datasets: Sequence[Dataset]) -> CTSeries:
     """Stack single-frame CT slices of one series in order along the slice normal."""
     if not datasets:
         raise ImageDecodeError("The upload holds no DICOM slices.")
+    if len(datasets) == 1 and int(datasets[0].get("NumberOfFrames", 1) or 1) > 1:
+        # A zip or folder holding one enhanced CT file.
+        return _multiframe_series(datasets[0])
     if len(datasets) > MAX_SLICES:
         raise ImageTooLargeError(f"The series has {len(datasets)} slices, over {MAX_SLICES}.")
     for number, dataset in enumerate(datasets, start=1):
