@@ -116,3 +116,22 @@ def test_evaluate_aggregate_rule_without_aggregate_is_refused(tmp_path, capsys):
     )
     assert code == 2
     assert capsys.readouterr().err.startswith("error: --aggregate-rule needs --aggregate")
+
+
+def test_evaluate_aggregate_study_finds_the_study_column(tmp_path):
+    rows = [["image", "Effusion", "Study ID"], ["a.png", 1, "s1"], ["b.png", 0, "s1"], ["c.png", 0, "s2"]]
+    rows += [["d.png", 0, "s3"]]
+    with (tmp_path / "truth.csv").open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    (tmp_path / "scores.csv").write_text("image,Effusion\na.png,0.2\nb.png,0.8\nc.png,0.6\nd.png,0.4\n")
+    arguments = ["evaluate", "--scores", tmp_path / "scores.csv", "--truth", tmp_path / "truth.csv"]
+    arguments += ["--aggregate", "study", "--no-plots", "--bootstrap", "20", "--out", tmp_path / "out"]
+    assert main([str(argument) for argument in arguments]) == 0
+    document = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    # Studies by mean: s1 0.5 (+), s2 0.6, s3 0.4: the positive beats one of two negatives.
+    assert (document["cases"], document["aggregated_by"], document["aggregation_rule"]) == (
+        3,
+        "Study ID",
+        "mean",
+    )
+    assert document["findings"]["Effusion"]["auroc"] == pytest.approx(1 / 2)

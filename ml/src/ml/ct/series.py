@@ -203,11 +203,7 @@ def _slices_series(datasets: Sequence[Dataset]) -> CTSeries:
     _check_size(len(datasets), rows, columns)
     positions = _positions(datasets)
     if positions is not None:
-        order = np.argsort(positions, kind="stable")
-        if np.any(np.diff(np.asarray(positions)[order]) == 0):
-            raise ImageRejectedError(
-                "Two slices lie at the same position.", reason="duplicate slices", tag="ImagePositionPatient"
-            )
+        order = _order_by_position(positions)
     else:
         numbers = [dataset.get("InstanceNumber") for dataset in datasets]
         if any(number is None for number in numbers):
@@ -268,7 +264,7 @@ def _multiframe_series(dataset: Dataset) -> CTSeries:
         positions = [
             float(np.dot(np.asarray(position, dtype=np.float64), normal)) for position in raw_positions
         ]
-    order = np.argsort(positions, kind="stable") if positions is not None else np.arange(frames)
+    order = _order_by_position(positions) if positions is not None else np.arange(frames)
     sorted_positions = [positions[i] for i in order] if positions is not None else None
     spacing = _group_value(shared, "PixelMeasuresSequence", "PixelSpacing") or dataset.get("PixelSpacing")
     return CTSeries(
@@ -343,6 +339,16 @@ def _hounsfield(stored: np.ndarray, slope: Any, intercept: Any) -> np.ndarray:
     if slope_value == 0.0:
         raise ImageDecodeError("A slice's rescale slope is zero.")
     return (stored.astype(np.float64) * slope_value + intercept_value).astype(np.float32)
+
+
+def _order_by_position(positions: list[float]) -> np.ndarray:
+    """Slice indices from the lowest position to the highest; two slices at one position are refused."""
+    order = np.argsort(positions, kind="stable")
+    if np.any(np.diff(np.asarray(positions)[order]) == 0):
+        raise ImageRejectedError(
+            "Two slices lie at the same position.", reason="duplicate slices", tag="ImagePositionPatient"
+        )
+    return order
 
 
 def _positions(datasets: Sequence[Dataset]) -> list[float] | None:

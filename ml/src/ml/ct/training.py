@@ -177,7 +177,8 @@ def _fit(
     validation_batches = SliceBatches(validation_set, config.batch_size, shuffle=False)
 
     def patient_probabilities(logits: np.ndarray) -> np.ndarray:
-        return validation_set.pool(1.0 / (1.0 + np.exp(-logits)), config.aggregation)
+        # sigmoid(z) = exp(-log(1 + exp(-z))), without overflow for very negative logits.
+        return validation_set.pool(np.exp(-np.logaddexp(0.0, -logits)), config.aggregation)
 
     validation = ValidationAUROC(
         predictor(logits_model),
