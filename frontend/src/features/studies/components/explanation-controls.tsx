@@ -49,7 +49,8 @@ function MethodSelect({
 export function ExplanationControls({ studyId, finding, choice, onChange }: ExplanationControlsProps) {
   const [measureDefault, setMeasureDefault] = useState(false);
   const methodName = METHOD_NAMES[choice.method];
-  const wanted = choice.method !== DEFAULT_METHOD || measureDefault;
+  // Side by side, both maps are computed with their scores anyway.
+  const wanted = choice.method !== DEFAULT_METHOD || measureDefault || choice.compareWith !== null;
   const explanation = useExplanation(studyId, finding.label, choice.method, wanted);
   const nextOther = METHODS.find((method) => method !== choice.method) ?? DEFAULT_METHOD;
 

@@ -74,19 +74,29 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
         )}
       </header>
       <div className="study-body">
-        <RadiographViewer
-          imagePath={data.image}
-          fileName={data.original_filename}
-          heatmap={
-            selected
-              ? {
-                  path: choice.method === DEFAULT_METHOD ? selected.heatmap : (explanation.data?.image ?? null),
-                  name: displayLabel(selected.label),
-                  method: METHOD_NAMES[choice.method],
-                }
-              : null
-          }
-        />
+        <div className="study-main">
+          <RadiographViewer
+            imagePath={data.image}
+            fileName={data.original_filename}
+            heatmap={
+              selected
+                ? {
+                    path: choice.method === DEFAULT_METHOD ? selected.heatmap : (explanation.data?.image ?? null),
+                    name: displayLabel(selected.label),
+                    method: METHOD_NAMES[choice.method],
+                  }
+                : null
+            }
+          />
+          {done && selected && choice.compareWith !== null && (
+            <ExplanationComparison
+              studyId={studyId}
+              imagePath={data.image}
+              finding={selected}
+              methods={[choice.method, choice.compareWith]}
+            />
+          )}
+        </div>
         <div className="study-side">
           {done && (
             <>
@@ -110,14 +120,6 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <ImageMetadata metadata={data.metadata} />
         </div>
       </div>
-      {done && selected && choice.compareWith !== null && (
-        <ExplanationComparison
-          studyId={studyId}
-          imagePath={data.image}
-          finding={selected}
-          methods={[choice.method, choice.compareWith]}
-        />
-      )}
     </article>
   );
 }
