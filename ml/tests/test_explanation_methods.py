@@ -218,3 +218,17 @@ def test_card_explanation_settings_default_when_absent_and_are_checked_strictly(
     for message, section in refused.items():
         with pytest.raises(WeightsError, match=message):
             ModelCard.from_dict({**fields, "explanations": section})
+
+
+def test_the_pipeline_explains_through_its_engine_and_refuses_another_models_input(planted_engine):
+    from ml.pipeline import Pipeline, PreparedImage
+
+    pipeline = Pipeline.for_engine(planted_engine)
+    image = prepared(planted_engine, planted_image())
+    explanation = pipeline.explain(image, "Planted", "occlusion")
+    assert explanation.parameters["window"] == 32 and explanation.map.shape == (SIZE, SIZE)
+    foreign = PreparedImage(
+        tensor=image.tensor, crop=image.crop, width=SIZE, height=SIZE, preprocessing="another-model"
+    )
+    with pytest.raises(ValueError, match="another model's preprocessing"):
+        pipeline.explain(foreign, "Planted", "gradcam")

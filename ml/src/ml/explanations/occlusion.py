@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.explanations.faithfulness import LabelProbability, batched
+from ml.explanations.faithfulness import FORWARD_BATCH, LabelProbability
 from ml.explanations.settings import OcclusionSettings
 
 
@@ -34,13 +34,16 @@ def occlusion(
         for top in window_starts(height, window, settings.stride)
         for left in window_starts(width, window, settings.stride)
     ]
-    occluded = np.repeat(image[np.newaxis], len(positions) + 1, axis=0)
-    for index, (top, left) in enumerate(positions, start=1):
-        occluded[index, top : top + window, left : left + window] = removed[
-            top : top + window, left : left + window
-        ]
-    probabilities = batched(probability, occluded)
-    drops = probabilities[0] - probabilities[1:]
+    unoccluded = float(probability(image[np.newaxis])[0])
+    drops: list[float] = []
+    # A batch of occluded copies at a time: all of them at once would hold hundreds of inputs.
+    for start in range(0, len(positions), FORWARD_BATCH):
+        batch = positions[start : start + FORWARD_BATCH]
+        occluded = np.repeat(image[np.newaxis], len(batch), axis=0)
+        for index, (top, left) in enumerate(batch):
+            window_rows, window_columns = slice(top, top + window), slice(left, left + window)
+            occluded[index, window_rows, window_columns] = removed[window_rows, window_columns]
+        drops.extend(unoccluded - probability(occluded))
     total = np.zeros((height, width))
     covered = np.zeros((height, width))
     for drop, (top, left) in zip(drops, positions, strict=True):

@@ -11,7 +11,7 @@ import { HeatmapLegend } from './heatmap-legend';
 type RadiographViewerProps = {
   imagePath: string;
   fileName: string;
-  /** The finding's map: ``method`` names the explanation method (Grad-CAM unless said); ``path`` is null while it is computed. */
+  /** The finding's map: `method` names the explanation method (Grad-CAM unless given); `path` is null while it is computed. */
   heatmap: { path: string | null; name: string; method?: string } | null;
 };
 
