@@ -104,6 +104,7 @@ class Explanation(models.Model):
     seconds = models.FloatField(null=True, blank=True)
     # The card of the model that computed it: name, version and whether it was trained.
     model_card = models.JSONField(null=True, blank=True)
+    # When it was last queued: first asked for, or asked again after a failure or a lost task.
     requested_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

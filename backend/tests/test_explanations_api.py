@@ -144,3 +144,37 @@ def test_every_method_runs_in_the_worker_on_a_real_radiograph_and_is_kept(
     assert integrated["parameters"]["target"] == "logit" and integrated["parameters"]["steps"] == 64
     listed = client.get(explanations_url(study["id"], label)).json()
     assert {row["status"] for row in listed} == {"done"}
+
+
+@pytest.mark.django_db
+def test_a_failed_a_lost_or_an_abandoned_explanation_is_queued_again_when_asked(
+    analysed_study, clinician, client_for, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = client_for(clinician)
+    url = explanations_url(analysed_study.id, "Effusion", "saliency")
+    long_ago = timezone.now() - timedelta(days=1)
+    stale_states = {
+        StudyStatus.FAILED: {"message": "The explanation failed: out of memory"},
+        StudyStatus.QUEUED: {"requested_at": long_ago},
+        StudyStatus.RUNNING: {"started_at": long_ago},
+    }
+    for status, fields in stale_states.items():
+        Explanation.objects.all().delete()
+        explanation = Explanation.objects.create(study=analysed_study, label="Effusion", method="saliency")
+        Explanation.objects.filter(pk=explanation.pk).update(status=status, **fields)
+        before = queued_task_count()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url)
+        assert response.status_code == 202, status
+        assert response.json()["status"] == "queued" and response.json()["message"] == ""
+        assert queued_task_count() == before + 1, status
+    # One just queued or running is left to its task.
+    Explanation.objects.update(status=StudyStatus.RUNNING, started_at=timezone.now())
+    before = queued_task_count()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url).json()["status"] == "running"
+    assert queued_task_count() == before
