@@ -186,16 +186,7 @@ class ModelCard:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the card as ``card.json``, atomically so a reader never sees half a card."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_card_json(path, self.to_dict())
 
     @property
     def cache_identity(self) -> str:
@@ -351,3 +342,17 @@ def _form_record(name: str, record: Any) -> dict[str, Any]:
     ):
         raise WeightsError(f"{where}.measured_on must give cpu, int8_isa, openvino and nncf as strings.")
     return record
+
+
+def write_card_json(path: str | os.PathLike[str], card: dict[str, Any]) -> None:
+    """Write a card's JSON atomically, so a reader never sees half a card."""
+    path = Path(path)
+    text = json.dumps(card, indent=2, ensure_ascii=False) + "\n"
+    descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

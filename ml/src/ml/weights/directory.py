@@ -13,6 +13,7 @@ import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import TypeVar
 
 import h5py
 import keras
@@ -21,19 +22,23 @@ from ml.errors import WeightsError
 from ml.weights.card import ModelCard
 from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
+CardT = TypeVar("CardT")
+
 # Keras reports some partial loads (layers it could not match in the file) as warnings.
 _PARTIAL_LOAD_WARNINGS = ("could not be loaded", "Skipping")
 
 
-def save_weights_directory(
-    model: keras.Model, directory: str | os.PathLike[str], card: ModelCard
-) -> ModelCard:
+def save_weights_directory(model: keras.Model, directory: str | os.PathLike[str], card: CardT) -> CardT:
     """Write ``model``'s weights and ``card`` (with the file's SHA-256) into ``directory``.
 
     Returns the card as written. The weights file is written under a temporary name and
     renamed, and the card goes last, so a reader never pairs a new card with old weights.
+    ``card`` is a classifier's ModelCard (checked against the model here) or any other
+    card dataclass with ``weights_sha256`` and ``save`` (a segmentation card, whose
+    caller checks the model).
     """
-    check_model_matches_card(model, card)
+    if isinstance(card, ModelCard):
+        check_model_matches_card(model, card)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # Keras insists that weights files end in ".weights.h5".
