@@ -215,8 +215,15 @@ def untrained_unet_card(
     )
 
 
-def unet_architecture(decoder_filters: tuple[int, ...] = (256, 128, 64, 32, 16)) -> dict[str, Any]:
-    return {"name": "unet-efficientnetb0", "decoder_filters": list(decoder_filters)}
+def unet_architecture(
+    decoder_filters: tuple[int, ...] = (256, 128, 64, 32, 16), encoder_scale: tuple[float, float] = (1.0, 1.0)
+) -> dict[str, Any]:
+    """The U-Net's card entry; ``encoder_scale`` multiplies EfficientNetB0's width and depth ((1, 1): B0)."""
+    return {
+        "name": "unet-efficientnetb0",
+        "decoder_filters": list(decoder_filters),
+        "encoder_scale": [float(value) for value in encoder_scale],
+    }
 
 
 def describe_segmentation_model(weights_dir: str | os.PathLike[str] | None) -> SegmentationCard:

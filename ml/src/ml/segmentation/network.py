@@ -26,7 +26,12 @@ def build_network(card: SegmentationCard) -> keras.Model:
     try:
         if architecture["name"] == "pspnet":
             return build_pspnet(len(card.structures), card.input_size, tuple(architecture["block_config"]))
-        return build_unet(len(card.structures), card.input_size, tuple(architecture["decoder_filters"]))
+        return build_unet(
+            len(card.structures),
+            card.input_size,
+            tuple(architecture["decoder_filters"]),
+            tuple(architecture.get("encoder_scale", (1.0, 1.0))),
+        )
     except (KeyError, TypeError, ValueError) as error:
         raise WeightsError(
             f"The segmentation card's architecture {architecture} cannot be built: {error}."
