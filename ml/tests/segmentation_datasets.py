@@ -1,4 +1,4 @@
-"""Planted segmentation data sets for the tests: drawn "lungs" and "heart" on noise, in the JSRT/SCR layout."""
+"""Planted segmentation data for the tests: drawn "lungs" and "heart" on noise, in the JSRT/SCR layout."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def planted_image(rng: np.random.Generator, side: int = 64) -> PlantedImage:
     """
 
     def jitter(value: float, spread: float) -> int:
-        return int(round((value + rng.uniform(-spread, spread)) * side))
+        return round((value + rng.uniform(-spread, spread)) * side)
 
     masks = {}
     for name, centre_x in (("right_lung", 0.28), ("left_lung", 0.72)):

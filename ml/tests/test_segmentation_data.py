@@ -22,7 +22,7 @@ def test_folder_with_gif_masks_is_read_with_its_structures_in_canonical_order(tm
     assert [example.image.name for example in data.examples][:2] == ["IMG000.png", "IMG001.png"]
     images, masks = load_arrays(data, 32)
     assert images.shape == (6, 32, 32) and masks.shape == (6, 32, 32, 3)
-    assert 0.0 <= images.min() and images.max() <= 1.0 and set(np.unique(masks)) == {0, 1}
+    assert images.min() >= 0.0 and images.max() <= 1.0 and set(np.unique(masks)) == {0, 1}
 
 
 def test_patients_csv_keeps_a_patients_images_on_one_side(tmp_path: Path) -> None:
@@ -66,7 +66,8 @@ def test_train_segmentation_cli_refuses_a_bad_folder_with_one_line(tmp_path: Pat
     completed = run_ml("train-segmentation", "--data", root, "--out", tmp_path / "out")
     assert completed.returncode == 2
     assert completed.stderr.strip().splitlines() == [
-        f"error: IMG000.png has no right_lung mask: expected {root / 'masks' / 'right_lung' / 'IMG000'}.png or .gif."
+        f"error: IMG000.png has no right_lung mask: expected {root / 'masks' / 'right_lung' / 'IMG000'}"
+        ".png or .gif."
     ]
     assert not (tmp_path / "out").exists()
 

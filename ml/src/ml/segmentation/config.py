@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.segmentation.card import UNET_INPUT_SIZE
-from ml.training.config import CHECKPOINT_DIR, STATE_FILE, read_state
+from ml.training.config import CHECKPOINT_DIR, STATE_FILE, check_schedule, read_state
 
 # What a resumed run may change: how long it trains and its batch size.
 RESUMABLE_SETTINGS = ("head_epochs", "finetune_epochs", "batch_size")
@@ -55,23 +55,13 @@ class SegmentationTrainingConfig:
             raise ValueError("decoder_filters must be five positive widths.")
         if len(self.encoder_scale) != 2 or not all(0 < value <= 1 for value in self.encoder_scale):
             raise ValueError("encoder_scale must be two multipliers in (0, 1] (width, depth).")
-        for name in ("batch_size", "bootstrap"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1.")
-        for name in ("head_epochs", "finetune_epochs", "lr_patience", "early_stopping_patience"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative.")
+        check_schedule(self)
+        if self.head_epochs < 0:
+            raise ValueError("head_epochs must not be negative.")
         if self.head_epochs + self.finetune_epochs == 0:
             raise ValueError("Nothing to train: both stages have 0 epochs.")
-        for name in ("learning_rate", "finetune_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive.")
         if not 0.0 < self.val_fraction < 1.0:
             raise ValueError("val_fraction must lie in (0, 1).")
-        if not 0.0 < self.lr_factor < 1.0:
-            raise ValueError("lr_factor must lie in (0, 1).")
-        if self.mixed_precision not in ("auto", "on", "off"):
-            raise ValueError(f"mixed_precision must be auto, on or off, not {self.mixed_precision!r}.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
