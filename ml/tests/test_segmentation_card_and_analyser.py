@@ -81,3 +81,23 @@ def test_untrained_analyser_segments_a_real_radiograph_the_same_way_each_load(ra
         tensor[np.newaxis], sizes=[(radiograph.width, radiograph.height)]
     )
     np.testing.assert_array_equal(again.masks, segmentation.masks)
+
+
+def test_a_directorys_card_is_read_again_when_its_files_change(tmp_path: Path) -> None:
+    from ml.weights.registry import sha256_file
+
+    directory = tmp_path / "weights"
+    directory.mkdir()
+    weights = directory / "model.weights.h5"
+    weights.write_bytes(b"first weights")
+    card = {**describe_segmentation_model(None).to_dict(), "trained": True, "version": "v1"}
+    (directory / "card.json").write_text(json.dumps(card))
+    first = describe_segmentation_model(directory)
+    assert first.version == "v1" and first.weights_sha256 == sha256_file(weights)
+    first.architecture["name"] = "changed by a caller"
+    assert describe_segmentation_model(directory).architecture["name"] == "unet-efficientnetb0"
+
+    weights.write_bytes(b"other weights, another size")
+    (directory / "card.json").write_text(json.dumps({**card, "version": "v2"}))
+    second = describe_segmentation_model(directory)
+    assert second.version == "v2" and second.weights_sha256 == sha256_file(weights)

@@ -7,6 +7,8 @@ describe the active model on every request, so nothing here imports TensorFlow.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 import os
@@ -18,7 +20,7 @@ from ml.errors import WeightsError
 from ml.segmentation.structures import KNOWN_STRUCTURES, UNET_STRUCTURES
 from ml.weights.card import write_card_json
 from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
-from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, file_stamp, sha256_file
 
 SEGMENTATION_WEIGHTS_ENV_VAR = "CXR_SEGMENTATION_WEIGHTS_DIR"
 KIND = "segmentation"
@@ -234,15 +236,29 @@ def describe_segmentation_model(weights_dir: str | os.PathLike[str] | None) -> S
     """
     if weights_dir is None:
         return untrained_unet_card()
-    directory = Path(weights_dir).expanduser()
+    directory = Path(weights_dir).expanduser().resolve()
     if not directory.is_dir():
         raise WeightsError(
             f"The segmentation weights directory {directory} does not exist or is not a directory."
         )
-    card = SegmentationCard.load(directory / CARD_FILENAME)
-    weights = directory / WEIGHTS_FILENAME
-    if not weights.is_file():
-        raise WeightsError(f"The segmentation weights directory {directory} has no {WEIGHTS_FILENAME}.")
+    # The weights (270 MB for the PSPNet) are hashed once per version of the files, not per call.
+    # Copying keeps callers' hands off the cached card's dictionaries.
+    return copy.deepcopy(
+        _describe_directory(
+            str(directory),
+            file_stamp(directory / CARD_FILENAME, directory),
+            file_stamp(directory / WEIGHTS_FILENAME, directory),
+        )
+    )
+
+
+# The stamps are arguments only so that they take part in the cache key.
+@functools.lru_cache(maxsize=8)
+def _describe_directory(
+    directory: str, card_stamp: tuple[int, int, int], weights_stamp: tuple[int, int, int]
+) -> SegmentationCard:
+    card = SegmentationCard.load(Path(directory) / CARD_FILENAME)
+    weights = Path(directory) / WEIGHTS_FILENAME
     actual = sha256_file(weights)
     if card.weights_sha256 is not None and card.weights_sha256 != actual:
         raise WeightsError(

@@ -81,8 +81,8 @@ def describe_active_model(weights_dir: str | os.PathLike[str] | None) -> ModelCa
         raise WeightsError(f"The weights directory {directory} does not exist or is not a directory.")
     card_path = directory / CARD_FILENAME
     weights_path = directory / WEIGHTS_FILENAME
-    card_stamp = _file_stamp(card_path, directory)
-    weights_stamp = _file_stamp(weights_path, directory)
+    card_stamp = file_stamp(card_path, directory)
+    weights_stamp = file_stamp(weights_path, directory)
     # Copying keeps callers' hands off the cached card's dictionaries.
     return copy.deepcopy(_describe_directory(str(directory), card_stamp, weights_stamp))
 
@@ -96,7 +96,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def _file_stamp(path: Path, directory: Path) -> tuple[int, int, int]:
+def file_stamp(path: Path, directory: Path) -> tuple[int, int, int]:
     """What identifies a file's version for the cache: inode, size and modification time."""
     try:
         stat = path.stat()
