@@ -27,6 +27,7 @@ from ml.images.screening_report import add_screening_parsers
 from ml.inference.quantize_cli import add_quantize_parser
 from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
+from ml.segmentation.cli import add_segmentation_parsers
 from ml.training.cli import add_train_parser
 from ml.training.errors import DataError
 from ml.weights.card import ModelCard
@@ -95,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     add_localize_parser(commands)
     add_quantize_parser(commands)
     add_ct_parsers(commands)
+    add_segmentation_parsers(commands)
     return parser
 
 
