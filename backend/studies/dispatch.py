@@ -17,7 +17,8 @@ from django.db import close_old_connections
 
 from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
-from studies.tasks import analyze_study, run_analysers
+from studies.explanations import explanation_compute
+from studies.tasks import analyze_study, explain_finding, run_analysers
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,14 @@ def enqueue_analysers(study_id: uuid.UUID) -> None:
         embedded_executor().submit(run_embedded, analyser_runs_execute, [study_id])
     else:
         run_analysers.delay(str(study_id))
+
+
+def enqueue_explanation(explanation_id: int) -> None:
+    if settings.CXR_EMBEDDED_TASKS:
+        # The same one thread: an explanation waits behind the analyses queued before it.
+        embedded_executor().submit(run_embedded, explanation_compute, explanation_id=explanation_id)
+    else:
+        explain_finding.delay(explanation_id)
 
 
 @cache

@@ -13,6 +13,7 @@ from django.conf import settings
 from ml.errors import WeightsError
 from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
+from studies.explanations import explanation_compute
 from studies.inference import ready_pipeline
 from studies.reconciliation import TIMED_OUT, studies_fail_claimed, studies_reconcile
 
@@ -53,6 +54,12 @@ def run_analysers(study_id: str) -> None:
     """The analysers beside the classifier, for a study whose findings came from the result cache
     or whose runs the reconciler found left behind."""
     analyser_runs_execute([uuid.UUID(study_id)])
+
+
+@shared_task(name="studies.explain_finding", acks_late=True, reject_on_worker_lost=True)
+def explain_finding(explanation_id: int) -> None:
+    # A redelivered task finds its explanation running or done and leaves it (explanation_compute).
+    explanation_compute(explanation_id=explanation_id)
 
 
 @shared_task(name="studies.reconcile_studies")

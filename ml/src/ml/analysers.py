@@ -33,7 +33,8 @@ from ml.segmentation.analyser import (
     describe_segmentation_model,
     prepare_segmentation_input,
 )
-from ml.segmentation.cardiothoracic import measure_cardiothoracic_ratio
+from ml.segmentation.cardiothoracic import measure_cardiothoracic_ratio, unmeasurable_reason
+from ml.segmentation.result import Segmentation
 
 SEGMENTATION = "segmentation"
 SCREENER = "screener"
@@ -133,9 +134,9 @@ class Analysers:
         for kind in self.kinds:
             card = self.card(kind)
             if kind == SEGMENTATION:
-                inputs[kind] = prepare_segmentation_input(radiograph, card)
+                inputs[kind] = prepare_segmentation_input(card, radiograph)
             else:
-                inputs[kind] = prepare_screener_input(radiograph, card)
+                inputs[kind] = prepare_screener_input(card, radiograph)
         return inputs
 
     def run(
@@ -181,13 +182,16 @@ class Analysers:
             )
 
 
-def _segmentation_outcome(card: AnalyserCard, segmentation: Any, view: str | None) -> AnalyserOutcome:
+def _segmentation_outcome(
+    card: AnalyserCard, segmentation: Segmentation, view: str | None
+) -> AnalyserOutcome:
     ratio = measure_cardiothoracic_ratio(segmentation, view_position=view) if card.trained else None
     note = None
     if not card.trained:
         note = UNTRAINED_SEGMENTATION_NOTE
     elif ratio is None:
-        note = "The heart or a lung was not found in the masks, so no cardiothoracic ratio is measured."
+        reason = unmeasurable_reason(segmentation) or "the heart or the thorax has no width on any row"
+        note = f"No cardiothoracic ratio is measured: {reason}."
     return AnalyserOutcome(
         kind=SEGMENTATION,
         card=card.to_dict(),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0004_study_enqueue_tracking_for_the_reconciler'),
+        ('studies', '0005_explanation'),
     ]
 
     operations = [
