@@ -1,8 +1,10 @@
-"""Command-line options that several subcommands share, so each reads the same everywhere."""
+"""Command-line options and messages that several subcommands share, so each reads the same everywhere."""
 
 from __future__ import annotations
 
 import argparse
+
+UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
 
 
 def add_screening_switch(parser: argparse.ArgumentParser) -> None:

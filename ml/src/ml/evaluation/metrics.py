@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -190,6 +191,23 @@ def matthews(tp: float, fp: float, tn: float, fn: float) -> float:
     if denominator == 0:
         return 0.0
     return float((tp * tn - fp * fn) / math.sqrt(denominator))
+
+
+def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float] | None:
+    """Wilson's score interval of a proportion (a sensitivity, a specificity); None without trials.
+
+    Unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or 1 of n,
+    which is where a screener's sensitivity often sits.
+    """
+    if trials <= 0:
+        return None
+    if not 0 <= successes <= trials or not 0.0 < level < 1.0:
+        raise ValueError(f"Expected 0 <= successes <= trials and level in (0, 1), got {successes}/{trials}.")
+    z = NormalDist().inv_cdf(0.5 + level / 2.0)
+    share = successes / trials
+    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z / (1 + z * z / trials) * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)

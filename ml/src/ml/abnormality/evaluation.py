@@ -1,0 +1,106 @@
+"""The screener's figures on labelled images: AUROC with its CI, and its operating points.
+
+Everything is computed by ``ml.evaluation.metrics``: the AUROC and its percentile bootstrap
+interval, the confusion matrix at a threshold, Wilson intervals of sensitivity and
+specificity, and the threshold reaching a sensitivity ("sensitivity:x", the highest such
+threshold, i.e. the most specific one). A screener's operating point is set for sensitivity:
+it flags studies for attention and never clears one as normal by itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ml.evaluation.metrics import (
+    ThresholdRule,
+    auroc,
+    bootstrap_auroc,
+    choose_threshold,
+    confusion_at,
+    wilson_interval,
+)
+from ml.evaluation.report import format_interval, format_number, to_json_values
+
+
+def operating_point(
+    truth: np.ndarray, scores: np.ndarray, threshold: float, level: float = 0.95
+) -> dict[str, Any]:
+    """Sensitivity and specificity (with Wilson intervals), PPV and NPV of ``scores >= threshold``."""
+    confusion = confusion_at(truth, scores, threshold)
+    rates = confusion.rates()
+    return {
+        "threshold": float(threshold),
+        "confusion_matrix": {"tp": confusion.tp, "fp": confusion.fp, "tn": confusion.tn, "fn": confusion.fn},
+        "sensitivity": rates["tpr"],
+        "sensitivity_ci95": wilson_interval(confusion.tp, confusion.tp + confusion.fn, level),
+        "specificity": rates["tnr"],
+        "specificity_ci95": wilson_interval(confusion.tn, confusion.tn + confusion.fp, level),
+        "ppv": rates["ppv"],
+        "npv": rates["npv"],
+    }
+
+
+def screener_figures(
+    truth: np.ndarray,
+    scores: np.ndarray,
+    *,
+    target_sensitivity: float,
+    card_threshold: float | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict[str, Any]:
+    """AUROC (bootstrap CI), the point at the card's threshold (if given) and the one reaching
+    ``target_sensitivity``. ``truth`` is 1 for abnormal; undefined numbers are None (JSON-ready).
+
+    Raises ValueError unless both normal and abnormal images are present.
+    """
+    truth = np.asarray(truth).astype(np.uint8).ravel()
+    scores = np.asarray(scores, dtype=np.float64).ravel()
+    if truth.shape != scores.shape:
+        raise ValueError(f"{truth.size} labels for {scores.size} scores.")
+    abnormal = int(truth.sum())
+    if abnormal in (0, truth.size):
+        raise ValueError("The figures need both normal and abnormal images.")
+    rule = ThresholdRule("sensitivity", target_sensitivity)
+    bootstrap = bootstrap_auroc(truth, scores, resamples=resamples, seed=seed, level=level)
+    figures: dict[str, Any] = {
+        "images": int(truth.size),
+        "abnormal": abnormal,
+        "normal": int(truth.size) - abnormal,
+        "auroc": auroc(truth, scores),
+        "auroc_ci95": bootstrap.intervals[0],
+        "bootstrap": {"resamples": resamples, "seed": seed, "level": level},
+        "at_card_threshold": None,
+        "at_target_sensitivity": {
+            "target": target_sensitivity,
+            **operating_point(truth, scores, choose_threshold(truth, scores, rule), level),
+        },
+    }
+    if card_threshold is not None:
+        figures["at_card_threshold"] = operating_point(truth, scores, card_threshold, level)
+    return to_json_values(figures)
+
+
+def figures_table(figures: dict[str, Any]) -> str:
+    """The figures as a short table for a terminal."""
+    lines = [
+        f"images: {figures['images']} ({figures['abnormal']} abnormal, {figures['normal']} normal)",
+        f"AUROC:  {format_number(figures['auroc'])}  95% CI {format_interval(figures['auroc_ci95'])}",
+        "",
+        f"{'operating point':<28}{'threshold':>10}  {'sensitivity (95% CI)':<26}{'specificity (95% CI)':<26}",
+    ]
+    points = [("card threshold", figures["at_card_threshold"])]
+    target = figures["at_target_sensitivity"]
+    points.append((f"sensitivity >= {target['target']:g}", target))
+    for name, point in points:
+        if point is None:
+            continue
+        lines.append(
+            f"{name:<28}{point['threshold']:>10.4f}  "
+            f"{format_number(point['sensitivity']) + ' ' + format_interval(point['sensitivity_ci95']):<26}"
+            f"{format_number(point['specificity']) + ' ' + format_interval(point['specificity_ci95']):<26}"
+        )
+    return "\n".join(lines)
