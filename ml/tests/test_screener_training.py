@@ -81,10 +81,12 @@ def test_shuffled_labels_stay_near_chance(tmp_path, capsys):
     assert 0.35 < auroc < 0.65, auroc
 
 
-def test_a_stopped_run_resumes_and_trains_the_epochs_it_lacked(tmp_path, capsys):
+def test_a_stopped_run_resumes_under_mixed_precision_and_trains_the_epochs_it_lacked(tmp_path, capsys):
     data = write_blob_folder(tmp_path / "data", normal=12, abnormal=12, size=SIZE)
     out = tmp_path / "screener"
-    assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "1")) == 0
+    # Float16 compute (a GPU's default) also runs on a CPU: the loss-scaling optimizer must resume too.
+    mixed = ("--mixed-precision", "on")
+    assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "1", *mixed)) == 0
     first = json.loads((out / "training.json").read_text())["history"]
     assert main(["train-screener", "--out", str(out), "--resume", "--finetune-epochs", "2", "--quiet"]) == 0
     record = json.loads((out / "training.json").read_text())
@@ -93,6 +95,7 @@ def test_a_stopped_run_resumes_and_trains_the_epochs_it_lacked(tmp_path, capsys)
     ]  # fmt: skip
     assert record["history"][:2] == first
     assert record["config"]["architecture"] == "elu-cnn" and record["config"]["finetune_epochs"] == 2
+    assert record["config"]["mixed_precision"] == "on" and record["card"]["trained"] is True
     capsys.readouterr()
     assert main(["train-screener", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "There is no run to resume" in capsys.readouterr().err
@@ -109,11 +112,30 @@ def test_inceptionv3_trains_one_batch_at_its_minimum_size_with_only_its_top_bloc
     assert 0 < trainable < model.count_params()
     logits = logits_model(model)
     logits.compile(optimizer=keras.optimizers.Adam(1e-3), loss=ClassBalancedBinaryCrossentropy([1.0], [1.0]))
-    first_kernel = np.array(model.get_layer("conv2d").kernel)
+    # Keras numbers unnamed layers per process ("conv2d", "conv2d_94", ...): find the first by type.
+    first_conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D))
+    first_kernel = np.array(first_conv.kernel)
     head_kernel = np.array(model.get_layer("screener_logits").kernel)
     images = np.random.default_rng(0).uniform(-1, 1, size=(2, 75, 75, 1)).astype(np.float32)
     loss = logits.train_on_batch(images, np.array([[0.0], [1.0]], dtype=np.float32))
     assert np.isfinite(loss)
-    assert np.array_equal(np.array(model.get_layer("conv2d").kernel), first_kernel)
+    assert np.array_equal(np.array(first_conv.kernel), first_kernel)
     assert not np.array_equal(np.array(model.get_layer("screener_logits").kernel), head_kernel)
     assert model.predict(images, verbose=0).shape == (2, 1)
+
+
+def test_the_channel_bench_times_greyscale_and_rgb_runs_of_the_elu_cnn(tmp_path, capsys):
+    data = write_blob_folder(tmp_path / "data", normal=12, abnormal=12, size=SIZE)
+    status = main([
+        "bench-screener-channels", "--data", str(data), "--val-fraction", "0.25", "--input-size", "32",
+        "--epochs", "2", "--batch-size", "8",
+    ])  # fmt: skip
+    assert status == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert {name: run["channels"] for name, run in report["runs"].items()} == {"greyscale": 1, "rgb": 3}
+    for run in report["runs"].values():
+        assert len(run["epoch_seconds"]) == 2 and run["seconds_per_epoch"] == run["epoch_seconds"][1]
+    ratio = report["runs"]["rgb"]["seconds_per_epoch"] / report["runs"]["greyscale"]["seconds_per_epoch"]
+    assert report["rgb_to_greyscale_time_ratio"] == pytest.approx(ratio, rel=1e-3)
+    assert main(["bench-screener-channels", "--data", str(data), "--epochs", "1"]) == 2
+    assert "--epochs must be at least 2" in capsys.readouterr().err

@@ -9,15 +9,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from ml.abnormality.card import ARCHITECTURES, DEFAULT_ARCHITECTURE, SCREENER_WEIGHTS_ENV_VAR
 from ml.abnormality.config import UNFREEZE_CHOICES, ScreenerConfig
 from ml.cli_options import UNTRAINED_WARNING, add_screening_switch
-from ml.training.config import RESUMABLE_SETTINGS, check_output, resume_config
+from ml.training.cli import add_run_arguments, add_schedule_arguments, run_training, schedule_settings
+from ml.training.config import RESUMABLE_SETTINGS, resume_config
 from ml.training.errors import DataError
+
+if TYPE_CHECKING:
+    from ml.abnormality.training import ScreenerTrainingResult
 
 
 def add_screener_parsers(commands: argparse._SubParsersAction) -> None:
@@ -47,26 +54,6 @@ def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_model_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
-    """The network, its input and how it is fed (``train-screener``)."""
-    model = parser.add_argument_group("model and training")
-    model.add_argument("--architecture", choices=tuple(ARCHITECTURES), default=DEFAULT_ARCHITECTURE)
-    model.add_argument(
-        "--input-size", type=int, help="input pixels a side (inceptionv3: 299, at least 75; elu-cnn: 224)"
-    )
-    model.add_argument(
-        "--channels", type=int, choices=(1, 3), default=1, help="1 grey channel, or 3 equal ones"
-    )
-    model.add_argument("--batch-size", type=int, help="images per step (32)")
-    model.add_argument("--seed", type=int, default=0)
-    model.add_argument("--no-augment", action="store_true", help="no rotation/shift/zoom/brightness/contrast")
-    model.add_argument("--cache", metavar="memory|DIR", help="keep decoded images after the first epoch")
-    model.add_argument(
-        "--mixed-precision", choices=("auto", "on", "off"), default="auto", help="auto: on a GPU"
-    )
-    return model
-
-
 def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "train-screener",
@@ -80,35 +67,26 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
         ),
     )
     _add_data_arguments(parser)
-    model = _add_model_arguments(parser)
-    model.add_argument("--head-epochs", type=int, help="stage 1 epochs (2)")
-    model.add_argument("--finetune-epochs", type=int, help="stage 2 epochs (20)")
-    model.add_argument("--lr", type=float, default=1e-3, help="stage 1 learning rate (1e-3)")
-    model.add_argument("--finetune-lr", type=float, default=1e-4, help="stage 2 learning rate (1e-4)")
-    model.add_argument("--optimizer", choices=("adam", "rmsprop"), default="adam")
+    model = parser.add_argument_group("model and training")
+    model.add_argument("--architecture", choices=tuple(ARCHITECTURES), default=DEFAULT_ARCHITECTURE)
+    model.add_argument(
+        "--input-size", type=int, help="input pixels a side (inceptionv3: 299, at least 75; elu-cnn: 224)"
+    )
+    model.add_argument(
+        "--channels", type=int, choices=(1, 3), default=1, help="1 grey channel, or 3 equal ones (RGB)"
+    )
+    add_schedule_arguments(model, head_epochs="2", finetune_epochs="20")
     model.add_argument(
         "--unfreeze",
         choices=UNFREEZE_CHOICES,
         default="top",
-        help="stage 2 trains the top block(s) or all (top)",
-    )
-    model.add_argument("--lr-factor", type=float, default=0.1, help="learning-rate cut on a plateau (0.1)")
-    model.add_argument("--lr-patience", type=int, default=1, help="epochs without improvement before it (1)")
-    model.add_argument(
-        "--patience", type=int, default=3, help="epochs without improvement before stopping (3)"
+        help="stage 2 trains the top block(s) or all layers (top)",
     )
     output = parser.add_argument_group("output")
-    output.add_argument(
-        "--out", type=Path, required=True, metavar="OUT", help="the weights directory to write"
-    )
-    output.add_argument("--resume", action="store_true", help="continue the run checkpointed in OUT")
+    add_run_arguments(output)
     output.add_argument(
         "--sensitivity", type=float, default=0.95, help="target sensitivity the threshold is set for (0.95)"
     )
-    output.add_argument("--name", help="model name in the card")
-    output.add_argument("--version", help="model version in the card (default: trained-<UTC time>)")
-    output.add_argument("--bootstrap", type=int, default=1000, help="resamples for the validation CI (1000)")
-    output.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     parser.set_defaults(command=_train)
 
 
@@ -161,6 +139,9 @@ def _add_bench_parser(commands: argparse._SubParsersAction) -> None:
     _add_data_arguments(parser)
     parser.add_argument("--input-size", type=int, default=128, help="input pixels a side (128)")
     parser.add_argument("--epochs", type=int, default=4, help="epochs per run, at least 2 (4)")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="passes over the training images per epoch (1; more: steadier)"
+    )
     parser.add_argument("--batch-size", type=int, default=16, help="images per step (16)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-augment", action="store_true", help="no augmentation in either run")
@@ -177,26 +158,9 @@ def _bench(arguments: argparse.Namespace) -> int:
 
 
 def _train(arguments: argparse.Namespace) -> int:
-    try:
-        config = _config(arguments)
-        config.validate()
-        check_output(config.out, resume=arguments.resume)
-        from ml.abnormality.data import load_screener_data
+    from ml.abnormality.data import load_screener_data
 
-        # Reading the labels and finding the images first makes bad data fail before TensorFlow loads.
-        data = load_screener_data(config.data_options())
-    except ValueError as error:
-        raise DataError(str(error)) from error
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from ml.abnormality.training import train_screener
-
-    print(f"Data: {data.description}.", file=sys.stderr)
-    try:
-        result = train_screener(
-            config, resume=arguments.resume, data=data, verbose=2 if arguments.quiet else None
-        )
-    except ValueError as error:
-        raise DataError(str(error)) from error
+    result = run_training(arguments, _config, load_screener_data, _trainer)
     validation = result.card.validation or {}
     print(
         f"{result.directory}: {result.card.name} {result.card.version}, validation AUROC "
@@ -206,57 +170,53 @@ def _train(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _trainer() -> Callable[..., ScreenerTrainingResult]:
+    from ml.abnormality.training import train_screener
+
+    return train_screener
+
+
 def _config(arguments: argparse.Namespace) -> ScreenerConfig:
-    resumable = {name: getattr(arguments, name) for name in RESUMABLE_SETTINGS}
     if arguments.resume:
+        resumable = {name: getattr(arguments, name) for name in RESUMABLE_SETTINGS}
         return resume_config(arguments.out, ScreenerConfig.from_dict, **resumable)
     if arguments.data is None:
         raise DataError(
-            "--data is required (a labelled folder, a ChestX-ray14 folder or a CSV), unless --resume."
+            "--data is required (a labelled folder, a ChestX-ray14 folder or a CSV) unless --resume is given."
         )
     return ScreenerConfig(
         data=str(arguments.data),
-        out=str(arguments.out),
         images=None if arguments.images is None else str(arguments.images),
         val_fraction=arguments.val_fraction,
         split_by_image=arguments.split_by_image,
         architecture=arguments.architecture,
         input_size=arguments.input_size,
         channels=arguments.channels,
-        learning_rate=arguments.lr,
-        finetune_learning_rate=arguments.finetune_lr,
-        optimizer=arguments.optimizer,
         unfreeze=arguments.unfreeze,
-        lr_factor=arguments.lr_factor,
-        lr_patience=arguments.lr_patience,
-        early_stopping_patience=arguments.patience,
         target_sensitivity=arguments.sensitivity,
-        augment=not arguments.no_augment,
-        mixed_precision=arguments.mixed_precision,
-        seed=arguments.seed,
-        name=arguments.name,
-        version=arguments.version,
-        bootstrap=arguments.bootstrap,
-        **{name: value for name, value in resumable.items() if value is not None},
+        **schedule_settings(arguments),
     )
 
 
 def _evaluate(arguments: argparse.Namespace) -> int:
+    # Imported here, not at the top: ``python -m ml`` registers this command on every start.
     from ml.abnormality.analyser import describe_screener_model
     from ml.abnormality.data import read_labelled_images
+    from ml.abnormality.evaluation import figures_table, screener_figures
+    from ml.abnormality.scoring import score_labelled_images
     from ml.weights.registry import weights_dir_from_env
 
     if not 0.0 < arguments.sensitivity <= 1.0:
         raise DataError(f"--sensitivity must lie in (0, 1], not {arguments.sensitivity}.")
-    if arguments.bootstrap < 1 or arguments.batch_size < 1:
-        raise DataError("--bootstrap and --batch-size must be at least 1.")
+    if arguments.bootstrap < 1 or arguments.batch_size < 1 or (arguments.threads or 1) < 1:
+        raise DataError("--bootstrap, --batch-size and --threads must be at least 1.")
     weights_dir = arguments.weights or weights_dir_from_env(variable=SCREENER_WEIGHTS_ENV_VAR)
     card = describe_screener_model(weights_dir)
     images = read_labelled_images(arguments.data, arguments.images)
+    if len(np.unique(images.labels)) < 2:
+        raise DataError(f"{arguments.data} needs both normal and abnormal images to be evaluated.")
     if not card.trained:
         print(UNTRAINED_WARNING, file=sys.stderr)
-    from ml.abnormality.scoring import score_labelled_images
-
     scored = score_labelled_images(
         weights_dir,
         images.paths,
@@ -270,8 +230,6 @@ def _evaluate(arguments: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     truth = images.labels[scored.accepted, 0]
-    from ml.abnormality.evaluation import figures_table, screener_figures
-
     try:
         figures = screener_figures(
             truth,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from ml.abnormality.card import (
     ARCHITECTURES,
@@ -13,13 +11,14 @@ from ml.abnormality.card import (
     DEFAULT_INPUT_SIZES,
     DEFAULT_TARGET_SENSITIVITY,
 )
+from ml.training.config import StoredSettings, check_schedule
 from ml.training.datasets import DataOptions
 
 UNFREEZE_CHOICES = ("top", "all")
 
 
 @dataclass
-class ScreenerConfig:
+class ScreenerConfig(StoredSettings):
     """Every setting of a screener run (the field names ``ml.training.trainer.run_stages`` reads)."""
 
     data: str
@@ -67,35 +66,13 @@ class ScreenerConfig:
             )
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, not {self.channels!r}.")
-        for name in ("batch_size", "bootstrap"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1.")
-        for name in ("head_epochs", "finetune_epochs", "lr_patience", "early_stopping_patience"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative.")
+        check_schedule(self)
         if self.head_epochs + self.finetune_epochs == 0:
             raise ValueError("Nothing to train: both stages have 0 epochs.")
-        for name in ("learning_rate", "finetune_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive.")
-        if not 0.0 < self.lr_factor < 1.0:
-            raise ValueError("lr_factor must lie in (0, 1).")
-        if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"optimizer must be adam or rmsprop, not {self.optimizer!r}.")
         if self.unfreeze not in UNFREEZE_CHOICES:
             raise ValueError(f"unfreeze must be one of {', '.join(UNFREEZE_CHOICES)}, not {self.unfreeze!r}.")
         if not 0.0 < self.target_sensitivity <= 1.0:
             raise ValueError(f"The target sensitivity must lie in (0, 1], not {self.target_sensitivity}.")
-        if self.mixed_precision not in ("auto", "on", "off"):
-            raise ValueError(f"mixed_precision must be auto, on or off, not {self.mixed_precision!r}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ScreenerConfig:
-        known = {item.name for item in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
     def data_options(self) -> DataOptions:
         return DataOptions(

@@ -32,8 +32,8 @@ from ml.training.config import CHECKPOINT_DIR, atomic_write_text, check_output
 from ml.training.datasets import TrainingData
 from ml.training.errors import DataError
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
-from ml.training.monitoring import predict, predictor, say
-from ml.training.pipeline import make_dataset
+from ml.training.monitoring import say
+from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code
 from ml.training.trainer import Stage, open_run, run_stages, training_precision, wants_mixed_precision
 from ml.weights.directory import load_weights_file, write_weights_file
@@ -123,15 +123,9 @@ def save_best_screener(
     model = build_screener(config.architecture, config.size, config.channels)
     load_weights_file(model, checkpoint / BEST_WEIGHTS)
     validation = data.validation
-    dataset = make_dataset(
-        validation.paths,
-        validation.labels,
-        spec=spec,
-        channels=config.channels,
-        batch_size=config.batch_size,
-        training=False,
-    )
-    probabilities = predict(predictor(model), dataset)[:, 0]
+    probabilities = predict_images(
+        model, validation, spec=spec, channels=config.channels, batch_size=config.batch_size
+    )[:, 0]
     truth = validation.labels[:, 0].astype(np.uint8)
     figures = screener_figures(
         truth,

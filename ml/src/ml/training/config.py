@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from ml.evaluation.metrics import ThresholdRule
 from ml.training.datasets import DataOptions
@@ -24,8 +24,44 @@ RESUMABLE_SETTINGS = ("head_epochs", "finetune_epochs", "batch_size", "cache")
 ConfigT = TypeVar("ConfigT")
 
 
+class StoredSettings:
+    """A dataclass of a run's settings as its checkpoint stores them (unknown keys are ignored)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        known = {item.name for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in data.items() if key in known})
+
+
+def check_schedule(config: Any) -> None:
+    """Raise ValueError naming the first bad setting of those every two-stage run shares.
+
+    ``config`` has the fields of ``TrainingConfig`` they are named after.
+    """
+    for name in ("batch_size", "bootstrap"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be at least 1.")
+    for name in ("finetune_epochs", "lr_patience", "early_stopping_patience"):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name} must not be negative.")
+    if config.head_epochs is not None and config.head_epochs < 0:
+        raise ValueError("head_epochs must not be negative.")
+    for name in ("learning_rate", "finetune_learning_rate"):
+        if not getattr(config, name) > 0:
+            raise ValueError(f"{name} must be positive.")
+    if not 0.0 < config.lr_factor < 1.0:
+        raise ValueError("lr_factor must lie in (0, 1).")
+    if config.optimizer not in ("adam", "rmsprop"):
+        raise ValueError(f"optimizer must be adam or rmsprop, not {config.optimizer!r}.")
+    if config.mixed_precision not in ("auto", "on", "off"):
+        raise ValueError(f"mixed_precision must be auto, on or off, not {config.mixed_precision!r}.")
+
+
 @dataclass
-class TrainingConfig:
+class TrainingConfig(StoredSettings):
     """Every setting of a run; stored in the checkpoint so a resumed run uses the same ones."""
 
     data: str
@@ -65,36 +101,12 @@ class TrainingConfig:
             raise ValueError(f"input_size must be an integer of at least 32, not {self.input_size!r}.")
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, not {self.channels!r}.")
-        for name in ("batch_size", "bootstrap"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1.")
-        for name in ("finetune_epochs", "lr_patience", "early_stopping_patience"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative.")
-        if self.head_epochs is not None and self.head_epochs < 0:
-            raise ValueError("head_epochs must not be negative.")
-        for name in ("learning_rate", "finetune_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive.")
-        if not 0.0 < self.lr_factor < 1.0:
-            raise ValueError("lr_factor must lie in (0, 1).")
-        if self.optimizer not in ("adam", "rmsprop"):
-            raise ValueError(f"optimizer must be adam or rmsprop, not {self.optimizer!r}.")
+        check_schedule(self)
         if self.unfreeze not in UNFREEZE_CHOICES:
             raise ValueError(f"unfreeze must be one of {', '.join(UNFREEZE_CHOICES)}, not {self.unfreeze!r}.")
-        if self.mixed_precision not in ("auto", "on", "off"):
-            raise ValueError(f"mixed_precision must be auto, on or off, not {self.mixed_precision!r}.")
         rule = ThresholdRule.parse(self.threshold)
         if rule.kind == "fixed" and not 0.0 <= rule.target <= 1.0:
             raise ValueError("A fixed threshold must lie in [0, 1].")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
-        known = {item.name for item in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
 
     def data_options(self) -> DataOptions:
         return DataOptions(
