@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 from conftest import cxr_data_dir
 from screener_data import write_blob_folder
+from tiny_datasets import build_nih_folder
 
 from ml.abnormality.analyser import (
     SCREENER_WEIGHTS_ENV_VAR,
@@ -71,6 +73,15 @@ def test_the_shared_nih_labels_csv_reads_as_abnormal_unless_no_finding():
         path.name: label for path, label in zip(images.paths, images.labels[:, 0], strict=True)
     } == expected
     assert sorted(expected.values()).count(0.0) == 2
+
+
+def test_a_chestxray14_folder_is_evaluated_on_its_test_list_with_any_finding_abnormal(tmp_path):
+    folder = build_nih_folder(tmp_path, size=64, follow_ups=1)
+    images = read_labelled_images(folder.root)
+    assert sorted(path.name for path in images.paths) == sorted(folder.test)
+    rows = {row[0]: row[1] for row in csv.reader((folder.root / "Data_Entry_2017.csv").open()) if row}
+    for path, label in zip(images.paths, images.labels[:, 0], strict=True):
+        assert label == float(rows[path.name] != "No Finding")
 
 
 def test_figures_match_hand_computation_on_known_scores():

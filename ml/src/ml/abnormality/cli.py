@@ -104,7 +104,8 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
         type=Path,
         required=True,
         metavar="DIR|FILE.csv",
-        help="a folder of *_0 (normal) / *_1 (abnormal) images, or a label CSV (any finding = abnormal)",
+        help="a folder of *_0 (normal) / *_1 (abnormal) images, a ChestX-ray14 folder (its test_list.txt "
+        "images) or a label CSV: any finding = abnormal",
     )
     parser.add_argument(
         "--images", type=Path, metavar="DIR", help="image folder of a CSV (default: beside it)"

@@ -4,7 +4,8 @@ Three sources, none of which imports TensorFlow:
 
 - a ChestX-ray14 folder, or a label CSV (NIH's ``Data_Entry_2017.csv`` layout, in either
   spelling, or 0/1 columns per finding), read and split by patient by
-  ``ml.training.datasets``; an image with any finding is abnormal, "No Finding" normal;
+  ``ml.training.datasets`` (a ChestX-ray14 folder: ``train_val_list.txt`` for training, its
+  ``test_list.txt`` for evaluation); an image with any finding is abnormal, "No Finding" normal;
 - a folder in the Shenzhen and Montgomery tuberculosis layout, whose file names end in
   ``_0`` (normal) or ``_1`` (abnormal) before the suffix (``CHNCXR_0001_0.png``,
   ``MCUCXR_0001_1.png``), searched recursively; each file is its own patient.
@@ -18,7 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.training.chestxray14 import DATA_ENTRY_FILENAME, read_label_table
+from ml.training.chestxray14 import (
+    DATA_ENTRY_FILENAME,
+    PATIENT_COLUMN,
+    TEST_LIST_FILENAME,
+    read_label_table,
+)
 from ml.training.datasets import (
     DataOptions,
     ImageSet,
@@ -29,7 +35,7 @@ from ml.training.datasets import (
     table_image_set,
 )
 from ml.training.errors import DataError
-from ml.training.tables import index_images
+from ml.training.tables import index_images, locate_images, read_list
 
 ABNORMAL = "abnormal"
 FOLDER_NAME = re.compile(r"^(?P<patient>.+)_(?P<label>[01])\.(png|jpe?g)$", re.IGNORECASE)
@@ -51,10 +57,14 @@ def load_screener_data(options: DataOptions) -> TrainingData:
 
 
 def read_labelled_images(data: Path, images: Path | None = None) -> ImageSet:
-    """Every image of a labelled folder (``_0``/``_1`` names) or a label CSV, normal or abnormal.
+    """The images to evaluate on, normal or abnormal: every image of a labelled folder (``_0``/``_1``
+    names) or a label CSV, or the ``test_list.txt`` images of a ChestX-ray14 folder found on disk.
 
-    A CSV's image paths are relative to ``images`` (default: the CSV's folder).
+    A CSV's image paths are relative to ``images`` (default: the CSV's folder); a ChestX-ray14
+    folder's images are found by name under ``images`` (default: the folder).
     """
+    if data.is_dir() and (data / DATA_ENTRY_FILENAME).is_file():
+        return _chestxray14_test_images(data, images or data)
     if data.is_dir():
         return read_labelled_folder(data)
     if not data.is_file():
@@ -92,6 +102,26 @@ def binary(images: ImageSet) -> ImageSet:
         raise DataError("The labels name no finding, so no image can be called abnormal.")
     abnormal = images.labels.max(axis=1, keepdims=True).astype(np.float32)
     return ImageSet(paths=images.paths, labels=abnormal, label_names=(ABNORMAL,), groups=images.groups)
+
+
+def _chestxray14_test_images(root: Path, images: Path) -> ImageSet:
+    """The ``test_list.txt`` images of a ChestX-ray14 folder that are on disk, grouped by patient."""
+    table = read_label_table(root / DATA_ENTRY_FILENAME)
+    listed = set(read_list(root / TEST_LIST_FILENAME))
+    table = table.subset([row for row, image in enumerate(table.images) if image in listed])
+    located = locate_images(table.images, images, by_name=True)
+    found = [row for row, path in enumerate(located) if path is not None]
+    if not found:
+        raise DataError(f"None of the {len(listed)} images of {TEST_LIST_FILENAME} is under {images}.")
+    table = table.subset(found)
+    return binary(
+        ImageSet(
+            paths=tuple(path for path in located if path is not None),
+            labels=table.labels.astype(np.float32),
+            label_names=table.findings,
+            groups=table.metadata_column(PATIENT_COLUMN) or table.images,
+        )
+    )
 
 
 def _load_labelled_folder(root: Path, options: DataOptions) -> TrainingData:
