@@ -1,5 +1,6 @@
 from django.urls import path
 
+from studies.explanation_views import ExplanationDetailView, ExplanationImageView, ExplanationListView
 from studies.views import (
     StudyDetailView,
     StudyEventsView,
@@ -14,4 +15,19 @@ urlpatterns = [
     path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
+    path(
+        "<uuid:study_id>/findings/<str:label>/explanations/",
+        ExplanationListView.as_view(),
+        name="study-explanations",
+    ),
+    path(
+        "<uuid:study_id>/findings/<str:label>/explanations/<str:method>/",
+        ExplanationDetailView.as_view(),
+        name="study-explanation",
+    ),
+    path(
+        "<uuid:study_id>/findings/<str:label>/explanations/<str:method>/image/",
+        ExplanationImageView.as_view(),
+        name="study-explanation-image",
+    ),
 ]

@@ -95,8 +95,8 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
         "evaluate-screener",
         help="AUROC, sensitivity and specificity of the screener on labelled images",
         description=(
-            "Score labelled images with the screener and report the AUROC with its bootstrap CI, sensitivity "
-            "and specificity (Wilson CIs) at the card's threshold, and the threshold reaching --sensitivity."
+            "Score labelled images with the screener and report the AUROC, sensitivity and specificity at "
+            "the card's threshold (all with bootstrap CIs), and the threshold reaching --sensitivity."
         ),
     )
     parser.add_argument(

@@ -67,6 +67,10 @@ class ScreenerConfig(StoredSettings):
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, not {self.channels!r}.")
         check_schedule(self)
+        if self.head_epochs < 0:
+            raise ValueError("head_epochs must not be negative.")
+        if self.optimizer not in ("adam", "rmsprop"):
+            raise ValueError(f"optimizer must be adam or rmsprop, not {self.optimizer!r}.")
         if self.head_epochs + self.finetune_epochs == 0:
             raise ValueError("Nothing to train: both stages have 0 epochs.")
         if self.unfreeze not in UNFREEZE_CHOICES:

@@ -1,9 +1,10 @@
 """The screener's figures on labelled images: AUROC with its CI, and its operating points.
 
-Everything is computed by ``ml.evaluation.metrics``: the AUROC and its percentile bootstrap
-interval, the confusion matrix at a threshold, Wilson intervals of sensitivity and
-specificity, and the threshold reaching a sensitivity ("sensitivity:x", the highest such
-threshold, i.e. the most specific one). A screener's operating point is set for sensitivity:
+Everything is computed by ``ml.evaluation``: the AUROC and its percentile bootstrap
+interval (``metrics``), the confusion matrix at a threshold with bootstrap intervals of
+sensitivity and specificity drawn from the same resamples (``binary.operating_point``, the
+threshold held fixed), and the threshold reaching a sensitivity ("sensitivity:x", the
+highest such threshold, i.e. the most specific one). A screener's operating point is set for sensitivity:
 it flags studies for attention and never clears one as normal by itself.
 """
 
@@ -13,32 +14,26 @@ from typing import Any
 
 import numpy as np
 
-from ml.evaluation.metrics import (
-    ThresholdRule,
-    auroc,
-    bootstrap_auroc,
-    choose_threshold,
-    confusion_at,
-    wilson_interval,
-)
-from ml.evaluation.report import format_interval, format_number, to_json_values
+from ml.evaluation.binary import operating_point
+from ml.evaluation.metrics import ThresholdRule, auroc, bootstrap_auroc, choose_threshold, to_json_values
+from ml.evaluation.report import format_interval, format_number
 
 
-def operating_point(
-    truth: np.ndarray, scores: np.ndarray, threshold: float, level: float = 0.95
+def screener_point(
+    truth: np.ndarray, scores: np.ndarray, threshold: float, *, resamples: int, seed: int, level: float
 ) -> dict[str, Any]:
-    """Sensitivity and specificity (with Wilson intervals), PPV and NPV of ``scores >= threshold``."""
-    confusion = confusion_at(truth, scores, threshold)
-    rates = confusion.rates()
+    """``ml.evaluation.binary.operating_point`` at ``threshold``, under a screener's names.
+
+    Adds ``sensitivity``/``specificity`` with their bootstrap CIs (``*_ci95``) and
+    ``threshold`` to the shared figures (confusion matrix, rates, ``ci95`` of each).
+    """
+    point = operating_point(truth, scores, threshold, resamples=resamples, seed=seed, level=level)
     return {
         "threshold": float(threshold),
-        "confusion_matrix": {"tp": confusion.tp, "fp": confusion.fp, "tn": confusion.tn, "fn": confusion.fn},
-        "sensitivity": rates["tpr"],
-        "sensitivity_ci95": wilson_interval(confusion.tp, confusion.tp + confusion.fn, level),
-        "specificity": rates["tnr"],
-        "specificity_ci95": wilson_interval(confusion.tn, confusion.tn + confusion.fp, level),
-        "ppv": rates["ppv"],
-        "npv": rates["npv"],
+        "sensitivity_ci95": point["ci95"]["recall"],
+        "specificity_ci95": point["ci95"]["specificity"],
+        **point,
+        "sensitivity": point["recall"],
     }
 
 
@@ -65,6 +60,7 @@ def screener_figures(
     if abnormal in (0, truth.size):
         raise ValueError("The figures need both normal and abnormal images.")
     rule = ThresholdRule("sensitivity", target_sensitivity)
+    options = {"resamples": resamples, "seed": seed, "level": level}
     bootstrap = bootstrap_auroc(truth, scores, resamples=resamples, seed=seed, level=level)
     figures: dict[str, Any] = {
         "images": int(truth.size),
@@ -76,11 +72,11 @@ def screener_figures(
         "at_card_threshold": None,
         "at_target_sensitivity": {
             "target": target_sensitivity,
-            **operating_point(truth, scores, choose_threshold(truth, scores, rule), level),
+            **screener_point(truth, scores, choose_threshold(truth, scores, rule), **options),
         },
     }
     if card_threshold is not None:
-        figures["at_card_threshold"] = operating_point(truth, scores, card_threshold, level)
+        figures["at_card_threshold"] = screener_point(truth, scores, card_threshold, **options)
     return to_json_values(figures)
 
 

@@ -11,8 +11,9 @@ which is 0 when a row or column of the confusion matrix is empty, as scikit-lear
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
-from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 
@@ -193,23 +194,6 @@ def matthews(tp: float, fp: float, tn: float, fn: float) -> float:
     return float((tp * tn - fp * fn) / math.sqrt(denominator))
 
 
-def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float] | None:
-    """Wilson's score interval of a proportion (a sensitivity, a specificity); None without trials.
-
-    Unlike the normal approximation it stays inside [0, 1] and is not empty at 0 or 1 of n,
-    which is where a screener's sensitivity often sits.
-    """
-    if trials <= 0:
-        return None
-    if not 0 <= successes <= trials or not 0.0 < level < 1.0:
-        raise ValueError(f"Expected 0 <= successes <= trials and level in (0, 1), got {successes}/{trials}.")
-    z = NormalDist().inv_cdf(0.5 + level / 2.0)
-    share = successes / trials
-    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z / (1 + z * z / trials) * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 @dataclass(frozen=True)
 class ThresholdRule:
     """How to choose an operating threshold: maximise F1, Youden's J or MCC, reach a target
@@ -319,14 +303,9 @@ def bootstrap_auroc(
     n, columns = y_true.shape
     rankings = [_Ranking(y_true[:, column].astype(bool), scores[:, column]) for column in range(columns)]
     values = np.full((resamples, columns), np.nan)
-    rng = np.random.default_rng(seed)
-    # Resample counts are built a block at a time to bound memory on large test sets.
-    block = max(1, min(resamples, 4_000_000 // max(n, 1)))
-    for start in range(0, resamples, block):
-        stop = min(start + block, resamples)
-        counts = np.stack([np.bincount(rng.integers(0, n, size=n), minlength=n) for _ in range(start, stop)])
+    for start, counts in resample_counts(n, resamples, seed):
         for column, ranking in enumerate(rankings):
-            values[start:stop, column] = ranking.weighted_auroc(counts)
+            values[start : start + len(counts), column] = ranking.weighted_auroc(counts)
     tails = (100.0 * (1.0 - level) / 2.0, 100.0 * (1.0 + level) / 2.0)
     intervals: list[tuple[float, float] | None] = []
     valid: list[int] = []
@@ -348,6 +327,47 @@ def bootstrap_auroc(
         seed=seed,
         level=level,
     )
+
+
+def resample_counts(n: int, resamples: int, seed: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Bootstrap resamples of n cases as multiplicities: (first resample's number, (block, n) counts).
+
+    Resample k draws ``rng.integers(0, n, size=n)`` from ``numpy.random.default_rng(seed)``
+    in order, so every statistic bootstrapped with one seed sees the same resamples. Counts
+    come a block at a time to bound memory on large test sets.
+    """
+    rng = np.random.default_rng(seed)
+    block = max(1, min(resamples, 4_000_000 // max(n, 1)))
+    for start in range(0, resamples, block):
+        stop = min(start + block, resamples)
+        yield (
+            start,
+            np.stack([np.bincount(rng.integers(0, n, size=n), minlength=n) for _ in range(start, stop)]),
+        )
+
+
+def bootstrap_mean(
+    values: np.ndarray, *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> list[tuple[float, float] | None]:
+    """Percentile bootstrap confidence intervals of the mean of each column of an (n, C) array.
+
+    Resampled by ``resample_counts`` (the resamples every bootstrap of one seed shares, the
+    same for all columns); a single value
+    has no interval (None). Used for per-image scores such as a segmentation's Dice.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or not np.isfinite(values).all():
+        raise ValueError("Expected an (n, C) array of finite values.")
+    if resamples < 1 or not 0.0 < level < 1.0:
+        raise ValueError("resamples must be positive and level in (0, 1).")
+    n, columns = values.shape
+    if n < 2:
+        return [None] * columns
+    means = np.concatenate([counts @ values / n for _, counts in resample_counts(n, resamples, seed)])
+    tails = (100.0 * (1.0 - level) / 2.0, 100.0 * (1.0 + level) / 2.0)
+    return [_percentiles(means[:, column], tails) for column in range(columns)]
 
 
 class _Ranking:
@@ -380,6 +400,19 @@ class _Ranking:
         with np.errstate(invalid="ignore", divide="ignore"):
             area = wins / (total_positive * total_negative)
         return np.where((total_positive > 0) & (total_negative > 0), area, np.nan)
+
+
+def to_json_values(value: Any) -> Any:
+    """Replace NaN and infinities with None and NumPy scalars with Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {key: to_json_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_values(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _percentiles(values: np.ndarray, tails: tuple[float, float]) -> tuple[float, float] | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import WeightsError
+from ml.explanations.settings import ExplanationSettings
 from ml.inference.preprocessing import PreprocessingSpec
 from ml.weights.validation import checked_validation
 
@@ -33,7 +34,7 @@ _REQUIRED_FIELDS = (
     "thresholds",
     "trained",
 )
-_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source", "inference")
+_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source", "inference", "explanations")
 
 # The runtime forms a weights directory may hold besides its float32 weights, each with the
 # record of how it was judged (``python -m ml quantize``, ``ml.inference.quantization``).
@@ -79,6 +80,13 @@ class ModelCard:
     # Quantized forms of the weights and how each was judged (``{"forms": {name: record}}``);
     # the card an engine reports adds ``"in_use"``, the form that computes its results.
     inference: dict[str, Any] | None = None
+    # The explanation methods' settings (``ml.explanations.settings``), every field filled in;
+    # None where the card has no such section, which then explains with the defaults.
+    explanations: dict[str, Any] | None = None
+
+    @property
+    def explanation_settings(self) -> ExplanationSettings:
+        return ExplanationSettings.from_dict(self.explanations, input_size=self.input_size)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy of the card, in the layout of ``card.json``."""
@@ -97,6 +105,11 @@ class ModelCard:
             # Only imported weights have a source; other cards keep their old layout.
             **({"source": json.loads(json.dumps(self.source))} if self.source is not None else {}),
             **({"inference": json.loads(json.dumps(self.inference))} if self.inference is not None else {}),
+            **(
+                {"explanations": json.loads(json.dumps(self.explanations))}
+                if self.explanations is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -151,6 +164,9 @@ class ModelCard:
         if source is not None and not isinstance(source, dict):
             raise WeightsError("The model card's source must be a JSON object or null.")
         inference = _inference(data.get("inference"))
+        explanations = data.get("explanations")
+        if explanations is not None:
+            explanations = ExplanationSettings.from_dict(explanations, input_size=input_size).to_dict()
 
         return cls(
             name=name,
@@ -166,36 +182,17 @@ class ModelCard:
             validation=json.loads(json.dumps(validation)) if validation is not None else None,
             source=json.loads(json.dumps(source)) if source is not None else None,
             inference=inference,
+            explanations=explanations,
         )
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ModelCard:
         """Read and validate a ``card.json`` file."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError as error:
-            raise WeightsError(f"The model card {path} does not exist.") from error
-        except (OSError, UnicodeDecodeError) as error:
-            raise WeightsError(f"The model card {path} cannot be read: {error}.") from error
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise WeightsError(f"The model card {path} is not valid JSON: {error}.") from error
-        return cls.from_dict(data)
+        return cls.from_dict(read_card_json(path))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the card as ``card.json``, atomically so a reader never sees half a card."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_card_json(path, self.to_dict())
 
     @property
     def cache_identity(self) -> str:
@@ -351,3 +348,32 @@ def _form_record(name: str, record: Any) -> dict[str, Any]:
     ):
         raise WeightsError(f"{where}.measured_on must give cpu, int8_isa, openvino and nncf as strings.")
     return record
+
+
+def read_card_json(path: str | os.PathLike[str]) -> Any:
+    """The parsed JSON of a card file; WeightsError when it is missing, unreadable or not JSON."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise WeightsError(f"The model card {path} does not exist.") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise WeightsError(f"The model card {path} cannot be read: {error}.") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise WeightsError(f"The model card {path} is not valid JSON: {error}.") from error
+
+
+def write_card_json(path: str | os.PathLike[str], content: dict[str, Any]) -> None:
+    """Write a card's JSON atomically, so a reader never sees half a card."""
+    path = Path(path)
+    text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+    descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

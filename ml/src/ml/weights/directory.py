@@ -13,27 +13,49 @@ import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Protocol, TypeVar, runtime_checkable
 
 import h5py
 import keras
 
 from ml.errors import WeightsError
-from ml.weights.card import ModelCard
 from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+
+
+@runtime_checkable
+class LabelledCard(Protocol):
+    """A card whose model this module can check before writing: the radiograph classifier's, the CT
+    analyser's (input size, channels and one output per label)."""
+
+    @property
+    def input_size(self) -> int: ...
+
+    @property
+    def input_channels(self) -> int: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    def save(self, path: str | os.PathLike[str]) -> None: ...
+
+
+# Any card dataclass with ``weights_sha256`` and ``save``.
+CardT = TypeVar("CardT")
 
 # Keras reports some partial loads (layers it could not match in the file) as warnings.
 _PARTIAL_LOAD_WARNINGS = ("could not be loaded", "Skipping")
 
 
-def save_weights_directory(
-    model: keras.Model, directory: str | os.PathLike[str], card: ModelCard
-) -> ModelCard:
+def save_weights_directory(model: keras.Model, directory: str | os.PathLike[str], card: CardT) -> CardT:
     """Write ``model``'s weights and ``card`` (with the file's SHA-256) into ``directory``.
 
     Returns the card as written. The weights file is written under a temporary name and
     renamed, and the card goes last, so a reader never pairs a new card with old weights.
+    A labelled card (the classifier's ``ModelCard``, the CT analyser's) is checked against the
+    model here; other cards (segmentation, screener) are checked by their callers.
     """
-    check_model_matches_card(model, card)
+    if isinstance(card, LabelledCard):
+        check_model_matches_card(model, card)
     directory = Path(directory)
     digest = write_weights_file(model, directory)
     written = dataclasses.replace(card, weights_sha256=digest)
@@ -117,7 +139,7 @@ def _collect_shape(item: h5py.Group | h5py.Dataset, shapes: list[tuple[int, ...]
         shapes.append(tuple(item.shape))
 
 
-def check_model_matches_card(model: keras.Model, card: ModelCard) -> None:
+def check_model_matches_card(model: keras.Model, card: LabelledCard) -> None:
     expected_input = (None, card.input_size, card.input_size, card.input_channels)
     expected_output = (None, len(card.labels))
     if tuple(model.input_shape) != expected_input or tuple(model.output_shape) != expected_output:

@@ -1,13 +1,17 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
 import type { Finding, Study } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 
+import { useExplanation } from '../api/explanations';
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
+import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
 import { isInProgress } from '../utils/study-status';
+import { ExplanationComparison } from './explanation-comparison';
+import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
 import { FindingList } from './finding-list';
 import { ImageMetadata } from './image-metadata';
 import { ScreeningNotice } from './screening-notice';
@@ -26,6 +30,15 @@ type StudyDetailsProps = {
 
 export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
+  const [choice, setChoice] = useState<ExplanationChoice>(DEFAULT_CHOICE);
+  const shownLabel = study.data?.findings.some((finding) => finding.label === selectedLabel) ? selectedLabel : null;
+  // Grad-CAM's map comes with the study; another method's is the explanation's, once computed.
+  const explanation = useExplanation(
+    studyId,
+    shownLabel ?? '',
+    choice.method,
+    shownLabel !== null && choice.method !== DEFAULT_METHOD,
+  );
   usePrefetchStudyFiles(
     study.data?.status === 'done' ? study.data.findings.map((finding) => finding.heatmap) : [],
   );
@@ -61,11 +74,29 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
         )}
       </header>
       <div className="study-body">
-        <RadiographViewer
-          imagePath={data.image}
-          fileName={data.original_filename}
-          heatmap={selected ? { path: selected.heatmap, name: displayLabel(selected.label) } : null}
-        />
+        <div className="study-main">
+          <RadiographViewer
+            imagePath={data.image}
+            fileName={data.original_filename}
+            heatmap={
+              selected
+                ? {
+                    path: choice.method === DEFAULT_METHOD ? selected.heatmap : (explanation.data?.image ?? null),
+                    name: displayLabel(selected.label),
+                    method: METHOD_NAMES[choice.method],
+                  }
+                : null
+            }
+          />
+          {done && selected && choice.compareWith !== null && (
+            <ExplanationComparison
+              studyId={studyId}
+              imagePath={data.image}
+              finding={selected}
+              methods={[choice.method, choice.compareWith]}
+            />
+          )}
+        </div>
         <div className="study-side">
           {done && (
             <>
@@ -79,6 +110,9 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 renderExtra={renderFindingExtra}
               />
             </>
+          )}
+          {done && selected && (
+            <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
           )}
           {renderPanels?.(data, selected)}
           <ScreeningNotice screening={data.screening} />
