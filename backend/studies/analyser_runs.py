@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ml.errors import ImageError
+from ml.errors import ImageError, WeightsError
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
@@ -64,8 +64,14 @@ def analyser_runs_claim(study_ids: Iterable[uuid.UUID]) -> list[AnalyserRun]:
 
 
 def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]) -> None:
-    if pipeline.analysers is None or kind not in pipeline.analysers.kinds:
+    analysers = pipeline.analysers
+    if analysers is None or kind not in analysers.kinds:
         analyser_runs_fail(runs, message=f"The {kind} analyser is not configured on this worker.")
+        return
+    try:
+        analysers.card(kind)
+    except WeightsError as error:
+        analyser_runs_fail(runs, message=f"The {kind} analyser's weights cannot be used: {error}")
         return
     ready = []
     for run in runs:
@@ -76,10 +82,9 @@ def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]
     try:
         outcomes = pipeline.analyze_with(kind, [prepared for _, prepared in ready])
     except Exception as error:
-        # Bad weights, a network that cannot be built: this analyser's runs fail, nothing else.
-        logger.exception(
-            "The %s analyser failed on studies %s", kind, [str(run.study_id) for run, _ in ready]
-        )
+        # A network that cannot be built or run: this analyser's runs fail, nothing else.
+        studies = [str(run.study_id) for run, _ in ready]
+        logger.exception("The %s analyser failed on studies %s", kind, studies)
         analyser_runs_fail([run for run, _ in ready], message=f"The {kind} analyser failed: {error}")
         return
     for (run, _), outcome in zip(ready, outcomes, strict=True):

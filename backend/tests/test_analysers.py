@@ -62,8 +62,7 @@ def test_outlines_of_a_segmentation_not_done_are_409_and_of_another_clinicians_s
         status=AnalyserRunStatus.RUNNING
     )
     response = client_for(clinician).get(f"/api/studies/{analysed_study.id}/segmentation/")
-    assert response.status_code == 409
-    assert_error_shape(response)
+    assert_error_shape(response, 409)
     assert (
         client_for(other_clinician).get(f"/api/studies/{analysed_study.id}/segmentation/").status_code == 404
     )
@@ -81,13 +80,19 @@ def test_worklist_shows_the_screener_and_sorts_most_likely_abnormal_first(
         assert created.status_code == 202, created.content
         ids.append(created.json()["id"])
         studies_analyze(study_id=created.json()["id"], claimant="test")
-    probability = {str(run.study_id): run.score for run in AnalyserRun.objects.filter(kind=SCREENER)}
+    # The untrained screener answers about 0.5 for every image: give the two runs distinct answers.
+    probability = {ids[0]: 0.2, ids[1]: 0.9}
+    for study_id, value in probability.items():
+        run = AnalyserRun.objects.get(study_id=study_id, kind=SCREENER)
+        run.score, run.result = value, {**run.result, "probability": value, "likely_abnormal": value >= 0.5}
+        run.save()
 
     listed = client.get("/api/studies/", {"ordering": "-screener_probability"}).json()["results"]
-    assert [item["id"] for item in listed] == sorted(probability, key=lambda study_id: -probability[study_id])
+    assert [item["id"] for item in listed] == [ids[1], ids[0]]
     for item in listed:
         assert item["screener"]["status"] == "done" and item["screener"]["trained"] is False
-        assert item["screener"]["probability"] == pytest.approx(probability[item["id"]])
+        assert item["screener"]["probability"] == probability[item["id"]]
+    assert [item["screener"]["likely_abnormal"] for item in listed] == [True, False]
 
     # A study whose screener has not answered yet sorts last, whatever its probability was.
     first = listed[0]["id"]

@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['kind'],
-                'indexes': [models.Index(fields=['kind', 'status'], name='studies_ana_kind_4a7d1e_idx')],
+                'indexes': [models.Index(fields=['kind', 'status'], name='studies_ana_kind_13ae14_idx')],
                 'constraints': [models.UniqueConstraint(fields=('study', 'kind'), name='one_run_per_analyser')],
             },
         ),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from ml.abnormality.analyser import (
     describe_screener_model,
     prepare_screener_input,
 )
+from ml.errors import WeightsError
 from ml.images.radiograph import Radiograph
 from ml.segmentation.analyser import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
@@ -35,6 +37,8 @@ from ml.segmentation.analyser import (
 )
 from ml.segmentation.cardiothoracic import measure_cardiothoracic_ratio, unmeasurable_reason
 from ml.segmentation.result import Segmentation
+
+logger = logging.getLogger(__name__)
 
 SEGMENTATION = "segmentation"
 SCREENER = "screener"
@@ -123,16 +127,27 @@ class Analysers:
         return describe_screener_model(directory)
 
     def input_key(self, kind: str) -> str:
-        """Identifies the card an input was prepared for: another card's inputs are prepared again."""
+        """Identifies the card an input was prepared for: another card's inputs are prepared again.
+
+        Raises WeightsError when the analyser's weights directory is unusable.
+        """
         card = self.card(kind).to_dict()
         card.pop("validation", None)
         return hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def prepare(self, radiograph: Radiograph) -> dict[str, np.ndarray]:
-        """Every configured analyser's input for a screened radiograph (no network needed)."""
+        """Every configured analyser's input for a screened radiograph (no network needed).
+
+        An analyser whose weights directory is unusable gets no input: an upload is never refused
+        for it, and its run fails with the reason (``run`` raises it).
+        """
         inputs: dict[str, np.ndarray] = {}
         for kind in self.kinds:
-            card = self.card(kind)
+            try:
+                card = self.card(kind)
+            except WeightsError as error:
+                logger.warning("No %s input prepared: %s", kind, error)
+                continue
             if kind == SEGMENTATION:
                 inputs[kind] = prepare_segmentation_input(card, radiograph)
             else:

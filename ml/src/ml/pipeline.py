@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 
 
 # The prefix of an analyser's input in a prepared image's npz file.
-ANALYSER_INPUT = "analyser_"
+ANALYSER_INPUT = "input_of_"
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,7 @@ class Pipeline:
             radiograph, PreprocessingSpec.from_dict(card.preprocessing), card.input_channels
         )
         analysers = self.analysers
+        inputs = analysers.prepare(radiograph) if analysers is not None else {}
         return PreparedImage(
             tensor=model_input.tensor[0],
             crop=model_input.crop,
@@ -258,8 +259,8 @@ class Pipeline:
             height=radiograph.height,
             preprocessing=preprocessing_key(card),
             view_position=radiograph.metadata.view_position,
-            analyser_inputs=analysers.prepare(radiograph) if analysers is not None else {},
-            analyser_keys={kind: analysers.input_key(kind) for kind in analysers.kinds} if analysers else {},
+            analyser_inputs=inputs,
+            analyser_keys={kind: analysers.input_key(kind) for kind in inputs} if analysers else {},
         )
 
     def analyze_with(self, kind: str, images: Sequence[PreparedImage]) -> list[AnalyserOutcome]:
