@@ -7,12 +7,16 @@ import { displayLabel, formatDateTime } from '@/utils/format';
 
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
+import { useAnatomyLayers } from '../hooks/use-anatomy-layers';
 import { isInProgress } from '../utils/study-status';
+import { AnatomyOverlay } from './anatomy-overlay';
 import { FindingList } from './finding-list';
 import { ImageMetadata } from './image-metadata';
 import { ScreeningNotice } from './screening-notice';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
+import { ScreenerPanel } from './screener-panel';
+import { SegmentationPanel } from './segmentation-panel';
 import { StudyStatusBadge } from './study-status-badge';
 
 type StudyDetailsProps = {
@@ -26,6 +30,7 @@ type StudyDetailsProps = {
 
 export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
+  const anatomy = useAnatomyLayers();
   usePrefetchStudyFiles(
     study.data?.status === 'done' ? study.data.findings.map((finding) => finding.heatmap) : [],
   );
@@ -65,6 +70,11 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           imagePath={data.image}
           fileName={data.original_filename}
           heatmap={selected ? { path: selected.heatmap, name: displayLabel(selected.label) } : null}
+          overlay={
+            data.segmentation && (
+              <AnatomyOverlay segmentation={data.segmentation} width={data.width} height={data.height} layers={anatomy} />
+            )
+          }
         />
         <div className="study-side">
           {done && (
@@ -81,6 +91,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
             </>
           )}
           {renderPanels?.(data, selected)}
+          <ScreenerPanel screener={data.screener} />
+          <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
           <ScreeningNotice screening={data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
           <ImageMetadata metadata={data.metadata} />
