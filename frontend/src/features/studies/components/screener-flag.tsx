@@ -28,7 +28,8 @@ export function ScreenerFlag({ screener }: { screener: ScreenerSummary | null })
 export function ScreenerLegend() {
   return (
     <p className="muted score-legend">
-      <strong>Screener</strong>: the probability of any abnormality; "Likely abnormal" above the screener's threshold.
+      <strong>Screener</strong>: the probability of any abnormality; "Likely abnormal" at or above the screener's
+      threshold.
       "Below threshold" does not mean normal: the screener ranks and flags, it never clears a study.
     </p>
   );
