@@ -23,7 +23,7 @@ from ml.images.deidentification import words_of
 from ml.pipeline import Intake
 from studies import storage
 from studies.analysis import study_complete
-from studies.dispatch import enqueue_analysis
+from studies.dispatch import enqueue_analysers, enqueue_analysis
 from studies.inference import active_model_card, analysis_pipeline
 from studies.models import Study, StudyStatus
 from studies.result_cache import cached_result_get
@@ -91,6 +91,8 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
                 study_complete(study=study, result=cached, from_cache=True)
         if cached is None:
             study_enqueue_or_withdraw(study=study)
+        else:
+            analysers_enqueue(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
@@ -117,6 +119,18 @@ def study_enqueue_or_withdraw(*, study: Study) -> None:
             extra={"dependency": "broker"},
             headers=retry_after_headers(),
         ) from error
+
+
+def analysers_enqueue(*, study: Study) -> None:
+    """Hand the analyser runs of a study answered from the cache to the queue.
+
+    Its findings are already there, so a broker that is down does not refuse the upload: the runs
+    stay queued and the reconciler hands them over when the broker is back.
+    """
+    try:
+        enqueue_analysers(study.id)
+    except BROKER_ERRORS as error:
+        logger.warning("Analysers of study %s left for the reconciler: %s", study.id, error)
 
 
 def check_pending_limit(*, owner: User) -> None:

@@ -7,6 +7,7 @@ from studies.views import (
     StudyHeatmapView,
     StudyImageView,
     StudyListCreateView,
+    StudySegmentationView,
 )
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
+    path("<uuid:study_id>/segmentation/", StudySegmentationView.as_view(), name="study-segmentation"),
     path(
         "<uuid:study_id>/findings/<str:label>/explanations/",
         ExplanationListView.as_view(),

@@ -8,8 +8,10 @@ import { displayLabel, formatDateTime } from '@/utils/format';
 import { useExplanation } from '../api/explanations';
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
+import { useAnatomyLayers } from '../hooks/use-anatomy-layers';
 import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
 import { isInProgress } from '../utils/study-status';
+import { AnatomyOverlay } from './anatomy-overlay';
 import { ExplanationComparison } from './explanation-comparison';
 import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
 import { FindingList } from './finding-list';
@@ -17,6 +19,8 @@ import { ImageMetadata } from './image-metadata';
 import { ScreeningNotice } from './screening-notice';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
+import { ScreenerPanel } from './screener-panel';
+import { SegmentationPanel } from './segmentation-panel';
 import { StudyStatusBadge } from './study-status-badge';
 
 type StudyDetailsProps = {
@@ -39,6 +43,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
     choice.method,
     shownLabel !== null && choice.method !== DEFAULT_METHOD,
   );
+  const anatomy = useAnatomyLayers();
   usePrefetchStudyFiles(
     study.data?.status === 'done' ? study.data.findings.map((finding) => finding.heatmap) : [],
   );
@@ -87,6 +92,11 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                   }
                 : null
             }
+            overlay={
+              data.segmentation && (
+                <AnatomyOverlay segmentation={data.segmentation} width={data.width} height={data.height} layers={anatomy} />
+              )
+            }
           />
           {done && selected && choice.compareWith !== null && (
             <ExplanationComparison
@@ -115,6 +125,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
             <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
           )}
           {renderPanels?.(data, selected)}
+          <ScreenerPanel screener={data.screener} />
+          <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
           <ScreeningNotice screening={data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
           <ImageMetadata metadata={data.metadata} />
