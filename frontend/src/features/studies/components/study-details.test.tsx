@@ -276,5 +276,6 @@ describe('study page', () => {
     expect(within(ct).getByText('Pooled over slices').nextSibling).toHaveTextContent('mean of 4 slices');
     expect(within(ct).getByRole('note')).toHaveTextContent('Untrained CT model — not for clinical use.');
     expect(screen.queryByRole('heading', { name: 'Findings' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Report' })).not.toBeInTheDocument();
   });
 });

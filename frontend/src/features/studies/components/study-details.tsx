@@ -126,7 +126,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           {done && selected && (
             <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
           )}
-          {renderPanels?.(data, selected)}
+          {/* The route's panels (feedback on findings, the PDF report) are the radiograph's: a CT study has neither. */}
+          {data.kind !== 'ct' && renderPanels?.(data, selected)}
           <CTPanel ct={data.ct} />
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
