@@ -8,7 +8,7 @@ from ml.analysers import SCREENER, SEGMENTATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
-from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyStatus
+from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyKind, StudyStatus
 from studies.selectors import ANY_POSITIVE
 
 
@@ -277,6 +277,10 @@ class StudyDetailSerializer(StudySummarySerializer):
     def get_model(self, study: Study) -> dict[str, Any] | None:
         if not study.model_card:
             return None
+        if study.kind == StudyKind.CT:
+            # A CT card's validation is patient-level, not the classifier's per-finding schema; the
+            # CT panel shows the CT card itself.
+            return ModelSummarySerializer({**study.model_card, "validation": None}).data
         return ModelSummarySerializer(study.model_card).data
 
 

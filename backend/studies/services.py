@@ -3,6 +3,8 @@
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -60,16 +62,53 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
     study_id = uuid.uuid4()
     image_sha256 = hashlib.sha256(received.data).hexdigest()
     cached = cached_result_get(card=active_model_card(), image_sha256=image_sha256)
+    study = study_store(
+        owner=owner,
+        study_id=study_id,
+        original=(storage.original_path(study_id, received.file_type.extension), intake.stored_bytes),
+        display_png=intake.display_png(),
+        model_input=intake.prepared.to_bytes() if cached is None else None,
+        fields={
+            "original_filename": filename,
+            "content_type": received.file_type.content_type,
+            "image_sha256": image_sha256,
+            "width": intake.radiograph.width,
+            "height": intake.radiograph.height,
+            "image_metadata": intake.radiograph.metadata.to_dict(),
+            "screening": intake.screening.to_dict(),
+        },
+        complete=(
+            (lambda study: study_complete(study=study, result=cached, from_cache=True))
+            if cached is not None
+            else None
+        ),
+    )
+    if cached is not None:
+        analysers_enqueue(study=study)
+    return study
+
+
+def study_store(
+    *,
+    owner: User,
+    study_id: uuid.UUID,
+    original: tuple[str, bytes],
+    display_png: bytes,
+    model_input: bytes | None,
+    fields: dict[str, Any],
+    complete: Callable[[Study], None] | None,
+) -> Study:
+    """Write a study's files, insert its row under the pending cap, then either ``complete`` it (an
+    answer from the result cache, inside the insert's transaction) or queue it for analysis.
+
+    If anything fails, the files already written are removed and no study row is left.
+    """
     written: list[str] = []
     try:
-        written.append(
-            storage.write_file(
-                storage.original_path(study_id, received.file_type.extension), intake.stored_bytes
-            )
-        )
-        written.append(storage.write_file(storage.display_path(study_id), intake.display_png()))
-        if cached is None:
-            written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
+        written.append(storage.write_file(*original))
+        written.append(storage.write_file(storage.display_path(study_id), display_png))
+        if model_input is not None:
+            written.append(storage.write_file(storage.model_input_path(study_id), model_input))
         with transaction.atomic():
             # Uploads of one user are serialised on their user row from the count to the insert,
             # so concurrent uploads cannot all pass the cap. Files are written before, so the lock
@@ -79,24 +118,16 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
-                original_filename=filename,
-                content_type=received.file_type.content_type,
-                image_sha256=image_sha256,
-                width=intake.radiograph.width,
-                height=intake.radiograph.height,
                 original_file=written[0],
                 display_file=written[1],
-                model_input_file=written[2] if cached is None else "",
-                image_metadata=intake.radiograph.metadata.to_dict(),
-                screening=intake.screening.to_dict(),
-                enqueued_at=timezone.now() if cached is None else None,
+                model_input_file=written[2] if model_input is not None else "",
+                enqueued_at=timezone.now() if complete is None else None,
+                **fields,
             )
-            if cached is not None:
-                study_complete(study=study, result=cached, from_cache=True)
-        if cached is None:
+            if complete is not None:
+                complete(study)
+        if complete is None:
             study_enqueue_or_withdraw(study=study)
-        else:
-            analysers_enqueue(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
@@ -117,41 +148,27 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     study_id = uuid.uuid4()
     image_sha256 = hashlib.sha256(received.data).hexdigest()
     cached = ct_cached_result_get(card=analysis_pipeline().ct_card, sha256=image_sha256)
-    written: list[str] = []
-    try:
-        written.append(
-            storage.write_file(storage.original_path(study_id, file_type.extension), intake.stored_bytes)
-        )
-        written.append(storage.write_file(storage.display_path(study_id), intake.display_png))
-        if cached is None:
-            written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
-        with transaction.atomic():
-            # Serialised on the user row from the count to the insert, as a radiograph's upload.
-            User.objects.select_for_update().only("pk").get(pk=owner.pk)
-            check_pending_limit(owner=owner)
-            study = Study.objects.create(
-                id=study_id,
-                owner=owner,
-                kind=StudyKind.CT,
-                original_filename=filename,
-                content_type=file_type.content_type,
-                image_sha256=image_sha256,
-                width=intake.series.columns,
-                height=intake.series.rows,
-                original_file=written[0],
-                display_file=written[1],
-                model_input_file=written[2] if cached is None else "",
-                image_metadata=intake.series.to_dict(),
-                enqueued_at=timezone.now() if cached is None else None,
-            )
-            if cached is not None:
-                ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True)
-        if cached is None:
-            study_enqueue_or_withdraw(study=study)
-    except BaseException:
-        storage.delete_files(written)
-        raise
-    return study
+    return study_store(
+        owner=owner,
+        study_id=study_id,
+        original=(storage.original_path(study_id, file_type.extension), intake.stored_bytes),
+        display_png=intake.display_png,
+        model_input=intake.prepared.to_bytes() if cached is None else None,
+        fields={
+            "kind": StudyKind.CT,
+            "original_filename": filename,
+            "content_type": file_type.content_type,
+            "image_sha256": image_sha256,
+            "width": intake.series.columns,
+            "height": intake.series.rows,
+            "image_metadata": intake.series.to_dict(),
+        },
+        complete=(
+            (lambda study: ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True))
+            if cached is not None
+            else None
+        ),
+    )
 
 
 def study_enqueue_or_withdraw(*, study: Study) -> None:

@@ -5,6 +5,7 @@ without them it falls back to SQLite and in-process tasks, and the worker tests 
 """
 
 import io
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -107,6 +108,15 @@ def queued_task_count() -> int:
 
     with app.connection_for_write() as connection:
         return connection.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+
+
+def queued_task_names() -> list[str]:
+    """The names of the tasks waiting in this run's Celery queue, oldest last (kombu's JSON envelope)."""
+    from config.celery_app import app
+
+    with app.connection_for_write() as connection:
+        messages = connection.default_channel.client.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)
+    return [json.loads(message)["headers"]["task"] for message in messages]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -5,20 +5,24 @@ what is not one CT series is refused with nothing stored."""
 import dataclasses
 import io
 import zipfile
+from datetime import timedelta
 
 import cv2
 import numpy as np
 import pydicom
 import pytest
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
+from audit.models import AuditAction, AuditEvent
 from ml.ct.card import untrained_ct_card
 from ml.ct.model import build_resnet18
 from ml.ct.series import read_ct_series
 from ml.ct.synthetic import ct_slice, enhanced_ct, shuffled_series_zip
 from ml.weights.directory import save_weights_directory
 from studies.analysis import studies_analyze
-from studies.models import AnalyserRun, Study
+from studies.models import AnalyserRun, Study, StudyStatus
+from studies.reconciliation import studies_reconcile
 from tests.test_auth import assert_error_shape
 
 pytestmark = pytest.mark.django_db
@@ -93,25 +97,47 @@ def test_multiframe_ct_dicom_is_a_ct_study_with_one_probability_per_frame(clinic
     assert Study.objects.get(pk=study["id"]).original_file.name.endswith(".dcm")
 
 
+def analyse_with_ct_card(settings, directory, card, client, upload) -> dict:
+    """A series analysed by a small ResNet-18 saved under ``card`` through the ml API."""
+    from studies import inference
+
+    save_weights_directory(build_resnet18(card.input_size, card.base_filters), directory, card)
+    settings.CXR_CT_WEIGHTS = str(directory)
+    inference._pipeline = None  # this process's pipeline is built again with these weights
+    try:
+        return upload_and_analyse(client, upload, shuffled_series_zip(6)[0], "series.zip")
+    finally:
+        inference._pipeline = None
+
+
 def test_card_aggregation_max_makes_the_patient_probability_the_highest_slices(
     settings, tmp_path, clinician, client_for, upload
 ):
-    from studies import inference
-
     card = dataclasses.replace(
         untrained_ct_card(), input_size=32, base_filters=8, aggregation="max", version="0.1.0-max-test"
     )
-    save_weights_directory(build_resnet18(card.input_size, card.base_filters), tmp_path / "ct", card)
-    settings.CXR_CT_WEIGHTS = str(tmp_path / "ct")
-    inference._pipeline = None  # this process's pipeline is built again with these weights
-    try:
-        study = upload_and_analyse(client_for(clinician), upload, shuffled_series_zip(6)[0], "series.zip")
-    finally:
-        inference._pipeline = None
+    study = analyse_with_ct_card(settings, tmp_path / "ct", card, client_for(clinician), upload)
     ct = study["ct"]
     assert ct["aggregation"] == "max" and ct["analyser"]["version"] == "0.1.0-max-test"
     assert ct["patient_probability"] == max(ct["slice_probabilities"])
     assert len(set(ct["slice_probabilities"])) > 1, "the slices differ, so max and mean differ"
+
+
+def test_a_trained_ct_cards_patient_level_validation_does_not_break_the_study(
+    settings, tmp_path, clinician, client_for, upload
+):
+    validation = {"patients": 40, "aggregation": "mean", "auroc": 0.8, "auroc_ci95": [0.7, 0.9]}
+    card = dataclasses.replace(
+        untrained_ct_card(),
+        input_size=32,
+        base_filters=8,
+        trained=True,
+        version="1.0.0",
+        validation=validation,
+    )
+    study = analyse_with_ct_card(settings, tmp_path / "ct", card, client_for(clinician), upload)
+    assert study["status"] == "done" and study["ct"]["analyser"]["trained"] is True
+    assert study["model"]["trained"] is True and study["model"]["validation"] is None
 
 
 def zip_of(members: dict[str, bytes]) -> bytes:
@@ -179,3 +205,53 @@ def test_same_series_uploaded_again_is_answered_from_the_cache(clinician, client
     assert again["cached"] is True and again["status"] == "done"
     second = client.get(f"/api/studies/{again['id']}/").json()
     assert second["ct"]["slice_probabilities"] == first["ct"]["slice_probabilities"]
+
+
+def test_a_ct_study_whose_message_was_lost_is_enqueued_again_by_the_reconciler_and_then_analysed(
+    settings, clinician, client_for, upload
+):
+    created = upload(client_for(clinician), shuffled_series_zip(3)[0], "series.zip").json()
+    Study.objects.filter(pk=created["id"]).update(
+        enqueued_at=timezone.now() - timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS + 1)
+    )
+    assert [str(study_id) for study_id in studies_reconcile().requeued] == [created["id"]]
+    studies_analyze(study_id=created["id"], claimant="redelivered")
+    study = Study.objects.get(pk=created["id"])
+    assert study.status == StudyStatus.DONE and study.requeues == 1
+    assert AnalyserRun.objects.get(study=study, kind="ct").status == "done"
+
+
+def test_ct_uploads_count_towards_the_pending_cap_and_are_refused_with_429_over_it(
+    settings, clinician, client_for, upload
+):
+    settings.CXR_MAX_PENDING_STUDIES_PER_USER = 1
+    client = client_for(clinician)
+    assert upload(client, shuffled_series_zip(3, seed=1)[0], "a.zip").status_code == 202
+    refused = upload(client, shuffled_series_zip(3, seed=2)[0], "b.zip")
+    assert_error_shape(refused, 429)
+    assert Study.objects.count() == 1 and len(stored_files()) == 1
+
+
+def test_the_ct_strip_download_is_audited(clinician, client_for, upload):
+    client = client_for(clinician)
+    study = upload_and_analyse(client, upload, shuffled_series_zip(3)[0], "series.zip")
+    assert client.get(study["ct"]["strip"]).status_code == 200
+    event = AuditEvent.objects.filter(action=AuditAction.IMAGE_DOWNLOAD, target_id=study["id"]).get()
+    assert event.detail == {"image": "ct-strip"} and event.actor == clinician
+
+
+def test_a_batch_with_a_radiograph_and_a_ct_series_gives_each_its_own_analyser(
+    settings, clinician, client_for, upload, radiograph_bytes
+):
+    settings.CXR_ANALYSIS_BATCH_SIZE = 4
+    client = client_for(clinician)
+    radiograph = upload(client, radiograph_bytes, "chest.png").json()["id"]
+    series = upload(client, shuffled_series_zip(3)[0], "series.zip").json()["id"]
+    studies_analyze(study_id=radiograph, claimant="batch")  # claims the CT study with it
+
+    radiograph_study = client.get(f"/api/studies/{radiograph}/").json()
+    ct_study = client.get(f"/api/studies/{series}/").json()
+    assert radiograph_study["status"] == ct_study["status"] == "done"
+    assert len(radiograph_study["findings"]) == 14 and radiograph_study["ct"] is None
+    assert ct_study["findings"] == [] and len(ct_study["ct"]["slice_probabilities"]) == 3
+    assert Study.objects.get(pk=series).claimed_by == "batch"
