@@ -39,7 +39,7 @@ from ml.analysers import SCREENER, SEGMENTATION
 from ml.images.rendering import HEATMAP_LUT
 from studies import storage
 from studies.heatmaps import finding_heatmap_png
-from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyStatus
+from studies.models import AnalyserRun, Finding, Study, StudyStatus
 from studies.segmentation import segmentation_outlines
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
@@ -306,7 +306,7 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
             Paragraph("Normal/abnormal screener", styles["Heading2"]),
             *analyser_warning(screener, styles),
         ]
-        if screener.status == AnalyserRunStatus.DONE and screener.result:
+        if screener.status == StudyStatus.DONE and screener.result:
             result = screener.result
             verdict = "likely abnormal" if result["likely_abnormal"] else "below its threshold"
             sections.append(
@@ -321,14 +321,14 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
     if segmentation is not None:
         sections += [Paragraph("Anatomy and cardiothoracic ratio", styles["Heading2"])]
         sections += analyser_warning(segmentation, styles)
-        if segmentation.status == AnalyserRunStatus.DONE and segmentation.result:
+        if segmentation.status == StudyStatus.DONE and segmentation.result:
             sections += cardiothoracic_section(study, segmentation, styles)
     return sections
 
 
 def analyser_warning(run: AnalyserRun, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
     card = run.card or {}
-    if run.status != AnalyserRunStatus.DONE:
+    if run.status != StudyStatus.DONE:
         return [
             Paragraph(escape(f"Not available: the analysis is {run.status}. {run.message}"), styles["Body"])
         ]

@@ -22,7 +22,7 @@ from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
 from studies.inference import ready_pipeline
-from studies.models import AnalyserRun, AnalyserRunStatus, Study
+from studies.models import AnalyserRun, Study, StudyStatus
 from studies.prepared import prepared_input
 from studies.selectors import stuck_analyser_runs
 
@@ -52,11 +52,11 @@ def analyser_runs_claim(study_ids: Iterable[uuid.UUID]) -> list[AnalyserRun]:
         runs = list(
             AnalyserRun.objects.select_for_update(skip_locked=True)
             .select_related("study")
-            .filter(study_id__in=list(study_ids), status=AnalyserRunStatus.QUEUED)
+            .filter(study_id__in=list(study_ids), status=StudyStatus.QUEUED)
         )
         now = timezone.now()
         for run in runs:
-            run.status = AnalyserRunStatus.RUNNING
+            run.status = StudyStatus.RUNNING
             run.started_at = now
             run.attempts += 1
             run.save(update_fields=["status", "started_at", "attempts"])
@@ -95,7 +95,7 @@ def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]
         run.card = outcome.card
         run.result = outcome.result
         run.score = outcome.score
-        run.status = AnalyserRunStatus.DONE
+        run.status = StudyStatus.DONE
         run.finished_at = timezone.now()
         run.message = ""
         run.save(update_fields=["result_file", "card", "result", "score", "status", "finished_at", "message"])
@@ -103,7 +103,7 @@ def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]
 
 def analyser_runs_fail(runs: list[AnalyserRun], *, message: str) -> None:
     AnalyserRun.objects.filter(pk__in=[run.pk for run in runs]).update(
-        status=AnalyserRunStatus.FAILED, finished_at=timezone.now(), message=message
+        status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
     )
 
 
@@ -119,7 +119,7 @@ def analyser_runs_reconcile(now: datetime) -> tuple[list[uuid.UUID], int]:
             )
             failed += 1
             continue
-        run.status = AnalyserRunStatus.QUEUED
+        run.status = StudyStatus.QUEUED
         run.enqueued_at = now
         run.attempts += 1
         run.save(update_fields=["status", "enqueued_at", "attempts"])

@@ -26,7 +26,7 @@ from ml.ct.intake import PreparedCT
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
-from studies.models import AnalyserRun, AnalyserRunStatus, Study, StudyKind, StudyStatus
+from studies.models import AnalyserRun, Study, StudyKind, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def ct_study_complete(
         study=study,
         kind=CT,
         defaults={
-            "status": AnalyserRunStatus.DONE,
+            "status": StudyStatus.DONE,
             "card": card,
             "result": result,
             "score": result["patient_probability"],
@@ -79,7 +79,7 @@ def ct_study_complete(
 
 def ct_result_of(study: Study) -> CTResult | None:
     """The stored CT result of a done CT study, else None."""
-    run = study.analyser_runs.filter(kind=CT, status=AnalyserRunStatus.DONE).first()
+    run = study.analyser_runs.filter(kind=CT, status=StudyStatus.DONE).first()
     if run is None or run.result is None:
         return None
     stored = run.result

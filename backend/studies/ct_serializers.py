@@ -8,11 +8,11 @@ from rest_framework import serializers
 
 from ml.ct.card import CT_KIND
 from model_card.serializers import AnalyserCardSerializer
-from studies.models import AnalyserRunStatus, Study
+from studies.models import Study, StudyStatus
 
 
 class CTSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=AnalyserRunStatus.choices)
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
     message = serializers.CharField()
     analyser = AnalyserCardSerializer(
         allow_null=True, help_text="The CT analyser's card (its own trained flag)."
@@ -37,7 +37,7 @@ def ct_of(study: Study) -> dict[str, Any] | None:
     if run is None:
         return None
     result = run.result or {}
-    done = run.status == AnalyserRunStatus.DONE
+    done = run.status == StudyStatus.DONE
     return CTSerializer(
         {
             "status": run.status,

@@ -128,13 +128,6 @@ class Explanation(models.Model):
         return f"{self.method} of {self.label} ({self.status})"
 
 
-class AnalyserRunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
 class AnalyserRun(models.Model):
     """What one analyser beside the classifier (ml.analysers: segmentation, screener) said of a study.
 
@@ -146,10 +139,9 @@ class AnalyserRun(models.Model):
     """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyser_runs")
+    # The same four states as a study's.
     kind = models.CharField(max_length=32)
-    status = models.CharField(
-        max_length=16, choices=AnalyserRunStatus.choices, default=AnalyserRunStatus.QUEUED
-    )
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
     card = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)

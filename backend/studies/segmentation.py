@@ -8,12 +8,12 @@ from typing import Any
 from common.errors import DomainError
 from ml.segmentation.analyser import Segmentation
 from studies import storage
-from studies.models import AnalyserRun, AnalyserRunStatus, Study
+from studies.models import AnalyserRun, Study, StudyStatus
 
 
 def study_segmentation(*, run: AnalyserRun) -> Segmentation:
     """The masks of a finished segmentation run; 409 while the run has not finished."""
-    if run.status != AnalyserRunStatus.DONE or not run.result_file:
+    if run.status != StudyStatus.DONE or not run.result_file:
         raise DomainError(
             f"The segmentation is {run.status}; its outlines exist once it is done.",
             status_code=409,

@@ -11,7 +11,7 @@ from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
 from ml.analysers import SCREENER
-from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyStatus
+from studies.models import AnalyserRun, Finding, Study, StudyStatus
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
 # first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
@@ -74,9 +74,9 @@ def study_list(
             Finding.objects.filter(study=OuterRef("pk")).order_by("-probability").values("probability")[:1]
         ),
         screener_probability=Subquery(
-            AnalyserRun.objects.filter(
-                study=OuterRef("pk"), kind=SCREENER, status=AnalyserRunStatus.DONE
-            ).values("score")[:1]
+            AnalyserRun.objects.filter(study=OuterRef("pk"), kind=SCREENER, status=StudyStatus.DONE).values(
+                "score"
+            )[:1]
         ),
     ).prefetch_related(
         Prefetch(
@@ -129,6 +129,6 @@ def stuck_analyser_runs(now: datetime.datetime) -> QuerySet[AnalyserRun]:
     queued_cutoff = now - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS)
     running_cutoff = now - datetime.timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS)
     return AnalyserRun.objects.filter(
-        Q(status=AnalyserRunStatus.QUEUED, enqueued_at__lt=queued_cutoff)
-        | Q(status=AnalyserRunStatus.RUNNING, started_at__lt=running_cutoff)
+        Q(status=StudyStatus.QUEUED, enqueued_at__lt=queued_cutoff)
+        | Q(status=StudyStatus.RUNNING, started_at__lt=running_cutoff)
     )

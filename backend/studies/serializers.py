@@ -8,7 +8,7 @@ from ml.analysers import SCREENER, SEGMENTATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
-from studies.models import AnalyserRun, AnalyserRunStatus, Finding, Study, StudyKind, StudyStatus
+from studies.models import AnalyserRun, Finding, Study, StudyKind, StudyStatus
 from studies.selectors import ANY_POSITIVE
 
 
@@ -45,7 +45,7 @@ class TopFindingSerializer(serializers.Serializer):
 class ScreenerSummarySerializer(serializers.Serializer):
     """The normal/abnormal screener's answer: it ranks and flags, and never calls a study normal."""
 
-    status = serializers.ChoiceField(choices=AnalyserRunStatus.choices)
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
     probability = serializers.FloatField(allow_null=True, help_text="Probability of any abnormality.")
     threshold = serializers.FloatField(allow_null=True)
     likely_abnormal = serializers.BooleanField(allow_null=True)
@@ -76,7 +76,7 @@ class CardiothoracicRatioSerializer(serializers.Serializer):
 
 
 class SegmentationSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=AnalyserRunStatus.choices)
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
     message = serializers.CharField()
     analyser = AnalyserCardSerializer(allow_null=True)
     structures = serializers.ListField(child=serializers.CharField())
@@ -253,7 +253,7 @@ class StudyDetailSerializer(StudySummarySerializer):
         if run is None:
             return None
         result = run.result or {}
-        done = run.status == AnalyserRunStatus.DONE
+        done = run.status == StudyStatus.DONE
         return SegmentationSerializer(
             {
                 "status": run.status,

@@ -5,7 +5,6 @@ without them it falls back to SQLite and in-process tasks, and the worker tests 
 """
 
 import io
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -102,21 +101,24 @@ def pytest_configure(config) -> None:
         )
 
 
+def study_finished(study: dict) -> bool:
+    """Whether a study (its API answer) has finished: its findings, and the analysers beside the
+    classifier, which run after them in the same task (a worker stopped before they end would
+    leave its task to be delivered again)."""
+    if study["status"] == "failed":
+        return True
+    analysers = [study.get(kind) for kind in ("screener", "segmentation")]
+    return study["status"] == "done" and all(
+        run is None or run["status"] in ("done", "failed") for run in analysers
+    )
+
+
 def queued_task_count() -> int:
     """Messages waiting in this run's Celery queue (Redis keeps a queue as a list)."""
     from config.celery_app import app
 
     with app.connection_for_write() as connection:
         return connection.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
-
-
-def queued_task_names() -> list[str]:
-    """The names of the tasks waiting in this run's Celery queue, oldest last (kombu's JSON envelope)."""
-    from config.celery_app import app
-
-    with app.connection_for_write() as connection:
-        messages = connection.default_channel.client.lrange(settings.CELERY_TASK_DEFAULT_QUEUE, 0, -1)
-    return [json.loads(message)["headers"]["task"] for message in messages]
 
 
 @pytest.fixture(scope="session", autouse=True)

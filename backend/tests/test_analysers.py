@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ml.analysers import SCREENER, SEGMENTATION
 from studies.analyser_runs import analyser_runs_execute
-from studies.models import AnalyserRun, AnalyserRunStatus
+from studies.models import AnalyserRun, StudyStatus
 from studies.reconciliation import studies_reconcile
 from tests.conftest import queued_task_count
 from tests.test_auth import assert_error_shape
@@ -58,9 +58,7 @@ def test_segmentation_outlines_are_polygons_in_radiograph_pixels(analysed_study,
 def test_outlines_of_a_segmentation_not_done_are_409_and_of_another_clinicians_study_404(
     analysed_study, clinician, other_clinician, client_for
 ):
-    AnalyserRun.objects.filter(study=analysed_study, kind=SEGMENTATION).update(
-        status=AnalyserRunStatus.RUNNING
-    )
+    AnalyserRun.objects.filter(study=analysed_study, kind=SEGMENTATION).update(status=StudyStatus.RUNNING)
     response = client_for(clinician).get(f"/api/studies/{analysed_study.id}/segmentation/")
     assert_error_shape(response, 409)
     assert (
@@ -96,7 +94,7 @@ def test_worklist_shows_the_screener_and_sorts_most_likely_abnormal_first(
 
     # A study whose screener has not answered yet sorts last, whatever its probability was.
     first = listed[0]["id"]
-    AnalyserRun.objects.filter(study_id=first, kind=SCREENER).update(status=AnalyserRunStatus.QUEUED)
+    AnalyserRun.objects.filter(study_id=first, kind=SCREENER).update(status=StudyStatus.QUEUED)
     listed = client.get("/api/studies/", {"ordering": "-screener_probability"}).json()["results"]
     assert listed[-1]["id"] == first and listed[-1]["screener"]["status"] == "queued"
 
@@ -133,30 +131,28 @@ def test_a_study_answered_from_the_cache_gets_its_analysers_run_too(
     # Its runs were handed to the queue after the commit; a worker runs them.
     runs = AnalyserRun.objects.filter(study_id=again.json()["id"])
     assert {run.kind for run in runs} == {SCREENER, SEGMENTATION}
-    assert all(run.status == AnalyserRunStatus.QUEUED for run in runs)
+    assert all(run.status == StudyStatus.QUEUED for run in runs)
     analyser_runs_execute([again.json()["id"]])
-    assert all(run.status == AnalyserRunStatus.DONE for run in runs.all())
+    assert all(run.status == StudyStatus.DONE for run in runs.all())
 
 
 def test_reconciler_hands_a_lost_analyser_run_over_again_then_gives_up(settings, analysed_study):
     run = AnalyserRun.objects.get(study=analysed_study, kind=SCREENER)
     late = timezone.now() - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS + 5)
-    AnalyserRun.objects.filter(pk=run.pk).update(
-        status=AnalyserRunStatus.QUEUED, enqueued_at=late, attempts=0
-    )
+    AnalyserRun.objects.filter(pk=run.pk).update(status=StudyStatus.QUEUED, enqueued_at=late, attempts=0)
     before = queued_task_count()
     outcome = studies_reconcile()
     assert outcome.analysers_requeued == [analysed_study.id]
     assert queued_task_count() == before + 1
     run.refresh_from_db()
-    assert run.status == AnalyserRunStatus.QUEUED and run.attempts == 1
+    assert run.status == StudyStatus.QUEUED and run.attempts == 1
 
     AnalyserRun.objects.filter(pk=run.pk).update(
         enqueued_at=late, attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS
     )
     assert studies_reconcile().analyser_runs_failed == 1
     run.refresh_from_db()
-    assert run.status == AnalyserRunStatus.FAILED and "interrupted" in run.message
+    assert run.status == StudyStatus.FAILED and "interrupted" in run.message
 
 
 def test_model_analysers_lists_each_analysers_own_card(clinician, client_for):
