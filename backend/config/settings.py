@@ -251,6 +251,9 @@ CXR_ANALYSERS = tuple(
 )
 CXR_SEGMENTATION_WEIGHTS = os.environ.get("CXR_SEGMENTATION_WEIGHTS") or None
 CXR_SCREENER_WEIGHTS = os.environ.get("CXR_SCREENER_WEIGHTS") or None
+# The CT analyser (ml.ct): a chest CT series uploaded as a zip of slices or a multi-frame DICOM is
+# scored by it instead of the classifier; unset, its seeded untrained ResNet-18 runs and says so.
+CXR_CT_WEIGHTS = os.environ.get("CXR_CT_WEIGHTS") or None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
@@ -312,6 +315,7 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": ["ok", "degraded"],
         "AuditActionEnum": "audit.models.AuditAction",
         "VerdictEnum": "feedback.models.Verdict",
+        "StudyKindEnum": "studies.models.StudyKind",
     },
     # Serve the docs page's scripts from this service: hospital networks often reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

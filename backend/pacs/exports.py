@@ -12,10 +12,12 @@ from pacs.encapsulated_pdf import study_encapsulated_pdf
 from pacs.origin import ImageOrigin
 from pacs.secondary_capture import finding_secondary_capture
 from pacs.sr import study_structured_report
+from studies.ct import refuse_ct_export
 from studies.models import Study, StudyStatus
 
 
 def study_dicom_exports(*, study: Study, origin: ImageOrigin) -> list[Dataset]:
+    refuse_ct_export(study, "DICOM SR or Secondary Captures")
     if study.status != StudyStatus.DONE or not study.model_card:
         raise DomainError(
             "DICOM results can be made once the analysis is done.", extra={"status": study.status}

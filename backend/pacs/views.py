@@ -21,6 +21,7 @@ from pacs.serializers import DicomNodesSerializer, StudyPacsSerializer, study_pa
 from pacs.services import received_image_store
 from pacs.statuses import refusal_comment, refusal_status
 from pacs.stow import BodyPart, multipart_related_parts, sop_reference, stow_body_limit
+from studies.ct import refuse_ct_export
 from studies.selectors import study_get
 from studies.throttles import UploadRateThrottle
 from studies.uploads import upload_too_large
@@ -40,6 +41,7 @@ class StudyFhirView(APIView):
     )
     def get(self, request: Request, study_id: uuid.UUID) -> Response:
         study = study_get(user=request.user, study_id=study_id)
+        refuse_ct_export(study, "FHIR DiagnosticReport")
         report = study_fhir_report(study=study)
         # The FHIR report is an export of the study's results, audited as the PDF report is.
         audit_record(

@@ -14,6 +14,7 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from reports.serializers import ReportQuerySerializer
 from reports.services import ReportRequest, report_labels, study_report_pdf
+from studies.ct import refuse_ct_export
 from studies.selectors import study_get
 from studies.serializers import StudyDetailSerializer
 
@@ -46,6 +47,7 @@ class StudyReportView(APIView):
     )
     def get(self, request: Request, study_id: uuid.UUID) -> HttpResponse:
         study = study_get(user=request.user, study_id=study_id)
+        refuse_ct_export(study, "PDF report")
         query = ReportQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         labels = report_labels(study=study, requested=query.validated_data.get("labels"))

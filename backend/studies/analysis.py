@@ -18,15 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
-from ml.errors import ImageError
+from ml.errors import ImageError, WeightsError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
-from ml.pipeline import PreparedImage, Result
+from ml.pipeline import Pipeline, PreparedImage, Result
 from pacs.tasks import file_results_enqueue
 from studies import storage
 from studies.analyser_runs import analyser_runs_create, analyser_runs_execute
+from studies.ct import ct_study_analyze
 from studies.events import study_events_publish
 from studies.inference import active_model_card, ready_pipeline
-from studies.models import Finding, Study, StudyStatus
+from studies.models import Finding, Study, StudyKind, StudyStatus
 from studies.prepared import prepared_input
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
 
@@ -42,6 +43,9 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
         pipeline = ready_pipeline()
         ready: list[tuple[Study, PreparedImage]] = []
         for study in batch:
+            if study.kind == StudyKind.CT:
+                ct_study_analyze_or_fail(study=study, pipeline=pipeline)
+                continue
             try:
                 ready.append((study, prepared_input(study, pipeline)))
             except ImageError as error:
@@ -59,6 +63,15 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
     else:
         # The findings are stored and shown; the other analysers follow in this same task.
         analyser_runs_execute(study.id for study, _ in ready)
+
+
+def ct_study_analyze_or_fail(*, study: Study, pipeline: Pipeline) -> None:
+    """A CT study of the batch, scored by the CT analyser alone; its failure fails it alone."""
+    try:
+        ct_study_analyze(study=study, pipeline=pipeline)
+    except (ImageError, WeightsError, ValueError, OSError) as error:
+        logger.exception("CT analysis of study %s failed", study.id)
+        study_fail(study=study, message=f"Analysis failed: {error}")
 
 
 def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Study]:

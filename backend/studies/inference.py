@@ -36,7 +36,10 @@ def analysis_pipeline() -> Pipeline:
                 screener=settings.CXR_SCREENER_WEIGHTS,
             )
             _pipeline = Pipeline(
-                settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS, analysers=analysers
+                settings.CXR_WEIGHTS,
+                threads=settings.CXR_MODEL_THREADS,
+                analysers=analysers,
+                ct_weights=settings.CXR_CT_WEIGHTS,
             )
         return _pipeline
 

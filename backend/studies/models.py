@@ -14,11 +14,19 @@ class StudyStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class StudyKind(models.TextChoices):
+    RADIOGRAPH = "radiograph", "Radiograph"
+    CT = "ct", "CT series"
+
+
 class Study(models.Model):
     # Random ids: a study's address reveals neither how many studies exist nor whose they are.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
     status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
+    # A CT series (studies.ct) is scored by the CT analyser, not the classifier: its result is an
+    # AnalyserRun of kind "ct", and its width and height are one slice's.
+    kind = models.CharField(max_length=16, choices=StudyKind.choices, default=StudyKind.RADIOGRAPH)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

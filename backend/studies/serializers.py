@@ -6,8 +6,9 @@ from rest_framework import serializers
 
 from ml.analysers import SCREENER, SEGMENTATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
+from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
-from studies.models import AnalyserRun, Finding, Study, StudyStatus
+from studies.models import AnalyserRun, Finding, Study, StudyKind, StudyStatus
 from studies.selectors import ANY_POSITIVE
 
 
@@ -124,6 +125,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
         model = Study
         fields = [
             "id",
+            "kind",
             "status",
             "created_at",
             "finished_at",
@@ -220,6 +222,7 @@ class StudyDetailSerializer(StudySummarySerializer):
     segmentation = serializers.SerializerMethodField(
         help_text="Anatomy segmentation and the cardiothoracic ratio, once it has run."
     )
+    ct = serializers.SerializerMethodField(help_text="A CT study's result (null for a radiograph).")
 
     class Meta(StudySummarySerializer.Meta):
         fields = [
@@ -232,7 +235,12 @@ class StudyDetailSerializer(StudySummarySerializer):
             "model",
             "findings",
             "segmentation",
+            "ct",
         ]
+
+    @extend_schema_field(CTSerializer(allow_null=True))
+    def get_ct(self, study: Study) -> dict[str, Any] | None:
+        return ct_of(study)
 
     @extend_schema_field(ScreenerSerializer(allow_null=True))
     def get_screener(self, study: Study) -> dict[str, Any] | None:
@@ -269,6 +277,10 @@ class StudyDetailSerializer(StudySummarySerializer):
     def get_model(self, study: Study) -> dict[str, Any] | None:
         if not study.model_card:
             return None
+        if study.kind == StudyKind.CT:
+            # A CT card's validation is patient-level, not the classifier's per-finding schema; the
+            # CT panel shows the CT card itself.
+            return ModelSummarySerializer({**study.model_card, "validation": None}).data
         return ModelSummarySerializer(study.model_card).data
 
 

@@ -3,6 +3,8 @@
 import hashlib
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -12,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
+from ml.ct.intake import is_ct_series
 from ml.errors import (
     ImageDecodeError,
     ImageError,
@@ -23,12 +26,13 @@ from ml.images.deidentification import words_of
 from ml.pipeline import Intake
 from studies import storage
 from studies.analysis import study_complete
+from studies.ct import ct_cached_result_get, ct_study_complete
 from studies.dispatch import enqueue_analysers, enqueue_analysis
 from studies.inference import active_model_card, analysis_pipeline
-from studies.models import Study, StudyStatus
+from studies.models import Study, StudyKind, StudyStatus
 from studies.result_cache import cached_result_get
 from studies.selectors import studies_pending_count
-from studies.uploads import ReceivedUpload, receive_upload
+from studies.uploads import DICOM, ZIP, ReceivedUpload, receive_upload
 
 logger = logging.getLogger(__name__)
 
@@ -50,22 +54,61 @@ def study_create(*, owner: User, upload: UploadedFile) -> Study:
 def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
     """A study from a file already read within the size limit: an upload, or an image a PACS sent
     (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
+    if is_ct_series(received.data):
+        return ct_study_create(owner=owner, received=received)
     intake = intake_or_refuse(received.data, filename=received.filename)
     filename = stored_filename(received, intake)
 
     study_id = uuid.uuid4()
     image_sha256 = hashlib.sha256(received.data).hexdigest()
     cached = cached_result_get(card=active_model_card(), image_sha256=image_sha256)
+    study = study_store(
+        owner=owner,
+        study_id=study_id,
+        original=(storage.original_path(study_id, received.file_type.extension), intake.stored_bytes),
+        display_png=intake.display_png(),
+        model_input=intake.prepared.to_bytes() if cached is None else None,
+        fields={
+            "original_filename": filename,
+            "content_type": received.file_type.content_type,
+            "image_sha256": image_sha256,
+            "width": intake.radiograph.width,
+            "height": intake.radiograph.height,
+            "image_metadata": intake.radiograph.metadata.to_dict(),
+            "screening": intake.screening.to_dict(),
+        },
+        complete=(
+            (lambda study: study_complete(study=study, result=cached, from_cache=True))
+            if cached is not None
+            else None
+        ),
+    )
+    if cached is not None:
+        analysers_enqueue(study=study)
+    return study
+
+
+def study_store(
+    *,
+    owner: User,
+    study_id: uuid.UUID,
+    original: tuple[str, bytes],
+    display_png: bytes,
+    model_input: bytes | None,
+    fields: dict[str, Any],
+    complete: Callable[[Study], None] | None,
+) -> Study:
+    """Write a study's files, insert its row under the pending cap, then either ``complete`` it (an
+    answer from the result cache, inside the insert's transaction) or queue it for analysis.
+
+    If anything fails, the files already written are removed and no study row is left.
+    """
     written: list[str] = []
     try:
-        written.append(
-            storage.write_file(
-                storage.original_path(study_id, received.file_type.extension), intake.stored_bytes
-            )
-        )
-        written.append(storage.write_file(storage.display_path(study_id), intake.display_png()))
-        if cached is None:
-            written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
+        written.append(storage.write_file(*original))
+        written.append(storage.write_file(storage.display_path(study_id), display_png))
+        if model_input is not None:
+            written.append(storage.write_file(storage.model_input_path(study_id), model_input))
         with transaction.atomic():
             # Uploads of one user are serialised on their user row from the count to the insert,
             # so concurrent uploads cannot all pass the cap. Files are written before, so the lock
@@ -75,28 +118,57 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
-                original_filename=filename,
-                content_type=received.file_type.content_type,
-                image_sha256=image_sha256,
-                width=intake.radiograph.width,
-                height=intake.radiograph.height,
                 original_file=written[0],
                 display_file=written[1],
-                model_input_file=written[2] if cached is None else "",
-                image_metadata=intake.radiograph.metadata.to_dict(),
-                screening=intake.screening.to_dict(),
-                enqueued_at=timezone.now() if cached is None else None,
+                model_input_file=written[2] if model_input is not None else "",
+                enqueued_at=timezone.now() if complete is None else None,
+                **fields,
             )
-            if cached is not None:
-                study_complete(study=study, result=cached, from_cache=True)
-        if cached is None:
+            if complete is not None:
+                complete(study)
+        if complete is None:
             study_enqueue_or_withdraw(study=study)
-        else:
-            analysers_enqueue(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
     return study
+
+
+def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
+    """A CT study (studies.ct) from a zip of slices or a CT DICOM: read, checked, de-identified and
+    prepared by the pipeline's CT intake, then answered from the result cache or queued."""
+    try:
+        intake = analysis_pipeline().intake_ct(received.data)
+    except ImageError as error:
+        raise image_refusal(error, filename=received.filename) from error
+    file_type = ZIP if intake.format == "zip" else DICOM
+    filename = received.filename
+    if words_of(filename) & intake.identifying_words:
+        filename = f"ct-series.{file_type.extension}"
+    study_id = uuid.uuid4()
+    image_sha256 = hashlib.sha256(received.data).hexdigest()
+    cached = ct_cached_result_get(card=analysis_pipeline().ct_card, sha256=image_sha256)
+    return study_store(
+        owner=owner,
+        study_id=study_id,
+        original=(storage.original_path(study_id, file_type.extension), intake.stored_bytes),
+        display_png=intake.display_png,
+        model_input=intake.prepared.to_bytes() if cached is None else None,
+        fields={
+            "kind": StudyKind.CT,
+            "original_filename": filename,
+            "content_type": file_type.content_type,
+            "image_sha256": image_sha256,
+            "width": intake.series.columns,
+            "height": intake.series.rows,
+            "image_metadata": intake.series.to_dict(),
+        },
+        complete=(
+            (lambda study: ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True))
+            if cached is not None
+            else None
+        ),
+    )
 
 
 def study_enqueue_or_withdraw(*, study: Study) -> None:
@@ -161,13 +233,18 @@ def intake_or_refuse(data: bytes, *, filename: str) -> Intake:
     try:
         return analysis_pipeline().intake(data)
     except ImageError as error:
-        status = next(code for kind, code in IMAGE_ERROR_STATUS if isinstance(error, kind))
-        extra: dict[str, str] = {"filename": filename}
-        if isinstance(error, ImageRejectedError):
-            extra["reason"] = error.reason
-            if error.tag:
-                extra["tag"] = error.tag
-        raise DomainError(str(error), status_code=status, extra=extra) from error
+        raise image_refusal(error, filename=filename) from error
+
+
+def image_refusal(error: ImageError, *, filename: str) -> DomainError:
+    """The answer to an image the pipeline's intake refused: its status and reason."""
+    status = next(code for kind, code in IMAGE_ERROR_STATUS if isinstance(error, kind))
+    extra: dict[str, str] = {"filename": filename}
+    if isinstance(error, ImageRejectedError):
+        extra["reason"] = error.reason
+        if error.tag:
+            extra["tag"] = error.tag
+    return DomainError(str(error), status_code=status, extra=extra)
 
 
 def stored_filename(received: ReceivedUpload, intake: Intake) -> str:

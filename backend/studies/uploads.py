@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
 from common.errors import DomainError
+from ml.ct.series import is_zip
 from ml.images.decoding import image_format
 
 
@@ -22,7 +23,9 @@ class FileType:
 PNG = FileType("png", "image/png", frozenset({".png"}))
 JPEG = FileType("jpg", "image/jpeg", frozenset({".jpg", ".jpeg", ".jpe"}))
 DICOM = FileType("dcm", "application/dicom", frozenset({".dcm", ".dicom", ".dic"}))
-SUPPORTED = (PNG, JPEG, DICOM)
+# A zip of the DICOM slices of one CT series (ml.ct.intake).
+ZIP = FileType("zip", "application/zip", frozenset({".zip"}))
+SUPPORTED = (PNG, JPEG, DICOM, ZIP)
 # By the format names of ml.images.decoding.image_format.
 FILE_TYPES = {"png": PNG, "jpeg": JPEG, "dicom": DICOM}
 SUPPORTED_CONTENT_TYPES = [file_type.content_type for file_type in SUPPORTED]
@@ -57,7 +60,7 @@ def receive_upload(upload: UploadedFile) -> ReceivedUpload:
     file_type = sniff(data)
     if file_type is None:
         raise DomainError(
-            "Unsupported file type: upload a PNG, JPEG or DICOM radiograph.",
+            "Unsupported file type: upload a PNG, JPEG or DICOM radiograph, or a CT series (zip or DICOM).",
             status_code=415,
             extra={"filename": filename, "supported": SUPPORTED_CONTENT_TYPES},
         )
@@ -75,4 +78,6 @@ def receive_upload(upload: UploadedFile) -> ReceivedUpload:
 
 def sniff(data: bytes) -> FileType | None:
     """The upload's type from its signature, as the pipeline's decoder will read it."""
+    if is_zip(data):
+        return ZIP
     return FILE_TYPES.get(image_format(data) or "")

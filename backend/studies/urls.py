@@ -1,5 +1,6 @@
 from django.urls import path
 
+from studies.ct_views import StudyCTStripView
 from studies.explanation_views import ExplanationDetailView, ExplanationImageView, ExplanationListView
 from studies.views import (
     StudyDetailView,
@@ -17,6 +18,7 @@ urlpatterns = [
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
     path("<uuid:study_id>/segmentation/", StudySegmentationView.as_view(), name="study-segmentation"),
+    path("<uuid:study_id>/ct-strip/", StudyCTStripView.as_view(), name="study-ct-strip"),
     path(
         "<uuid:study_id>/findings/<str:label>/explanations/",
         ExplanationListView.as_view(),

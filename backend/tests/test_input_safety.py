@@ -74,7 +74,8 @@ def refused(clinician, client_for, upload):
         (lambda grey, png: jpeg_of(grey)[:5000], "chest.jpg", 400),
         (lambda grey, png: b"%PDF-1.7\n1 0 obj << >> endobj\n", "report.pdf", 415),
         (lambda grey, png: b"Patient doing well, discharge tomorrow.\n", "notes.txt", 415),
-        (lambda grey, png: zip_bytes(), "images.zip", 415),
+        # A zip is a CT series' container now: one holding anything but DICOM slices is unreadable.
+        (lambda grey, png: zip_bytes(), "images.zip", 400),
         (lambda grey, png: jpeg_of(grey), "chest.png", 415),
         (lambda grey, png: png, "chest.txt", 415),
         (lambda grey, png: huge_png(), "huge.png", 413),

@@ -1,5 +1,6 @@
 import type {
   AnalyserCard,
+  CTResult,
   FindingValidation,
   Health,
   ModelCard,
@@ -44,6 +45,7 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     status: 'done',
     created_at: '2025-01-02T10:00:00Z',
     finished_at: '2025-01-02T10:00:05Z',
+    kind: 'radiograph',
     original_filename: 'chest.png',
     cached: false,
     message: '',
@@ -85,6 +87,7 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
       { label: 'Hernia', probability: 0.012, threshold: 0.2, positive: false, calibrated_score: 0.03, heatmap: '/api/studies/7/heatmaps/Hernia/' },
     ],
     segmentation: null,
+    ct: null,
     ...overrides,
   };
 }
@@ -152,16 +155,18 @@ export function validationFixture(overrides: Partial<ModelValidation> = {}): Mod
   };
 }
 
-export function analyserCardFixture(kind: 'segmentation' | 'screener', overrides: Partial<AnalyserCard> = {}): AnalyserCard {
+export function analyserCardFixture(kind: 'segmentation' | 'screener' | 'ct', overrides: Partial<AnalyserCard> = {}): AnalyserCard {
   const trained = overrides.trained ?? true;
   return {
     kind,
-    name: kind === 'segmentation' ? 'unet-cxr-anatomy' : 'densenet121-abnormality',
+    name: { segmentation: 'unet-cxr-anatomy', screener: 'densenet121-abnormality', ct: 'resnet18-ct-severity' }[kind],
     version: trained ? '1.0.0' : '1.0.0-untrained-seed0',
     trained,
-    architecture: kind === 'segmentation' ? 'U-Net' : 'DenseNet-121',
+    architecture: { segmentation: 'U-Net', screener: 'DenseNet-121', ct: 'resnet18' }[kind],
     weights_sha256: trained ? 'cd'.repeat(32) : null,
-    training_data: trained ? (kind === 'segmentation' ? 'JSRT/SCR masks' : 'NIH ChestX-ray14 No Finding vs any finding') : null,
+    training_data: trained
+      ? { segmentation: 'JSRT/SCR masks', screener: 'NIH ChestX-ray14 No Finding vs any finding', ct: 'MosMedData' }[kind]
+      : null,
     ...overrides,
   };
 }
@@ -220,5 +225,22 @@ export function segmentationOutlinesFixture(): SegmentationOutlines {
       { name: 'right_lung', outlines: [[[260, 260], [480, 200], [470, 700], [270, 760]]] },
       { name: 'heart', outlines: [[[380, 520], [660, 520], [640, 760], [400, 760]]] },
     ],
+  };
+}
+
+/** A CT study's result: done, 4 slices pooled by their mean (0.65) above the 0.5 threshold, trained. */
+export function ctFixture(overrides: Partial<CTResult> = {}): CTResult {
+  const trained = overrides.analyser?.trained ?? true;
+  return {
+    status: 'done',
+    message: '',
+    analyser: analyserCardFixture('ct', { trained }),
+    patient_probability: 0.65,
+    threshold: 0.5,
+    positive: true,
+    aggregation: 'mean',
+    slice_probabilities: [0.5, 0.6, 0.7, 0.8],
+    strip: '/api/studies/7/ct-strip/',
+    ...overrides,
   };
 }

@@ -80,6 +80,10 @@ export interface paths {
     /** A study with its findings */
     get: operations["studies_retrieve"];
   };
+  "/api/studies/{study_id}/ct-strip/": {
+    /** A CT study's per-slice probabilities as a 512x48 PNG strip (first slice left) */
+    get: operations["studies_ct_strip_retrieve"];
+  };
   "/api/studies/{study_id}/feedback/": {
     /** My feedback on a study's findings */
     get: operations["studies_feedback_list"];
@@ -167,6 +171,12 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    /**
+     * @description * `mean` - mean
+     * * `max` - max
+     * @enum {string}
+     */
+    AggregationEnum: "mean" | "max";
     /** @description An analyser's card as the result was made (each analyser has its own weights and flag). */
     AnalyserCard: {
       kind: string;
@@ -216,6 +226,32 @@ export interface components {
       detail?: string;
       queue?: string;
     };
+    CT: {
+      status: components["schemas"]["StudyStatusEnum"];
+      message: string;
+      /** @description The CT analyser's card (its own trained flag). */
+      analyser: components["schemas"]["AnalyserCard"] | null;
+      /**
+       * Format: double
+       * @description Severe (not mild) involvement for the patient: the slices pooled.
+       */
+      patient_probability: number | null;
+      /** Format: double */
+      threshold: number | null;
+      /** @description patient_probability >= threshold. */
+      positive: boolean | null;
+      /**
+       * @description How the slices' probabilities were pooled.
+       *
+       * * `mean` - mean
+       * * `max` - max
+       */
+      aggregation: components["schemas"]["AggregationEnum"] | components["schemas"]["NullEnum"] | null;
+      /** @description Each slice's probability, in slice order. */
+      slice_probabilities: number[];
+      /** @description The per-slice curve as a PNG, once done. */
+      strip: string | null;
+    };
     CacheCheck: {
       ok: boolean;
       detail?: string;
@@ -246,7 +282,7 @@ export interface components {
       engine: string;
     };
     DicomNode: {
-      kind: components["schemas"]["KindEnum"];
+      kind: components["schemas"]["DicomNodeKindEnum"];
       ae_title: string;
       host: string;
       port: number | null;
@@ -257,6 +293,12 @@ export interface components {
        */
       last_contact: string | null;
     };
+    /**
+     * @description * `listener` - This service's listener
+     * * `pacs` - PACS destination
+     * @enum {string}
+     */
+    DicomNodeKindEnum: "listener" | "pacs";
     DicomNodes: {
       nodes: components["schemas"]["DicomNode"][];
       /** @description Results not sent yet: failures first. */
@@ -443,12 +485,6 @@ export interface components {
       patient_sex: string | null;
       pixel_spacing_mm: number[] | null;
     };
-    /**
-     * @description * `listener` - This service's listener
-     * * `pacs` - PACS destination
-     * @enum {string}
-     */
-    KindEnum: "listener" | "pacs";
     /**
      * @description * `gradcam` - gradcam
      * * `saliency` - saliency
@@ -654,6 +690,7 @@ export interface components {
     StudyDetail: {
       /** Format: uuid */
       id: string;
+      kind: components["schemas"]["StudyKindEnum"];
       status: components["schemas"]["StudyStatusEnum"];
       /** Format: date-time */
       created_at: string;
@@ -679,6 +716,8 @@ export interface components {
       findings: components["schemas"]["Finding"][];
       /** @description Anatomy segmentation and the cardiothoracic ratio, once it has run. */
       segmentation: components["schemas"]["Segmentation"] | null;
+      /** @description A CT study's result (null for a radiograph). */
+      ct: components["schemas"]["CT"] | null;
     };
     /** @description A change of a study's status, as the event stream sends it. */
     StudyEvent: {
@@ -689,6 +728,12 @@ export interface components {
       finished_at: string | null;
       message: string;
     };
+    /**
+     * @description * `radiograph` - Radiograph
+     * * `ct` - CT series
+     * @enum {string}
+     */
+    StudyKindEnum: "radiograph" | "ct";
     /** @description Whether a PACS sent the study, and whether its results went back (no identifiers). */
     StudyPacs: {
       received: boolean;
@@ -709,6 +754,7 @@ export interface components {
     StudySummary: {
       /** Format: uuid */
       id: string;
+      kind: components["schemas"]["StudyKindEnum"];
       status: components["schemas"]["StudyStatusEnum"];
       /** Format: date-time */
       created_at: string;
@@ -1351,6 +1397,39 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["StudyDetail"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** A CT study's per-slice probabilities as a 512x48 PNG strip (first slice left) */
+  studies_ct_strip_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
         };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */

@@ -44,6 +44,9 @@ export type Segmentation = Schemas['Segmentation'];
 export type CardiothoracicRatio = Schemas['CardiothoracicRatio'];
 export type SegmentationOutlines = Schemas['SegmentationOutlines'];
 export type StructureOutline = Schemas['StructureOutline'];
+/** A CT series' result: each slice's probability and the patient's, by the card's rule. */
+export type CTResult = Schemas['CT'];
+export type StudyKind = Schemas['StudyKindEnum'];
 /** An analyser's run: queued, running, done or failed, on its own beside the study's status. */
 export type AnalyserStatus = Screener['status'];
 

@@ -15,6 +15,10 @@ With ``analysers=AnalyserWeights(...)`` the intake also prepares the inputs of t
 the classifier (anatomy segmentation, the normal/abnormal screener: ``ml.analysers``), and
 ``analyze_with(kind, images)`` runs one of them on a batch.
 
+A chest CT series is a study too: ``intake_ct(data)`` reads, de-identifies and prepares it
+(``ml.ct.intake``; ``is_ct_series`` routes an upload), and ``analyze_ct(prepared)`` scores each slice
+and pools them for the patient with the CT analyser (``ct_weights``; untrained when None).
+
 ``intake`` never imports TensorFlow or OpenVINO; the network is built on the first ``analyze``,
 once per pipeline (build the pipeline inside each worker process, after it forks).
 """
@@ -33,6 +37,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ml.analysers import AnalyserOutcome, Analysers, AnalyserWeights
+from ml.ct.analyser import CTAnalyser, CTResult
+from ml.ct.card import CTModelCard, describe_ct_model
+from ml.ct.intake import CTIntake, PreparedCT, ct_input_key, take_in_ct
 from ml.explanations.explanation import Explanation, explain
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
@@ -160,7 +167,8 @@ class Pipeline:
     """Intake and analysis of radiographs for the model in ``weights_dir`` (None: untrained).
 
     ``threads`` and ``backend`` are passed to the inference engine when it is built.
-    ``analysers`` adds the analysers beside the classifier (``ml.analysers``).
+    ``analysers`` adds the analysers beside the classifier (``ml.analysers``); ``ct_weights`` is the
+    CT analyser's weights directory (None: its seeded untrained network).
     """
 
     def __init__(
@@ -170,6 +178,7 @@ class Pipeline:
         threads: int | None = None,
         backend: str | None = None,
         analysers: AnalyserWeights | None = None,
+        ct_weights: str | os.PathLike[str] | None = None,
     ) -> None:
         self._weights_dir = weights_dir
         self._threads = threads
@@ -177,6 +186,9 @@ class Pipeline:
         self._engine: InferenceEngine | None = None
         self._engine_lock = threading.Lock()
         self.analysers = Analysers(analysers, threads=threads) if analysers is not None else None
+        self._ct_weights = ct_weights
+        self._ct_analyser: CTAnalyser | None = None
+        self._ct_lock = threading.Lock()
 
     @classmethod
     def for_engine(cls, engine: InferenceEngine) -> Pipeline:
@@ -307,6 +319,25 @@ class Pipeline:
         engine = self.engine
         self._check_prepared_for(engine, [image])
         return explain(engine, image, label, method)
+
+    @property
+    def ct_card(self) -> CTModelCard:
+        """The CT analyser's card, read without building its network (WeightsError if unusable)."""
+        return describe_ct_model(self._ct_weights)
+
+    def intake_ct(self, data: bytes) -> CTIntake:
+        """Read, check, de-identify and prepare a CT series (no network); ml.errors.ImageError if refused."""
+        return take_in_ct(data, self.ct_card)
+
+    def analyze_ct(self, prepared: PreparedCT) -> CTResult:
+        """Each slice's probability and the patient's, by the CT card's rule and threshold."""
+        with self._ct_lock:
+            if self._ct_analyser is None:
+                self._ct_analyser = CTAnalyser.load(self._ct_weights, threads=self._threads)
+            analyser = self._ct_analyser
+        if prepared.card_key != ct_input_key(analyser.card):
+            raise ValueError("A CT series was prepared for another CT card's input; prepare it again.")
+        return analyser.result_of(analyser.score_grey_levels(prepared.grey_levels))
 
     def __call__(self, data: bytes, *, screen: bool = True) -> Result:
         """Intake and analysis of one file."""

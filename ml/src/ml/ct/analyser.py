@@ -10,7 +10,7 @@ is the seeded, untrained one and the card says so (``trained: false``, a version
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,7 @@ import numpy as np
 
 from ml.ct.card import CT_UNTRAINED_SEED, CTModelCard, describe_ct_model
 from ml.ct.series import CTSeries
-from ml.ct.window import network_slices
+from ml.ct.window import network_slices, slices_from_uint8
 from ml.evaluation.grouping import pool
 from ml.weights.registry import WEIGHTS_FILENAME
 
@@ -91,22 +91,48 @@ class CTAnalyser:
 
     def score_slices(self, hounsfield: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Each slice's probability, float64, for (slices, rows, columns) Hounsfield units."""
-        probabilities = []
-        for start in range(0, hounsfield.shape[0], batch_size):
-            batch = network_slices(
-                hounsfield[start : start + batch_size], self.card.window, self.card.input_size
+        return self._score_batches(
+            hounsfield.shape[0],
+            lambda start, stop: network_slices(
+                hounsfield[start:stop], self.card.window, self.card.input_size
+            ),
+            batch_size,
+        )
+
+    def score_grey_levels(self, grey_levels: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Each slice's probability for slices already windowed and resized for this card, as
+        uint8 (slices, input_size, input_size) (``ml.ct.window.network_slices_uint8``)."""
+        size = self.card.input_size
+        if grey_levels.dtype != np.uint8 or grey_levels.ndim != 3 or grey_levels.shape[1:] != (size, size):
+            raise ValueError(
+                f"Expected uint8 slices of {size}x{size}, got {grey_levels.dtype} {grey_levels.shape}."
             )
-            probabilities.append(np.asarray(self.model(batch, training=False), dtype=np.float64)[:, 0])
-        return np.concatenate(probabilities)
+        return self._score_batches(
+            grey_levels.shape[0], lambda start, stop: slices_from_uint8(grey_levels[start:stop]), batch_size
+        )
 
     def score(self, series: CTSeries, batch_size: int = DEFAULT_BATCH_SIZE) -> CTResult:
         """The slices' and the patient's probabilities for one series, by the card's rule and threshold."""
-        slices = self.score_slices(series.hounsfield, batch_size)
-        patient = pool(slices, self.card.aggregation)
+        return self.result_of(self.score_slices(series.hounsfield, batch_size))
+
+    def result_of(self, slice_probabilities: np.ndarray) -> CTResult:
+        """The patient's result from each slice's probability, by the card's rule and threshold."""
+        patient = pool(slice_probabilities, self.card.aggregation)
         return CTResult(
-            slice_probabilities=tuple(float(value) for value in slices),
+            slice_probabilities=tuple(float(value) for value in slice_probabilities),
             patient_probability=patient,
             threshold=self.card.threshold,
             positive=patient >= self.card.threshold,
             aggregation=self.card.aggregation,
         )
+
+    def _score_batches(
+        self, count: int, batch_at: Callable[[int, int], np.ndarray], batch_size: int
+    ) -> np.ndarray:
+        probabilities = [
+            np.asarray(self.model(batch_at(start, start + batch_size), training=False), dtype=np.float64)[
+                :, 0
+            ]
+            for start in range(0, count, batch_size)
+        ]
+        return np.concatenate(probabilities)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ml.ct.series import NIFTI_SUFFIXES, read_nifti
-from ml.ct.window import LungWindow, network_slices
+from ml.ct.window import LungWindow, network_slices_uint8
 from ml.errors import ImageError
 from ml.training.errors import DataError
 
@@ -121,5 +121,4 @@ def load_slices(volume: Volume, window: LungWindow, size: int) -> np.ndarray:
         series = read_nifti(volume.path)
     except ImageError as error:
         raise DataError(f"{volume.path}: {error}") from error
-    windowed = network_slices(series.hounsfield, window, size)[..., 0]
-    return np.round(windowed * 255.0).astype(np.uint8)
+    return network_slices_uint8(series.hounsfield, window, size)

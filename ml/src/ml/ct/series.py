@@ -82,10 +82,20 @@ def read_ct_series(data: bytes | str | os.PathLike[str]) -> CTSeries:
 
 
 def _read_bytes(data: bytes) -> CTSeries:
-    if data.startswith(_ZIP_MAGIC):
-        return _read_zip(data)
+    return series_from_datasets(read_ct_datasets(data))
+
+
+def is_zip(data: bytes) -> bool:
+    return data.startswith(_ZIP_MAGIC)
+
+
+def read_ct_datasets(data: bytes) -> list[Dataset]:
+    """The DICOM files of a zip's members, or the one file, parsed but not yet checked as a series
+    (``series_from_datasets`` does that); an ``ImageError`` for a zip or file that cannot be read."""
+    if is_zip(data):
+        return _zip_datasets(data)
     if data[_DICOM_MAGIC_OFFSET : _DICOM_MAGIC_OFFSET + 4] == b"DICM":
-        return _slices_series([_parse_dicom(data, "the upload")])
+        return [_parse_dicom(data, "the upload")]
     raise UnsupportedImageError("A CT series must be a zip of DICOM slices or a (multi-frame) DICOM file.")
 
 
@@ -103,10 +113,10 @@ def _read_folder(folder: Path) -> CTSeries:
             datasets.append(_parse_dicom(path.read_bytes(), str(path.relative_to(folder))))
         except OSError as error:
             raise ImageDecodeError(f"{path} cannot be read ({error.strerror or error}).") from error
-    return _slices_series(datasets)
+    return series_from_datasets(datasets)
 
 
-def _read_zip(data: bytes) -> CTSeries:
+def _zip_datasets(data: bytes) -> list[Dataset]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [info for info in archive.infolist() if not info.is_dir()]
@@ -139,7 +149,7 @@ def _read_zip(data: bytes) -> CTSeries:
             if len(content) != info.file_size:
                 raise ImageDecodeError(f"{info.filename} in the zip file is not the size its header says.")
             datasets.append(_parse_dicom(content, info.filename))
-    return _slices_series(datasets)
+    return datasets
 
 
 def _hidden(name: str) -> bool:
@@ -164,8 +174,9 @@ def _require_ct(dataset: Dataset, name: str) -> None:
         )
 
 
-def _slices_series(datasets: Sequence[Dataset]) -> CTSeries:
-    """Stack single-frame CT slices of one series in order along the slice normal."""
+def series_from_datasets(datasets: Sequence[Dataset]) -> CTSeries:
+    """Stack single-frame CT slices of one series in order along the slice normal (or read the one
+    multi-frame file), refusing anything that is not one CT series."""
     if not datasets:
         raise ImageDecodeError("The upload holds no DICOM slices.")
     if len(datasets) == 1 and int(datasets[0].get("NumberOfFrames", 1) or 1) > 1:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from ml.ct.mosmed import Volume, load_slices
-from ml.ct.window import LungWindow
+from ml.ct.window import LungWindow, slices_from_uint8
 from ml.evaluation.grouping import pool_groups
 from ml.training.errors import DataError
 
@@ -80,7 +80,7 @@ class SliceBatches(keras.utils.PyDataset):
             # Plain iteration (validation) stops here.
             raise IndexError(index)
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = self.slices.images[rows].astype(np.float32)[..., None] / np.float32(255.0)
+        images = slices_from_uint8(self.slices.images[rows])
         return images, self.slices.labels[rows].astype(np.float32)[:, None]
 
     def on_epoch_end(self) -> None:

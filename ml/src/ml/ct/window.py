@@ -64,3 +64,14 @@ def network_slices(hounsfield: np.ndarray, window: LungWindow, size: int) -> np.
             resized[index] = cv2.resize(windowed[index], (size, size), interpolation=interpolation)
         windowed = resized
     return (np.round(windowed * np.float32(255.0)) / np.float32(255.0))[..., None]
+
+
+def network_slices_uint8(hounsfield: np.ndarray, window: LungWindow, size: int) -> np.ndarray:
+    """The network's input as its 256 grey levels, uint8 (slices, size, size): exactly
+    ``network_slices`` in a quarter of the memory (training data, the service's prepared input)."""
+    return np.round(network_slices(hounsfield, window, size)[..., 0] * np.float32(255.0)).astype(np.uint8)
+
+
+def slices_from_uint8(grey_levels: np.ndarray) -> np.ndarray:
+    """uint8 (slices, size, size) grey levels -> the network's (slices, size, size, 1) float32 in [0, 1]."""
+    return grey_levels.astype(np.float32)[..., None] / np.float32(255.0)

@@ -189,19 +189,27 @@ def spacing_of(dataset: Dataset) -> tuple[float, float] | None:
     return None
 
 
-def deidentified_copy(data: bytes | Dataset) -> bytes:
+def deidentified_copy(
+    data: bytes | Dataset,
+    *,
+    extra_attributes: tuple[str, ...] = (),
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+) -> bytes:
     """The file as the service stores it: only the allow-listed attributes, with new UIDs.
 
     ``data`` is the file's bytes or, where the caller has already read them, its dataset.
+    ``extra_attributes`` extend the allow-list (a CT slice keeps its place in the volume), and
+    ``study_uid``/``series_uid`` replace the new ones, so the slices of one series stay one series.
     """
     source = data if isinstance(data, Dataset) else read_dataset(data)
     kept = Dataset()
-    for keyword in KEPT_ATTRIBUTES:
+    for keyword in KEPT_ATTRIBUTES + extra_attributes:
         if keyword in source:
             kept[keyword] = source[keyword]
     kept.SOPInstanceUID = generate_uid()
-    kept.StudyInstanceUID = generate_uid()
-    kept.SeriesInstanceUID = generate_uid()
+    kept.StudyInstanceUID = study_uid or generate_uid()
+    kept.SeriesInstanceUID = series_uid or generate_uid()
     kept.PatientName = ""
     kept.PatientID = ""
     kept.PatientIdentityRemoved = "YES"

@@ -46,6 +46,14 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
             <tr key={study.id}>
               <td>
                 <Link to={paths.study(study.id)}>{study.original_filename}</Link>
+                {study.kind === 'ct' && (
+                  <>
+                    {' '}
+                    <span className="tag" title="A chest CT series, scored by the CT model">
+                      CT
+                    </span>
+                  </>
+                )}
               </td>
               <td>
                 <StudyStatusBadge status={study.status} />
@@ -61,7 +69,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
                 )}
               </td>
               <td>
-                {study.status === 'done' ? <PositiveFindings labels={study.positive_labels} /> : <span className="muted">—</span>}
+                {study.status === 'done' && study.kind !== 'ct' ? <PositiveFindings labels={study.positive_labels} /> : <span className="muted">—</span>}
               </td>
               <td>
                 <ScreenerFlag screener={study.screener} />

@@ -2,7 +2,7 @@ import { fireEvent, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { analyserCardFixture, screenerFixture, segmentationFixture, studyFixture } from '@/testing/fixtures';
+import { analyserCardFixture, ctFixture, screenerFixture, segmentationFixture, studyFixture } from '@/testing/fixtures';
 import { eventStreamRoute, pngResponse } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
 import { mockStudyServer } from '@/testing/study-server';
@@ -252,5 +252,30 @@ describe('study page', () => {
     renderApp('/studies/7');
 
     expect(await screen.findByText(/From cache/)).toBeInTheDocument();
+  });
+
+  it('shows a CT study\'s middle slice, its per-slice strip under the viewer and the CT panel, without findings', async () => {
+    signInForTest();
+    mockStudyServer(
+      studyFixture({
+        kind: 'ct',
+        original_filename: 'series.zip',
+        findings: [],
+        ct: ctFixture({ analyser: analyserCardFixture('ct', { trained: false }) }),
+      }),
+      { 'GET /api/studies/7/ct-strip/': () => pngResponse() },
+    );
+    renderApp('/studies/7');
+
+    expect(await screen.findByRole('img', { name: 'Radiograph series.zip' })).toBeInTheDocument();
+    expect(await screen.findByRole('img', { name: /each of 4 slices, first slice left/ })).toHaveAttribute(
+      'src',
+      expect.stringMatching(/^blob:/),
+    );
+    const ct = screen.getByRole('region', { name: 'CT: severe against mild COVID-19 involvement' });
+    expect(within(ct).getByText('Pooled over slices').nextSibling).toHaveTextContent('mean of 4 slices');
+    expect(within(ct).getByRole('note')).toHaveTextContent('Untrained CT model — not for clinical use.');
+    expect(screen.queryByRole('heading', { name: 'Findings' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('heading', { name: 'Report' })).not.toBeInTheDocument();
   });
 });

@@ -12,6 +12,7 @@ import { useAnatomyLayers } from '../hooks/use-anatomy-layers';
 import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
 import { isInProgress } from '../utils/study-status';
 import { AnatomyOverlay } from './anatomy-overlay';
+import { CTPanel, CTSliceStrip } from './ct-panel';
 import { ExplanationComparison } from './explanation-comparison';
 import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
 import { FindingList } from './finding-list';
@@ -98,6 +99,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
               )
             }
           />
+          <CTSliceStrip ct={data.ct} />
           {done && selected && choice.compareWith !== null && (
             <ExplanationComparison
               studyId={studyId}
@@ -108,7 +110,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           )}
         </div>
         <div className="study-side">
-          {done && (
+          {done && data.kind !== 'ct' && (
             <>
               <p className="note study-notice">
                 These probabilities are decision support, not a diagnosis: read them with the images and the patient.
@@ -124,7 +126,9 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           {done && selected && (
             <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
           )}
-          {renderPanels?.(data, selected)}
+          {/* The route's panels (feedback on findings, the PDF report) are the radiograph's: a CT study has neither. */}
+          {data.kind !== 'ct' && renderPanels?.(data, selected)}
+          <CTPanel ct={data.ct} />
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
           <ScreeningNotice screening={data.screening} />

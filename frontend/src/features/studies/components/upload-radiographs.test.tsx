@@ -37,12 +37,12 @@ function resultFor(fileName: string) {
 }
 
 describe('upload radiographs', () => {
-  it('offers a multiple file input labelled "Upload radiographs" for PNG, JPEG and DICOM', () => {
+  it('offers a multiple file input labelled "Upload radiographs" for PNG, JPEG and DICOM, and CT zips', () => {
     renderWithProvider(<UploadRadiographs />);
     const input = screen.getByLabelText('Upload radiographs');
     expect(input).toHaveAttribute('type', 'file');
     expect(input).toHaveAttribute('multiple');
-    expect(input).toHaveAttribute('accept', '.png,.jpg,.jpeg,.dcm,image/png,image/jpeg,application/dicom');
+    expect(input).toHaveAttribute('accept', '.png,.jpg,.jpeg,.dcm,.zip,image/png,image/jpeg,application/dicom,application/zip');
   });
 
   it('posts each chosen file as the "image" field and shows queued, from cache or the error per file', async () => {

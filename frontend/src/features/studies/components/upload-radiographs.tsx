@@ -5,7 +5,8 @@ import { errorMessage } from '@/lib/api-error';
 import { useUploadStudy } from '../api/upload-study';
 import { type UploadResult, UploadResults } from './upload-results';
 
-export const ACCEPTED_TYPES = '.png,.jpg,.jpeg,.dcm,image/png,image/jpeg,application/dicom';
+// A chest CT series comes as a zip of its DICOM slices or as one (multi-frame) DICOM file.
+export const ACCEPTED_TYPES = '.png,.jpg,.jpeg,.dcm,.zip,image/png,image/jpeg,application/dicom,application/zip';
 
 export function UploadRadiographs() {
   const [results, setResults] = useState<UploadResult[]>([]);
@@ -70,7 +71,7 @@ export function UploadRadiographs() {
         onDragLeave={handleDragLeave}
         onDrop={handleDrop}
       >
-        <p>Drop chest radiographs here (PNG, JPEG or DICOM), or</p>
+        <p>Drop chest radiographs here (PNG, JPEG or DICOM), or a chest CT series (a zip of its DICOM slices or a multi-frame DICOM), or</p>
         <label htmlFor="upload-radiographs" className="button-primary">
           Upload radiographs
         </label>

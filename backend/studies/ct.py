@@ -1,0 +1,127 @@
+"""Chest CT series as studies: the CT analyser's run, its result, and its cached answers.
+
+A CT study (``Study.kind == "ct"``) is created by studies.services from an upload that
+``ml.ct.intake.is_ct_series`` routes here. The worker scores it with the pipeline's CT analyser
+(``Pipeline.analyze_ct``) instead of the classifier: the result is one ``AnalyserRun`` of kind
+``ct`` (its card, each slice's probability, the patient's, the threshold, the aggregation rule;
+``score`` the patient's probability) and the study is done with no findings, its ``model_card``
+the CT card, so the untrained warning follows it wherever a study's card is shown.
+"""
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+
+from common.dependencies import CACHE_ERRORS
+from common.errors import DomainError
+from ml.ct.analyser import CTResult
+from ml.ct.card import CT_KIND, CTModelCard
+from ml.ct.intake import PreparedCT
+from ml.pipeline import Pipeline
+from studies import storage
+from studies.events import study_events_publish
+from studies.models import AnalyserRun, Study, StudyKind, StudyStatus
+
+logger = logging.getLogger(__name__)
+
+# The kind of the AnalyserRun that holds a CT study's result.
+CT = CT_KIND
+
+
+def ct_study_analyze(*, study: Study, pipeline: Pipeline) -> None:
+    """Score a claimed CT study's prepared slices and store its result (it raises on failure;
+    the caller fails the study with the message)."""
+    prepared = PreparedCT.from_bytes(storage.read_file(study.model_input_file.name))
+    result = pipeline.analyze_ct(prepared)
+    card = pipeline.ct_card.to_dict()
+    with transaction.atomic():
+        ct_study_complete(study=study, card=card, result=result.to_dict(), from_cache=False)
+    try:
+        ct_cached_result_put(card=pipeline.ct_card, sha256=study.image_sha256, card_dict=card, result=result)
+    except CACHE_ERRORS as error:
+        # The study is done; a cache that is down only costs a later identical upload a run.
+        logger.warning("CT result of study %s not cached: %s", study.id, error)
+
+
+def ct_study_complete(
+    *, study: Study, card: dict[str, Any], result: dict[str, Any], from_cache: bool
+) -> None:
+    """Store the CT run and mark the study done (call inside a transaction)."""
+    now = timezone.now()
+    AnalyserRun.objects.update_or_create(
+        study=study,
+        kind=CT,
+        defaults={
+            "status": StudyStatus.DONE,
+            "card": card,
+            "result": result,
+            "score": result["patient_probability"],
+            "message": "",
+            "started_at": study.started_at or now,
+            "finished_at": now,
+        },
+    )
+    study.status = StudyStatus.DONE
+    study.finished_at = now
+    if from_cache:
+        study.started_at = now
+    study.model_card = card
+    study.from_cache = from_cache
+    study.save(update_fields=["status", "started_at", "finished_at", "model_card", "from_cache"])
+    study_events_publish([study.id])
+
+
+def ct_result_of(study: Study) -> CTResult | None:
+    """The stored CT result of a done CT study, else None."""
+    run = study.analyser_runs.filter(kind=CT, status=StudyStatus.DONE).first()
+    if run is None or run.result is None:
+        return None
+    stored = run.result
+    return CTResult(
+        slice_probabilities=tuple(stored["slice_probabilities"]),
+        patient_probability=stored["patient_probability"],
+        threshold=stored["threshold"],
+        positive=stored["positive"],
+        aggregation=stored["aggregation"],
+    )
+
+
+def ct_cache_key(*, card: CTModelCard, sha256: str) -> str:
+    # The whole card, validation figures aside, names the model: other weights never get an old answer.
+    identity = card.to_dict()
+    identity.pop("validation", None)
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
+    return f"ct-result:{card.name}@{card.version}#{digest}:{sha256}"
+
+
+def ct_cached_result_get(*, card: CTModelCard, sha256: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The (card, result) stored for this series' bytes and this card, if any."""
+    value = cache.get(ct_cache_key(card=card, sha256=sha256))
+    return (value["card"], value["result"]) if value else None
+
+
+def ct_cached_result_put(
+    *, card: CTModelCard, sha256: str, card_dict: dict[str, Any], result: CTResult
+) -> None:
+    cache.set(
+        ct_cache_key(card=card, sha256=sha256),
+        {"card": card_dict, "result": result.to_dict()},
+        settings.CXR_RESULT_CACHE_SECONDS,
+    )
+
+
+def refuse_ct_export(study: Study, export: str) -> None:
+    """400 for an export made for radiograph findings (PDF report, FHIR, DICOM SR) of a CT study:
+    its result is the CT panel's, which those formats do not carry yet."""
+    if study.kind == StudyKind.CT:
+        raise DomainError(
+            f"A CT study has no {export}: its result is shown on the study page and in the API (ct).",
+            status_code=400,
+            extra={"kind": StudyKind.CT},
+        )

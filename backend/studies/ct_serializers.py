@@ -1,0 +1,53 @@
+"""How a CT study's result is shown: the patient's probability against its threshold, the rule that
+pooled the slices, each slice's probability, and the strip that draws them."""
+
+from typing import Any
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from ml.ct.card import CT_KIND
+from model_card.serializers import AnalyserCardSerializer
+from studies.models import Study, StudyStatus
+
+
+class CTSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
+    message = serializers.CharField()
+    analyser = AnalyserCardSerializer(
+        allow_null=True, help_text="The CT analyser's card (its own trained flag)."
+    )
+    patient_probability = serializers.FloatField(
+        allow_null=True, help_text="Severe (not mild) involvement for the patient: the slices pooled."
+    )
+    threshold = serializers.FloatField(allow_null=True)
+    positive = serializers.BooleanField(allow_null=True, help_text="patient_probability >= threshold.")
+    aggregation = serializers.ChoiceField(
+        choices=["mean", "max"], allow_null=True, help_text="How the slices' probabilities were pooled."
+    )
+    slice_probabilities = serializers.ListField(
+        child=serializers.FloatField(), help_text="Each slice's probability, in slice order."
+    )
+    strip = serializers.CharField(allow_null=True, help_text="The per-slice curve as a PNG, once done.")
+
+
+def ct_of(study: Study) -> dict[str, Any] | None:
+    """The CT panel's data of a CT study (None for a radiograph, or before its run exists)."""
+    run = next((run for run in study.analyser_runs.all() if run.kind == CT_KIND), None)
+    if run is None:
+        return None
+    result = run.result or {}
+    done = run.status == StudyStatus.DONE
+    return CTSerializer(
+        {
+            "status": run.status,
+            "message": run.message,
+            "analyser": AnalyserCardSerializer(run.card).data if run.card else None,
+            "patient_probability": result.get("patient_probability"),
+            "threshold": result.get("threshold"),
+            "positive": result.get("positive"),
+            "aggregation": result.get("aggregation"),
+            "slice_probabilities": result.get("slice_probabilities", []),
+            "strip": reverse("study-ct-strip", kwargs={"study_id": study.id}) if done else None,
+        }
+    ).data
