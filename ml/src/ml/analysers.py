@@ -197,9 +197,7 @@ class Analysers:
             )
 
 
-def segmentation_outcome(
-    card: AnalyserCard, segmentation: Segmentation, view: str | None
-) -> AnalyserOutcome:
+def segmentation_outcome(card: AnalyserCard, segmentation: Segmentation, view: str | None) -> AnalyserOutcome:
     ratio = measure_cardiothoracic_ratio(segmentation, view_position=view) if card.trained else None
     note = None
     if not card.trained:
