@@ -15,6 +15,8 @@ type RadiographViewerProps = {
   heatmap: { path: string | null; name: string; method?: string } | null;
   /** Drawn over the radiograph, zoomed and panned with it (the anatomy outlines). */
   overlay?: ReactNode;
+  /** What the caption says while no map is shown (by default: how to show a finding's map). */
+  caption?: string;
 };
 
 type Offset = { x: number; y: number };
@@ -35,7 +37,13 @@ function clampOffset(offset: Offset, zoom: number, viewport: HTMLElement | null)
   return { x: Math.min(maxX, Math.max(-maxX, offset.x)), y: Math.min(maxY, Math.max(-maxY, offset.y)) };
 }
 
-export function RadiographViewer({ imagePath, fileName, heatmap, overlay }: RadiographViewerProps) {
+export function RadiographViewer({
+  imagePath,
+  fileName,
+  heatmap,
+  overlay,
+  caption = 'select a finding to overlay its heatmap.',
+}: RadiographViewerProps) {
   const [opacity, setOpacity] = useState(0.6);
   const [zoom, setZoom] = useState(1);
   const [offset, setOffset] = useState<Offset>({ x: 0, y: 0 });
@@ -237,7 +245,9 @@ export function RadiographViewer({ imagePath, fileName, heatmap, overlay }: Radi
             </Field>
           </>
         ) : (
-          <span className="muted">{fileName}: select a finding to overlay its heatmap.</span>
+          <span className="muted">
+            {fileName}: {caption}
+          </span>
         )}
       </figcaption>
     </figure>

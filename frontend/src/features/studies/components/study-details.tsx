@@ -93,6 +93,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                   }
                 : null
             }
+            caption={data.kind === 'ct' ? 'the middle slice of the series, in the lung window.' : undefined}
             overlay={
               data.segmentation && (
                 <AnatomyOverlay segmentation={data.segmentation} width={data.width} height={data.height} layers={anatomy} />
