@@ -33,12 +33,22 @@ _REQUIRED_FIELDS = (
     "thresholds",
     "trained",
 )
-_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source", "inference")
+_OPTIONAL_FIELDS = (
+    "weights_sha256",
+    "training_data",
+    "validation",
+    "source",
+    "inference",
+    "study_aggregation",
+)
 
 # The runtime forms a weights directory may hold besides its float32 weights, each with the
 # record of how it was judged (``python -m ml quantize``, ``ml.inference.quantization``).
 RUNTIME_FORMS = ("openvino-int8",)
 _FORM_PRECISIONS = ("int8", "mixed")
+# The rules a card may name for a study of several images (applied by ml.inference.aggregation).
+STUDY_AGGREGATIONS = ("mean", "max")
+DEFAULT_STUDY_AGGREGATION = "mean"
 _FORM_FIELDS = {
     "accepted": bool,
     "precision": str,
@@ -79,6 +89,9 @@ class ModelCard:
     # Quantized forms of the weights and how each was judged (``{"forms": {name: record}}``);
     # the card an engine reports adds ``"in_use"``, the form that computes its results.
     inference: dict[str, Any] | None = None
+    # How a study of several images turns its images' probabilities into one per finding
+    # (ml.inference.aggregation): "mean", as the published multi-view work does, or "max".
+    study_aggregation: str = DEFAULT_STUDY_AGGREGATION
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy of the card, in the layout of ``card.json``."""
@@ -97,6 +110,7 @@ class ModelCard:
             # Only imported weights have a source; other cards keep their old layout.
             **({"source": json.loads(json.dumps(self.source))} if self.source is not None else {}),
             **({"inference": json.loads(json.dumps(self.inference))} if self.inference is not None else {}),
+            "study_aggregation": self.study_aggregation,
         }
 
     @classmethod
@@ -151,6 +165,12 @@ class ModelCard:
         if source is not None and not isinstance(source, dict):
             raise WeightsError("The model card's source must be a JSON object or null.")
         inference = _inference(data.get("inference"))
+        study_aggregation = data.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
+        if study_aggregation not in STUDY_AGGREGATIONS:
+            raise WeightsError(
+                f"The model card's study_aggregation must be one of {', '.join(STUDY_AGGREGATIONS)}, "
+                f"not {study_aggregation!r}."
+            )
 
         return cls(
             name=name,
@@ -166,6 +186,7 @@ class ModelCard:
             validation=json.loads(json.dumps(validation)) if validation is not None else None,
             source=json.loads(json.dumps(source)) if source is not None else None,
             inference=inference,
+            study_aggregation=study_aggregation,
         )
 
     @classmethod
