@@ -1,8 +1,8 @@
-"""Writes on studies: creating one from an upload (the analysis itself is in studies.analysis)."""
+"""Writes on studies: creating one from uploaded files (the analysis itself is in studies.analysis)."""
 
-import hashlib
 import logging
 import uuid
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -12,60 +12,79 @@ from django.utils import timezone
 from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
-from ml.errors import (
-    ImageDecodeError,
-    ImageError,
-    ImageRejectedError,
-    ImageTooLargeError,
-    UnsupportedImageError,
-)
-from ml.images.deidentification import words_of
-from ml.pipeline import Intake
 from studies import storage
 from studies.analysis import study_complete
 from studies.dispatch import enqueue_analysis
-from studies.inference import active_model_card, analysis_pipeline
-from studies.models import Study, StudyStatus
+from studies.events import study_events_publish
+from studies.image_results import image_results_store, study_result
+from studies.images import (
+    check_image_count,
+    image_accept,
+    image_files_write,
+    images_accept,
+    key_position,
+    study_image_build,
+    uploads_receive,
+)
+from studies.inference import active_model_card
+from studies.models import Study, StudyImage, StudyStatus
 from studies.result_cache import cached_result_get
 from studies.selectors import studies_pending_count
-from studies.uploads import ReceivedUpload, receive_upload
+from studies.uploads import ReceivedUpload
 
 logger = logging.getLogger(__name__)
 
 
-def study_create(*, owner: User, upload: UploadedFile) -> Study:
-    """Store an upload as a new study, answered from the result cache or queued for analysis.
+def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
+    """Store the uploaded files as one new study, answered from the result cache or queued for analysis.
 
-    The file goes through the pipeline's intake here, before anything is stored: a file that is
-    not a frontal chest radiograph is refused at once with its reason, DICOM files are kept only
-    de-identified, and the network's input is prepared once, so the worker only runs the model.
-    If anything fails, the files already written are removed and no study row is left.
+    Each file goes through the pipeline's intake here, before anything is stored: a file that is
+    not a chest radiograph is refused at once with its reason (a lateral only beside a frontal
+    image), DICOM files are kept only de-identified, and the network's inputs are prepared once,
+    so the worker only runs the model. If any file is refused or anything fails, the files already
+    written are removed and no study row is left.
     """
-    # A quick refusal before the file is read and decoded; the cap is checked again, under a lock,
+    # A quick refusal before the files are read and decoded; the cap is checked again, under a lock,
     # where the study is inserted.
     check_pending_limit(owner=owner)
-    return study_create_from_file(owner=owner, received=receive_upload(upload))
+    received, refused = uploads_receive(uploads)
+    return study_create_from_files(owner=owner, received=received, refused_before=refused)
 
 
 def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
-    """A study from a file already read within the size limit: an upload, or an image a PACS sent
+    """A study of one file already read within the size limit: an upload, or an image a PACS sent
     (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
-    intake = intake_or_refuse(received.data, filename=received.filename)
-    filename = stored_filename(received, intake)
+    return study_create_from_files(owner=owner, received=[received])
 
+
+def study_create_from_files(
+    *, owner: User, received: Sequence[ReceivedUpload], refused_before: Sequence[DomainError] = ()
+) -> Study:
+    """A study of files already read within the size limit (studies.images takes them in, or refuses
+    them all with those ``refused_before``)."""
+    images = images_accept(received, refused_before=refused_before)
+    key = key_position(images)
     study_id = uuid.uuid4()
-    image_sha256 = hashlib.sha256(received.data).hexdigest()
-    cached = cached_result_get(card=active_model_card(), image_sha256=image_sha256)
+    card = active_model_card()
+    cached = {
+        position: cached_result_get(card=card, image_sha256=image.sha256)
+        for position, image in enumerate(images)
+        if not image.lateral
+    }
+    # Answered from the cache only when every analysed image is; otherwise the worker analyses all.
+    from_cache = all(result is not None for result in cached.values())
     written: list[str] = []
     try:
-        written.append(
-            storage.write_file(
-                storage.original_path(study_id, received.file_type.extension), intake.stored_bytes
+        files = [
+            image_files_write(
+                study_id=study_id,
+                position=position,
+                image=image,
+                with_model_input=not from_cache,
+                written=written,
             )
-        )
-        written.append(storage.write_file(storage.display_path(study_id), intake.display_png()))
-        if cached is None:
-            written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
+            for position, image in enumerate(images)
+        ]
         with transaction.atomic():
             # Uploads of one user are serialised on their user row from the count to the insert,
             # so concurrent uploads cannot all pass the cap. Files are written before, so the lock
@@ -75,26 +94,95 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
-                original_filename=filename,
-                content_type=received.file_type.content_type,
-                image_sha256=image_sha256,
-                width=intake.radiograph.width,
-                height=intake.radiograph.height,
-                original_file=written[0],
-                display_file=written[1],
-                model_input_file=written[2] if cached is None else "",
-                image_metadata=intake.radiograph.metadata.to_dict(),
-                screening=intake.screening.to_dict(),
-                enqueued_at=timezone.now() if cached is None else None,
+                original_filename=images[key].filename,
+                content_type=images[key].received.file_type.content_type,
+                image_sha256=images[key].sha256,
+                width=images[key].intake.radiograph.width,
+                height=images[key].intake.radiograph.height,
+                original_file=files[key].original,
+                display_file=files[key].display,
+                model_input_file=files[key].model_input,
+                image_metadata=images[key].intake.radiograph.metadata.to_dict(),
+                screening=images[key].intake.screening.to_dict() if images[key].intake.screening else None,
+                enqueued_at=None if from_cache else timezone.now(),
             )
-            if cached is not None:
-                study_complete(study=study, result=cached, from_cache=True)
-        if cached is None:
+            study_images = StudyImage.objects.bulk_create(
+                study_image_build(study=study, position=position, image=image, files=files[position])
+                for position, image in enumerate(images)
+            )
+            if from_cache:
+                results = [(image, cached[image.position]) for image in study_images if image.analysed]
+                image_results_store(study=study, results=results)
+                study_complete(study=study, result=study_result(results), from_cache=True)
+        if not from_cache:
             study_enqueue_or_withdraw(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
     return study
+
+
+def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
+    """Add a file to an existing study (an image a PACS sent of a study it sent before).
+
+    The file is taken in as one image of a study that has a frontal one (so a lateral is kept, not
+    analysed). A frontal image sends the study back to the queue, to be analysed again with it; a
+    running analysis then finds the study changed and leaves its result (studies.analysis). The same
+    file sent again (a PACS retrying) adds nothing.
+    """
+    image = image_accept(received, accept_lateral=True)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            study = Study.objects.select_for_update().get(pk=study.pk)
+            images = list(study.images.all())
+            if any(existing.image_sha256 == image.sha256 for existing in images):
+                return study
+            check_image_count(len(images) + 1)
+            position = max(existing.position for existing in images) + 1
+            files = image_files_write(
+                study_id=study.id, position=position, image=image, with_model_input=True, written=written
+            )
+            study_image_build(study=study, position=position, image=image, files=files).save()
+            if image.lateral:
+                return study
+            study_requeue(study=study)
+    except BaseException:
+        storage.delete_files(written)
+        raise
+    try:
+        enqueue_analysis(study.id)
+    except BROKER_ERRORS as error:
+        # The image is stored and the study queued: the reconciler hands it over once the broker is back.
+        logger.warning("Study %s gained an image but is left for the reconciler: %s", study.id, error)
+    return study
+
+
+def study_requeue(*, study: Study) -> None:
+    """Send a study back to the queue as if new: its analysis starts over with every image."""
+    study.status = StudyStatus.QUEUED
+    study.enqueued_at = timezone.now()
+    study.started_at = None
+    study.finished_at = None
+    study.message = ""
+    study.claimed_by = ""
+    study.attempts = 0
+    study.requeues = 0
+    study.from_cache = False
+    study.save(
+        update_fields=[
+            "status",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+            "message",
+            "claimed_by",
+            "attempts",
+            "requeues",
+            "from_cache",
+        ]
+    )
+    study_events_publish([study.id])
 
 
 def study_enqueue_or_withdraw(*, study: Study) -> None:
@@ -131,41 +219,6 @@ def check_pending_limit(*, owner: User) -> None:
             extra={"pending": pending, "limit": limit},
             headers={"Retry-After": str(settings.CXR_PENDING_RETRY_AFTER_SECONDS)},
         )
-
-
-# How each kind of unreadable or unacceptable image is answered.
-IMAGE_ERROR_STATUS: tuple[tuple[type[ImageError], int], ...] = (
-    (ImageTooLargeError, 413),
-    (UnsupportedImageError, 415),
-    (ImageDecodeError, 400),
-    (ImageRejectedError, 422),
-)
-
-
-def intake_or_refuse(data: bytes, *, filename: str) -> Intake:
-    """The pipeline's intake of an upload, its refusals answered with their status and reason."""
-    try:
-        return analysis_pipeline().intake(data)
-    except ImageError as error:
-        status = next(code for kind, code in IMAGE_ERROR_STATUS if isinstance(error, kind))
-        extra: dict[str, str] = {"filename": filename}
-        if isinstance(error, ImageRejectedError):
-            extra["reason"] = error.reason
-            if error.tag:
-                extra["tag"] = error.tag
-        raise DomainError(str(error), status_code=status, extra=extra) from error
-
-
-def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
-    """The upload's name, unless it repeats a word of what de-identification left out of the file.
-
-    Exports are often named after the patient or an identifier the file also holds (a DICOM
-    Patient ID, an EXIF Artist): such a name is replaced by a neutral one. A name that appears only
-    in the file name cannot be told from a description and is kept (README, input safety).
-    """
-    if words_of(received.filename) & intake.identifying_words:
-        return f"radiograph.{received.file_type.extension}"
-    return received.filename
 
 
 def studies_fail_interrupted(*, message: str) -> int:

@@ -4,6 +4,8 @@ from studies.views import (
     StudyDetailView,
     StudyEventsView,
     StudyHeatmapView,
+    StudyImageHeatmapView,
+    StudyImagePositionView,
     StudyImageView,
     StudyListCreateView,
 )
@@ -14,4 +16,14 @@ urlpatterns = [
     path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
+    path(
+        "<uuid:study_id>/images/<int:position>/",
+        StudyImagePositionView.as_view(),
+        name="study-image-position",
+    ),
+    path(
+        "<uuid:study_id>/images/<int:position>/heatmaps/<str:label>/",
+        StudyImageHeatmapView.as_view(),
+        name="study-image-heatmap",
+    ),
 ]
