@@ -1,15 +1,17 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
-import type { Finding, Study } from '@/types/api';
+import type { Finding, Study, StudyImage } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
+import { describeAggregation } from '../utils/aggregation';
 import { isInProgress } from '../utils/study-status';
 import { FindingList } from './finding-list';
 import { ImageMetadata } from './image-metadata';
+import { ImageStrip, NOT_ANALYSED_NOTE } from './image-strip';
 import { ScreeningNotice } from './screening-notice';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
@@ -24,11 +26,20 @@ type StudyDetailsProps = {
   renderPanels?: (study: Study, selected: Finding | null) => ReactNode;
 };
 
+/** The image a study opens on: its key image, the first one the model read. */
+const keyPosition = (images: StudyImage[]) => (images.find((image) => image.analysed) ?? images[0])?.position ?? 0;
+
 export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
-  usePrefetchStudyFiles(
-    study.data?.status === 'done' ? study.data.findings.map((finding) => finding.heatmap) : [],
-  );
+  const [chosenPosition, setChosenPosition] = useState<number | null>(null);
+  const images = study.data?.images ?? [];
+  const severalImages = images.length > 1;
+  const shownImage = severalImages
+    ? (images.find((image) => image.position === (chosenPosition ?? keyPosition(images))) ?? null)
+    : null;
+  // A study of one image shows the study's findings on it; of several, the shown image's own.
+  const shownFindings = shownImage ? shownImage.findings : (study.data?.findings ?? []);
+  usePrefetchStudyFiles(study.data?.status === 'done' ? shownFindings.map((finding) => finding.heatmap) : []);
 
   if (study.isPending) return <Loading label="Loading study…" />;
   if (study.isError) return <ErrorMessage error={study.error} />;
@@ -36,6 +47,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const data = study.data;
   const done = data.status === 'done';
   const selected = data.findings.find((finding) => finding.label === selectedLabel) ?? null;
+  const heatmapFinding = shownFindings.find((finding) => finding.label === selectedLabel) ?? null;
 
   return (
     <article className="study">
@@ -48,6 +60,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
             · uploaded {formatDateTime(data.created_at)}
             {data.finished_at && ` · finished ${formatDateTime(data.finished_at)}`}
             {data.width && data.height && ` · ${data.width}×${data.height} px`}
+            {severalImages && ` · ${images.length} images`}
           </span>
         </p>
         {data.cached && <p className="note">From cache: this image was analysed before; the stored result is shown.</p>}
@@ -60,11 +73,14 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <Loading label={data.status === 'queued' ? 'Waiting for a worker…' : 'Analysing…'} />
         )}
       </header>
+      {shownImage && (
+        <ImageStrip images={images} selectedPosition={shownImage.position} onSelect={setChosenPosition} />
+      )}
       <div className="study-body">
         <RadiographViewer
-          imagePath={data.image}
-          fileName={data.original_filename}
-          heatmap={selected ? { path: selected.heatmap, name: displayLabel(selected.label) } : null}
+          imagePath={shownImage?.image ?? data.image}
+          fileName={shownImage?.original_filename ?? data.original_filename}
+          heatmap={heatmapFinding ? { path: heatmapFinding.heatmap, name: displayLabel(heatmapFinding.label) } : null}
         />
         <div className="study-side">
           {done && (
@@ -77,13 +93,31 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 selectedLabel={selectedLabel}
                 onSelect={onSelect}
                 renderExtra={renderFindingExtra}
+                heading={
+                  severalImages && data.aggregation
+                    ? `Study findings: ${describeAggregation(data.aggregation)}`
+                    : undefined
+                }
               />
+              {shownImage &&
+                (shownImage.analysed ? (
+                  <FindingList
+                    findings={shownImage.findings}
+                    selectedLabel={selectedLabel}
+                    onSelect={onSelect}
+                    heading={`Image ${shownImage.position + 1} findings`}
+                  />
+                ) : (
+                  <p className="note">
+                    Image {shownImage.position + 1} ({shownImage.view}): {NOT_ANALYSED_NOTE}.
+                  </p>
+                ))}
             </>
           )}
           {renderPanels?.(data, selected)}
-          <ScreeningNotice screening={data.screening} />
+          <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
-          <ImageMetadata metadata={data.metadata} />
+          <ImageMetadata metadata={shownImage?.metadata ?? data.metadata} />
         </div>
       </div>
     </article>
