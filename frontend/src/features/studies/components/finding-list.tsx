@@ -14,9 +14,18 @@ type FindingListProps = {
   renderExtra?: (finding: Finding) => ReactNode;
   /** A study of several images lists its own findings and the selected image's, each named. */
   heading?: string;
+  /** How to read the bars and scores; a second list on the page leaves it to the first. */
+  explained?: boolean;
 };
 
-export function FindingList({ findings, selectedLabel, onSelect, renderExtra, heading = 'Findings' }: FindingListProps) {
+export function FindingList({
+  findings,
+  selectedLabel,
+  onSelect,
+  renderExtra,
+  heading = 'Findings',
+  explained = true,
+}: FindingListProps) {
   const headingId = useId();
   const positiveHintId = useId();
   if (findings.length === 0) return <p className="muted">The model returned no findings.</p>;
@@ -25,11 +34,12 @@ export function FindingList({ findings, selectedLabel, onSelect, renderExtra, he
     <section className="findings" aria-labelledby={headingId}>
       <h2 id={headingId}>{heading}</h2>
       <p className="muted">
-        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Findings
-        are in order of score. Bars show the probability; the dark mark is the finding's threshold. Select a finding to
-        see where the model looked.
+        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`}
+        {explained &&
+          " Findings are in order of score. Bars show the probability; the dark mark is the finding's threshold. " +
+            'Select a finding to see where the model looked.'}
       </p>
-      <CalibratedScoreLegend />
+      {explained && <CalibratedScoreLegend />}
       <span id={positiveHintId} hidden>
         Above threshold
       </span>

@@ -106,6 +106,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                     selectedLabel={selectedLabel}
                     onSelect={onSelect}
                     heading={`Image ${shownImage.position + 1} findings`}
+                    explained={false}
                   />
                 ) : (
                   <p className="note">
