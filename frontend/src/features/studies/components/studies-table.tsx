@@ -44,6 +44,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
             <tr key={study.id}>
               <td>
                 <Link to={paths.study(study.id)}>{study.original_filename}</Link>
+                {study.image_count > 1 && <span className="muted"> · {study.image_count} images</span>}
               </td>
               <td>
                 <StudyStatusBadge status={study.status} />
