@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ml.cli_options import UNTRAINED_WARNING
+from ml.ct.cli import add_ct_parsers
 from ml.errors import ImageError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
 from ml.images.rendering import heatmap_png
@@ -31,7 +33,6 @@ from ml.weights.import_cli import add_import_parser
 from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
 
 EXIT_BAD_INPUT = 2
-UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
 
 
 class BadInput(Exception):
@@ -77,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     add_evaluate_parser(commands)
     add_localize_parser(commands)
     add_quantize_parser(commands)
+    add_ct_parsers(commands)
     return parser
 
 

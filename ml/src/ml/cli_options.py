@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+
+# ``--threshold card``: the model card's own thresholds rather than ones chosen on the data.
+CARD_THRESHOLDS = "card"
+# Printed on stderr by every command that runs a network without trained weights.
+UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
 
 
 def add_screening_switch(parser: argparse.ArgumentParser) -> None:
@@ -15,3 +21,31 @@ def add_screening_switch(parser: argparse.ArgumentParser) -> None:
             "sets of small or synthetic images it was not made for; the report says so"
         ),
     )
+
+
+def int_at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from error
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} must be at least {low}")
+        return value
+
+    return parse
+
+
+def threshold_method(text: str) -> str:
+    """An argparse type: ``card`` or a rule ``ml.evaluation.metrics.ThresholdRule.parse`` reads."""
+    if text.strip().lower() == CARD_THRESHOLDS:
+        return CARD_THRESHOLDS
+    from ml.evaluation.metrics import ThresholdRule
+
+    try:
+        ThresholdRule.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+    return text

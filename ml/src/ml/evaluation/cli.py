@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ml.cli_options import add_screening_switch
+from ml.cli_options import CARD_THRESHOLDS, add_screening_switch, int_at_least, threshold_method
+from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.training.errors import DataError
-
-CARD_THRESHOLDS = "card"
 
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -65,27 +64,38 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--aggregate",
-        metavar="COLUMN",
-        help="study-level: average the scores of each value of this truth column ('patient' for the "
-        "patient id column); a group is positive if any image is",
+        metavar="patient|study|COLUMN",
+        help="patient- or study-level: pool the scores of each value of this truth column ('patient' for "
+        "the patient id column, 'study' for the study id column); a group is positive if any image is",
+    )
+    parser.add_argument(
+        "--aggregate-rule",
+        choices=AGGREGATION_RULES,
+        default="mean",
+        help="how --aggregate pools a group's scores: their mean (default) or their maximum",
     )
     parser.add_argument(
         "--threshold",
         default="f1",
-        type=_threshold,
+        type=threshold_method,
         metavar="METHOD",
         help="operating threshold: f1, youden, mcc, sensitivity:X, specificity:X, a number, or 'card' "
         "(the model card's thresholds); default f1",
     )
-    parser.add_argument("--bootstrap", type=_positive_int, default=1000, metavar="N", help="resamples (1000)")
+    parser.add_argument(
+        "--bootstrap", type=int_at_least(1), default=1000, metavar="N", help="resamples (1000)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (0)")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, metavar="N", help="images per batch")
+    parser.add_argument(
+        "--batch-size", type=int_at_least(1), default=32, metavar="N", help="images per batch"
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_screening_switch(parser)
     parser.set_defaults(command=run_evaluate)
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
+    from ml.evaluation.binary import describe_operating_point
     from ml.evaluation.inputs import ScoreTable, aggregate, pair, read_scores
     from ml.evaluation.metrics import ThresholdRule
     from ml.evaluation.report import evaluate_findings, write_evaluation
@@ -166,7 +176,9 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     if paired.unscored:
         _warn(f"{paired.unscored} truth image(s) have no score and were skipped.")
     if arguments.aggregate:
-        paired = aggregate(paired, truth, arguments.aggregate)
+        paired = aggregate(paired, truth, arguments.aggregate, arguments.aggregate_rule)
+    elif arguments.aggregate_rule != "mean":
+        raise DataError("--aggregate-rule needs --aggregate (patient, study or a column).")
 
     if arguments.threshold == CARD_THRESHOLDS:
         thresholds: Any = {
@@ -186,6 +198,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     details.update(
         images=paired.images,
         aggregated_by=paired.aggregated_by,
+        aggregation_rule=paired.aggregation_rule,
         skipped={
             "score_columns": list(paired.unmatched_findings),
             "scored_images_not_in_truth": paired.dropped_scores,
@@ -204,6 +217,8 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         plots=not arguments.no_plots,
     )
     print(_summary_table(result))
+    for name, entry in result["findings"].items():
+        print(f"{name}: {describe_operating_point(entry)}")
     print(f"Wrote {arguments.out / 'metrics.json'} and {report}.")
     return 0
 
@@ -238,28 +253,6 @@ def _summary_table(result: dict[str, Any]) -> str:
 
 def _cell(value: float | None, width: int) -> str:
     return f"{'-' if value is None else f'{value:.3f}':>{width}}"
-
-
-def _threshold(text: str) -> str:
-    if text.strip().lower() == CARD_THRESHOLDS:
-        return CARD_THRESHOLDS
-    from ml.evaluation.metrics import ThresholdRule
-
-    try:
-        ThresholdRule.parse(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from error
-    return text
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from error
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def _string(path: Path | None) -> str | None:

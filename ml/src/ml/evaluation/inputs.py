@@ -17,11 +17,15 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
+from ml.evaluation.grouping import check_rule, pool_groups
 from ml.training.chestxray14 import OTHER_LABEL, LabelTable
 from ml.training.errors import DataError
 from ml.training.tables import name_key, read_table
 
 PATIENT_ALIAS = "patient"
+STUDY_ALIAS = "study"
+# Spellings of a study id column, compared by ``name_key``.
+STUDY_COLUMN_KEYS = ("study", "studyid", "studyinstanceuid", "accessionnumber")
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class Paired:
     unscored: int
     unmatched_findings: tuple[str, ...]
     aggregated_by: str | None = None
+    aggregation_rule: str | None = None
 
 
 def pair(scores: ScoreTable, truth: LabelTable) -> Paired:
@@ -131,14 +136,22 @@ def pair(scores: ScoreTable, truth: LabelTable) -> Paired:
     )
 
 
-def aggregate(paired: Paired, truth: LabelTable, column: str) -> Paired:
-    """Study-level cases: the mean score of each group's images, positive if any image is.
+def aggregate(paired: Paired, truth: LabelTable, column: str, rule: str = "mean") -> Paired:
+    """Study-level cases: each group's images' scores pooled by ``rule`` ("mean" or "max"),
+    positive if any image is.
 
     ``column`` names a truth-file column holding the group (a study or patient id);
-    "patient" picks the table's patient column (``Patient ID`` in NIH's file). A patient's
-    or study's label is positive when any of its images is, as for the slices of one CT.
+    "patient" picks the table's patient column (``Patient ID`` in NIH's file) and "study"
+    its study column (``Study ID``, ``StudyInstanceUID`` ...). A patient's or study's
+    label is positive when any of its images is, as for the slices of one CT.
     """
-    name = truth.patient_column() if column == PATIENT_ALIAS else column
+    check_rule(rule)
+    if column == PATIENT_ALIAS:
+        name = truth.patient_column()
+    elif column == STUDY_ALIAS:
+        name = next((c for c in truth.metadata if name_key(c) in STUDY_COLUMN_KEYS), None)
+    else:
+        name = column
     groups_of_image = truth.metadata_column(name) if name else None
     if groups_of_image is None:
         available = ", ".join(truth.metadata) or "none"
@@ -150,10 +163,7 @@ def aggregate(paired: Paired, truth: LabelTable, column: str) -> Paired:
     if any(not group for group in groups):
         raise DataError(f"{truth.path}: some images have an empty {name!r}.")
     names, inverse = np.unique(np.array(groups, dtype=object), return_inverse=True)
-    sizes = np.bincount(inverse, minlength=len(names)).astype(np.float64)
-    scores = np.zeros((len(names), paired.scores.shape[1]))
-    np.add.at(scores, inverse, paired.scores)
-    scores /= sizes[:, None]
+    scores = pool_groups(paired.scores, inverse, len(names), rule)
     labels = np.zeros((len(names), paired.truth.shape[1]), dtype=np.uint8)
     np.maximum.at(labels, inverse, paired.truth)
     return Paired(
@@ -167,6 +177,7 @@ def aggregate(paired: Paired, truth: LabelTable, column: str) -> Paired:
         unscored=paired.unscored,
         unmatched_findings=paired.unmatched_findings,
         aggregated_by=name,
+        aggregation_rule=rule,
     )
 
 

@@ -11,7 +11,9 @@ which is 0 when a row or column of the confusion matrix is empty, as scikit-lear
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -301,14 +303,9 @@ def bootstrap_auroc(
     n, columns = y_true.shape
     rankings = [_Ranking(y_true[:, column].astype(bool), scores[:, column]) for column in range(columns)]
     values = np.full((resamples, columns), np.nan)
-    rng = np.random.default_rng(seed)
-    # Resample counts are built a block at a time to bound memory on large test sets.
-    block = max(1, min(resamples, 4_000_000 // max(n, 1)))
-    for start in range(0, resamples, block):
-        stop = min(start + block, resamples)
-        counts = np.stack([np.bincount(rng.integers(0, n, size=n), minlength=n) for _ in range(start, stop)])
+    for start, counts in resample_counts(n, resamples, seed):
         for column, ranking in enumerate(rankings):
-            values[start:stop, column] = ranking.weighted_auroc(counts)
+            values[start : start + len(counts), column] = ranking.weighted_auroc(counts)
     tails = (100.0 * (1.0 - level) / 2.0, 100.0 * (1.0 + level) / 2.0)
     intervals: list[tuple[float, float] | None] = []
     valid: list[int] = []
@@ -330,6 +327,23 @@ def bootstrap_auroc(
         seed=seed,
         level=level,
     )
+
+
+def resample_counts(n: int, resamples: int, seed: int) -> Iterator[tuple[int, np.ndarray]]:
+    """Bootstrap resamples of n cases as multiplicities: (first resample's number, (block, n) counts).
+
+    Resample k draws ``rng.integers(0, n, size=n)`` from ``numpy.random.default_rng(seed)``
+    in order, so every statistic bootstrapped with one seed sees the same resamples. Counts
+    come a block at a time to bound memory on large test sets.
+    """
+    rng = np.random.default_rng(seed)
+    block = max(1, min(resamples, 4_000_000 // max(n, 1)))
+    for start in range(0, resamples, block):
+        stop = min(start + block, resamples)
+        yield (
+            start,
+            np.stack([np.bincount(rng.integers(0, n, size=n), minlength=n) for _ in range(start, stop)]),
+        )
 
 
 class _Ranking:
@@ -362,6 +376,19 @@ class _Ranking:
         with np.errstate(invalid="ignore", divide="ignore"):
             area = wins / (total_positive * total_negative)
         return np.where((total_positive > 0) & (total_negative > 0), area, np.nan)
+
+
+def to_json_values(value: Any) -> Any:
+    """Replace NaN and infinities with None and NumPy scalars with Python numbers, recursively."""
+    if isinstance(value, dict):
+        return {key: to_json_values(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json_values(item) for item in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def _percentiles(values: np.ndarray, tails: tuple[float, float]) -> tuple[float, float] | None:

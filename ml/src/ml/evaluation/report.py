@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from ml.evaluation import metrics
-from ml.evaluation.metrics import ThresholdRule
+from ml.evaluation.binary import INTERVAL_METRICS, describe_operating_point, operating_point
+from ml.evaluation.metrics import ThresholdRule, to_json_values
 
 _RATE_KEYS = (
     "tpr",
@@ -29,6 +30,9 @@ _RATE_KEYS = (
     "f1",
     "fowlkes_mallows",
     "mcc",
+    "precision",
+    "recall",
+    "specificity",
 )
 
 
@@ -42,7 +46,8 @@ def evaluate_findings(
     seed: int = 0,
     level: float = 0.95,
 ) -> dict[str, Any]:
-    """AUROC with its bootstrap CI, AP, and the operating point of each finding.
+    """AUROC with its bootstrap CI, AP, and the operating point of each finding
+    (``ml.evaluation.binary.operating_point``: confusion matrix, rates, their bootstrap CIs).
 
     ``thresholds`` is a rule applied to each finding's own cases, or a fixed threshold per
     finding (e.g. a model card's). A finding lacking positives or negatives has no AUROC
@@ -85,17 +90,13 @@ def evaluate_findings(
         entry["threshold"] = threshold
         entry["threshold_method"] = method
         if threshold is not None:
-            confusion = metrics.confusion_at(y_true, y_score, threshold)
-            entry["confusion_matrix"] = {
-                "tp": confusion.tp,
-                "fp": confusion.fp,
-                "tn": confusion.tn,
-                "fn": confusion.fn,
-            }
-            entry.update(confusion.rates())
+            entry.update(
+                operating_point(y_true, y_score, threshold, resamples=resamples, seed=seed, level=level)
+            )
         else:
             entry["confusion_matrix"] = None
             entry.update(dict.fromkeys(_RATE_KEYS))
+            entry["ci95"] = dict.fromkeys(INTERVAL_METRICS)
         results[finding] = entry
     return to_json_values(
         {
@@ -174,7 +175,12 @@ def markdown_report(
     resamples = document.get("bootstrap", {}).get("resamples")
     lines += [
         f"- cases: {document.get('cases')}"
-        + (f" (images aggregated by {document['aggregated_by']})" if document.get("aggregated_by") else ""),
+        + (
+            f" (images aggregated by {document['aggregated_by']}, "
+            f"{document.get('aggregation_rule') or 'mean'} of their scores)"
+            if document.get("aggregated_by")
+            else ""
+        ),
         f"- mean AUROC over {document.get('findings_in_mean')} findings: {_number(mean)}"
         + (f" ({100 * level:g}% CI {_interval(ci)})" if ci else ""),
         f"- confidence intervals: percentile bootstrap, {resamples} resamples, seed "
@@ -213,25 +219,14 @@ def markdown_report(
                 f"balanced accuracy {_number(entry['balanced_accuracy'])}, "
                 f"Fowlkes-Mallows {_number(entry['fowlkes_mallows'])}.",
                 "",
+                f"With {100 * level:g}% bootstrap CIs at this threshold: {describe_operating_point(entry)}.",
+                "",
             ]
         else:
             lines += ["No threshold: the cases lack positives or negatives for this finding.", ""]
         if entry.get("plot"):
             lines += [f"![{finding}: ROC, precision-recall and DET curves]({entry['plot']})", ""]
     return "\n".join(lines)
-
-
-def to_json_values(value: Any) -> Any:
-    """Replace NaN and infinities with None and NumPy scalars with Python numbers, recursively."""
-    if isinstance(value, dict):
-        return {key: to_json_values(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_json_values(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def _file_name(finding: str, used: set[str]) -> str:

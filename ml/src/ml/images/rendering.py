@@ -55,19 +55,20 @@ def heatmap_png(heatmap: np.ndarray) -> bytes:
         raise ValueError("A heatmap must not contain NaN or infinite values.")
     levels = np.round(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
     # OpenCV orders colour channels blue, green, red.
-    return _png(cv2.cvtColor(HEATMAP_LUT[levels], cv2.COLOR_RGBA2BGRA))
+    return encode_png(cv2.cvtColor(HEATMAP_LUT[levels], cv2.COLOR_RGBA2BGRA))
 
 
 def radiograph_png(radiograph: Radiograph) -> bytes:
     """An 8-bit greyscale PNG of the radiograph for display (16-bit sources are rounded)."""
     grey = np.round(np.clip(radiograph.pixels, 0.0, 1.0) * 255.0).astype(np.uint8)
-    return _png(grey)
+    return encode_png(grey)
 
 
 PNG_COMPRESSION_LEVEL = 1
 
 
-def _png(pixels: np.ndarray) -> bytes:
+def encode_png(pixels: np.ndarray) -> bytes:
+    """Pixels (grey, or BGR as OpenCV orders colours) as a PNG, compressed for speed."""
     encoded, buffer = cv2.imencode(".png", pixels, [cv2.IMWRITE_PNG_COMPRESSION, PNG_COMPRESSION_LEVEL])
     if not encoded:
         raise ValueError(f"OpenCV could not encode an image of shape {pixels.shape} as PNG.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import keras
@@ -24,26 +25,34 @@ MONITOR = "val_mean_auroc"
 
 
 class ValidationAUROC(keras.callbacks.Callback):
-    """Adds the validation mean AUROC (over labels with both classes) to each epoch's logs."""
+    """Adds the validation mean AUROC (over labels with both classes) to each epoch's logs.
+
+    ``pool``, when given, turns the outputs of the dataset's items into the cases ``truth``
+    describes before the AUROC is computed (a CT's slices into its patient, say).
+    """
 
     def __init__(
         self,
         predict: tf.types.experimental.PolymorphicFunction,
-        dataset: tf.data.Dataset,
+        dataset: Iterable[tuple[Any, Any]],
         truth: np.ndarray,
         labels: tuple[str, ...],
+        pool: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         super().__init__()
         self.predict = predict
         self.dataset = dataset
         self.truth = truth
         self.labels = labels
+        self.pool = pool
         self.per_label: dict[str, float | None] = {}
         self.seconds = 0.0
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         started = time.monotonic()
         logits = predict(self.predict, self.dataset)
+        if self.pool is not None:
+            logits = self.pool(logits)
         self.seconds = time.monotonic() - started
         areas = [auroc(self.truth[:, column], logits[:, column]) for column in range(len(self.labels))]
         self.per_label = {
@@ -64,7 +73,9 @@ def predictor(model: keras.Model) -> tf.types.experimental.PolymorphicFunction:
     )
 
 
-def predict(function: tf.types.experimental.PolymorphicFunction, dataset: tf.data.Dataset) -> np.ndarray:
+def predict(
+    function: tf.types.experimental.PolymorphicFunction, dataset: Iterable[tuple[Any, Any]]
+) -> np.ndarray:
     """Outputs for every image of an unshuffled (images, labels) dataset, in its order, as float64."""
     return np.concatenate([np.asarray(function(images), dtype=np.float64) for images, _ in dataset])
 

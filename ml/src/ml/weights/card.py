@@ -192,31 +192,11 @@ class ModelCard:
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ModelCard:
         """Read and validate a ``card.json`` file."""
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError as error:
-            raise WeightsError(f"The model card {path} does not exist.") from error
-        except (OSError, UnicodeDecodeError) as error:
-            raise WeightsError(f"The model card {path} cannot be read: {error}.") from error
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise WeightsError(f"The model card {path} is not valid JSON: {error}.") from error
-        return cls.from_dict(data)
+        return cls.from_dict(read_card_json(path))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the card as ``card.json``, atomically so a reader never sees half a card."""
-        path = Path(path)
-        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
-        descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
-        try:
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_card_json(path, self.to_dict())
 
     @property
     def cache_identity(self) -> str:
@@ -372,3 +352,32 @@ def _form_record(name: str, record: Any) -> dict[str, Any]:
     ):
         raise WeightsError(f"{where}.measured_on must give cpu, int8_isa, openvino and nncf as strings.")
     return record
+
+
+def read_card_json(path: str | os.PathLike[str]) -> Any:
+    """The parsed JSON of a card file; WeightsError when it is missing, unreadable or not JSON."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError as error:
+        raise WeightsError(f"The model card {path} does not exist.") from error
+    except (OSError, UnicodeDecodeError) as error:
+        raise WeightsError(f"The model card {path} cannot be read: {error}.") from error
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise WeightsError(f"The model card {path} is not valid JSON: {error}.") from error
+
+
+def write_card_json(path: str | os.PathLike[str], content: dict[str, Any]) -> None:
+    """Write a card's JSON atomically, so a reader never sees half a card."""
+    path = Path(path)
+    text = json.dumps(content, indent=2, ensure_ascii=False) + "\n"
+    descriptor, temporary = tempfile.mkstemp(prefix=".card-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

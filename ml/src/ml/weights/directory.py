@@ -13,24 +13,41 @@ import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 import h5py
 import keras
 
 from ml.errors import WeightsError
-from ml.weights.card import ModelCard
 from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+
+
+class WeightsCard(Protocol):
+    """What writing a weights directory needs of a card: the radiograph model's, or the CT analyser's."""
+
+    @property
+    def input_size(self) -> int: ...
+
+    @property
+    def input_channels(self) -> int: ...
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    def save(self, path: str | os.PathLike[str]) -> None: ...
+
+
+CardT = TypeVar("CardT", bound=WeightsCard)
 
 # Keras reports some partial loads (layers it could not match in the file) as warnings.
 _PARTIAL_LOAD_WARNINGS = ("could not be loaded", "Skipping")
 
 
-def save_weights_directory(
-    model: keras.Model, directory: str | os.PathLike[str], card: ModelCard
-) -> ModelCard:
+def save_weights_directory(model: keras.Model, directory: str | os.PathLike[str], card: CardT) -> CardT:
     """Write ``model``'s weights and ``card`` (with the file's SHA-256) into ``directory``.
 
-    Returns the card as written. The weights file is written under a temporary name and
+    Returns the card as written (a dataclass: the radiograph model's ``ModelCard`` or the
+    CT analyser's ``CTModelCard``). The weights file is written under a temporary name and
     renamed, and the card goes last, so a reader never pairs a new card with old weights.
     """
     check_model_matches_card(model, card)
@@ -106,7 +123,7 @@ def _collect_shape(item: h5py.Group | h5py.Dataset, shapes: list[tuple[int, ...]
         shapes.append(tuple(item.shape))
 
 
-def check_model_matches_card(model: keras.Model, card: ModelCard) -> None:
+def check_model_matches_card(model: keras.Model, card: WeightsCard) -> None:
     expected_input = (None, card.input_size, card.input_size, card.input_channels)
     expected_output = (None, len(card.labels))
     if tuple(model.input_shape) != expected_input or tuple(model.output_shape) != expected_output:

@@ -81,8 +81,8 @@ def describe_active_model(weights_dir: str | os.PathLike[str] | None) -> ModelCa
         raise WeightsError(f"The weights directory {directory} does not exist or is not a directory.")
     card_path = directory / CARD_FILENAME
     weights_path = directory / WEIGHTS_FILENAME
-    card_stamp = _file_stamp(card_path, directory)
-    weights_stamp = _file_stamp(weights_path, directory)
+    card_stamp = file_stamp(card_path, directory)
+    weights_stamp = file_stamp(weights_path, directory)
     # Copying keeps callers' hands off the cached card's dictionaries.
     return copy.deepcopy(_describe_directory(str(directory), card_stamp, weights_stamp))
 
@@ -96,7 +96,7 @@ def sha256_file(path: str | os.PathLike[str]) -> str:
     return digest.hexdigest()
 
 
-def _file_stamp(path: Path, directory: Path) -> tuple[int, int, int]:
+def file_stamp(path: Path, directory: Path) -> tuple[int, int, int]:
     """What identifies a file's version for the cache: inode, size and modification time."""
     try:
         stat = path.stat()
@@ -113,14 +113,19 @@ def _describe_directory(
     directory: str, card_stamp: tuple[int, int, int], weights_stamp: tuple[int, int, int]
 ) -> ModelCard:
     card = ModelCard.load(Path(directory) / CARD_FILENAME)
-    weights_path = Path(directory) / WEIGHTS_FILENAME
+    actual = verified_sha256(Path(directory) / WEIGHTS_FILENAME, card.weights_sha256)
+    return dataclasses.replace(card, weights_sha256=actual)
+
+
+def verified_sha256(weights_path: Path, recorded: str | None) -> str:
+    """The weights file's SHA-256; WeightsError when it is unreadable or differs from the card's record."""
     try:
         actual = sha256_file(weights_path)
     except OSError as error:
         raise WeightsError(f"{weights_path} cannot be read: {error}.") from error
-    if card.weights_sha256 is not None and card.weights_sha256 != actual:
+    if recorded is not None and recorded != actual:
         raise WeightsError(
-            f"{weights_path} has SHA-256 {actual}, but {CARD_FILENAME} records {card.weights_sha256}: "
+            f"{weights_path} has SHA-256 {actual}, but {CARD_FILENAME} records {recorded}: "
             "the weights file was changed or replaced after the card was written."
         )
-    return dataclasses.replace(card, weights_sha256=actual)
+    return actual

@@ -1,0 +1,7 @@
+"""Chest CT series: reading (DICOM folder or zip, multi-frame DICOM, NIfTI), the lung window,
+a ResNet-18 scoring each slice, the patient's result over slices, and ``python -m ml train-ct``.
+
+Importing ``series``, ``window``, ``card`` or ``strip`` never imports TensorFlow: the web
+process reads and checks uploads with them. ``model``, ``analyser.CTAnalyser.load`` and
+``training`` build networks.
+"""

@@ -1,0 +1,112 @@
+"""The CT analyser the service calls: a series in, each slice's probability and the patient's out.
+
+Each slice is windowed and resized as the card says and scored by the ResNet-18; the
+patient's probability pools the slices' by the card's ``aggregation`` (mean by default)
+and is positive at or above the card's threshold. Without installed weights the network
+is the seeded, untrained one and the card says so (``trained: false``, a version ending in
+``-untrained-seed0``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ml.ct.card import CT_UNTRAINED_SEED, CTModelCard, describe_ct_model
+from ml.ct.series import CTSeries
+from ml.ct.window import network_slices
+from ml.evaluation.grouping import pool
+from ml.weights.registry import WEIGHTS_FILENAME
+
+if TYPE_CHECKING:
+    import keras
+
+CT_WEIGHTS_ENV_VAR = "CXR_CT_WEIGHTS_DIR"
+DEFAULT_BATCH_SIZE = 16
+
+__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "ct_weights_dir_from_env", "describe_ct_model"]
+
+
+def ct_weights_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The CT weights directory named by ``$CXR_CT_WEIGHTS_DIR``, or None when unset or empty."""
+    value = (os.environ if environ is None else environ).get(CT_WEIGHTS_ENV_VAR, "").strip()
+    return Path(value) if value else None
+
+
+@dataclass(frozen=True)
+class CTResult:
+    """One series' answer: every slice's probability (in slice order) and the patient's."""
+
+    slice_probabilities: tuple[float, ...]
+    patient_probability: float
+    threshold: float
+    positive: bool
+    aggregation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slice_probabilities": list(self.slice_probabilities),
+            "patient_probability": self.patient_probability,
+            "threshold": self.threshold,
+            "positive": self.positive,
+            "aggregation": self.aggregation,
+        }
+
+
+class CTAnalyser:
+    """The ResNet-18 of a CT weights directory (or the untrained one), ready to score series."""
+
+    def __init__(self, card: CTModelCard, model: keras.Model) -> None:
+        self.card = card
+        self.model = model
+
+    @classmethod
+    def load(cls, weights_dir: str | os.PathLike[str] | None, threads: int | None = None) -> CTAnalyser:
+        """Build the network and load the weights (None: the seeded untrained network).
+
+        ``threads`` limits TensorFlow's CPU threads (default: the CPUs this process may use);
+        raises WeightsError for a bad weights directory.
+        """
+        card = describe_ct_model(weights_dir)
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import keras
+
+        from ml.ct.model import build_resnet18
+        from ml.inference.engine import configure_threads
+        from ml.weights.directory import load_weights_file
+
+        configure_threads(threads)
+        if weights_dir is None:
+            # The untrained network is the same on every machine: its seed is in its version.
+            keras.utils.set_random_seed(CT_UNTRAINED_SEED)
+        model = build_resnet18(card.input_size, card.base_filters)
+        if weights_dir is not None:
+            load_weights_file(model, Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME)
+        return cls(card, model)
+
+    def score_slices(self, hounsfield: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+        """Each slice's probability, float64, for (slices, rows, columns) Hounsfield units."""
+        probabilities = []
+        for start in range(0, hounsfield.shape[0], batch_size):
+            batch = network_slices(
+                hounsfield[start : start + batch_size], self.card.window, self.card.input_size
+            )
+            probabilities.append(np.asarray(self.model(batch, training=False), dtype=np.float64)[:, 0])
+        return np.concatenate(probabilities)
+
+    def score(self, series: CTSeries, batch_size: int = DEFAULT_BATCH_SIZE) -> CTResult:
+        """The slices' and the patient's probabilities for one series, by the card's rule and threshold."""
+        slices = self.score_slices(series.hounsfield, batch_size)
+        patient = pool(slices, self.card.aggregation)
+        return CTResult(
+            slice_probabilities=tuple(float(value) for value in slices),
+            patient_probability=patient,
+            threshold=self.card.threshold,
+            positive=patient >= self.card.threshold,
+            aggregation=self.card.aggregation,
+        )
