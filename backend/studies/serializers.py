@@ -4,7 +4,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ml.weights.card import DEFAULT_STUDY_AGGREGATION, STUDY_AGGREGATIONS
+from ml.evaluation.grouping import AGGREGATION_RULES
+from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from model_card.serializers import ModelValidationSerializer
 from studies.inference import active_model_card
 from studies.models import Finding, ImageFinding, Study, StudyImage, StudyStatus
@@ -151,7 +152,7 @@ class AggregationSerializer(serializers.Serializer):
     """How the study's findings were made from its images' findings."""
 
     rule = serializers.ChoiceField(
-        choices=STUDY_AGGREGATIONS, help_text="The model card's rule: the mean or the max over the images."
+        choices=AGGREGATION_RULES, help_text="The model card's rule: the mean or the max over the images."
     )
     images = serializers.IntegerField(help_text="How many (frontal) images were analysed and aggregated.")
 

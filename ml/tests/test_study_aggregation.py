@@ -11,7 +11,7 @@ import pytest
 from test_dicom import sample_path, with_tags
 
 from ml.errors import ImageRejectedError, WeightsError
-from ml.inference.aggregation import aggregate_findings, aggregate_probabilities
+from ml.inference.aggregation import aggregate_findings
 from ml.inference.postprocess import calibrated_score, findings_from_probabilities
 from ml.pipeline import Pipeline
 from ml.weights.card import ModelCard
@@ -41,11 +41,9 @@ def test_a_card_naming_an_unknown_aggregation_is_refused(rule):
         ModelCard.from_dict({**untrained_card().to_dict(), "study_aggregation": rule})
 
 
-def test_aggregate_probabilities_refuses_an_unknown_rule_and_an_empty_study():
-    with pytest.raises(ValueError, match="Unknown aggregation rule"):
-        aggregate_probabilities(np.zeros((2, 3)), "median")
-    with pytest.raises(ValueError, match="at least one image"):
-        aggregate_probabilities(np.zeros((0, 3)), "mean")
+def test_a_study_without_an_analysed_image_is_refused():
+    with pytest.raises(ValueError, match="at least one analysed image"):
+        aggregate_findings([], card_with("mean"))
 
 
 @pytest.mark.parametrize(("rule", "combine"), [("mean", lambda a, b: (a + b) / 2), ("max", max)])

@@ -1,10 +1,11 @@
 """A study's findings from its images' findings, by the rule its model card names.
 
 A study of several frontal images (a follow-up series, two frontal projections) gets one answer
-per finding: the images' probabilities aggregated by the card's ``study_aggregation``, "mean"
-(as the published multi-view work averages its views) or "max" (the most suspicious image
-decides). The card's threshold then applies to the aggregated probability, and the calibrated
-score is computed from it, exactly as for one image (``ml.inference.postprocess``).
+per finding: the images' probabilities pooled by the card's ``study_aggregation``, "mean" (as the
+published multi-view work averages its views) or "max" (the most suspicious image decides), with
+the same pooling as evaluation's (``ml.evaluation.grouping``). The card's threshold then applies to
+the aggregated probability, and the calibrated score is computed from it, exactly as for one
+image (``ml.inference.postprocess``).
 """
 
 from __future__ import annotations
@@ -13,18 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ml.evaluation.grouping import pool_groups
 from ml.inference.postprocess import Finding, findings_from_probabilities
-from ml.weights.card import STUDY_AGGREGATIONS, ModelCard
-
-
-def aggregate_probabilities(probabilities: np.ndarray, rule: str) -> np.ndarray:
-    """One probability per finding from an (images, findings) array, by ``rule`` ("mean" or "max")."""
-    if rule not in STUDY_AGGREGATIONS:
-        raise ValueError(f"Unknown aggregation rule {rule!r}; use one of {', '.join(STUDY_AGGREGATIONS)}.")
-    values = np.asarray(probabilities, dtype=np.float64)
-    if values.ndim != 2 or values.shape[0] == 0:
-        raise ValueError(f"Expected (images, findings) of at least one image, not shape {values.shape}.")
-    return values.max(axis=0) if rule == "max" else values.mean(axis=0)
+from ml.weights.card import ModelCard
 
 
 def aggregate_findings(per_image: Sequence[Sequence[Finding]], card: ModelCard) -> tuple[Finding, ...]:
@@ -38,5 +30,6 @@ def aggregate_findings(per_image: Sequence[Sequence[Finding]], card: ModelCard) 
         if missing:
             raise ValueError(f"An image has no finding for the label(s) {', '.join(missing)} of the card.")
         rows.append([by_label[label] for label in card.labels])
-    aggregated = aggregate_probabilities(np.array(rows), card.study_aggregation)
-    return findings_from_probabilities(aggregated.tolist(), card)
+    # All images form one group: the study.
+    pooled = pool_groups(np.array(rows), np.zeros(len(rows), dtype=np.int64), 1, card.study_aggregation)
+    return findings_from_probabilities(pooled[0].tolist(), card)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import WeightsError
+from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.inference.preprocessing import PreprocessingSpec
 from ml.weights.validation import checked_validation
 
@@ -46,8 +47,7 @@ _OPTIONAL_FIELDS = (
 # record of how it was judged (``python -m ml quantize``, ``ml.inference.quantization``).
 RUNTIME_FORMS = ("openvino-int8",)
 _FORM_PRECISIONS = ("int8", "mixed")
-# The rules a card may name for a study of several images (applied by ml.inference.aggregation).
-STUDY_AGGREGATIONS = ("mean", "max")
+# The rule a card names for a study of several images when it names none (ml.inference.aggregation).
 DEFAULT_STUDY_AGGREGATION = "mean"
 _FORM_FIELDS = {
     "accepted": bool,
@@ -166,9 +166,9 @@ class ModelCard:
             raise WeightsError("The model card's source must be a JSON object or null.")
         inference = _inference(data.get("inference"))
         study_aggregation = data.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
-        if study_aggregation not in STUDY_AGGREGATIONS:
+        if study_aggregation not in AGGREGATION_RULES:
             raise WeightsError(
-                f"The model card's study_aggregation must be one of {', '.join(STUDY_AGGREGATIONS)}, "
+                f"The model card's study_aggregation must be one of {', '.join(AGGREGATION_RULES)}, "
                 f"not {study_aggregation!r}."
             )
 
