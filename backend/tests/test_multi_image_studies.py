@@ -12,12 +12,15 @@ from pydicom.uid import generate_uid
 from audit.models import AuditAction, AuditEvent
 from ml.inference.postprocess import calibrated_score
 from ml.weights.card import ModelCard
+from pacs.models import ReceivedImage, ReceivedProtocol
+from pacs.services import received_image_store
 from studies import inference
-from studies.analysis import studies_analyze
+from studies.analysis import prepared_input, studies_analyze, studies_claim, study_store_results
 from studies.images import NOT_ANALYSED_LATERAL
 from studies.models import ImageFinding, Study, StudyImage
 from tests.conftest import CXR_DATA_DIR, NIH_DIR
 from tests.test_auth import assert_error_shape
+from tests.test_pacs_dicom_in import png_as_dicom
 from tests.test_studies_api import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -266,3 +269,45 @@ def test_an_image_of_someone_elses_study_is_404_like_a_missing_position(
     assert_error_shape(owner.get(f"/api/studies/{analysed_study.id}/images/1/"), 404)
     assert_error_shape(owner.get(f"/api/studies/{analysed_study.id}/images/0/heatmaps/Nothing/"), 404)
     assert owner.get(f"/api/studies/{analysed_study.id}/images/0/heatmaps/{label}/").status_code == 200
+
+
+def test_two_images_a_pacs_sends_of_one_study_are_analysed_together_once_the_second_arrives(clinician):
+    shared = generate_uid()
+    sent = [
+        png_as_dicom(NIH_DIR / name, study_uid=shared, patient_id="PID-77", accession="ACC-77")
+        for name in TWO_RADIOGRAPHS
+    ]
+    first = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    studies_analyze(study_id=first.id, claimant="first")
+    assert Study.objects.get(pk=first.id).status == "done"
+
+    second = received_image_store(data=sent[1], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+
+    assert second.pk == first.pk
+    study = Study.objects.get(pk=first.id)
+    assert (study.status, study.attempts, study.images.count()) == ("queued", 0, 2)
+    studies_analyze(study_id=study.id, claimant="second")
+    study.refresh_from_db()
+    assert study.status == "done"
+    assert ImageFinding.objects.filter(image__study=study).count() == 2 * 14
+    assert ReceivedImage.objects.get(study=study).filing_status in ("waiting", "not_sent")
+
+
+def test_a_result_computed_before_an_image_joined_is_not_stored_and_the_study_waits_again(clinician):
+    shared = generate_uid()
+    sent = [
+        png_as_dicom(NIH_DIR / name, study_uid=shared, patient_id="PID-78", accession="ACC-78")
+        for name in TWO_RADIOGRAPHS
+    ]
+    study = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    [claimed] = studies_claim(study_id=study.id, claimant="slow-worker", limit=1)
+    pipeline = inference.ready_pipeline()
+    images = list(claimed.images.all())
+    results = pipeline.analyze([prepared_input(image, pipeline) for image in images])
+
+    received_image_store(data=sent[1], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    study_store_results(study=claimed, results=list(zip(images, results, strict=True)))
+
+    study.refresh_from_db()
+    assert study.status == "queued" and not study.findings.exists()
+    assert not ImageFinding.objects.filter(image__study=study).exists()
