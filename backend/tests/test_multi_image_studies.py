@@ -271,12 +271,17 @@ def test_an_image_of_someone_elses_study_is_404_like_a_missing_position(
     assert owner.get(f"/api/studies/{analysed_study.id}/images/0/heatmaps/{label}/").status_code == 200
 
 
-def test_two_images_a_pacs_sends_of_one_study_are_analysed_together_once_the_second_arrives(clinician):
+def one_pacs_study() -> list[bytes]:
+    """The two radiographs as a PACS sends them: DICOM files of one Study Instance UID."""
     shared = generate_uid()
-    sent = [
+    return [
         png_as_dicom(NIH_DIR / name, study_uid=shared, patient_id="PID-77", accession="ACC-77")
         for name in TWO_RADIOGRAPHS
     ]
+
+
+def test_two_images_a_pacs_sends_of_one_study_are_analysed_together_once_the_second_arrives(clinician):
+    sent = one_pacs_study()
     first = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
     studies_analyze(study_id=first.id, claimant="first")
     assert Study.objects.get(pk=first.id).status == "done"
@@ -294,11 +299,7 @@ def test_two_images_a_pacs_sends_of_one_study_are_analysed_together_once_the_sec
 
 
 def test_a_result_computed_before_an_image_joined_is_not_stored_and_the_study_waits_again(clinician):
-    shared = generate_uid()
-    sent = [
-        png_as_dicom(NIH_DIR / name, study_uid=shared, patient_id="PID-78", accession="ACC-78")
-        for name in TWO_RADIOGRAPHS
-    ]
+    sent = one_pacs_study()
     study = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
     [claimed] = studies_claim(study_id=study.id, claimant="slow-worker", limit=1)
     pipeline = inference.ready_pipeline()
