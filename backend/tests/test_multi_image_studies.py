@@ -21,6 +21,7 @@ from studies.models import ImageFinding, Study, StudyImage
 from tests.conftest import CXR_DATA_DIR, NIH_DIR
 from tests.test_auth import assert_error_shape
 from tests.test_pacs_dicom_in import png_as_dicom
+from tests.test_reports import pdf_text
 from tests.test_studies_api import stored_files
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +120,9 @@ def test_two_radiographs_uploaded_together_make_one_study_whose_findings_are_the
     assert audited.get().detail == {"position": 1, "label": second["findings"][0]["label"]}
     listed = client.get("/api/studies/").json()["results"]
     assert [row["image_count"] for row in listed] == [2]
+    # The PDF says what the findings of a study of several images are, and which image it shows.
+    report = " ".join(pdf_text(client.get(f"/api/studies/{study['id']}/report/?labels=")).split())
+    assert "This study holds 2 images. Its findings are the mean of the probabilities of its 2" in report
 
 
 def test_with_a_card_naming_max_the_study_findings_are_the_max(
