@@ -14,7 +14,8 @@ from django.conf import settings
 from django.db import close_old_connections
 
 from studies.analysis import studies_analyze
-from studies.tasks import analyze_study
+from studies.explanations import explanation_compute
+from studies.tasks import analyze_study, explain_finding
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +30,14 @@ def enqueue_analysis(study_id: uuid.UUID) -> None:
         analyze_study.delay(str(study_id))
 
 
+def enqueue_explanation(explanation_id: int) -> None:
+    if settings.CXR_EMBEDDED_TASKS:
+        # The same one thread: an explanation waits behind the analyses queued before it.
+        embedded_executor().submit(run_embedded_explanation, explanation_id)
+    else:
+        explain_finding.delay(explanation_id)
+
+
 @cache
 def embedded_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxr-analysis")
@@ -39,5 +48,14 @@ def run_embedded_analysis(study_id: uuid.UUID) -> None:
         studies_analyze(study_id=study_id, claimant=EMBEDDED_CLAIMANT)
     except Exception:
         logger.exception("Embedded analysis of study %s failed", study_id)
+    finally:
+        close_old_connections()
+
+
+def run_embedded_explanation(explanation_id: int) -> None:
+    try:
+        explanation_compute(explanation_id=explanation_id)
+    except Exception:
+        logger.exception("Embedded explanation %s failed", explanation_id)
     finally:
         close_old_connections()

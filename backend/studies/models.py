@@ -139,3 +139,39 @@ class ImageFinding(FindingValues):
 
     class Meta(FindingValues.Meta):
         constraints = [models.UniqueConstraint(fields=["image", "label"], name="one_image_finding_per_label")]
+
+
+class Explanation(models.Model):
+    """One finding of a study explained by one method (ml.explanations), computed once when first asked.
+
+    The small map is kept as a file (ml.explanations.explanation.Explanation.to_bytes) and drawn
+    at the radiograph's size only when shown, like the study's Grad-CAM maps.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="explanations")
+    label = models.CharField(max_length=64)
+    method = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
+    message = models.TextField(blank=True, default="")
+    map_file = models.FileField(max_length=255, blank=True)
+    # Faithfulness of the map (ml.explanations.faithfulness): lower deletion and higher insertion
+    # areas mean the map points at what the model really uses.
+    deletion_auc = models.FloatField(null=True, blank=True)
+    insertion_auc = models.FloatField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    # The card of the model that computed it: name, version and whether it was trained.
+    model_card = models.JSONField(null=True, blank=True)
+    # When it was last queued: first asked for, or asked again after a failure or a lost task.
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "label", "method"], name="one_explanation_per_method")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} of {self.label} ({self.status})"

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from ml.errors import WeightsError
 from studies.analysis import studies_analyze
+from studies.explanations import explanation_compute
 from studies.inference import ready_pipeline
 from studies.reconciliation import TIMED_OUT, studies_fail_claimed, studies_reconcile
 
@@ -45,6 +46,12 @@ class AnalysisTask(Task):
 def analyze_study(self: Task, study_id: str) -> None:
     # The task id names the claim, so a redelivered task (same id) takes its study back.
     studies_analyze(study_id=uuid.UUID(study_id), claimant=self.request.id or f"task-{study_id}")
+
+
+@shared_task(name="studies.explain_finding", acks_late=True, reject_on_worker_lost=True)
+def explain_finding(explanation_id: int) -> None:
+    # A redelivered task finds its explanation running or done and leaves it (explanation_compute).
+    explanation_compute(explanation_id=explanation_id)
 
 
 @shared_task(name="studies.reconcile_studies")

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from studies.explanation_views import ExplanationDetailView, ExplanationImageView, ExplanationListView
 from studies.views import (
     StudyDetailView,
     StudyEventsView,
@@ -25,5 +26,20 @@ urlpatterns = [
         "<uuid:study_id>/images/<int:position>/heatmaps/<str:label>/",
         StudyImageHeatmapView.as_view(),
         name="study-image-heatmap",
+    ),
+    path(
+        "<uuid:study_id>/findings/<str:label>/explanations/",
+        ExplanationListView.as_view(),
+        name="study-explanations",
+    ),
+    path(
+        "<uuid:study_id>/findings/<str:label>/explanations/<str:method>/",
+        ExplanationDetailView.as_view(),
+        name="study-explanation",
+    ),
+    path(
+        "<uuid:study_id>/findings/<str:label>/explanations/<str:method>/image/",
+        ExplanationImageView.as_view(),
+        name="study-explanation-image",
     ),
 ]

@@ -6,8 +6,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = ("studies", "0004_study_enqueue_tracking_for_the_reconciler")
-AFTER = ("studies", "0005_study_images")
+BEFORE = ("studies", "0005_explanation")
+AFTER = ("studies", "0006_study_images")
 
 
 def migrate_to(target: tuple[str, str]):

@@ -130,7 +130,8 @@ class _Pickler:
             self.out.write(b"u")
 
     def _save_tensor(self, array: np.ndarray) -> None:
-        array = np.ascontiguousarray(array)
+        # Not np.ascontiguousarray, which turns a 0-d tensor (num_batches_tracked) into a 1-d one.
+        array = np.array(array, order="C", copy=True)
         key = str(len(self.storages))
         self.storages.append(array)
         storage_type = Global("torch", _STORAGE_TYPES[array.dtype])

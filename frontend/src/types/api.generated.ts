@@ -91,6 +91,23 @@ export interface paths {
      */
     get: operations["studies_fhir_retrieve"];
   };
+  "/api/studies/{study_id}/findings/{label}/explanations/": {
+    /** Every explanation method for one finding, with its status and faithfulness scores */
+    get: operations["studies_findings_explanations_list"];
+  };
+  "/api/studies/{study_id}/findings/{label}/explanations/{method}/": {
+    /** One method's explanation of a finding (status not_requested until asked for) */
+    get: operations["studies_findings_explanations_retrieve"];
+    /**
+     * Ask for one method's explanation of a finding (computed once, then kept)
+     * @description Idempotent: asking again returns the kept explanation, or the one being computed. A failed explanation is computed again.
+     */
+    post: operations["studies_findings_explanations_create"];
+  };
+  "/api/studies/{study_id}/findings/{label}/explanations/{method}/image/": {
+    /** One method's map of a finding, RGBA at the radiograph's size */
+    get: operations["studies_findings_explanations_image_retrieve"];
+  };
   "/api/studies/{study_id}/heatmaps/{label}/": {
     /** Grad-CAM heatmap of one finding, RGBA at the radiograph's size */
     get: operations["studies_heatmaps_retrieve"];
@@ -236,6 +253,63 @@ export interface components {
         [key: string]: unknown;
       };
     };
+    /** @description One method's explanation of a finding, and how faithful its map is. */
+    Explanation: {
+      method: components["schemas"]["MethodEnum"];
+      label: string;
+      /**
+       * @description not_requested until someone asks (POST); then queued, running, done or failed.
+       *
+       * * `not_requested` - not_requested
+       * * `queued` - queued
+       * * `running` - running
+       * * `done` - done
+       * * `failed` - failed
+       */
+      status: components["schemas"]["ExplanationStatusEnum"];
+      /** @description Why it failed, if it did. */
+      message: string;
+      /**
+       * Format: double
+       * @description Area under the probability curve as the map's top pixels are removed (blurred): lower is better.
+       */
+      deletion_auc: number | null;
+      /**
+       * Format: double
+       * @description Area under the probability curve as they are revealed in that order: higher is better.
+       */
+      insertion_auc: number | null;
+      /** @description The settings the method and the faithfulness curves ran with. */
+      parameters: {
+        [key: string]: unknown;
+      };
+      /**
+       * Format: double
+       * @description Time the worker took for the map and its scores.
+       */
+      seconds: number | null;
+      model: components["schemas"]["ExplanationModel"] | null;
+      /** @description The map as an RGBA PNG overlay, once done. */
+      image: string | null;
+      /** Format: date-time */
+      requested_at: string | null;
+      /** Format: date-time */
+      finished_at: string | null;
+    };
+    ExplanationModel: {
+      name: string;
+      version: string;
+      trained: boolean;
+    };
+    /**
+     * @description * `not_requested` - not_requested
+     * * `queued` - queued
+     * * `running` - running
+     * * `done` - done
+     * * `failed` - failed
+     * @enum {string}
+     */
+    ExplanationStatusEnum: "not_requested" | "queued" | "running" | "done" | "failed";
     Filing: {
       status: components["schemas"]["FilingStatusEnum"];
       status_display: string;
@@ -368,6 +442,15 @@ export interface components {
      * @enum {string}
      */
     KindEnum: "listener" | "pacs";
+    /**
+     * @description * `gradcam` - gradcam
+     * * `saliency` - saliency
+     * * `smoothgrad` - smoothgrad
+     * * `occlusion` - occlusion
+     * * `integrated_gradients` - integrated_gradients
+     * @enum {string}
+     */
+    MethodEnum: "gradcam" | "saliency" | "smoothgrad" | "occlusion" | "integrated_gradients";
     ModelAgreement: {
       name: string;
       version: string;
@@ -1354,6 +1437,191 @@ export interface operations {
       };
       /** @description Not found, or not yours. */
       404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Every explanation method for one finding, with its status and faithfulness scores */
+  studies_findings_explanations_list: {
+    parameters: {
+      path: {
+        label: string;
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Explanation"][];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such study (or not yours), finding or explanation. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One method's explanation of a finding (status not_requested until asked for) */
+  studies_findings_explanations_retrieve: {
+    parameters: {
+      path: {
+        label: string;
+        method: string;
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Explanation"];
+        };
+      };
+      /** @description Unknown method (extra.methods lists them). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such study (or not yours), finding or explanation. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Ask for one method's explanation of a finding (computed once, then kept)
+   * @description Idempotent: asking again returns the kept explanation, or the one being computed. A failed explanation is computed again.
+   */
+  studies_findings_explanations_create: {
+    parameters: {
+      path: {
+        label: string;
+        method: string;
+        study_id: string;
+      };
+    };
+    responses: {
+      /** @description Done: the map's scores and parameters. */
+      200: {
+        content: {
+          "application/json": components["schemas"]["Explanation"];
+        };
+      };
+      /** @description Queued or running: poll GET until done. */
+      202: {
+        content: {
+          "application/json": components["schemas"]["Explanation"];
+        };
+      };
+      /** @description Unknown method (extra.methods lists them). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such study (or not yours), finding or explanation. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The study is not analysed yet. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One method's map of a finding, RGBA at the radiograph's size */
+  studies_findings_explanations_image_retrieve: {
+    parameters: {
+      path: {
+        label: string;
+        method: string;
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
+        };
+      };
+      /** @description Unknown method (extra.methods lists them). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No such study (or not yours), finding or explanation. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not asked for, or not computed yet. */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -61,3 +61,7 @@ export type Paginated<T> = {
 
 export type StudyPacs = Schemas['StudyPacs'];
 export type DicomNodes = Schemas['DicomNodes'];
+
+export type Explanation = Schemas['Explanation'];
+export type ExplanationMethod = Schemas['MethodEnum'];
+export type ExplanationStatus = Schemas['ExplanationStatusEnum'];

@@ -9,7 +9,8 @@ difference from the Keras reference (int8: from OpenVINO float32), and ends with
     {"forward_ms": ..., "heatmaps_all_ms": ..., "heatmap_overhead_ratio": ..., "study_ms": ...,
      "study_to_forward_ratio": ..., "onnxruntime_ms": ..., "forward_vs_onnxruntime": ...,
      "cold_start_s": ..., "cold_start_untrained_s": ..., "backend": "...", "threads": 2,
-     "batch": 1, "int8": {"forward_ms": ..., "vs_onnxruntime": ..., "max_abs_dp_vs_f32": ...,
+     "batch": 1, "explanations": {method: {"label", "seconds", "deletion_auc", "insertion_auc"}},
+     "int8": {"forward_ms": ..., "vs_onnxruntime": ..., "max_abs_dp_vs_f32": ...,
      "accepted": ..., "source": "..."}}
 
 ``forward_ms`` is the engine's network alone (prepared image in, probabilities out) in the form
@@ -18,11 +19,12 @@ the engine chose (int8 where the weights directory holds an accepted int8 form f
 ``study_ms`` is what a worker does for a study the web process already took in
 (``Pipeline.analyze`` on the prepared image, then the compact heatmaps written as bytes);
 ``cold_start_s`` runs a fresh process from its start to its first analysis through the
-pipeline, with the weights installed and (``cold_start_untrained_s``) without. The int8 row
-runs the directory's accepted int8 model, else one quantized here with NNCF on half of the
-radiographs (``source`` says which) and judged on all of them. Comparisons need the ``bench``
-extra (onnxruntime, tf2onnx); rows whose tools are missing say so. Benchmarks are not tests:
-nothing here asserts.
+pipeline, with the weights installed and (``cold_start_untrained_s``) without; ``explanations``
+times each explanation method (``Pipeline.explain``, faithfulness curves included) for one
+finding. The int8 row runs the directory's accepted int8 model, else one quantized here with
+NNCF on half of the radiographs (``source`` says which) and judged on all of them. Comparisons
+need the ``bench`` extra (onnxruntime, tf2onnx); rows whose tools are missing say so.
+Benchmarks are not tests: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ml.inference.engine import InferenceEngine
+    from ml.pipeline import Pipeline, PreparedImage
 
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -65,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--backend", default=None, help="engine backend (default $CXR_BACKEND, else auto)")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the radiographs per measurement")
     parser.add_argument("--no-compare", action="store_true", help="skip the other runtimes")
+    parser.add_argument("--no-explanations", action="store_true", help="skip timing each explanation method")
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -136,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_after = os.getloadavg()[0]
         cold_start_s = _cold_start(weights_dir, paths[0], arguments.threads, arguments.backend)
         cold_start_untrained_s = _cold_start(None, paths[0], arguments.threads, arguments.backend)
+        explanations = None if arguments.no_explanations else _explanation_times(pipeline, prepared[0])
 
     forward_ms, heatmaps_ms = candidates[0].median_ms, candidates[1].median_ms
     study = next((c for c in candidates if c.name.startswith("worker per study")), None)
@@ -154,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "threads": arguments.threads,
         "batch": arguments.batch,
     }
+    if explanations is not None:
+        result["explanations"] = explanations
     if int8 is not None:
         result["int8"] = int8.figures(onnxruntime.median_ms if onnxruntime else None)
     _print_table(candidates, result, len(paths), card.name, (load_before, load_after))
@@ -393,6 +400,31 @@ def _comparisons(
     return candidates, int8
 
 
+def _explanation_times(pipeline: Pipeline, image: PreparedImage) -> dict[str, dict[str, Any]]:
+    """Each explanation method's seconds for one finding on one radiograph.
+
+    The finding is the one whose probability is nearest 0.5, so that the faithfulness curves have
+    room to move (an untrained model is certain of some findings). One saliency map first builds
+    the Keras model and traces the gradient function, so each method is timed as a worker that
+    has explained before runs it.
+    """
+    from ml.explanations.explanation import METHODS
+
+    [result] = pipeline.analyze([image])
+    label = min(result.findings, key=lambda finding: abs(finding.probability - 0.5)).label
+    pipeline.explain(image, label, "saliency")
+    figures = {}
+    for method in METHODS:
+        explanation = pipeline.explain(image, label, method)
+        figures[method] = {
+            "label": label,
+            "seconds": explanation.seconds,
+            "deletion_auc": round(explanation.deletion_auc, 4),
+            "insertion_auc": round(explanation.insertion_auc, 4),
+        }
+    return figures
+
+
 def _cold_start(weights_dir: Path | None, image: Path, threads: int, backend: str | None) -> float:
     """Seconds from starting a fresh Python process to its first analysis (median of three)."""
     code = (
@@ -440,6 +472,12 @@ def _print_table(
     )
     if result["study_to_forward_ratio"] is not None:
         print(f"a study costs the worker {result['study_to_forward_ratio']:.2f} times the forward pass")
+    for method, figures in result.get("explanations", {}).items():
+        print(
+            f"explanation of {figures['label']}: {method:<21} {figures['seconds']:7.2f} s "
+            "(with its faithfulness curves); "
+            f"deletion AUC {figures['deletion_auc']:.3f}, insertion AUC {figures['insertion_auc']:.3f}"
+        )
 
 
 def _cpu_name() -> str:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m ml predict IMAGE...`` and ``python -m ml card``.
+"""Command line: ``python -m ml predict IMAGE...``, ``python -m ml explain IMAGE`` and ``python -m ml card``.
 
 Bad input (a missing file, an undecodable image, a bad weights directory) ends with exit
 status 2 and one line on stderr, and so does a file the service would refuse (not a frontal
@@ -21,11 +21,13 @@ from ml.cli_options import UNTRAINED_WARNING
 from ml.ct.cli import add_ct_parsers
 from ml.errors import ImageError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
+from ml.explanations.explanation import METHODS, Explanation
 from ml.images.rendering import heatmap_png
 from ml.images.screening_report import add_screening_parsers
 from ml.inference.quantize_cli import add_quantize_parser
 from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
+from ml.segmentation.cli import add_segmentation_parsers
 from ml.training.cli import add_train_parser
 from ml.training.errors import DataError
 from ml.weights.card import ModelCard
@@ -67,6 +69,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.set_defaults(command=_predict)
 
+    explain = commands.add_parser(
+        "explain", help="one finding of a radiograph explained by each method, with faithfulness scores"
+    )
+    explain.add_argument("image", type=Path, metavar="IMAGE", help="PNG, JPEG or DICOM radiograph")
+    explain.add_argument("--label", required=True, help="the finding to explain, as the card names it")
+    explain.add_argument(
+        "--methods",
+        default=",".join(METHODS),
+        help=f"comma-separated methods (default all: {','.join(METHODS)})",
+    )
+    _add_weights_argument(explain)
+    explain.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    explain.add_argument("--out", type=Path, metavar="OUTDIR", help="write OUTDIR/<method>.png overlays")
+    explain.set_defaults(command=_explain)
+
     card = commands.add_parser("card", help="show the active model card")
     _add_weights_argument(card)
     card.add_argument("--json", action="store_true", help="print the card as JSON")
@@ -79,6 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     add_localize_parser(commands)
     add_quantize_parser(commands)
     add_ct_parsers(commands)
+    add_segmentation_parsers(commands)
     return parser
 
 
@@ -143,6 +161,63 @@ def _predict(arguments: argparse.Namespace) -> int:
     if arguments.json:
         print(json.dumps({"model": card.to_dict(), "images": images}, indent=2, ensure_ascii=False))
     return 0
+
+
+def _explain(arguments: argparse.Namespace) -> int:
+    pipeline = Pipeline(_weights_dir(arguments))
+    labels = pipeline.card.labels
+    if arguments.label not in labels:
+        raise BadInput(f"The model has no finding {arguments.label!r}; its findings: {', '.join(labels)}.")
+    methods = [method.strip() for method in arguments.methods.split(",") if method.strip()]
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown or not methods:
+        raise BadInput(
+            f"Unknown method(s) {', '.join(unknown) or '(none given)'}; known: {', '.join(METHODS)}."
+        )
+    intake = _intake(pipeline, arguments.image)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    explanations = [pipeline.explain(intake.prepared, arguments.label, method) for method in methods]
+    card = pipeline.engine.card
+    if not card.trained:
+        print(UNTRAINED_WARNING, file=sys.stderr)
+    # Every map is computed before the first file is written: a failure leaves no partial folder.
+    if arguments.out is not None:
+        arguments.out.mkdir(parents=True, exist_ok=True)
+        for explanation in explanations:
+            (arguments.out / f"{explanation.method}.png").write_bytes(
+                heatmap_png(explanation.at_radiograph_size())
+            )
+    if arguments.json:
+        rows = [_explanation_json(explanation) for explanation in explanations]
+        document = {"model": card.to_dict(), "image": str(arguments.image), "label": arguments.label}
+        print(json.dumps({**document, "explanations": rows}, indent=2, ensure_ascii=False))
+    else:
+        print(_explanations_table(arguments.image, arguments.label, explanations))
+    return 0
+
+
+def _explanation_json(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "method": explanation.method,
+        "deletion_auc": explanation.deletion_auc,
+        "insertion_auc": explanation.insertion_auc,
+        "seconds": explanation.seconds,
+        "parameters": explanation.parameters,
+    }
+
+
+def _explanations_table(path: Path, label: str, explanations: list[Explanation]) -> str:
+    lines = [
+        f"{path}: {label} (deletion AUC: lower is better; insertion AUC: higher is better)",
+        f"  {'method':<22}  deletion AUC  insertion AUC  seconds",
+    ]
+    lines.extend(
+        f"  {explanation.method:<22}  {explanation.deletion_auc:>12.3f}  {explanation.insertion_auc:>13.3f}  "
+        f"{explanation.seconds:>7.1f}"
+        for explanation in explanations
+    )
+    return "\n".join(lines) + "\n"
 
 
 def _intake(pipeline: Pipeline, path: Path) -> Intake:

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ml.explanations.explanation import Explanation, explain
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
 from ml.images.deidentification import clean_copy, words_of
@@ -237,10 +238,7 @@ class Pipeline:
         if not images:
             return []
         engine = self.engine
-        key = preprocessing_key(engine.card)
-        for image in images:
-            if image.preprocessing != key:
-                raise ValueError("An input was prepared for another model's preprocessing; prepare it again.")
+        self._check_prepared_for(engine, images)
         probabilities, maps = engine.explain(np.stack([image.tensor for image in images]))
         labels = engine.card.labels
         return [
@@ -254,9 +252,23 @@ class Pipeline:
             for index, image in enumerate(images)
         ]
 
+    def explain(self, image: PreparedImage, label: str, method: str) -> Explanation:
+        """One finding explained by one method (``ml.explanations.explanation.METHODS``), with its
+        faithfulness scores; ValueError for an unknown label or method, or another model's input."""
+        engine = self.engine
+        self._check_prepared_for(engine, [image])
+        return explain(engine, image, label, method)
+
     def __call__(self, data: bytes, *, screen: bool = True) -> Result:
         """Intake and analysis of one file."""
         return self.analyze([self.intake(data, screen=screen).prepared])[0]
+
+    @staticmethod
+    def _check_prepared_for(engine: InferenceEngine, images: Sequence[PreparedImage]) -> None:
+        key = preprocessing_key(engine.card)
+        for image in images:
+            if image.preprocessing != key:
+                raise ValueError("An input was prepared for another model's preprocessing; prepare it again.")
 
 
 def preprocessing_key(card: ModelCard) -> str:

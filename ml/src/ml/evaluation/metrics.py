@@ -346,6 +346,30 @@ def resample_counts(n: int, resamples: int, seed: int) -> Iterator[tuple[int, np
         )
 
 
+def bootstrap_mean(
+    values: np.ndarray, *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> list[tuple[float, float] | None]:
+    """Percentile bootstrap confidence intervals of the mean of each column of an (n, C) array.
+
+    Resampled by ``resample_counts`` (the resamples every bootstrap of one seed shares, the
+    same for all columns); a single value
+    has no interval (None). Used for per-image scores such as a segmentation's Dice.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim == 1:
+        values = values[:, None]
+    if values.ndim != 2 or not np.isfinite(values).all():
+        raise ValueError("Expected an (n, C) array of finite values.")
+    if resamples < 1 or not 0.0 < level < 1.0:
+        raise ValueError("resamples must be positive and level in (0, 1).")
+    n, columns = values.shape
+    if n < 2:
+        return [None] * columns
+    means = np.concatenate([counts @ values / n for _, counts in resample_counts(n, resamples, seed)])
+    tails = (100.0 * (1.0 - level) / 2.0, 100.0 * (1.0 + level) / 2.0)
+    return [_percentiles(means[:, column], tails) for column in range(columns)]
+
+
 class _Ranking:
     """One column's scores sorted once, to compute the AUROC of many weighted resamples.
 

@@ -161,6 +161,11 @@ class InferenceEngine:
         maps = class_activation_maps(feature_maps, self._runtime.head_kernel)
         return probabilities, maps
 
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Probabilities (N, C) for a batch of preprocessed inputs, on this engine's runtime."""
+        _, probabilities = self._runtime.run(self._checked(images))
+        return probabilities
+
     def save(
         self,
         directory: str | os.PathLike[str],

@@ -27,7 +27,7 @@ import numpy as np
 from ml.training.config import STATE_FILE, STATE_FORMAT, TrainingConfig
 from ml.training.datasets import TrainingData
 from ml.training.errors import DataError
-from ml.training.monitoring import MONITOR, ValidationAUROC
+from ml.training.monitoring import MONITOR
 from ml.weights.directory import load_weights_file
 
 LAST_WEIGHTS = "last.weights.h5"
@@ -44,12 +44,19 @@ class Checkpointer(keras.callbacks.Callback):
         model: keras.Model,
         state: dict[str, Any],
         directory: Path,
-        validation: ValidationAUROC,
+        validation: keras.callbacks.Callback,
         plateau: keras.callbacks.ReduceLROnPlateau,
         stopping: keras.callbacks.EarlyStopping,
         train_images: int,
+        *,
+        monitor: str = MONITOR,
+        per_label_key: str = "val_auroc",
     ) -> None:
+        """``validation`` is the callback that adds ``monitor`` to the logs and has ``per_label``
+        (recorded under ``per_label_key``) and ``seconds``; the defaults are the classifier's."""
         super().__init__()
+        self.monitor = monitor
+        self.per_label_key = per_label_key
         self.stage = stage
         self.train_images = train_images
         self.network = model
@@ -79,7 +86,7 @@ class Checkpointer(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         logs = logs or {}
         seconds = time.monotonic() - self.started
-        score = float(logs[MONITOR])
+        score = float(logs[self.monitor])
         progress = self.state["stages"][self.stage]
         progress["epochs_done"] = epoch + 1
         progress["callbacks"] = {
@@ -99,8 +106,8 @@ class Checkpointer(keras.callbacks.Callback):
                 "stage": self.stage,
                 "epoch": epoch + 1,
                 "loss": _number(logs.get("loss")),
-                "val_mean_auroc": score,
-                "val_auroc": self.validation.per_label,
+                self.monitor: score,
+                self.per_label_key: self.validation.per_label,
                 "learning_rate": self.learning_rate,
                 "seconds": round(seconds, 2),
                 # Training throughput, validation excluded (the epoch's wall time includes it).
@@ -112,9 +119,9 @@ class Checkpointer(keras.callbacks.Callback):
         _save_weights(self.network, self.directory / LAST_WEIGHTS)
         _save_optimizer(self.model.optimizer, self.directory / LAST_OPTIMIZER)
         best = self.state["best"]
-        if best is None or score > best["val_mean_auroc"]:
+        if best is None or score > best[self.monitor]:
             shutil.copyfile(self.directory / LAST_WEIGHTS, self.directory / BEST_WEIGHTS)
-            self.state["best"] = {"stage": self.stage, "epoch": epoch + 1, "val_mean_auroc": score}
+            self.state["best"] = {"stage": self.stage, "epoch": epoch + 1, self.monitor: score}
         write_state(self.directory, self.state)
 
 
@@ -135,15 +142,23 @@ def restore_stage(
 
 def new_state(config: TrainingConfig, data: TrainingData) -> dict[str, Any]:
     """The state file of a run that has not trained an epoch yet."""
-    return {
-        "format": STATE_FORMAT,
-        "config": config.to_dict(),
-        "data": {
+    return fresh_state(
+        config.to_dict(),
+        {
             "fingerprint": data.fingerprint,
             "description": data.description,
             "train_images": len(data.train),
             "validation_images": len(data.validation),
         },
+    )
+
+
+def fresh_state(config: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A two-stage ("head", "finetune") run's state before its first epoch: its settings and data record."""
+    return {
+        "format": STATE_FORMAT,
+        "config": config,
+        "data": data,
         "stages": {name: {"epochs_done": 0, "stopped_early": False} for name in ("head", "finetune")},
         "best": None,
         "history": [],

@@ -62,25 +62,13 @@ class TrainingConfig:
             raise ValueError(f"input_size must be an integer of at least 32, not {self.input_size!r}.")
         if self.channels not in (1, 3):
             raise ValueError(f"channels must be 1 or 3, not {self.channels!r}.")
-        for name in ("batch_size", "bootstrap"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1.")
-        for name in ("finetune_epochs", "lr_patience", "early_stopping_patience"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative.")
+        check_schedule(self)
         if self.head_epochs is not None and self.head_epochs < 0:
             raise ValueError("head_epochs must not be negative.")
-        for name in ("learning_rate", "finetune_learning_rate"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive.")
-        if not 0.0 < self.lr_factor < 1.0:
-            raise ValueError("lr_factor must lie in (0, 1).")
         if self.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"optimizer must be adam or rmsprop, not {self.optimizer!r}.")
         if self.unfreeze not in UNFREEZE_CHOICES:
             raise ValueError(f"unfreeze must be one of {', '.join(UNFREEZE_CHOICES)}, not {self.unfreeze!r}.")
-        if self.mixed_precision not in ("auto", "on", "off"):
-            raise ValueError(f"mixed_precision must be auto, on or off, not {self.mixed_precision!r}.")
         rule = ThresholdRule.parse(self.threshold)
         if rule.kind == "fixed" and not 0.0 <= rule.target <= 1.0:
             raise ValueError("A fixed threshold must lie in [0, 1].")
@@ -105,6 +93,27 @@ class TrainingConfig:
             patient_column=self.patient_column,
             split_by_image=self.split_by_image,
         )
+
+
+def check_schedule(config: Any) -> None:
+    """Check the settings every two-stage run has (this module's and the segmentation U-Net's).
+
+    Raises ValueError naming the first bad one: batch size, bootstrap resamples, stage 2
+    epochs, learning rates and their plateau and early-stopping schedule, mixed precision.
+    """
+    for name in ("batch_size", "bootstrap"):
+        if getattr(config, name) < 1:
+            raise ValueError(f"{name} must be at least 1.")
+    for name in ("finetune_epochs", "lr_patience", "early_stopping_patience"):
+        if getattr(config, name) < 0:
+            raise ValueError(f"{name} must not be negative.")
+    for name in ("learning_rate", "finetune_learning_rate"):
+        if not getattr(config, name) > 0:
+            raise ValueError(f"{name} must be positive.")
+    if not 0.0 < config.lr_factor < 1.0:
+        raise ValueError("lr_factor must lie in (0, 1).")
+    if config.mixed_precision not in ("auto", "on", "off"):
+        raise ValueError(f"mixed_precision must be auto, on or off, not {config.mixed_precision!r}.")
 
 
 def resume_config(out: str | os.PathLike[str], **overrides: Any) -> TrainingConfig:

@@ -104,14 +104,19 @@ def split_by_group(images: ImageSet, val_fraction: float, seed: int) -> tuple[Im
 
     Groups, not images, are drawn, so a patient's images all land on the same side.
     """
-    groups = sorted(set(images.groups))
-    if len(groups) < 2:
-        raise DataError("Splitting by patient needs at least two patients.")
-    order = np.random.default_rng(seed).permutation(len(groups))
-    count = min(len(groups) - 1, max(1, round(val_fraction * len(groups))))
-    validation_groups = {groups[i] for i in order[:count]}
-    in_validation = np.array([group in validation_groups for group in images.groups])
+    chosen = validation_groups(images.groups, val_fraction, seed)
+    in_validation = np.array([group in chosen for group in images.groups])
     return images.subset(np.flatnonzero(~in_validation)), images.subset(np.flatnonzero(in_validation))
+
+
+def validation_groups(groups: tuple[str, ...] | list[str], val_fraction: float, seed: int) -> set[str]:
+    """The groups (patients) a seeded random ``val_fraction`` of them, at least one, puts in validation."""
+    distinct = sorted(set(groups))
+    if len(distinct) < 2:
+        raise DataError("Splitting by patient needs at least two patients.")
+    order = np.random.default_rng(seed).permutation(len(distinct))
+    count = min(len(distinct) - 1, max(1, round(val_fraction * len(distinct))))
+    return {distinct[i] for i in order[:count]}
 
 
 def _load_chestxray14(root: Path, options: DataOptions) -> TrainingData:

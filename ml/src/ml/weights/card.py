@@ -19,6 +19,7 @@ from typing import Any
 
 from ml.errors import WeightsError
 from ml.evaluation.grouping import AGGREGATION_RULES
+from ml.explanations.settings import ExplanationSettings
 from ml.inference.preprocessing import PreprocessingSpec
 from ml.weights.validation import checked_validation
 
@@ -40,6 +41,7 @@ _OPTIONAL_FIELDS = (
     "validation",
     "source",
     "inference",
+    "explanations",
     "study_aggregation",
 )
 
@@ -89,9 +91,16 @@ class ModelCard:
     # Quantized forms of the weights and how each was judged (``{"forms": {name: record}}``);
     # the card an engine reports adds ``"in_use"``, the form that computes its results.
     inference: dict[str, Any] | None = None
+    # The explanation methods' settings (``ml.explanations.settings``), every field filled in;
+    # None where the card has no such section, which then explains with the defaults.
+    explanations: dict[str, Any] | None = None
     # How a study of several images turns its images' probabilities into one per finding
     # (ml.inference.aggregation): "mean", as the published multi-view work does, or "max".
     study_aggregation: str = DEFAULT_STUDY_AGGREGATION
+
+    @property
+    def explanation_settings(self) -> ExplanationSettings:
+        return ExplanationSettings.from_dict(self.explanations, input_size=self.input_size)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-able copy of the card, in the layout of ``card.json``."""
@@ -110,6 +119,11 @@ class ModelCard:
             # Only imported weights have a source; other cards keep their old layout.
             **({"source": json.loads(json.dumps(self.source))} if self.source is not None else {}),
             **({"inference": json.loads(json.dumps(self.inference))} if self.inference is not None else {}),
+            **(
+                {"explanations": json.loads(json.dumps(self.explanations))}
+                if self.explanations is not None
+                else {}
+            ),
             "study_aggregation": self.study_aggregation,
         }
 
@@ -165,6 +179,9 @@ class ModelCard:
         if source is not None and not isinstance(source, dict):
             raise WeightsError("The model card's source must be a JSON object or null.")
         inference = _inference(data.get("inference"))
+        explanations = data.get("explanations")
+        if explanations is not None:
+            explanations = ExplanationSettings.from_dict(explanations, input_size=input_size).to_dict()
         study_aggregation = data.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
         if study_aggregation not in AGGREGATION_RULES:
             raise WeightsError(
@@ -186,6 +203,7 @@ class ModelCard:
             validation=json.loads(json.dumps(validation)) if validation is not None else None,
             source=json.loads(json.dumps(source)) if source is not None else None,
             inference=inference,
+            explanations=explanations,
             study_aggregation=study_aggregation,
         )
 

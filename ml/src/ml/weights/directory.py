@@ -13,7 +13,7 @@ import tempfile
 import warnings
 from collections import Counter
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 import h5py
 import keras
@@ -22,8 +22,10 @@ from ml.errors import WeightsError
 from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
 
-class WeightsCard(Protocol):
-    """What writing a weights directory needs of a card: the radiograph model's, or the CT analyser's."""
+@runtime_checkable
+class LabelledCard(Protocol):
+    """A card whose model this module can check before writing: the radiograph classifier's, the CT
+    analyser's (input size, channels and one output per label)."""
 
     @property
     def input_size(self) -> int: ...
@@ -37,7 +39,8 @@ class WeightsCard(Protocol):
     def save(self, path: str | os.PathLike[str]) -> None: ...
 
 
-CardT = TypeVar("CardT", bound=WeightsCard)
+# Any card dataclass with ``weights_sha256`` and ``save``.
+CardT = TypeVar("CardT")
 
 # Keras reports some partial loads (layers it could not match in the file) as warnings.
 _PARTIAL_LOAD_WARNINGS = ("could not be loaded", "Skipping")
@@ -46,11 +49,13 @@ _PARTIAL_LOAD_WARNINGS = ("could not be loaded", "Skipping")
 def save_weights_directory(model: keras.Model, directory: str | os.PathLike[str], card: CardT) -> CardT:
     """Write ``model``'s weights and ``card`` (with the file's SHA-256) into ``directory``.
 
-    Returns the card as written (a dataclass: the radiograph model's ``ModelCard`` or the
-    CT analyser's ``CTModelCard``). The weights file is written under a temporary name and
+    Returns the card as written. The weights file is written under a temporary name and
     renamed, and the card goes last, so a reader never pairs a new card with old weights.
+    A labelled card (the classifier's ``ModelCard``, the CT analyser's) is checked against the
+    model here; other cards (segmentation, screener) are checked by their callers.
     """
-    check_model_matches_card(model, card)
+    if isinstance(card, LabelledCard):
+        check_model_matches_card(model, card)
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # Keras insists that weights files end in ".weights.h5".
@@ -123,7 +128,7 @@ def _collect_shape(item: h5py.Group | h5py.Dataset, shapes: list[tuple[int, ...]
         shapes.append(tuple(item.shape))
 
 
-def check_model_matches_card(model: keras.Model, card: WeightsCard) -> None:
+def check_model_matches_card(model: keras.Model, card: LabelledCard) -> None:
     expected_input = (None, card.input_size, card.input_size, card.input_channels)
     expected_output = (None, len(card.labels))
     if tuple(model.input_shape) != expected_input or tuple(model.output_shape) != expected_output:

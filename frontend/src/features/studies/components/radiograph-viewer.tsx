@@ -11,7 +11,8 @@ import { HeatmapLegend } from './heatmap-legend';
 type RadiographViewerProps = {
   imagePath: string;
   fileName: string;
-  heatmap: { path: string; name: string } | null;
+  /** The finding's map: `method` names the explanation method (Grad-CAM unless given); `path` is null while it is computed. */
+  heatmap: { path: string | null; name: string; method?: string } | null;
 };
 
 type Offset = { x: number; y: number };
@@ -42,7 +43,8 @@ export function RadiographViewer({ imagePath, fileName, heatmap }: RadiographVie
   const filterId = `window-level-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
 
   const image = useStudyFile(imagePath);
-  const heatmapFile = useStudyFile(heatmap?.path);
+  const heatmapFile = useStudyFile(heatmap?.path ?? undefined);
+  const heatmapMethod = heatmap?.method ?? 'Grad-CAM';
   const imageUrl = useObjectUrl(image.data);
   const heatmapUrl = useObjectUrl(heatmap ? heatmapFile.data : undefined);
 
@@ -141,7 +143,7 @@ export function RadiographViewer({ imagePath, fileName, heatmap }: RadiographVie
               <img
                 className="heatmap-overlay"
                 src={heatmapUrl}
-                alt={`Grad-CAM heatmap for ${heatmap.name}`}
+                alt={`${heatmapMethod} heatmap for ${heatmap.name}`}
                 draggable={false}
                 style={{ opacity }}
               />
@@ -213,7 +215,11 @@ export function RadiographViewer({ imagePath, fileName, heatmap }: RadiographVie
           <>
             {heatmapFile.isPending && <span className="muted">Loading heatmap for {heatmap.name}…</span>}
             {heatmapFile.isError && <span className="error-text">{errorMessage(heatmapFile.error)}</span>}
-            {heatmapFile.isSuccess && <span>Grad-CAM: where the model looked for {heatmap.name}.</span>}
+            {heatmapFile.isSuccess && (
+              <span>
+                {heatmapMethod}: where the model looked for {heatmap.name}.
+              </span>
+            )}
             <HeatmapLegend findingName={heatmap.name} />
             <Field label="Heatmap opacity" className="range-field">
               <input

@@ -5,10 +5,14 @@ import { Loading } from '@/components/ui/loading';
 import type { Finding, Study, StudyImage } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 
+import { useExplanation } from '../api/explanations';
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
 import { describeAggregation } from '../utils/aggregation';
+import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
 import { isInProgress } from '../utils/study-status';
+import { ExplanationComparison } from './explanation-comparison';
+import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
 import { FindingList } from './finding-list';
 import { ImageMetadata } from './image-metadata';
 import { ImageStrip, NOT_ANALYSED_NOTE } from './image-strip';
@@ -32,13 +36,26 @@ const keyPosition = (images: StudyImage[]) => (images.find((image) => image.anal
 export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
   const [chosenPosition, setChosenPosition] = useState<number | null>(null);
+  const [choice, setChoice] = useState<ExplanationChoice>(DEFAULT_CHOICE);
   const images = study.data?.images ?? [];
   const severalImages = images.length > 1;
   const shownImage = severalImages
     ? (images.find((image) => image.position === (chosenPosition ?? keyPosition(images))) ?? null)
     : null;
+  // The other explanation methods explain the study's key image only (the study's own image);
+  // any other image shows its own Grad-CAM maps.
+  const keyImageShown = shownImage === null || shownImage.position === keyPosition(images);
+  const method = keyImageShown ? choice.method : DEFAULT_METHOD;
   // A study of one image shows the study's findings on it; of several, the shown image's own.
   const shownFindings = shownImage ? shownImage.findings : (study.data?.findings ?? []);
+  const shownLabel = study.data?.findings.some((finding) => finding.label === selectedLabel) ? selectedLabel : null;
+  // Grad-CAM's map comes with the study; another method's is the explanation's, once computed.
+  const explanation = useExplanation(
+    studyId,
+    shownLabel ?? '',
+    choice.method,
+    shownLabel !== null && method !== DEFAULT_METHOD,
+  );
   usePrefetchStudyFiles(study.data?.status === 'done' ? shownFindings.map((finding) => finding.heatmap) : []);
 
   if (study.isPending) return <Loading label="Loading study…" />;
@@ -77,11 +94,29 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
         <ImageStrip images={images} selectedPosition={shownImage.position} onSelect={setChosenPosition} />
       )}
       <div className="study-body">
-        <RadiographViewer
-          imagePath={shownImage?.image ?? data.image}
-          fileName={shownImage?.original_filename ?? data.original_filename}
-          heatmap={heatmapFinding ? { path: heatmapFinding.heatmap, name: displayLabel(heatmapFinding.label) } : null}
-        />
+        <div className="study-main">
+          <RadiographViewer
+            imagePath={shownImage?.image ?? data.image}
+            fileName={shownImage?.original_filename ?? data.original_filename}
+            heatmap={
+              heatmapFinding
+                ? {
+                    path: method === DEFAULT_METHOD ? heatmapFinding.heatmap : (explanation.data?.image ?? null),
+                    name: displayLabel(heatmapFinding.label),
+                    method: METHOD_NAMES[method],
+                  }
+                : null
+            }
+          />
+          {done && selected && keyImageShown && choice.compareWith !== null && (
+            <ExplanationComparison
+              studyId={studyId}
+              imagePath={data.image}
+              finding={selected}
+              methods={[choice.method, choice.compareWith]}
+            />
+          )}
+        </div>
         <div className="study-side">
           {done && (
             <>
@@ -115,6 +150,15 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 ))}
             </>
           )}
+          {done &&
+            selected &&
+            (keyImageShown ? (
+              <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
+            ) : (
+              <p className="muted">
+                Other explanation methods than Grad-CAM explain the study&apos;s first frontal image.
+              </p>
+            ))}
           {renderPanels?.(data, selected)}
           <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />

@@ -44,7 +44,7 @@ def one_image_per_existing_study(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0004_study_enqueue_tracking_for_the_reconciler'),
+        ('studies', '0005_explanation'),
     ]
 
     operations = [

@@ -1,0 +1,90 @@
+"""Computing and drawing a finding's explanation by one method (ml.explanations), in the worker.
+
+``explanation_compute`` claims a queued row (studies.explanation_requests queues them), runs
+``Pipeline.explain`` on the input the web process prepared for the study, and stores the small
+map and its faithfulness scores; ``explanation_png`` draws a computed map on request.
+"""
+
+import logging
+
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from common.errors import DomainError
+from ml.explanations.explanation import Explanation as ComputedExplanation
+from ml.explanations.heatmaps import FILE_EXTENSION
+from ml.images.rendering import heatmap_png
+from studies import storage
+from studies.analysis import prepared_input
+from studies.inference import ready_pipeline
+from studies.models import Explanation, StudyStatus
+
+logger = logging.getLogger(__name__)
+
+
+def explanation_compute(*, explanation_id: int) -> None:
+    """Compute a queued explanation; a row already taken, done or gone is left alone."""
+    with transaction.atomic():
+        explanation = (
+            Explanation.objects.select_for_update().select_related("study").filter(pk=explanation_id).first()
+        )
+        if explanation is None or explanation.status != StudyStatus.QUEUED:
+            return
+        explanation.status = StudyStatus.RUNNING
+        explanation.started_at = timezone.now()
+        explanation.save(update_fields=["status", "started_at"])
+    try:
+        pipeline = ready_pipeline()
+        prepared = prepared_input(explanation.study, pipeline)
+        computed = pipeline.explain(prepared, explanation.label, explanation.method)
+        map_file = storage.write_file(
+            storage.explanation_path(
+                explanation.study_id, explanation.label, explanation.method, FILE_EXTENSION
+            ),
+            computed.to_bytes(),
+        )
+    except Exception as error:
+        logger.exception(
+            "Explanation %s (%s of %s) failed", explanation_id, explanation.method, explanation.label
+        )
+        explanation.status = StudyStatus.FAILED
+        explanation.message = f"The explanation failed: {error}"
+        explanation.finished_at = timezone.now()
+        explanation.save(update_fields=["status", "message", "finished_at"])
+        return
+    card = pipeline.engine.card
+    explanation.status = StudyStatus.DONE
+    explanation.map_file = map_file
+    explanation.deletion_auc = computed.deletion_auc
+    explanation.insertion_auc = computed.insertion_auc
+    explanation.parameters = computed.parameters
+    explanation.seconds = computed.seconds
+    explanation.model_card = {"name": card.name, "version": card.version, "trained": card.trained}
+    explanation.finished_at = timezone.now()
+    explanation.save(
+        update_fields=[
+            "status",
+            "map_file",
+            "deletion_auc",
+            "insertion_auc",
+            "parameters",
+            "seconds",
+            "model_card",
+            "finished_at",
+        ]
+    )
+
+
+def explanation_map(explanation: Explanation) -> np.ndarray:
+    """The explanation's map in [0, 1] at the radiograph's size."""
+    if explanation.status != StudyStatus.DONE:
+        raise DomainError(
+            "The explanation is not computed yet.", status_code=409, extra={"status": explanation.status}
+        )
+    return ComputedExplanation.from_bytes(storage.read_file(explanation.map_file.name)).at_radiograph_size()
+
+
+def explanation_png(explanation: Explanation) -> bytes:
+    """The map as an RGBA PNG overlay at the radiograph's size (the Grad-CAM heatmap's colours)."""
+    return heatmap_png(explanation_map(explanation))

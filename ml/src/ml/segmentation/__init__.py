@@ -1,0 +1,1 @@
+"""Anatomy segmentation of the frontal chest radiograph and the cardiothoracic ratio."""
