@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ml.abnormality.cli import add_screener_parsers
 from ml.cli_options import UNTRAINED_WARNING
 from ml.ct.cli import add_ct_parsers
 from ml.errors import ImageError, WeightsError
@@ -97,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     add_quantize_parser(commands)
     add_ct_parsers(commands)
     add_segmentation_parsers(commands)
+    add_screener_parsers(commands)
     return parser
 
 

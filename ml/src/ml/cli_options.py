@@ -1,4 +1,4 @@
-"""Command-line options that several subcommands share, so each reads the same everywhere."""
+"""Command-line options and messages that several subcommands share, so each reads the same everywhere."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import Callable
 # ``--threshold card``: the model card's own thresholds rather than ones chosen on the data.
 CARD_THRESHOLDS = "card"
 # Printed on stderr by every command that runs a network without trained weights.
+UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
+
 UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
 
 

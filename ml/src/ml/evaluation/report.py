@@ -245,3 +245,8 @@ def _number(value: float | None) -> str:
 
 def _interval(value: list[float] | tuple[float, float] | None) -> str:
     return "-" if not value else f"[{value[0]:.3f}, {value[1]:.3f}]"
+
+
+# The same formatting for other analysers' reports (the screener's table).
+format_number = _number
+format_interval = _interval

@@ -66,8 +66,17 @@ def set_trainable(model: keras.Model, unfreeze: str | None, *, train_batchnorm: 
         if first not in names:
             raise ValueError(f"The model has no layer {first!r}; is it DenseNet121?")
         start = names.index(first)
+    return train_from(model, start, head=(LOGITS_LAYER,), train_batchnorm=train_batchnorm)
+
+
+def train_from(model: keras.Model, start: int, *, head: tuple[str, ...], train_batchnorm: bool) -> int:
+    """Freeze ``model``'s layers before index ``start`` (the ``head`` layers always train).
+
+    Batch normalisation layers from ``start`` on train only if ``train_batchnorm``. Returns
+    the number of trainable weights. Any architecture's stages are set up this way.
+    """
     for index, layer in enumerate(model.layers):
-        if layer.name == LOGITS_LAYER:
+        if layer.name in head:
             layer.trainable = True
         elif index < start:
             layer.trainable = False

@@ -24,8 +24,8 @@ from ml.training.chestxray14 import EIGHT_CLASS_LABELS
 from ml.training.config import TrainingConfig
 from ml.training.datasets import TrainingData
 from ml.training.errors import DataError
-from ml.training.monitoring import predict, predictor, say
-from ml.training.pipeline import make_dataset
+from ml.training.monitoring import say
+from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code
 from ml.weights.card import ModelCard
 from ml.weights.directory import load_weights_file, save_weights_directory
@@ -54,15 +54,9 @@ def save_best(
     model = build_densenet121(len(labels), config.channels, config.input_size)
     load_weights_file(model, checkpoint / BEST_WEIGHTS)
     validation = data.validation
-    dataset = make_dataset(
-        validation.paths,
-        validation.labels,
-        spec=spec,
-        channels=config.channels,
-        batch_size=config.batch_size,
-        training=False,
+    probabilities = predict_images(
+        model, validation, spec=spec, channels=config.channels, batch_size=config.batch_size
     )
-    probabilities = predict(predictor(model), dataset)
     truth = validation.labels.astype(np.uint8)
     rule = ThresholdRule.parse(config.threshold)
     result = evaluate_findings(

@@ -19,12 +19,12 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 import numpy as np
 
-from ml.training.config import STATE_FILE, STATE_FORMAT, TrainingConfig
+from ml.training.config import STATE_FILE, STATE_FORMAT, atomic_write_text
 from ml.training.datasets import TrainingData
 from ml.training.errors import DataError
 from ml.training.monitoring import MONITOR
@@ -140,7 +140,17 @@ def restore_stage(
         load_weights_file(model, directory / BEST_WEIGHTS)
 
 
-def new_state(config: TrainingConfig, data: TrainingData) -> dict[str, Any]:
+class RunConfig(Protocol):
+    """A run's settings as the checkpoint keeps them (``TrainingConfig``, the screener's config)."""
+
+    out: str
+    name: str | None
+    version: str | None
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def new_state(config: RunConfig, data: TrainingData) -> dict[str, Any]:
     """The state file of a run that has not trained an epoch yet."""
     return fresh_state(
         config.to_dict(),
@@ -172,14 +182,6 @@ def write_state(directory: Path, state: dict[str, Any]) -> None:
 def epochs_done(state: dict[str, Any]) -> int:
     """Epochs trained so far, over both stages."""
     return sum(stage["epochs_done"] for stage in state["stages"].values())
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``path`` so that a reader, or a resumed run, sees the old text or the new, never half."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temporary, path)
 
 
 def _save_weights(model: keras.Model, path: Path) -> None:

@@ -30,6 +30,10 @@ BBOX_LIST_FILENAME = "BBox_List_2017.csv"
 IMAGE_COLUMN = "Image Index"
 FINDINGS_COLUMN = "Finding Labels"
 PATIENT_COLUMN = "Patient ID"
+# The same table's columns as redistributed extracts spell them (the shared radiographs'
+# ``labels.csv``: ``image``, ``finding_labels``, ``patient_id``), matched by ``name_key``.
+IMAGE_COLUMN_KEYS = ("imageindex", "image")
+FINDINGS_COLUMN_KEY = "findinglabels"
 NO_FINDING = "No Finding"
 
 OTHER_LABEL = "Other"
@@ -140,8 +144,16 @@ class LabelTable:
 
 
 def is_data_entry(header: tuple[str, ...]) -> bool:
-    """Whether a CSV header is that of NIH's ``Data_Entry_2017.csv``."""
-    return IMAGE_COLUMN in header and FINDINGS_COLUMN in header
+    """Whether a CSV header is that of NIH's ``Data_Entry_2017.csv`` (in either spelling)."""
+    return _data_entry_columns(header) is not None
+
+
+def _data_entry_columns(header: tuple[str, ...]) -> tuple[str, str] | None:
+    """The (image, findings) column names of a ``Data_Entry_2017.csv``-style header, if it is one."""
+    keys = {name_key(name): name for name in header}
+    images = next((keys[key] for key in IMAGE_COLUMN_KEYS if key in keys), None)
+    findings = keys.get(FINDINGS_COLUMN_KEY)
+    return None if images is None or findings is None else (images, findings)
 
 
 def read_label_table(path: str | os.PathLike[str]) -> LabelTable:
@@ -153,8 +165,10 @@ def read_label_table(path: str | os.PathLike[str]) -> LabelTable:
 
 
 def _read_data_entry(table: Table) -> LabelTable:
-    images = table.column(IMAGE_COLUMN)
-    findings_column = table.column(FINDINGS_COLUMN)
+    columns = _data_entry_columns(table.header) or (IMAGE_COLUMN, FINDINGS_COLUMN)
+    image_name, findings_name = columns
+    images = table.column(image_name)
+    findings_column = table.column(findings_name)
     index = {label: position for position, label in enumerate(CHESTXRAY14_LABELS)}
     labels = np.zeros((len(images), len(CHESTXRAY14_LABELS)), dtype=np.uint8)
     for row, text in enumerate(findings_column):
@@ -163,15 +177,11 @@ def _read_data_entry(table: Table) -> LabelTable:
                 continue
             if finding not in index:
                 raise DataError(
-                    f"{table.path}, line {row + 2}: unknown finding {finding!r} in {FINDINGS_COLUMN!r}."
+                    f"{table.path}, line {row + 2}: unknown finding {finding!r} in {findings_name!r}."
                 )
             labels[row, index[finding]] = 1
     _check_unique(table.path, images)
-    metadata = {
-        name: tuple(table.column(name))
-        for name in table.header
-        if name and name not in (IMAGE_COLUMN, FINDINGS_COLUMN)
-    }
+    metadata = {name: tuple(table.column(name)) for name in table.header if name and name not in columns}
     return LabelTable(
         path=table.path,
         images=tuple(images),

@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from ml.evaluation.metrics import ThresholdRule
 from ml.training.datasets import DataOptions
@@ -19,10 +21,23 @@ STATE_FORMAT = 1
 UNFREEZE_CHOICES = ("auto", "1", "2", "3", "4", "all")
 # What a resumed run may change: how long it trains and how it feeds the data.
 RESUMABLE_SETTINGS = ("head_epochs", "finetune_epochs", "batch_size", "cache")
+ConfigT = TypeVar("ConfigT")
+
+
+class StoredSettings:
+    """A dataclass of a run's settings as its checkpoint stores them (unknown keys are ignored)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Self:
+        known = {item.name for item in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        return cls(**{key: value for key, value in data.items() if key in known})
 
 
 @dataclass
-class TrainingConfig:
+class TrainingConfig(StoredSettings):
     """Every setting of a run; stored in the checkpoint so a resumed run uses the same ones."""
 
     data: str
@@ -73,14 +88,6 @@ class TrainingConfig:
         if rule.kind == "fixed" and not 0.0 <= rule.target <= 1.0:
             raise ValueError("A fixed threshold must lie in [0, 1].")
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
-        known = {item.name for item in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in data.items() if key in known})
-
     def data_options(self) -> DataOptions:
         return DataOptions(
             data=Path(self.data),
@@ -116,10 +123,17 @@ def check_schedule(config: Any) -> None:
         raise ValueError(f"mixed_precision must be auto, on or off, not {config.mixed_precision!r}.")
 
 
-def resume_config(out: str | os.PathLike[str], **overrides: Any) -> TrainingConfig:
-    """The configuration of the run checkpointed in ``out``, with ``overrides`` (e.g. more epochs)."""
+def resume_config(
+    out: str | os.PathLike[str],
+    from_dict: Callable[[dict[str, Any]], ConfigT] = TrainingConfig.from_dict,
+    **overrides: Any,
+) -> ConfigT:
+    """The configuration of the run checkpointed in ``out``, with ``overrides`` (e.g. more epochs).
+
+    ``from_dict`` reads the stored settings: ``TrainingConfig``'s, or another trainer's.
+    """
     state = read_state(Path(out) / CHECKPOINT_DIR / STATE_FILE)
-    config = TrainingConfig.from_dict(state["config"])
+    config = from_dict(state["config"])
     allowed = set(RESUMABLE_SETTINGS)
     unknown = set(overrides) - allowed
     if unknown:
@@ -150,3 +164,11 @@ def check_output(out: str | os.PathLike[str], *, resume: bool) -> None:
         read_state(out / CHECKPOINT_DIR / STATE_FILE)
     elif out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DataError(f"{out} is not empty: pass --resume to continue its run, or choose another --out.")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``path`` so that a reader, or a resumed run, sees the old text or the new, never half."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)

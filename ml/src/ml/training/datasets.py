@@ -184,19 +184,19 @@ def _load_chestxray14(root: Path, options: DataOptions) -> TrainingData:
         "test_listed": test_listed,
         "split": {"by": PATIENT_COLUMN, "val_fraction": options.val_fraction, "seed": options.seed},
     }
-    return _training_data(train, validation, description, fingerprint, record)
+    return assemble_training_data(train, validation, description, fingerprint, record)
 
 
 def _load_csv(path: Path, options: DataOptions) -> TrainingData:
     table = read_label_table(path)
     label_names = _chosen_labels(table, options, default_set=None)
     images_root = options.images if options.images is not None else path.parent
-    images = _image_set(table, label_names, images_root, options.patient_column)
+    images = table_image_set(table, label_names, images_root, options.patient_column)
     tables = [path]
     if options.val_csv is not None:
         val_table = read_label_table(options.val_csv)
         val_root = options.images if options.images is not None else Path(options.val_csv).parent
-        train, validation = images, _image_set(val_table, label_names, val_root, options.patient_column)
+        train, validation = images, table_image_set(val_table, label_names, val_root, options.patient_column)
         shared = set(train.groups) & set(validation.groups)
         if shared and table.patient_column() is not None:
             raise DataError(f"{len(shared)} patient(s) appear in both {path} and {options.val_csv}.")
@@ -228,12 +228,13 @@ def _load_csv(path: Path, options: DataOptions) -> TrainingData:
         "tables_sha256": fingerprint,
         "split": split,
     }
-    return _training_data(train, validation, description, fingerprint, record)
+    return assemble_training_data(train, validation, description, fingerprint, record)
 
 
-def _image_set(
+def table_image_set(
     table: LabelTable, label_names: tuple[str, ...], root: Path, patient_column: str | None
 ) -> ImageSet:
+    """``label_names`` of every image of ``table``, found under ``root``, grouped by patient if it can be."""
     located = locate_images(table.images, root, by_name=False)
     missing = [image for image, found in zip(table.images, located, strict=True) if found is None]
     if missing:
@@ -272,9 +273,10 @@ def _chosen_labels(table: LabelTable, options: DataOptions, *, default_set: str 
     return names
 
 
-def _training_data(
+def assemble_training_data(
     train: ImageSet, validation: ImageSet, description: str, fingerprint: str, record: dict[str, Any]
 ) -> TrainingData:
+    """The run's data with its record's counts; raise DataError unless validation can give an AUROC."""
     if len(train) == 0 or len(validation) == 0:
         raise DataError("Both the training and the validation set need images.")
     defined = [name for name, positives in validation.positives().items() if 0 < positives < len(validation)]

@@ -21,6 +21,8 @@ import tensorflow as tf
 from ml.errors import ImageDecodeError
 from ml.images.decoding import decode_radiograph
 from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.training.datasets import ImageSet
+from ml.training.monitoring import predict, predictor
 
 # Augmentation ranges (the issue's): rotation up to 10 degrees either way, shifts and zoom
 # up to 10 %, brightness and contrast up to 10 % of the grey range.
@@ -130,3 +132,13 @@ def cache_path(
     for lock in prefix.parent.glob(f"{prefix.name}*.lockfile"):
         lock.unlink(missing_ok=True)
     return str(prefix)
+
+
+def predict_images(
+    model: keras.Model, images: ImageSet, *, spec: PreprocessingSpec, channels: int, batch_size: int
+) -> np.ndarray:
+    """``model``'s outputs for every image of ``images`` (not augmented), in order, as float64."""
+    dataset = make_dataset(
+        images.paths, images.labels, spec=spec, channels=channels, batch_size=batch_size, training=False
+    )
+    return predict(predictor(model), dataset)

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 import tensorflow as tf
@@ -31,7 +33,14 @@ from ml.inference.model import LOGITS_LAYER, build_densenet121
 from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
 from ml.training.backbone import describe_unfrozen, initialise, make_optimizer, set_trainable
 from ml.training.cards import default_name, save_best
-from ml.training.checkpoints import Checkpointer, epochs_done, new_state, restore_stage, write_state
+from ml.training.checkpoints import (
+    Checkpointer,
+    RunConfig,
+    epochs_done,
+    new_state,
+    restore_stage,
+    write_state,
+)
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, TrainingConfig, check_output, read_state
 from ml.training.datasets import TrainingData, load_training_data
 from ml.training.errors import DataError
@@ -70,34 +79,14 @@ def train(
     out = Path(config.out)
     checkpoint = out / CHECKPOINT_DIR
     check_output(out, resume=resume)
-    state = read_state(checkpoint / STATE_FILE) if resume else None
-    if state is not None:
-        state["config"] = config.to_dict()
     if data is None:
         data = load_training_data(config.data_options())
-    if state is not None and state["data"]["fingerprint"] != data.fingerprint:
-        raise DataError(
-            f"The data changed since the run in {out} began (its label tables differ); start a new run."
-        )
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
-
-    mixed = config.mixed_precision == "on" or (
-        config.mixed_precision == "auto" and bool(tf.config.list_physical_devices("GPU"))
-    )
     labels = data.train.label_names
-    if state is None:
-        checkpoint.mkdir(parents=True, exist_ok=True)
-        if config.version is None:
-            config.version = time.strftime("trained-%Y%m%d-%H%M%S", time.gmtime())
-        if config.name is None:
-            config.name = default_name(labels)
-        state = new_state(config, data)
-    previous_policy = keras.config.dtype_policy()
-    try:
-        if mixed:
-            # Float16 compute with float32 variables; Keras wraps the optimizer in loss scaling.
-            keras.config.set_dtype_policy("mixed_float16")
+    state = open_run(config, data, resume=resume, default_name=default_name(labels))
+    mixed = wants_mixed_precision(config.mixed_precision)
+    with training_precision(mixed):
         # Resumed runs draw fresh shuffles and augmentations rather than replaying epoch 1's.
         keras.utils.set_random_seed(config.seed + epochs_done(state))
         model = build_densenet121(len(labels), config.channels, config.input_size)
@@ -108,10 +97,50 @@ def train(
             write_state(checkpoint, state)
         pretrained = state["initialisation"]["kind"] == "imagenet"
         _run_stages(model, config, data, spec, state, checkpoint, pretrained, mixed, list(callbacks), verbose)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
     card = save_best(config, data, spec, state, checkpoint)
     return TrainingResult(card=card, directory=out, history=list(state["history"]))
+
+
+def open_run(config: RunConfig, data: TrainingData, *, resume: bool, default_name: str) -> dict[str, Any]:
+    """The run's state: its checkpoint's when resuming (refused if the data changed), else a new one.
+
+    A new run gets ``config.version`` (trained-<UTC time>) and ``config.name`` if it has none,
+    and its checkpoint folder.
+    """
+    checkpoint = Path(config.out) / CHECKPOINT_DIR
+    if resume:
+        state = read_state(checkpoint / STATE_FILE)
+        if state["data"]["fingerprint"] != data.fingerprint:
+            raise DataError(
+                f"The data changed since the run in {config.out} began (its label tables differ); "
+                "start a new run."
+            )
+        state["config"] = config.to_dict()
+        return state
+    checkpoint.mkdir(parents=True, exist_ok=True)
+    if config.version is None:
+        config.version = time.strftime("trained-%Y%m%d-%H%M%S", time.gmtime())
+    if config.name is None:
+        config.name = default_name
+    return new_state(config, data)
+
+
+@contextmanager
+def training_precision(mixed: bool) -> Iterator[None]:
+    """Build and train under float16 compute with float32 variables if ``mixed``; restore after."""
+    previous_policy = keras.config.dtype_policy()
+    try:
+        if mixed:
+            # Keras wraps the optimizer in loss scaling under this policy.
+            keras.config.set_dtype_policy("mixed_float16")
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def wants_mixed_precision(setting: str) -> bool:
+    """Whether a run's ``mixed_precision`` setting ("auto", "on", "off") trains in float16."""
+    return setting == "on" or (setting == "auto" and bool(tf.config.list_physical_devices("GPU")))
 
 
 def _run_stages(
@@ -126,7 +155,93 @@ def _run_stages(
     extra_callbacks: list[keras.callbacks.Callback],
     verbose: int,
 ) -> None:
-    """Run the stages not finished yet, each from where its checkpoint left it."""
+    """DenseNet121's two stages (head, then the last dense blocks), run by ``run_stages``."""
+    # The trainable model ends at the logits: the loss is computed from them, exactly.
+    logits_model = keras.Model(model.input, model.get_layer(LOGITS_LAYER).output, name="densenet121_logits")
+    loss = ClassBalancedBinaryCrossentropy(*class_balance_weights(data.train.labels))
+    head_epochs = config.head_epochs if config.head_epochs is not None else (2 if pretrained else 0)
+    unfreeze = config.unfreeze if config.unfreeze != "auto" else ("1" if pretrained else "all")
+    stages = [
+        Stage(
+            name,
+            epochs,
+            learning_rate,
+            describe_unfrozen(unfrozen),
+            partial(set_trainable, model, unfrozen, train_batchnorm=not pretrained),
+        )
+        for name, epochs, learning_rate, unfrozen in (
+            ("head", head_epochs, config.learning_rate, None),
+            ("finetune", config.finetune_epochs, config.finetune_learning_rate, unfreeze),
+        )
+    ]
+    run_stages(
+        model,
+        logits_model,
+        loss,
+        stages,
+        config,
+        data,
+        spec,
+        state,
+        checkpoint,
+        mixed,
+        extra_callbacks=extra_callbacks,
+        verbose=verbose,
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a run: its checkpoint key ("head" or "finetune"), length, learning rate, layers.
+
+    ``set_trainable`` freezes the layers that stay fixed in this stage and returns the
+    number of trainable weights; ``unfrozen`` says which train, for the progress line.
+    """
+
+    name: str
+    epochs: int
+    learning_rate: float
+    unfrozen: str
+    set_trainable: Callable[[], int]
+
+
+class StageSettings(Protocol):
+    """The settings ``run_stages`` reads (``TrainingConfig`` and the screener's config have them)."""
+
+    channels: int
+    batch_size: int
+    seed: int
+    augment: bool
+    cache: str | None
+    optimizer: str
+    lr_factor: float
+    lr_patience: int
+    early_stopping_patience: int
+
+
+def run_stages(
+    model: keras.Model,
+    logits_model: keras.Model,
+    loss: keras.losses.Loss,
+    stages: Sequence[Stage],
+    config: StageSettings,
+    data: TrainingData,
+    spec: PreprocessingSpec,
+    state: dict[str, Any],
+    checkpoint: Path,
+    mixed: bool,
+    *,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 2,
+) -> None:
+    """Run the stages not finished yet, each from where its checkpoint left it.
+
+    ``logits_model`` shares ``model``'s layers and ends at the logits ``loss`` reads. Each
+    stage reduces the learning rate on a validation-AUROC plateau, stops early when it stops
+    improving and checkpoints every epoch into ``state`` and ``checkpoint``.
+    """
+    if sum(stage.epochs for stage in stages) == 0:
+        raise ValueError("Nothing to train: both stages have 0 epochs.")
     train_set, validation_set = data.train, data.validation
     dataset_options = {"spec": spec, "channels": config.channels, "batch_size": config.batch_size}
     train_data = make_dataset(
@@ -145,29 +260,18 @@ def _run_stages(
         cache=cache_path(config.cache, "validation", validation_set.paths, spec, config.channels),
         **dataset_options,
     )
-    # The trainable model ends at the logits: the loss is computed from them, exactly.
-    logits_model = keras.Model(model.input, model.get_layer(LOGITS_LAYER).output, name="densenet121_logits")
     predict_logits = predictor(logits_model)
-    loss = ClassBalancedBinaryCrossentropy(*class_balance_weights(train_set.labels))
-    head_epochs = config.head_epochs if config.head_epochs is not None else (2 if pretrained else 0)
-    unfreeze = config.unfreeze if config.unfreeze != "auto" else ("1" if pretrained else "all")
-    stages = [
-        ("head", head_epochs, config.learning_rate, None),
-        ("finetune", config.finetune_epochs, config.finetune_learning_rate, unfreeze),
-    ]
-    if head_epochs + config.finetune_epochs == 0:
-        raise ValueError("Nothing to train: both stages have 0 epochs.")
-    for number, (name, epochs, learning_rate, unfrozen) in enumerate(stages, start=1):
-        progress = state["stages"][name]
-        if progress["stopped_early"] or progress["epochs_done"] >= epochs:
+    for number, stage in enumerate(stages, start=1):
+        progress = state["stages"][stage.name]
+        if progress["stopped_early"] or progress["epochs_done"] >= stage.epochs:
             continue
-        trainable = set_trainable(model, unfrozen, train_batchnorm=not pretrained)
+        trainable = stage.set_trainable()
         say(
-            f"Stage {number}/2 ({name}): {describe_unfrozen(unfrozen)}, {trainable:,} trainable weights, "
-            f"epochs {progress['epochs_done'] + 1}-{epochs}, {config.optimizer} at {learning_rate:g}"
-            f"{', mixed precision' if mixed else ''}."
+            f"Stage {number}/{len(stages)} ({stage.name}): {stage.unfrozen}, "
+            f"{trainable:,} trainable weights, epochs {progress['epochs_done'] + 1}-{stage.epochs}, "
+            f"{config.optimizer} at {stage.learning_rate:g}{', mixed precision' if mixed else ''}."
         )
-        optimizer = make_optimizer(config.optimizer, learning_rate)
+        optimizer = make_optimizer(config.optimizer, stage.learning_rate)
         logits_model.compile(optimizer=optimizer, loss=loss)
         restore_stage(model, logits_model, checkpoint, progress)
         validation = ValidationAUROC(
@@ -179,10 +283,12 @@ def _run_stages(
         stopping = keras.callbacks.EarlyStopping(
             monitor=MONITOR, mode="max", patience=config.early_stopping_patience, verbose=1
         )
-        saver = Checkpointer(name, model, state, checkpoint, validation, plateau, stopping, len(train_set))
+        saver = Checkpointer(
+            stage.name, model, state, checkpoint, validation, plateau, stopping, len(train_set)
+        )
         logits_model.fit(
             train_data,
-            epochs=epochs,
+            epochs=stage.epochs,
             initial_epoch=progress["epochs_done"],
             callbacks=[validation, plateau, stopping, saver, *extra_callbacks],
             verbose=verbose,

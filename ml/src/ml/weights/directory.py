@@ -57,6 +57,19 @@ def save_weights_directory(model: keras.Model, directory: str | os.PathLike[str]
     if isinstance(card, LabelledCard):
         check_model_matches_card(model, card)
     directory = Path(directory)
+    digest = write_weights_file(model, directory)
+    written = dataclasses.replace(card, weights_sha256=digest)
+    written.save(directory / CARD_FILENAME)
+    return written
+
+
+def write_weights_file(model: keras.Model, directory: str | os.PathLike[str]) -> str:
+    """Write ``model``'s weights as ``directory/model.weights.h5`` atomically; return its SHA-256.
+
+    Any card (the classifier's, the screener's) is written after it, so a reader never
+    pairs a new card with old weights.
+    """
+    directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     # Keras insists that weights files end in ".weights.h5".
     descriptor, temporary = tempfile.mkstemp(prefix=".model-", suffix=".weights.h5", dir=directory)
@@ -68,9 +81,7 @@ def save_weights_directory(model: keras.Model, directory: str | os.PathLike[str]
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    written = dataclasses.replace(card, weights_sha256=digest)
-    written.save(directory / CARD_FILENAME)
-    return written
+    return digest
 
 
 def load_weights_file(model: keras.Model, weights_path: str | os.PathLike[str]) -> None:

@@ -61,9 +61,11 @@ def untrained_card(seed: int = UNTRAINED_SEED) -> ModelCard:
     )
 
 
-def weights_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The weights directory named by ``$CXR_WEIGHTS``, or None when it is unset or empty."""
-    value = (os.environ if environ is None else environ).get(WEIGHTS_ENV_VAR, "").strip()
+def weights_dir_from_env(
+    environ: Mapping[str, str] | None = None, variable: str = WEIGHTS_ENV_VAR
+) -> Path | None:
+    """The weights directory named by ``$CXR_WEIGHTS`` (or ``variable``), or None when unset or empty."""
+    value = (os.environ if environ is None else environ).get(variable, "").strip()
     return Path(value) if value else None
 
 
