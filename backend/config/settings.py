@@ -244,6 +244,16 @@ CXR_PENDING_RETRY_AFTER_SECONDS = 30
 # The model: a weights directory (card.json + model.weights.h5) or, unset, seeded untrained weights.
 CXR_WEIGHTS = os.environ.get("CXR_WEIGHTS") or None
 CXR_MODEL_THREADS = env_int("CXR_MODEL_THREADS", 0) or None
+# The analysers beside the classifier (ml.analysers), each with its own weights directory (unset:
+# its seeded untrained network, said so everywhere). CXR_ANALYSERS lists those that run, comma
+# separated ("" runs the classifier alone); they run after a study's findings are stored.
+CXR_ANALYSERS = tuple(
+    kind.strip()
+    for kind in os.environ.get("CXR_ANALYSERS", "segmentation,screener").split(",")
+    if kind.strip()
+)
+CXR_SEGMENTATION_WEIGHTS = os.environ.get("CXR_SEGMENTATION_WEIGHTS") or None
+CXR_SCREENER_WEIGHTS = os.environ.get("CXR_SCREENER_WEIGHTS") or None
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],

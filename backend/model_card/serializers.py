@@ -72,3 +72,17 @@ class ModelAgreementSerializer(serializers.Serializer):
     name = serializers.CharField()
     version = serializers.CharField()
     findings = FindingAgreementSerializer(many=True)
+
+
+class AnalyserCardSerializer(serializers.Serializer):
+    """An analyser's card as the result was made (each analyser has its own weights and flag)."""
+
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    version = serializers.CharField()
+    trained = serializers.BooleanField(
+        help_text="False: seeded untrained weights, whose outputs mean nothing."
+    )
+    architecture = serializers.CharField(allow_null=True, default=None)
+    weights_sha256 = serializers.CharField(allow_null=True, default=None)
+    training_data = serializers.CharField(allow_null=True, default=None)

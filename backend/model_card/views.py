@@ -5,14 +5,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.selectors import feedback_agreement
-from model_card.serializers import ModelAgreementSerializer, ModelCardSerializer
-from studies.inference import active_model_card
+from model_card.serializers import AnalyserCardSerializer, ModelAgreementSerializer, ModelCardSerializer
+from studies.inference import active_model_card, analyser_cards
 
 
 class ActiveModelView(APIView):
     @extend_schema(responses=ModelCardSerializer, summary="The active model's card")
     def get(self, request: Request) -> Response:
         return Response(ModelCardSerializer(active_model_card().to_dict()).data)
+
+
+class AnalysersView(APIView):
+    @extend_schema(
+        responses=AnalyserCardSerializer(many=True),
+        summary="The analysers beside the classifier (segmentation, screener), each with its own card",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(AnalyserCardSerializer(analyser_cards(), many=True).data)
 
 
 class ModelAgreementView(APIView):

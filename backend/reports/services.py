@@ -14,7 +14,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -35,11 +35,13 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
+from ml.analysers import SCREENER, SEGMENTATION
 from ml.images.rendering import HEATMAP_LUT
 from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from studies import storage
 from studies.heatmaps import finding_heatmap_png
-from studies.models import Finding, Study, StudyStatus
+from studies.models import AnalyserRun, Finding, Study, StudyStatus
+from studies.segmentation import segmentation_outlines
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
 NOTICE_TEXT = "Decision support, not a diagnosis."
@@ -106,6 +108,7 @@ def study_report_pdf(report: ReportRequest) -> bytes:
     story.extend(aggregation_note(study, styles))
     story.append(Paragraph("Findings", styles["Heading2"]))
     story.append(findings_table(findings, styles))
+    story.extend(analyser_sections(study, styles))
     if report.labels:
         # Kept with the heatmaps, so the heading never ends a page on its own.
         story.append(
@@ -311,6 +314,84 @@ def findings_table(findings: list[Finding], styles: dict[str, ParagraphStyle]) -
             ]
     table.setStyle(TableStyle(style))
     return table
+
+
+def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The other analysers' results (studies.analyser_runs), each with its own untrained warning."""
+    runs = {run.kind: run for run in study.analyser_runs.all()}
+    sections: list[Flowable] = []
+    screener = runs.get(SCREENER)
+    if screener is not None:
+        sections += [
+            Paragraph("Normal/abnormal screener", styles["Heading2"]),
+            *analyser_warning(screener, styles),
+        ]
+        if screener.status == StudyStatus.DONE and screener.result:
+            result = screener.result
+            verdict = "likely abnormal" if result["likely_abnormal"] else "below its threshold"
+            sections.append(
+                Paragraph(
+                    f"Probability of any abnormality {format_percent(result['probability'])} "
+                    f"(threshold {format_percent(result['threshold'])}): {verdict}. The screener ranks "
+                    "and flags studies; it never reports a study as normal.",
+                    styles["Body"],
+                )
+            )
+    segmentation = runs.get(SEGMENTATION)
+    if segmentation is not None:
+        sections += [Paragraph("Anatomy and cardiothoracic ratio", styles["Heading2"])]
+        sections += analyser_warning(segmentation, styles)
+        if segmentation.status == StudyStatus.DONE and segmentation.result:
+            sections += cardiothoracic_section(study, segmentation, styles)
+    return sections
+
+
+def analyser_warning(run: AnalyserRun, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    card = run.card or {}
+    if run.status != StudyStatus.DONE:
+        return [
+            Paragraph(escape(f"Not available: the analysis is {run.status}. {run.message}"), styles["Body"])
+        ]
+    name = f"{card.get('name', run.kind)} {card.get('version', '')}".strip()
+    if card.get("trained") is False:
+        return [banner(f"{UNTRAINED_TEXT} ({name})", styles)]
+    return [Paragraph(escape(f"Model: {name}"), styles["Small"])]
+
+
+def cardiothoracic_section(
+    study: Study, run: AnalyserRun, styles: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    ratio = run.result.get("cardiothoracic_ratio")
+    if ratio is None:
+        note = run.result.get("cardiothoracic_ratio_note") or "No cardiothoracic ratio was measured."
+        return [Paragraph(escape(note), styles["Body"])]
+    flag = "above the normal range" if ratio["above_range"] else "within the normal range"
+    text = (
+        f"Cardiothoracic ratio {ratio['ratio']:.2f} ({flag}: at most {ratio['normal_upper_limit']:.2f} on a "
+        "PA film). Red: the heart's widest extent; blue: the thorax's widest inner extent."
+    )
+    if ratio.get("caveat"):
+        text += f" {ratio['caveat']}"
+    return [
+        Paragraph(escape(text), styles["Body"]),
+        embedded_image(measurement_drawing(study, run), width=9 * cm),
+    ]
+
+
+def measurement_drawing(study: Study, run: AnalyserRun) -> Image.Image:
+    """The radiograph with the anatomy outlines and the two measurement lines drawn on it."""
+    image = radiograph_image(study).convert("RGB")
+    draw = ImageDraw.Draw(image)
+    line_width = max(2, image.width // 300)
+    outlines = segmentation_outlines(study=study, run=run)
+    for structure in outlines["structures"]:
+        for polygon in structure["outlines"]:
+            if len(polygon) >= 2:
+                draw.line([tuple(point) for point in [*polygon, polygon[0]]], fill=(255, 210, 0), width=1)
+    ratio = run.result["cardiothoracic_ratio"]
+    for line, colour in ((ratio["heart_line"], (220, 30, 30)), (ratio["thorax_line"], (30, 90, 230))):
+        draw.line([tuple(point) for point in line], fill=colour, width=line_width)
+    return image
 
 
 def radiograph_image(study: Study) -> Image.Image:

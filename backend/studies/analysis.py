@@ -20,13 +20,15 @@ from django.utils import timezone
 from common.dependencies import CACHE_ERRORS
 from ml.errors import ImageError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
-from ml.pipeline import Pipeline, PreparedImage, Result
+from ml.pipeline import PreparedImage, Result
 from pacs.tasks import file_results_enqueue
 from studies import storage
+from studies.analyser_runs import analyser_runs_create, analyser_runs_execute
 from studies.events import study_events_publish
 from studies.image_results import image_results_store, study_result
 from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding, Study, StudyImage, StudyStatus
+from studies.prepared import prepared_input
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,9 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
     except Exception as error:
         logger.exception("Analysis of studies %s failed", [str(study.id) for study in batch])
         studies_fail_unfinished(batch, message=f"Analysis failed: {error}")
+    else:
+        # The findings are stored and shown; the other analysers follow in this same task.
+        analyser_runs_execute(study.id for study, _, _ in ready)
 
 
 def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Study]:
@@ -126,15 +131,6 @@ def claimable_by(study: Study, claimant: str) -> bool:
     return True
 
 
-def prepared_input(image: StudyImage, pipeline: Pipeline) -> PreparedImage:
-    """The network input the web process prepared, or, for another model's, one prepared again."""
-    if image.model_input_file:
-        prepared = PreparedImage.from_bytes(storage.read_file(image.model_input_file.name))
-        if prepared.preprocessing == pipeline.preprocessing_key:
-            return prepared
-    return pipeline.intake(storage.read_file(image.original_file.name)).prepared
-
-
 def study_store_results(*, study: Study, results: list[tuple[StudyImage, Result]]) -> None:
     """Store each image's findings and heatmaps, then the study's aggregate, and cache each image's."""
     cached_results = []
@@ -185,6 +181,7 @@ def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> N
     study.save(
         update_fields=["status", "started_at", "finished_at", "model_card", "heatmaps_file", "from_cache"]
     )
+    analyser_runs_create(study=study)
     study_events_publish([study.id])
 
 

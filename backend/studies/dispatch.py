@@ -7,15 +7,18 @@ once and the web app shows the study move from queued to done, as it would with 
 
 import logging
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
 
+from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
 from studies.explanations import explanation_compute
-from studies.tasks import analyze_study, explain_finding
+from studies.tasks import analyze_study, explain_finding, run_analysers
 
 logger = logging.getLogger(__name__)
 
@@ -25,15 +28,25 @@ EMBEDDED_CLAIMANT = "embedded"
 
 def enqueue_analysis(study_id: uuid.UUID) -> None:
     if settings.CXR_EMBEDDED_TASKS:
-        embedded_executor().submit(run_embedded_analysis, study_id)
+        embedded_executor().submit(
+            run_embedded, studies_analyze, study_id=study_id, claimant=EMBEDDED_CLAIMANT
+        )
     else:
         analyze_study.delay(str(study_id))
+
+
+def enqueue_analysers(study_id: uuid.UUID) -> None:
+    """Hand a study's queued analyser runs (studies.analyser_runs) to whatever runs analyses."""
+    if settings.CXR_EMBEDDED_TASKS:
+        embedded_executor().submit(run_embedded, analyser_runs_execute, [study_id])
+    else:
+        run_analysers.delay(str(study_id))
 
 
 def enqueue_explanation(explanation_id: int) -> None:
     if settings.CXR_EMBEDDED_TASKS:
         # The same one thread: an explanation waits behind the analyses queued before it.
-        embedded_executor().submit(run_embedded_explanation, explanation_id)
+        embedded_executor().submit(run_embedded, explanation_compute, explanation_id=explanation_id)
     else:
         explain_finding.delay(explanation_id)
 
@@ -43,19 +56,10 @@ def embedded_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxr-analysis")
 
 
-def run_embedded_analysis(study_id: uuid.UUID) -> None:
+def run_embedded(work: Callable[..., None], *args: Any, **kwargs: Any) -> None:
     try:
-        studies_analyze(study_id=study_id, claimant=EMBEDDED_CLAIMANT)
+        work(*args, **kwargs)
     except Exception:
-        logger.exception("Embedded analysis of study %s failed", study_id)
-    finally:
-        close_old_connections()
-
-
-def run_embedded_explanation(explanation_id: int) -> None:
-    try:
-        explanation_compute(explanation_id=explanation_id)
-    except Exception:
-        logger.exception("Embedded explanation %s failed", explanation_id)
+        logger.exception("Embedded %s(%s, %s) failed", work.__name__, args, kwargs)
     finally:
         close_old_connections()

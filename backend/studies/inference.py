@@ -6,9 +6,11 @@ never at import time. The web process only takes uploads in through it, which ne
 """
 
 import threading
+from typing import Any
 
 from django.conf import settings
 
+from ml.analysers import AnalyserWeights
 from ml.pipeline import Pipeline
 from ml.weights.card import ModelCard
 from ml.weights.registry import describe_active_model
@@ -28,7 +30,14 @@ def analysis_pipeline() -> Pipeline:
     global _pipeline
     with _pipeline_lock:
         if _pipeline is None:
-            _pipeline = Pipeline(settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS)
+            analysers = AnalyserWeights(
+                kinds=settings.CXR_ANALYSERS,
+                segmentation=settings.CXR_SEGMENTATION_WEIGHTS,
+                screener=settings.CXR_SCREENER_WEIGHTS,
+            )
+            _pipeline = Pipeline(
+                settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS, analysers=analysers
+            )
         return _pipeline
 
 
@@ -39,3 +48,11 @@ def ready_pipeline() -> Pipeline:
         with observe_model_load():
             pipeline.engine  # noqa: B018 (building the engine is the point)
     return pipeline
+
+
+def analyser_cards() -> list[dict[str, Any]]:
+    """The cards of the analysers beside the classifier that run here, read without building them."""
+    analysers = analysis_pipeline().analysers
+    if analysers is None:
+        return []
+    return [analysers.card(kind).to_dict() for kind in analysers.kinds]

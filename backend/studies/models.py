@@ -4,6 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class StudyStatus(models.TextChoices):
@@ -175,3 +176,38 @@ class Explanation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} of {self.label} ({self.status})"
+
+
+class AnalyserRun(models.Model):
+    """What one analyser beside the classifier (ml.analysers: segmentation, screener) said of a study.
+
+    Runs start when the study's findings are stored and finish on their own: a failed analyser
+    never fails the study. ``card`` is the analyser's card as it was (its own ``trained`` flag),
+    ``result`` its JSON answer, ``score`` the number a worklist sorts by (the screener's
+    probability of an abnormality, the cardiothoracic ratio), ``result_file`` what it keeps beside
+    (the segmentation's masks).
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyser_runs")
+    # The same four states as a study's.
+    kind = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
+    card = models.JSONField(null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    score = models.FloatField(null=True, blank=True)
+    result_file = models.FileField(max_length=255, blank=True)
+    message = models.TextField(blank=True, default="")
+    # Claims by a worker and hand-overs by the reconciler, bounded by CXR_MAX_ANALYSIS_ATTEMPTS.
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind"]
+        constraints = [models.UniqueConstraint(fields=["study", "kind"], name="one_run_per_analyser")]
+        indexes = [models.Index(fields=["kind", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of study {self.study_id} ({self.status})"

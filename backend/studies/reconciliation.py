@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from studies.analyser_runs import analyser_runs_reconcile
 from studies.analysis import study_fail
 from studies.models import Study, StudyStatus
 from studies.selectors import abandoned_running, overdue_queued
@@ -47,11 +48,14 @@ class Reconciliation:
 
     requeued: list[uuid.UUID] = field(default_factory=list)
     failed: list[uuid.UUID] = field(default_factory=list)
+    # Studies whose analyser runs (studies.analyser_runs) were handed over again, and runs failed.
+    analysers_requeued: list[uuid.UUID] = field(default_factory=list)
+    analyser_runs_failed: int = 0
 
 
 def studies_reconcile(*, now: datetime | None = None) -> Reconciliation:
     """Enqueue again, or fail, every study queued or running past its deadline."""
-    from studies.dispatch import enqueue_analysis
+    from studies.dispatch import enqueue_analysers, enqueue_analysis
 
     now = now or timezone.now()
     outcome = Reconciliation()
@@ -76,12 +80,21 @@ def studies_reconcile(*, now: datetime | None = None) -> Reconciliation:
                 study.requeues += 1
                 study.save(update_fields=["status", "claimed_by", "enqueued_at", "requeues"])
                 outcome.requeued.append(study.id)
+        outcome.analysers_requeued, outcome.analyser_runs_failed = analyser_runs_reconcile(now)
     for study_id in outcome.requeued:
         # After the commit, so the worker finds the study queued. A broker still down raises here;
         # the study stays queued with this pass counted, and the next pass tries again.
         enqueue_analysis(study_id)
-    if outcome.requeued or outcome.failed:
-        logger.warning("Reconciler: enqueued again %s; failed %s", outcome.requeued, outcome.failed)
+    for study_id in outcome.analysers_requeued:
+        enqueue_analysers(study_id)
+    if outcome.requeued or outcome.failed or outcome.analysers_requeued or outcome.analyser_runs_failed:
+        logger.warning(
+            "Reconciler: enqueued again %s; failed %s; analysers enqueued again for %s, %d runs failed",
+            outcome.requeued,
+            outcome.failed,
+            outcome.analysers_requeued,
+            outcome.analyser_runs_failed,
+        )
     return outcome
 
 

@@ -10,12 +10,14 @@ from django.utils import timezone
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
-from studies.models import Finding, ImageFinding, Study, StudyImage, StudyStatus
+from ml.analysers import SCREENER
+from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
 # first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
-# by raw probability; studies without findings last.
-STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability")
+# by raw probability; or by the screener's probability of an abnormality (ml.analysers). Studies
+# without the number sorted by come last.
+STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability", "-screener_probability")
 ANY_POSITIVE = "any"
 
 
@@ -72,15 +74,23 @@ def study_list(
             Finding.objects.filter(study=OuterRef("pk")).order_by("-probability").values("probability")[:1]
         ),
         image_count=Count("images"),
+        screener_probability=Subquery(
+            AnalyserRun.objects.filter(study=OuterRef("pk"), kind=SCREENER, status=StudyStatus.DONE).values(
+                "score"
+            )[:1]
+        ),
     ).prefetch_related(
         Prefetch(
             "findings",
             queryset=Finding.objects.filter(positive=True).order_by("-probability"),
             to_attr="positive_findings",
-        )
+        ),
+        "analyser_runs",
     )
     if ordering == "-top_score":
         return studies.order_by(F("top_score").desc(nulls_last=True), "-created_at", "-pk")
+    if ordering == "-screener_probability":
+        return studies.order_by(F("screener_probability").desc(nulls_last=True), "-created_at", "-pk")
     if ordering == "-top_probability":
         return studies.order_by(F("max_probability").desc(nulls_last=True), "-created_at", "-pk")
     if ordering == "created_at":
@@ -93,7 +103,9 @@ def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     study = (
         studies_visible_to(user=user)
         .prefetch_related(
-            "findings", Prefetch("images", queryset=StudyImage.objects.prefetch_related("findings"))
+            "findings",
+            "analyser_runs",
+            Prefetch("images", queryset=StudyImage.objects.prefetch_related("findings")),
         )
         .filter(pk=study_id)
         .first()
@@ -125,3 +137,20 @@ def finding_get(*, study: Study, label: str) -> Finding:
     if finding is None:
         raise NotFoundError(f"Study has no finding {label!r}.", extra={"label": label})
     return finding
+
+
+def analyser_run_get(*, study: Study, kind: str) -> AnalyserRun:
+    run = study.analyser_runs.filter(kind=kind).first()
+    if run is None:
+        raise NotFoundError(f"Study has no {kind} result.", extra={"analyser": kind})
+    return run
+
+
+def stuck_analyser_runs(now: datetime.datetime) -> QuerySet[AnalyserRun]:
+    """Runs queued past the queue deadline (their message lost) or running past the running one."""
+    queued_cutoff = now - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS)
+    running_cutoff = now - datetime.timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS)
+    return AnalyserRun.objects.filter(
+        Q(status=StudyStatus.QUEUED, enqueued_at__lt=queued_cutoff)
+        | Q(status=StudyStatus.RUNNING, started_at__lt=running_cutoff)
+    )

@@ -4,11 +4,12 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ml.analysers import SCREENER, SEGMENTATION
 from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.weights.card import DEFAULT_STUDY_AGGREGATION
-from model_card.serializers import ModelValidationSerializer
+from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.inference import active_model_card
-from studies.models import Finding, ImageFinding, Study, StudyImage, StudyStatus
+from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
 from studies.selectors import ANY_POSITIVE
 
 
@@ -63,6 +64,75 @@ class TopFindingSerializer(serializers.Serializer):
     )
 
 
+class ScreenerSummarySerializer(serializers.Serializer):
+    """The normal/abnormal screener's answer: it ranks and flags, and never calls a study normal."""
+
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
+    probability = serializers.FloatField(allow_null=True, help_text="Probability of any abnormality.")
+    threshold = serializers.FloatField(allow_null=True)
+    likely_abnormal = serializers.BooleanField(allow_null=True)
+    trained = serializers.BooleanField(allow_null=True)
+
+
+class ScreenerSerializer(ScreenerSummarySerializer):
+    message = serializers.CharField()
+    analyser = AnalyserCardSerializer(allow_null=True)
+
+
+class CardiothoracicRatioSerializer(serializers.Serializer):
+    """The heart's widest extent over the thorax's widest inner extent, with both lines drawn."""
+
+    ratio = serializers.FloatField()
+    heart_line = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        help_text="Two [x, y] points in radiograph pixels.",
+    )
+    thorax_line = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2),
+        help_text="Two [x, y] points in radiograph pixels.",
+    )
+    normal_upper_limit = serializers.FloatField(help_text="0.50 on a PA film.")
+    above_range = serializers.BooleanField()
+    view = serializers.CharField(allow_null=True, help_text="PA, AP, or null when the file does not say.")
+    caveat = serializers.CharField(allow_null=True, help_text="Why the ratio may mislead (an AP film).")
+
+
+class SegmentationSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
+    message = serializers.CharField()
+    analyser = AnalyserCardSerializer(allow_null=True)
+    structures = serializers.ListField(child=serializers.CharField())
+    outlines = serializers.CharField(allow_null=True, help_text="Where the structures' outlines are.")
+    cardiothoracic_ratio = CardiothoracicRatioSerializer(allow_null=True)
+    cardiothoracic_ratio_note = serializers.CharField(
+        allow_null=True, help_text="Why no ratio is given (an untrained model, a structure not found)."
+    )
+
+
+def analyser_runs_by_kind(study: Study) -> dict[str, AnalyserRun]:
+    return {run.kind: run for run in study.analyser_runs.all()}
+
+
+def analyser_card(run: AnalyserRun) -> dict[str, Any] | None:
+    return AnalyserCardSerializer(run.card).data if run.card else None
+
+
+def screener_of(study: Study) -> dict[str, Any] | None:
+    run = analyser_runs_by_kind(study).get(SCREENER)
+    if run is None:
+        return None
+    result = run.result or {}
+    return {
+        "status": run.status,
+        "message": run.message,
+        "analyser": analyser_card(run),
+        "probability": result.get("probability"),
+        "threshold": result.get("threshold"),
+        "likely_abnormal": result.get("likely_abnormal"),
+        "trained": run.card.get("trained") if run.card else None,
+    }
+
+
 class StudySummarySerializer(serializers.ModelSerializer):
     cached = serializers.BooleanField(source="from_cache")
     top_finding = serializers.SerializerMethodField(
@@ -72,6 +142,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
         help_text="Findings above their threshold, highest probability first."
     )
     image_count = serializers.SerializerMethodField(help_text="How many images the study holds.")
+    screener = serializers.SerializerMethodField(help_text="The normal/abnormal screener, once it has run.")
 
     class Meta:
         model = Study
@@ -86,6 +157,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "top_finding",
             "positive_labels",
             "image_count",
+            "screener",
         ]
         # Output only: read-only fields are required in the schema's response components.
         read_only_fields = fields
@@ -111,6 +183,11 @@ class StudySummarySerializer(serializers.ModelSerializer):
         if hasattr(study, "image_count"):
             return study.image_count
         return len(study.images.all())
+
+    @extend_schema_field(ScreenerSummarySerializer(allow_null=True))
+    def get_screener(self, study: Study) -> dict[str, Any] | None:
+        screener = screener_of(study)
+        return ScreenerSummarySerializer(screener).data if screener is not None else None
 
     def get_positive_labels(self, study: Study) -> list[str]:
         if hasattr(study, "positive_findings"):
@@ -237,6 +314,9 @@ class StudyDetailSerializer(StudySummarySerializer):
     findings = FindingSerializer(many=True, help_text="The study's findings, aggregated over its images.")
     aggregation = serializers.SerializerMethodField()
     images = StudyImageSerializer(many=True)
+    segmentation = serializers.SerializerMethodField(
+        help_text="Anatomy segmentation and the cardiothoracic ratio, once it has run."
+    )
 
     class Meta(StudySummarySerializer.Meta):
         fields = [
@@ -250,7 +330,32 @@ class StudyDetailSerializer(StudySummarySerializer):
             "findings",
             "aggregation",
             "images",
+            "segmentation",
         ]
+
+    @extend_schema_field(ScreenerSerializer(allow_null=True))
+    def get_screener(self, study: Study) -> dict[str, Any] | None:
+        screener = screener_of(study)
+        return ScreenerSerializer(screener).data if screener is not None else None
+
+    @extend_schema_field(SegmentationSerializer(allow_null=True))
+    def get_segmentation(self, study: Study) -> dict[str, Any] | None:
+        run = analyser_runs_by_kind(study).get(SEGMENTATION)
+        if run is None:
+            return None
+        result = run.result or {}
+        done = run.status == StudyStatus.DONE
+        return SegmentationSerializer(
+            {
+                "status": run.status,
+                "message": run.message,
+                "analyser": analyser_card(run),
+                "structures": result.get("structures", []),
+                "outlines": reverse("study-segmentation", kwargs={"study_id": study.id}) if done else None,
+                "cardiothoracic_ratio": result.get("cardiothoracic_ratio"),
+                "cardiothoracic_ratio_note": result.get("cardiothoracic_ratio_note"),
+            }
+        ).data
 
     @extend_schema_field(ImageMetadataSerializer)
     def get_metadata(self, study: Study) -> dict[str, Any]:
@@ -291,6 +396,7 @@ class StudyListQuerySerializer(serializers.Serializer):
             ("created_at", "Oldest first"),
             ("-top_score", "Most suspicious first (highest calibrated score)"),
             ("-top_probability", "Highest raw finding probability first"),
+            ("-screener_probability", "Most likely abnormal first (the screener's probability)"),
         ],
         required=False,
         default="-created_at",
@@ -307,3 +413,20 @@ class StudyListQuerySerializer(serializers.Serializer):
         if after and before and after > before:
             raise serializers.ValidationError({"created_after": "must not be later than created_before."})
         return attrs
+
+
+class StructureOutlineSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    outlines = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.ListField(child=serializers.FloatField(), min_length=2, max_length=2)
+        ),
+        help_text="Closed polygons of [x, y] points in radiograph pixels.",
+    )
+
+
+class SegmentationOutlinesSerializer(serializers.Serializer):
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    trained = serializers.BooleanField()
+    structures = StructureOutlineSerializer(many=True)

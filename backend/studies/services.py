@@ -14,7 +14,7 @@ from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
 from studies import storage
 from studies.analysis import study_complete
-from studies.dispatch import enqueue_analysis
+from studies.dispatch import enqueue_analysers, enqueue_analysis
 from studies.events import study_events_publish
 from studies.image_results import image_results_store, study_result
 from studies.images import (
@@ -116,6 +116,8 @@ def study_create_from_files(
                 study_complete(study=study, result=study_result(results), from_cache=True)
         if not from_cache:
             study_enqueue_or_withdraw(study=study)
+        else:
+            analysers_enqueue(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
@@ -205,6 +207,18 @@ def study_enqueue_or_withdraw(*, study: Study) -> None:
             extra={"dependency": "broker"},
             headers=retry_after_headers(),
         ) from error
+
+
+def analysers_enqueue(*, study: Study) -> None:
+    """Hand the analyser runs of a study answered from the cache to the queue.
+
+    Its findings are already there, so a broker that is down does not refuse the upload: the runs
+    stay queued and the reconciler hands them over when the broker is back.
+    """
+    try:
+        enqueue_analysers(study.id)
+    except BROKER_ERRORS as error:
+        logger.warning("Analysers of study %s left for the reconciler: %s", study.id, error)
 
 
 def check_pending_limit(*, owner: User) -> None:

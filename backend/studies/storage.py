@@ -30,6 +30,10 @@ def heatmaps_path(study_id: uuid.UUID, extension: str, position: int = 0) -> str
     return f"{image_folder(study_id, position)}/heatmaps.{extension}"
 
 
+def analyser_path(study_id: uuid.UUID, kind: str) -> str:
+    return f"studies/{study_id}/{kind}.npz"
+
+
 def explanation_path(study_id: uuid.UUID, label: str, method: str, extension: str) -> str:
     # Labels and methods are checked against the model's own names before they get here.
     return f"studies/{study_id}/explanations/{label}.{method}.{extension}"

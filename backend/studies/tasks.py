@@ -11,6 +11,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 
 from ml.errors import WeightsError
+from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
 from studies.explanations import explanation_compute
 from studies.inference import ready_pipeline
@@ -46,6 +47,13 @@ class AnalysisTask(Task):
 def analyze_study(self: Task, study_id: str) -> None:
     # The task id names the claim, so a redelivered task (same id) takes its study back.
     studies_analyze(study_id=uuid.UUID(study_id), claimant=self.request.id or f"task-{study_id}")
+
+
+@shared_task(name="studies.run_analysers", acks_late=True, reject_on_worker_lost=True)
+def run_analysers(study_id: str) -> None:
+    """The analysers beside the classifier, for a study whose findings came from the result cache
+    or whose runs the reconciler found left behind."""
+    analyser_runs_execute([uuid.UUID(study_id)])
 
 
 @shared_task(name="studies.explain_finding", acks_late=True, reject_on_worker_lost=True)

@@ -9,6 +9,7 @@ from studies.views import (
     StudyImagePositionView,
     StudyImageView,
     StudyListCreateView,
+    StudySegmentationView,
 )
 
 urlpatterns = [
@@ -17,6 +18,7 @@ urlpatterns = [
     path("<uuid:study_id>/", StudyDetailView.as_view(), name="study-detail"),
     path("<uuid:study_id>/image/", StudyImageView.as_view(), name="study-image"),
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
+    path("<uuid:study_id>/segmentation/", StudySegmentationView.as_view(), name="study-segmentation"),
     path(
         "<uuid:study_id>/images/<int:position>/",
         StudyImagePositionView.as_view(),

@@ -22,11 +22,21 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.serializers import ErrorSerializer
+from ml.analysers import SEGMENTATION
 from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png, image_finding_heatmap_png
 from studies.models import Study
-from studies.selectors import finding_get, image_finding_get, study_get, study_image_get, study_list
+from studies.segmentation import segmentation_outlines
+from studies.selectors import (
+    analyser_run_get,
+    finding_get,
+    image_finding_get,
+    study_get,
+    study_image_get,
+    study_list,
+)
 from studies.serializers import (
+    SegmentationOutlinesSerializer,
     StudyCreatedSerializer,
     StudyCreateSerializer,
     StudyDetailSerializer,
@@ -184,6 +194,17 @@ class StudyImageHeatmapView(APIView):
             detail={"position": image.position, "label": finding.label},
         )
         return private_png(ContentFile(image_finding_heatmap_png(image=image, finding=finding)))
+
+
+class StudySegmentationView(APIView):
+    @extend_schema(
+        responses=SegmentationOutlinesSerializer,
+        summary="Outlines of the anatomy the segmentation found, in radiograph pixels",
+    )
+    def get(self, request: Request, study_id: uuid.UUID) -> Response:
+        study = study_get(user=request.user, study_id=study_id)
+        run = analyser_run_get(study=study, kind=SEGMENTATION)
+        return Response(SegmentationOutlinesSerializer(segmentation_outlines(study=study, run=run)).data)
 
 
 def audit_study_view(request: Request, study: Study) -> None:

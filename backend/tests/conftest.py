@@ -101,6 +101,18 @@ def pytest_configure(config) -> None:
         )
 
 
+def study_finished(study: dict) -> bool:
+    """Whether a study (its API answer) has finished: its findings, and the analysers beside the
+    classifier, which run after them in the same task (a worker stopped before they end would
+    leave its task to be delivered again)."""
+    if study["status"] == "failed":
+        return True
+    analysers = [study.get(kind) for kind in ("screener", "segmentation")]
+    return study["status"] == "done" and all(
+        run is None or run["status"] in ("done", "failed") for run in analysers
+    )
+
+
 def queued_task_count() -> int:
     """Messages waiting in this run's Celery queue (Redis keeps a queue as a list)."""
     from config.celery_app import app

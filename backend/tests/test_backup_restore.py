@@ -97,8 +97,9 @@ def test_restore_into_an_empty_database_and_storage_finds_every_row_and_file(
         assert rows(restored) == rows(source)
 
     media = files_under(media_root)
-    # Each study's original, display copy and prepared model input; the analysed one's heatmaps too.
-    assert len(media) == 3 + 3 + 1
+    # Each study's original, display copy and prepared model input; the analysed one's heatmaps and
+    # segmentation masks too.
+    assert len(media) == 3 + 3 + 1 + 1
     if target == "S3 bucket":
         s3 = request.getfixturevalue("s3")
         assert files_under(s3.root / s3.bucket) == media

@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from backups.services import media_names
 from config.media_storage import media_storage
 from studies import storage
-from tests.conftest import NIH_DIR
+from tests.conftest import NIH_DIR, study_finished
 from tests.deployment import (
     S3Server,
     Service,
@@ -126,7 +126,7 @@ def upload_and_wait(node: Node, token: str, radiograph: Path) -> str:
     assert created.status == 202, created.data
     study_id = created.json()["id"]
     wait_until(
-        lambda: node.get(f"/api/studies/{study_id}/", token).json()["status"] in ("done", "failed"),
+        lambda: study_finished(node.get(f"/api/studies/{study_id}/", token).json()),
         seconds=ANALYSIS_SECONDS,
         what=f"analysis of {study_id}",
     )

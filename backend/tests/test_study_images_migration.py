@@ -6,8 +6,8 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = ("studies", "0005_explanation")
-AFTER = ("studies", "0006_study_images")
+BEFORE = ("studies", "0006_analyser_runs")
+AFTER = ("studies", "0007_study_images")
 
 
 def migrate_to(target: tuple[str, str]):

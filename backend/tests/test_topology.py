@@ -19,7 +19,7 @@ import urllib3
 from django.conf import settings
 from pypdf import PdfReader
 
-from tests.conftest import NIH_DIR
+from tests.conftest import NIH_DIR, study_finished
 from tests.deployment import (
     REPO,
     VENV_BIN,
@@ -333,10 +333,7 @@ def analysed_study(topology: Topology, clinician_token: str) -> tuple[dict, str]
     study_url = topology.https(f"/api/studies/{created.json()['id']}/")
 
     def finished() -> bool:
-        return client.request("GET", study_url, headers=bearer(clinician_token)).json()["status"] in (
-            "done",
-            "failed",
-        )
+        return study_finished(client.request("GET", study_url, headers=bearer(clinician_token)).json())
 
     wait_until(finished, seconds=ANALYSIS_SECONDS, what="the analysis", log=topology.worker.log)
     return client.request("GET", study_url, headers=bearer(clinician_token)).json(), created.headers[

@@ -81,6 +81,6 @@ def test_ct_card_refuses_unknown_fields_and_a_weights_file_that_changed(tmp_path
 
 
 def test_ct_weights_directory_comes_from_its_own_environment_variable():
-    assert CT_WEIGHTS_ENV_VAR == "CXR_CT_WEIGHTS_DIR"
+    assert CT_WEIGHTS_ENV_VAR == "CXR_CT_WEIGHTS"
     assert ct_weights_dir_from_env({CT_WEIGHTS_ENV_VAR: " /models/ct "}).as_posix() == "/models/ct"
     assert ct_weights_dir_from_env({}) is None

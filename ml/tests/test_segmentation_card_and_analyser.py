@@ -62,8 +62,8 @@ def test_cards_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None:
         describe_segmentation_model(directory)
     with pytest.raises(WeightsError, match="does not exist"):
         describe_segmentation_model(tmp_path / "missing")
-    assert segmentation_weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS_DIR": " "}) is None
-    assert segmentation_weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS_DIR": "/w"}) == Path("/w")
+    assert segmentation_weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS": " "}) is None
+    assert segmentation_weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS": "/w"}) == Path("/w")
 
 
 def test_untrained_analyser_segments_a_real_radiograph_the_same_way_each_load(radiograph: Radiograph) -> None:

@@ -81,8 +81,8 @@ def test_unknown_view_gets_the_pa_limit_with_a_caveat_and_to_dict_is_json() -> N
     data = json.loads(json.dumps(ratio.to_dict()))
     assert data == {
         "ratio": 0.25,
-        "heart_line": {"start": [40, 60], "end": [59, 60], "width_px": 20},
-        "thorax_line": {"start": [10, 10], "end": [89, 10], "width_px": 80},
+        "heart_line": [[40, 60], [59, 60]],
+        "thorax_line": [[10, 10], [89, 10]],
         "normal_upper_limit": 0.5,
         "above_range": False,
         "view": None,

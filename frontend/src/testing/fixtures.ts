@@ -1,9 +1,13 @@
 import type {
+  AnalyserCard,
   Finding,
   FindingValidation,
   Health,
   ModelCard,
   ModelValidation,
+  Screener,
+  Segmentation,
+  SegmentationOutlines,
   Study,
   StudyImage,
   StudySummary,
@@ -48,6 +52,7 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     top_finding: { label: 'Cardiomegaly', probability: 0.632, calibrated_score: 0.632 },
     positive_labels: ['Cardiomegaly', 'Pleural_Thickening'],
     image_count: 1,
+    screener: null,
     ...overrides,
   };
 }
@@ -92,6 +97,7 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
 function baseStudyFixture(): Omit<Study, 'images'> {
   return {
     ...summaryFixture(),
+    screener: null,
     image: '/api/studies/7/image/',
     width: 1024,
     height: 1024,
@@ -112,6 +118,7 @@ function baseStudyFixture(): Omit<Study, 'images'> {
       { label: 'Hernia', probability: 0.012, threshold: 0.2, positive: false, calibrated_score: 0.03, heatmap: '/api/studies/7/heatmaps/Hernia/' },
     ],
     aggregation: { rule: 'mean', images: 1 },
+    segmentation: null,
   };
 }
 
@@ -175,5 +182,76 @@ export function validationFixture(overrides: Partial<ModelValidation> = {}): Mod
       }),
     },
     ...overrides,
+  };
+}
+
+export function analyserCardFixture(kind: 'segmentation' | 'screener', overrides: Partial<AnalyserCard> = {}): AnalyserCard {
+  const trained = overrides.trained ?? true;
+  return {
+    kind,
+    name: kind === 'segmentation' ? 'unet-cxr-anatomy' : 'densenet121-abnormality',
+    version: trained ? '1.0.0' : '1.0.0-untrained-seed0',
+    trained,
+    architecture: kind === 'segmentation' ? 'U-Net' : 'DenseNet-121',
+    weights_sha256: trained ? 'cd'.repeat(32) : null,
+    training_data: trained ? (kind === 'segmentation' ? 'JSRT/SCR masks' : 'NIH ChestX-ray14 No Finding vs any finding') : null,
+    ...overrides,
+  };
+}
+
+/** The screener's answer on a study page: done, above its threshold, from trained weights. */
+export function screenerFixture(overrides: Partial<Screener> = {}): Screener {
+  const trained = overrides.trained ?? true;
+  return {
+    status: 'done',
+    message: '',
+    probability: 0.83,
+    threshold: 0.4,
+    likely_abnormal: true,
+    trained,
+    analyser: analyserCardFixture('screener', { trained }),
+    ...overrides,
+  };
+}
+
+/** A finished, trained segmentation with a PA cardiothoracic ratio of 0.56 (above the range). */
+export function segmentationFixture(overrides: Partial<Segmentation> = {}): Segmentation {
+  return {
+    status: 'done',
+    message: '',
+    analyser: analyserCardFixture('segmentation'),
+    structures: ['left_lung', 'right_lung', 'heart'],
+    outlines: '/api/studies/7/segmentation/',
+    cardiothoracic_ratio: {
+      ratio: 0.56,
+      heart_line: [
+        [380, 620],
+        [660, 620],
+      ],
+      thorax_line: [
+        [262, 700],
+        [762, 700],
+      ],
+      normal_upper_limit: 0.5,
+      above_range: true,
+      view: 'PA',
+      caveat: null,
+    },
+    cardiothoracic_ratio_note: null,
+    ...overrides,
+  };
+}
+
+/** The outlines GET /api/studies/7/segmentation/ answers for segmentationFixture(). */
+export function segmentationOutlinesFixture(): SegmentationOutlines {
+  return {
+    width: 1024,
+    height: 1024,
+    trained: true,
+    structures: [
+      { name: 'left_lung', outlines: [[[540, 200], [780, 260], [760, 760], [560, 700]]] },
+      { name: 'right_lung', outlines: [[[260, 260], [480, 200], [470, 700], [270, 760]]] },
+      { name: 'heart', outlines: [[[380, 520], [660, 520], [640, 760], [400, 760]]] },
+    ],
   };
 }

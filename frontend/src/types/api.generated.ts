@@ -59,6 +59,10 @@ export interface paths {
     /** How often clinicians agreed with each finding of the active model (admins) */
     get: operations["model_agreement_retrieve"];
   };
+  "/api/model/analysers/": {
+    /** The analysers beside the classifier (segmentation, screener), each with its own card */
+    get: operations["model_analysers_list"];
+  };
   "/api/pacs/nodes/": {
     /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
     get: operations["pacs_nodes_retrieve"];
@@ -135,6 +139,10 @@ export interface paths {
      */
     get: operations["studies_report_retrieve"];
   };
+  "/api/studies/{study_id}/segmentation/": {
+    /** Outlines of the anatomy the segmentation found, in radiograph pixels */
+    get: operations["studies_segmentation_retrieve"];
+  };
   "/api/studies/events/": {
     /**
      * Live status of my studies (all studies for an admin), as server-sent events
@@ -179,6 +187,17 @@ export interface components {
       /** @description How many (frontal) images were analysed and aggregated. */
       images: number;
     };
+    /** @description An analyser's card as the result was made (each analyser has its own weights and flag). */
+    AnalyserCard: {
+      kind: string;
+      name: string;
+      version: string;
+      /** @description False: seeded untrained weights, whose outputs mean nothing. */
+      trained: boolean;
+      architecture?: string | null;
+      weights_sha256?: string | null;
+      training_data?: string | null;
+    };
     /**
      * @description * `sign_in` - Signed in
      * * `sign_in_failed` - Failed sign-in
@@ -221,6 +240,25 @@ export interface components {
       ok: boolean;
       detail?: string;
       backend?: string;
+    };
+    /** @description The heart's widest extent over the thorax's widest inner extent, with both lines drawn. */
+    CardiothoracicRatio: {
+      /** Format: double */
+      ratio: number;
+      /** @description Two [x, y] points in radiograph pixels. */
+      heart_line: number[][];
+      /** @description Two [x, y] points in radiograph pixels. */
+      thorax_line: number[][];
+      /**
+       * Format: double
+       * @description 0.50 on a PA film.
+       */
+      normal_upper_limit: number;
+      above_range: boolean;
+      /** @description PA, AP, or null when the file does not say. */
+      view: string | null;
+      /** @description Why the ratio may mislead (an AP film). */
+      caveat: string | null;
     };
     DatabaseCheck: {
       ok: boolean;
@@ -577,6 +615,34 @@ export interface components {
      * @enum {string}
      */
     RuleEnum: "mean" | "max";
+    /** @description The normal/abnormal screener's answer: it ranks and flags, and never calls a study normal. */
+    Screener: {
+      status: components["schemas"]["StudyStatusEnum"];
+      /**
+       * Format: double
+       * @description Probability of any abnormality.
+       */
+      probability: number | null;
+      /** Format: double */
+      threshold: number | null;
+      likely_abnormal: boolean | null;
+      trained: boolean | null;
+      message: string;
+      analyser: components["schemas"]["AnalyserCard"] | null;
+    };
+    /** @description The normal/abnormal screener's answer: it ranks and flags, and never calls a study normal. */
+    ScreenerSummary: {
+      status: components["schemas"]["StudyStatusEnum"];
+      /**
+       * Format: double
+       * @description Probability of any abnormality.
+       */
+      probability: number | null;
+      /** Format: double */
+      threshold: number | null;
+      likely_abnormal: boolean | null;
+      trained: boolean | null;
+    };
     /** @description How the input screening saw the image; `corrected` names a correction it made, if any. */
     Screening: {
       orientation: string;
@@ -585,6 +651,28 @@ export interface components {
       /** Format: double */
       histogram_peak_share: number;
       corrected: string | null;
+    };
+    Segmentation: {
+      status: components["schemas"]["StudyStatusEnum"];
+      message: string;
+      analyser: components["schemas"]["AnalyserCard"] | null;
+      structures: string[];
+      /** @description Where the structures' outlines are. */
+      outlines: string | null;
+      cardiothoracic_ratio: components["schemas"]["CardiothoracicRatio"] | null;
+      /** @description Why no ratio is given (an untrained model, a structure not found). */
+      cardiothoracic_ratio_note: string | null;
+    };
+    SegmentationOutlines: {
+      width: number;
+      height: number;
+      trained: boolean;
+      structures: components["schemas"]["StructureOutline"][];
+    };
+    StructureOutline: {
+      name: string;
+      /** @description Closed polygons of [x, y] points in radiograph pixels. */
+      outlines: number[][][];
     };
     StudyCreateRequest: {
       /**
@@ -619,6 +707,8 @@ export interface components {
       positive_labels: readonly string[];
       /** @description How many images the study holds. */
       image_count: number;
+      /** @description The normal/abnormal screener, once it has run. */
+      screener: components["schemas"]["Screener"] | null;
       image: string;
       /** Format: int64 */
       width: number;
@@ -631,6 +721,8 @@ export interface components {
       findings: components["schemas"]["Finding"][];
       aggregation: components["schemas"]["Aggregation"] | null;
       images: components["schemas"]["StudyImage"][];
+      /** @description Anatomy segmentation and the cardiothoracic ratio, once it has run. */
+      segmentation: components["schemas"]["Segmentation"] | null;
     };
     /** @description A change of a study's status, as the event stream sends it. */
     StudyEvent: {
@@ -691,6 +783,8 @@ export interface components {
       positive_labels: readonly string[];
       /** @description How many images the study holds. */
       image_count: number;
+      /** @description The normal/abnormal screener, once it has run. */
+      screener: components["schemas"]["ScreenerSummary"] | null;
     };
     /**
      * @description * `validation` - validation
@@ -1138,6 +1232,28 @@ export interface operations {
       };
     };
   };
+  /** The analysers beside the classifier (segmentation, screener), each with its own card */
+  model_analysers_list: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["AnalyserCard"][];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
   pacs_nodes_retrieve: {
     responses: {
@@ -1179,8 +1295,9 @@ export interface operations {
          * * `created_at` - Oldest first
          * * `-top_score` - Most suspicious first (highest calibrated score)
          * * `-top_probability` - Highest raw finding probability first
+         * * `-screener_probability` - Most likely abnormal first (the screener's probability)
          */
-        ordering?: "-created_at" | "created_at" | "-top_score" | "-top_probability";
+        ordering?: "-created_at" | "created_at" | "-top_score" | "-top_probability" | "-screener_probability";
         /** @description A page number within the paginated result set. */
         page?: number;
         /** @description Only studies with a positive finding of this label, or of any label with "any". */
@@ -1850,6 +1967,39 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["Error"];
           "application/pdf": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Outlines of the anatomy the segmentation found, in radiograph pixels */
+  studies_segmentation_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["SegmentationOutlines"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };

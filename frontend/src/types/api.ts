@@ -39,6 +39,17 @@ export type FindingValidation = Schemas['FindingValidation'];
 export type ModelAgreement = Schemas['ModelAgreement'];
 export type FindingAgreement = Schemas['FindingAgreement'];
 
+// The analysers beside the classifier, each with its own card, weights and trained flag.
+export type AnalyserCard = Schemas['AnalyserCard'];
+export type ScreenerSummary = Schemas['ScreenerSummary'];
+export type Screener = Schemas['Screener'];
+export type Segmentation = Schemas['Segmentation'];
+export type CardiothoracicRatio = Schemas['CardiothoracicRatio'];
+export type SegmentationOutlines = Schemas['SegmentationOutlines'];
+export type StructureOutline = Schemas['StructureOutline'];
+/** An analyser's run: queued, running, done or failed, on its own beside the study's status. */
+export type AnalyserStatus = Screener['status'];
+
 export type AuditAction = Schemas['AuditActionEnum'];
 export type AuditEvent = Schemas['AuditEvent'];
 export type AuditQuery = NonNullable<operations['audit_list']['parameters']['query']>;

@@ -11,6 +11,10 @@ preprocessing, the same thresholds and calibrated scores.
     [result] = pipeline.analyze([intake.prepared])   # forward pass, postprocess, explanations
     result = pipeline(data)                     # both at once
 
+With ``analysers=AnalyserWeights(...)`` the intake also prepares the inputs of the analysers beside
+the classifier (anatomy segmentation, the normal/abnormal screener: ``ml.analysers``), and
+``analyze_with(kind, images)`` runs one of them on a batch.
+
 ``intake`` never imports TensorFlow or OpenVINO; the network is built on the first ``analyze``,
 once per pipeline (build the pipeline inside each worker process, after it forks).
 """
@@ -22,12 +26,13 @@ import io
 import json
 import os
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ml.analysers import AnalyserOutcome, Analysers, AnalyserWeights
 from ml.explanations.explanation import Explanation, explain
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
@@ -51,12 +56,18 @@ if TYPE_CHECKING:
     from ml.inference.engine import InferenceEngine
 
 
+# The prefix of an analyser's input in a prepared image's npz file.
+ANALYSER_INPUT = "input_of_"
+
+
 @dataclass(frozen=True)
 class PreparedImage:
     """The network's input for one radiograph, with what is needed to place its heatmaps.
 
     ``preprocessing`` identifies the card settings the tensor was made with, so an input
-    prepared for one model is never fed to another.
+    prepared for one model is never fed to another. ``analyser_inputs`` hold the other analysers'
+    inputs by kind, each with the key of the card it was prepared for (``analyser_keys``);
+    ``view_position`` (PA, AP, or None when the file does not say) qualifies a measurement.
     """
 
     tensor: np.ndarray
@@ -64,14 +75,24 @@ class PreparedImage:
     width: int
     height: int
     preprocessing: str
+    view_position: str | None = None
+    analyser_inputs: Mapping[str, np.ndarray] = field(default_factory=dict)
+    analyser_keys: Mapping[str, str] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         buffer = io.BytesIO()
+        analysers = {
+            f"{ANALYSER_INPUT}{kind}": tensor.astype(np.float32)
+            for kind, tensor in self.analyser_inputs.items()
+        }
         np.savez(
             buffer,
             tensor=self.tensor.astype(np.float32),
             frame=frame_to_array(self.crop, self.width, self.height),
             preprocessing=np.array(self.preprocessing),
+            view_position=np.array(self.view_position or ""),
+            analyser_keys=np.array(json.dumps(dict(self.analyser_keys))),
+            **analysers,
         )
         return buffer.getvalue()
 
@@ -79,12 +100,21 @@ class PreparedImage:
     def from_bytes(cls, data: bytes) -> PreparedImage:
         with np.load(io.BytesIO(data), allow_pickle=False) as stored:
             crop, width, height = frame_from_array(stored["frame"])
+            # Inputs prepared before the other analysers existed have none of their fields.
+            names = set(stored.files)
             return cls(
                 tensor=stored["tensor"].astype(np.float32),
                 crop=crop,
                 width=width,
                 height=height,
                 preprocessing=str(stored["preprocessing"]),
+                view_position=str(stored["view_position"]) or None if "view_position" in names else None,
+                analyser_inputs={
+                    name.removeprefix(ANALYSER_INPUT): stored[name].astype(np.float32)
+                    for name in names
+                    if name.startswith(ANALYSER_INPUT)
+                },
+                analyser_keys=json.loads(str(stored["analyser_keys"])) if "analyser_keys" in names else {},
             )
 
 
@@ -135,6 +165,7 @@ class Pipeline:
     """Intake and analysis of radiographs for the model in ``weights_dir`` (None: untrained).
 
     ``threads`` and ``backend`` are passed to the inference engine when it is built.
+    ``analysers`` adds the analysers beside the classifier (``ml.analysers``).
     """
 
     def __init__(
@@ -143,12 +174,14 @@ class Pipeline:
         *,
         threads: int | None = None,
         backend: str | None = None,
+        analysers: AnalyserWeights | None = None,
     ) -> None:
         self._weights_dir = weights_dir
         self._threads = threads
         self._backend = backend
         self._engine: InferenceEngine | None = None
         self._engine_lock = threading.Lock()
+        self.analysers = Analysers(analysers, threads=threads) if analysers is not None else None
 
     @classmethod
     def for_engine(cls, engine: InferenceEngine) -> Pipeline:
@@ -225,12 +258,36 @@ class Pipeline:
         model_input = prepare_input(
             radiograph, PreprocessingSpec.from_dict(card.preprocessing), card.input_channels
         )
+        analysers = self.analysers
+        inputs = analysers.prepare(radiograph) if analysers is not None else {}
         return PreparedImage(
             tensor=model_input.tensor[0],
             crop=model_input.crop,
             width=radiograph.width,
             height=radiograph.height,
             preprocessing=preprocessing_key(card),
+            view_position=radiograph.metadata.view_position,
+            analyser_inputs=inputs,
+            analyser_keys={kind: analysers.input_key(kind) for kind in inputs} if analysers else {},
+        )
+
+    def analyze_with(self, kind: str, images: Sequence[PreparedImage]) -> list[AnalyserOutcome]:
+        """One analyser's outcomes (``ml.analysers``) for prepared images, computed as one batch."""
+        if self.analysers is None:
+            raise ValueError("This pipeline runs the classifier alone; give it analysers.")
+        key = self.analysers.input_key(kind)
+        for image in images:
+            if image.analyser_keys.get(kind) != key:
+                raise ValueError(
+                    f"An input was not prepared for the {kind} analyser's card; prepare it again."
+                )
+        if not images:
+            return []
+        return self.analysers.run(
+            kind,
+            [image.analyser_inputs[kind] for image in images],
+            sizes=[(image.width, image.height) for image in images],
+            views=[image.view_position for image in images],
         )
 
     def analyze(self, images: Sequence[PreparedImage]) -> list[Result]:

@@ -2,7 +2,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
 
-import { admin, clinician, healthFixture, modelCardFixture } from '@/testing/fixtures';
+import { admin, analyserCardFixture, clinician, healthFixture, modelCardFixture } from '@/testing/fixtures';
 import { jsonResponse, type MockHandler, type MockRequest, mockFetch } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
 import type { AuditEvent, User } from '@/types/api';
@@ -182,6 +182,7 @@ describe('model page', () => {
             { label: 'Effusion', agree: 0, disagree: 0, unsure: 1, answered: 1, agreement_rate: null },
           ],
         }),
+      'GET /api/model/analysers/': () => jsonResponse([]),
     });
     renderApp('/model');
 
@@ -199,5 +200,39 @@ describe('model page', () => {
     expect(cardiomegaly).toHaveTextContent('0.910 (95% CI 0.860–0.950)');
     await vi.waitFor(() => expect(cardiomegaly).toHaveTextContent('75.0%'));
     expect(within(table).getByRole('row', { name: /Effusion/ })).toHaveTextContent('—');
+  });
+
+  it('shows each analyser beside the classifier with its own card and trained state', async () => {
+    signInForTest();
+    mockAdminServer({
+      'GET /api/model/': () => jsonResponse(modelCardFixture()),
+      'GET /api/model/agreement/': () => jsonResponse({ name: 'densenet121-cxr', version: '1.0.0', findings: [] }),
+      'GET /api/model/analysers/': () =>
+        jsonResponse([analyserCardFixture('segmentation'), analyserCardFixture('screener', { trained: false })]),
+    });
+    renderApp('/model');
+
+    const segmentation = await screen.findByRole('region', { name: 'Anatomy segmentation' });
+    expect(within(segmentation).getByText('unet-cxr-anatomy')).toBeInTheDocument();
+    expect(within(segmentation).getByText('Trained').nextSibling).toHaveTextContent('Yes');
+    expect(within(segmentation).getByText('JSRT/SCR masks')).toBeInTheDocument();
+    const screener = screen.getByRole('region', { name: 'Abnormality screener' });
+    expect(within(screener).getByText('1.0.0-untrained-seed0')).toBeInTheDocument();
+    expect(within(screener).getByText('Trained').nextSibling).toHaveTextContent('No — untrained weights, not for clinical use');
+    expect(within(screener).getByText('None (seeded weights)')).toBeInTheDocument();
+    // The classifier's card keeps its own flag: trained.
+    expect(within(screen.getByRole('region', { name: 'Active model' })).getByText('Trained').nextSibling).toHaveTextContent('Yes');
+  });
+
+  it('says when no analysers are installed beside the classifier', async () => {
+    signInForTest();
+    mockAdminServer({
+      'GET /api/model/': () => jsonResponse(modelCardFixture()),
+      'GET /api/model/agreement/': () => jsonResponse({ name: 'densenet121-cxr', version: '1.0.0', findings: [] }),
+      'GET /api/model/analysers/': () => jsonResponse([]),
+    });
+    renderApp('/model');
+
+    expect(await screen.findByText('No analysers are installed beside the classifier.')).toBeInTheDocument();
   });
 });

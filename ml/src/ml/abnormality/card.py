@@ -18,7 +18,7 @@ from ml.inference.preprocessing import PreprocessingSpec
 from ml.training.config import atomic_write_text
 from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
-SCREENER_WEIGHTS_ENV_VAR = "CXR_SCREENER_WEIGHTS_DIR"
+SCREENER_WEIGHTS_ENV_VAR = "CXR_SCREENER_WEIGHTS"
 KIND = "screener"
 # The networks ``ml.abnormality.architectures`` builds, and the smallest input each accepts.
 ARCHITECTURES: dict[str, int] = {"inceptionv3": 75, "elu-cnn": 32}

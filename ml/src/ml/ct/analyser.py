@@ -26,14 +26,14 @@ from ml.weights.registry import WEIGHTS_FILENAME
 if TYPE_CHECKING:
     import keras
 
-CT_WEIGHTS_ENV_VAR = "CXR_CT_WEIGHTS_DIR"
+CT_WEIGHTS_ENV_VAR = "CXR_CT_WEIGHTS"
 DEFAULT_BATCH_SIZE = 16
 
 __all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "ct_weights_dir_from_env", "describe_ct_model"]
 
 
 def ct_weights_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The CT weights directory named by ``$CXR_CT_WEIGHTS_DIR``, or None when unset or empty."""
+    """The CT weights directory named by ``$CXR_CT_WEIGHTS``, or None when unset or empty."""
     value = (os.environ if environ is None else environ).get(CT_WEIGHTS_ENV_VAR, "").strip()
     return Path(value) if value else None
 

@@ -30,8 +30,15 @@ __all__ = [
     "SEGMENTATION_WEIGHTS_ENV_VAR",
     "SegmentationAnalyser",
     "describe_segmentation_model",
+    "prepare_segmentation_input",
     "segmentation_weights_dir_from_env",
 ]
+
+
+def prepare_segmentation_input(card: SegmentationCard, radiograph: Radiograph) -> np.ndarray:
+    """The (S, S, 3) float32 input ``card``'s network takes for a screened radiograph; needs no network,
+    so the web process prepares it when it takes an upload in."""
+    return network_input(resize_grey(radiograph.pixels, card.input_size), card.preprocessing)
 
 
 class SegmentationAnalyser:
@@ -67,7 +74,7 @@ class SegmentationAnalyser:
 
     def prepare(self, radiograph: Radiograph) -> np.ndarray:
         """The network's (S, S, 3) float32 input for a screened radiograph."""
-        return network_input(resize_grey(radiograph.pixels, self.card.input_size), self.card.preprocessing)
+        return prepare_segmentation_input(self.card, radiograph)
 
     def segment(self, tensors: np.ndarray, sizes: Sequence[tuple[int, int]]) -> list[Segmentation]:
         """Segment one batch of prepared inputs; ``sizes`` are the radiographs' (width, height)."""

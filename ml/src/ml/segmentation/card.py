@@ -22,7 +22,7 @@ from ml.weights.card import read_card_json, write_card_json
 from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
 from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, file_stamp, sha256_file
 
-SEGMENTATION_WEIGHTS_ENV_VAR = "CXR_SEGMENTATION_WEIGHTS_DIR"
+SEGMENTATION_WEIGHTS_ENV_VAR = "CXR_SEGMENTATION_WEIGHTS"
 KIND = "segmentation"
 ARCHITECTURES = ("unet-efficientnetb0", "pspnet")
 UNET_NAME = "unet-efficientnetb0-anatomy"
@@ -269,7 +269,7 @@ def _describe_directory(
 
 
 def segmentation_weights_dir_from_env(environ: dict[str, str] | None = None) -> Path | None:
-    """The directory named by ``$CXR_SEGMENTATION_WEIGHTS_DIR``, or None when unset or empty."""
+    """The directory named by ``$CXR_SEGMENTATION_WEIGHTS``, or None when unset or empty."""
     value = (os.environ if environ is None else environ).get(SEGMENTATION_WEIGHTS_ENV_VAR, "").strip()
     return Path(value) if value else None
 

@@ -38,8 +38,9 @@ class MeasurementLine:
     def width(self) -> int:
         return self.x_end - self.x_start + 1
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"start": [self.x_start, self.y], "end": [self.x_end, self.y], "width_px": self.width}
+    def to_list(self) -> list[list[int]]:
+        """The line's two ends, [[x, y], [x, y]], as the service draws them."""
+        return [[self.x_start, self.y], [self.x_end, self.y]]
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,8 @@ class CardiothoracicRatio:
     def to_dict(self) -> dict[str, Any]:
         return {
             "ratio": round(self.ratio, 4),
-            "heart_line": self.heart_line.to_dict(),
-            "thorax_line": self.thorax_line.to_dict(),
+            "heart_line": self.heart_line.to_list(),
+            "thorax_line": self.thorax_line.to_list(),
             "normal_upper_limit": self.normal_upper_limit,
             "above_range": self.above_range,
             "view": self.view,

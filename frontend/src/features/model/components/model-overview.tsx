@@ -1,4 +1,5 @@
 import { ErrorMessage } from '@/components/ui/error-message';
+import { TrainedFlag, WeightsDigest } from '@/components/model-card-values';
 import { Loading } from '@/components/ui/loading';
 import {
   findingAurocText,
@@ -11,6 +12,7 @@ import { displayLabel, formatPercent } from '@/utils/format';
 
 import { useModelAgreement } from '../api/get-model-agreement';
 import { useModelCard } from '../api/get-model-card';
+import { AnalyserCards } from './analyser-cards';
 
 function CardFacts({ card }: { card: ModelCard }) {
   return (
@@ -22,7 +24,9 @@ function CardFacts({ card }: { card: ModelCard }) {
         <dt>Version</dt>
         <dd>{card.version}</dd>
         <dt>Trained</dt>
-        <dd>{card.trained ? 'Yes' : <strong className="error-text">No — untrained weights, not for clinical use</strong>}</dd>
+        <dd>
+          <TrainedFlag trained={card.trained} />
+        </dd>
         <dt>Training data</dt>
         <dd>{card.training_data || 'Not stated'}</dd>
         <dt>Validation AUROC</dt>
@@ -38,7 +42,9 @@ function CardFacts({ card }: { card: ModelCard }) {
           {card.input_size}×{card.input_size} px, {card.input_channels === 1 ? 'greyscale' : `${card.input_channels} channels`}
         </dd>
         <dt>Weights SHA-256</dt>
-        <dd>{card.weights_sha256 ? <code className="wrap">{card.weights_sha256}</code> : 'None (seeded weights)'}</dd>
+        <dd>
+          <WeightsDigest sha256={card.weights_sha256} />
+        </dd>
       </dl>
     </section>
   );
@@ -117,6 +123,7 @@ export function ModelOverview() {
           <ValidationFindingsTable validation={card.data.validation} labels={card.data.labels} />
         </section>
       )}
+      <AnalyserCards />
     </div>
   );
 }

@@ -3,7 +3,7 @@ import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query'
 import { api } from '@/lib/api-client';
 import type { Paginated, StudiesQuery, StudySummary } from '@/types/api';
 
-import { isInProgress } from '../utils/study-status';
+import { hasWorkInProgress } from '../utils/study-status';
 import { fallbackPollInterval, useLiveStatusConnected } from './live-status';
 
 export type StudiesFilter = Required<Pick<StudiesQuery, 'page'>> & Omit<StudiesQuery, 'page'>;
@@ -16,7 +16,7 @@ export const studiesQueryOptions = (filter: StudiesFilter, { live }: { live: boo
     // The event stream refreshes the list when a study changes; polling only stands in while it is down.
     refetchInterval: (query) =>
       fallbackPollInterval({
-        inProgress: Boolean(query.state.data?.results.some((study) => isInProgress(study.status))),
+        inProgress: Boolean(query.state.data?.results.some(hasWorkInProgress)),
         live,
       }),
   });

@@ -3,7 +3,7 @@ import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import type { Study } from '@/types/api';
 
-import { isInProgress } from '../utils/study-status';
+import { hasWorkInProgress } from '../utils/study-status';
 import { fallbackPollInterval, useLiveStatusConnected } from './live-status';
 
 export const studyQueryOptions = (id: string, { live }: { live: boolean }) =>
@@ -11,7 +11,7 @@ export const studyQueryOptions = (id: string, { live }: { live: boolean }) =>
     queryKey: ['study', id],
     queryFn: ({ signal }) => api.get<Study>(`/api/studies/${encodeURIComponent(id)}/`, { signal }),
     refetchInterval: (query) =>
-      fallbackPollInterval({ inProgress: Boolean(query.state.data && isInProgress(query.state.data.status)), live }),
+      fallbackPollInterval({ inProgress: Boolean(query.state.data && hasWorkInProgress(query.state.data)), live }),
   });
 
 export function useStudy(id: string) {

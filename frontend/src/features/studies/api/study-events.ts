@@ -5,7 +5,7 @@ import { api } from '@/lib/api-client';
 import { readServerSentEvents } from '@/lib/server-sent-events';
 import type { Study, StudyEvent } from '@/types/api';
 
-import { isInProgress } from '../utils/study-status';
+import { hasWorkInProgress } from '../utils/study-status';
 import { liveStatus } from './live-status';
 import { studyStatusKey } from './get-study-status';
 
@@ -42,8 +42,9 @@ export function reconnectDelay(failures: number): number {
   return ceiling / 2 + (Math.random() * ceiling) / 2;
 }
 
+// A study query holds a Study, a study-status query a StudyEvent (no analysers): both have a status.
 const inProgressData = (data: unknown) =>
-  typeof data === 'object' && data !== null && 'status' in data && isInProgress((data as Study).status);
+  typeof data === 'object' && data !== null && 'status' in data && hasWorkInProgress(data as Study);
 
 /** What was fetched before the stream was (re)subscribed may be stale: refetch it once. */
 export function refetchAfterSubscribing(queryClient: QueryClient): void {

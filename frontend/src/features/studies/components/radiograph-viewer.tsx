@@ -1,4 +1,4 @@
-import { type KeyboardEvent, type PointerEvent, useEffect, useId, useRef, useState } from 'react';
+import { type KeyboardEvent, type PointerEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 
 import { Field } from '@/components/ui/field';
 import { useObjectUrl } from '@/hooks/use-object-url';
@@ -13,6 +13,8 @@ type RadiographViewerProps = {
   fileName: string;
   /** The finding's map: `method` names the explanation method (Grad-CAM unless given); `path` is null while it is computed. */
   heatmap: { path: string | null; name: string; method?: string } | null;
+  /** Drawn over the radiograph, zoomed and panned with it (the anatomy outlines). */
+  overlay?: ReactNode;
 };
 
 type Offset = { x: number; y: number };
@@ -33,7 +35,7 @@ function clampOffset(offset: Offset, zoom: number, viewport: HTMLElement | null)
   return { x: Math.min(maxX, Math.max(-maxX, offset.x)), y: Math.min(maxY, Math.max(-maxY, offset.y)) };
 }
 
-export function RadiographViewer({ imagePath, fileName, heatmap }: RadiographViewerProps) {
+export function RadiographViewer({ imagePath, fileName, heatmap, overlay }: RadiographViewerProps) {
   const [opacity, setOpacity] = useState(0.6);
   const [zoom, setZoom] = useState(1);
   const [offset, setOffset] = useState<Offset>({ x: 0, y: 0 });
@@ -148,6 +150,7 @@ export function RadiographViewer({ imagePath, fileName, heatmap }: RadiographVie
                 style={{ opacity }}
               />
             )}
+            {overlay}
           </div>
         ) : (
           <div className="radiograph-placeholder">

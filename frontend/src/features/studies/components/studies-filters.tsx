@@ -17,6 +17,7 @@ export const ORDERING_TEXT: Record<StudyOrdering, string> = {
   created_at: 'Oldest first',
   '-top_score': 'Most suspicious first (triage)',
   '-top_probability': 'Highest raw probability first',
+  '-screener_probability': 'Most likely abnormal first (screener)',
 };
 
 type StudiesFiltersProps = {

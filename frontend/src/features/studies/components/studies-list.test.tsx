@@ -1,8 +1,8 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
-import { admin, clinician, healthFixture, modelCardFixture, summaryFixture } from '@/testing/fixtures';
+import { admin, clinician, healthFixture, modelCardFixture, screenerFixture, summaryFixture } from '@/testing/fixtures';
 import { jsonResponse, type MockRequest, mockFetch } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
 import type { StudySummary } from '@/types/api';
@@ -92,6 +92,71 @@ describe('worklist', () => {
     });
     expect(new URLSearchParams(router.state.location.search).get('sort')).toBe('-top_score');
     expect(screen.getByLabelText('Positive finding')).toHaveValue('Pleural_Thickening');
+  });
+
+  it('shows the screener column: a "Likely abnormal" flag with the probability, an untrained marker, pending and failed states', async () => {
+    signInForTest();
+    const summary = (overrides: Parameters<typeof screenerFixture>[0]) => {
+      const { status, probability, threshold, likely_abnormal, trained } = screenerFixture(overrides);
+      return { status, probability, threshold, likely_abnormal, trained };
+    };
+    mockWorklist(() =>
+      jsonResponse({
+        count: 6,
+        next: null,
+        previous: null,
+        results: [
+          study(1, { screener: summary({}) }),
+          study(2, { screener: summary({ probability: 0.12, likely_abnormal: false }) }),
+          study(3, { screener: summary({ trained: false, probability: 0.51 }) }),
+          study(4, { screener: summary({ status: 'running', probability: null, threshold: null, likely_abnormal: null }) }),
+          study(5, { screener: summary({ status: 'failed', probability: null, threshold: null, likely_abnormal: null }) }),
+          study(6, { screener: null }),
+        ],
+      }),
+    );
+    renderApp('/');
+
+    const table = await screen.findByRole('table', { name: 'My studies' });
+    const headers = within(table).getAllByRole('columnheader').map((header) => header.textContent);
+    const screenerCell = (id: number) => {
+      const row = screen.getByRole('link', { name: `study-${id}.png` }).closest('tr')!;
+      return within(row).getAllByRole('cell')[headers.indexOf('Screener')]!;
+    };
+    await screen.findByRole('link', { name: 'study-1.png' });
+    expect(screenerCell(1)).toHaveTextContent('Likely abnormal 83.0%');
+    expect(within(screenerCell(1)).getByText('Likely abnormal')).toHaveClass('tag-positive');
+    expect(screenerCell(2)).toHaveTextContent('Below threshold 12.0%');
+    expect(screenerCell(3)).toHaveTextContent('Likely abnormal 51.0%untrained');
+    expect(within(screenerCell(1)).queryByText('untrained')).not.toBeInTheDocument();
+    expect(screenerCell(4)).toHaveTextContent('Pending');
+    expect(screenerCell(5)).toHaveTextContent('Failed');
+    expect(screenerCell(6)).toHaveTextContent('—');
+    // The screener never clears a study: no cell says "normal", and the legend says so.
+    for (const id of [1, 2, 3, 4, 5, 6]) expect(screenerCell(id).textContent).not.toMatch(/\bnormal\b/i);
+    expect(screen.getByText(/"Below threshold" does not mean normal/)).toBeInTheDocument();
+  });
+
+  it('sorts by the screener\'s probability, most likely abnormal first, and keeps the order in the address', async () => {
+    signInForTest();
+    const { requests } = mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }));
+    const { router } = renderApp('/');
+    await screen.findByText('No studies yet. Upload a radiograph to start.');
+
+    await userEvent.selectOptions(screen.getByLabelText('Sort by'), 'Most likely abnormal first (screener)');
+
+    await vi.waitFor(() => expect(lastStudiesQuery(requests)?.get('ordering')).toBe('-screener_probability'));
+    expect(new URLSearchParams(router.state.location.search).get('sort')).toBe('-screener_probability');
+  });
+
+  it('reads the screener order back from the address', async () => {
+    signInForTest();
+    const { requests } = mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }));
+    renderApp('/?sort=-screener_probability');
+    await screen.findByText('No studies yet. Upload a radiograph to start.');
+
+    expect(screen.getByLabelText('Sort by')).toHaveValue('-screener_probability');
+    expect(lastStudiesQuery(requests)?.get('ordering')).toBe('-screener_probability');
   });
 
   it('calls the list "All studies" for an admin and shows the admin pages in the navigation', async () => {

@@ -4,6 +4,7 @@ import { Pagination } from '@/components/ui/pagination';
 
 import { useStudies } from '../api/get-studies';
 import { CalibratedScoreLegend } from './calibrated-score-legend';
+import { ScreenerLegend } from './screener-flag';
 import { StudiesFilters, type WorklistFilter } from './studies-filters';
 import { StudiesTable } from './studies-table';
 
@@ -54,6 +55,7 @@ export function StudiesList({ title, page, filter, labels, onPageChange, onFilte
         <>
           <StudiesTable studies={studies.data.results} label={title} />
           <CalibratedScoreLegend />
+          <ScreenerLegend />
           <Pagination
             label="Studies pages"
             page={page}

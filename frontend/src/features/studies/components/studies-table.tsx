@@ -4,6 +4,7 @@ import { paths } from '@/config/paths';
 import type { StudySummary } from '@/types/api';
 import { displayLabel, formatDateTime, formatPercent } from '@/utils/format';
 
+import { ScreenerFlag } from './screener-flag';
 import { StudyStatusBadge } from './study-status-badge';
 
 function StudyNote({ study }: { study: StudySummary }) {
@@ -35,6 +36,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
             <th scope="col">Status</th>
             <th scope="col">Most suspicious finding</th>
             <th scope="col">Above threshold</th>
+            <th scope="col">Screener</th>
             <th scope="col">Uploaded</th>
             <th scope="col">Note</th>
           </tr>
@@ -61,6 +63,9 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
               </td>
               <td>
                 {study.status === 'done' ? <PositiveFindings labels={study.positive_labels} /> : <span className="muted">—</span>}
+              </td>
+              <td>
+                <ScreenerFlag screener={study.screener} />
               </td>
               <td>{formatDateTime(study.created_at)}</td>
               <td>

@@ -2,21 +2,10 @@ import { fireEvent, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
-import { clinician, healthFixture, studyFixture } from '@/testing/fixtures';
-import { eventStreamRoute, jsonResponse, mockFetch, pngResponse } from '@/testing/mock-fetch';
+import { analyserCardFixture, screenerFixture, segmentationFixture, studyFixture } from '@/testing/fixtures';
+import { eventStreamRoute, pngResponse } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
-import type { Study } from '@/types/api';
-
-function mockStudyServer(study: Study) {
-  return mockFetch({
-    'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
-    'GET /api/auth/me/': () => jsonResponse(clinician),
-    'GET /api/studies/7/': () => jsonResponse(study),
-    'GET /api/studies/7/feedback/': () => jsonResponse([]),
-    'GET /api/studies/7/image/': () => pngResponse(),
-    ...Object.fromEntries(study.findings.map((finding) => [`GET ${finding.heatmap}`, () => pngResponse()])),
-  });
-}
+import { mockStudyServer } from '@/testing/study-server';
 
 const findingButtons = () => within(screen.getByRole('region', { name: 'Findings' })).getAllByRole('button');
 
@@ -29,12 +18,7 @@ describe('study page', () => {
     signInForTest();
     let study = studyFixture({ status: 'queued', finished_at: null, findings: [], model: null });
     const stream = eventStreamRoute();
-    mockFetch({
-      'GET /api/health/': () => jsonResponse(healthFixture({ trained: true })),
-      'GET /api/auth/me/': () => jsonResponse(clinician),
-      'GET /api/studies/7/': () => jsonResponse(study),
-      'GET /api/studies/7/feedback/': () => jsonResponse([]),
-      'GET /api/studies/7/image/': () => pngResponse(),
+    mockStudyServer(() => study, {
       'GET /api/studies/7/heatmaps/Cardiomegaly/': () => pngResponse(),
       'GET /api/studies/events/': stream.handler,
     });
@@ -237,6 +221,29 @@ describe('study page', () => {
 
     expect(await screen.findByText(/Image could not be decoded\./)).toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Findings' })).not.toBeInTheDocument();
+  });
+
+  it('shows the screener and the segmentation beside a trained classifier\'s findings, each with its own untrained warning', async () => {
+    signInForTest();
+    mockStudyServer(
+      studyFixture({
+        screener: screenerFixture({ trained: false }),
+        segmentation: segmentationFixture({
+          analyser: analyserCardFixture('segmentation', { trained: false }),
+          cardiothoracic_ratio: null,
+        }),
+      }),
+    );
+    renderApp('/studies/7');
+
+    const screener = await screen.findByRole('region', { name: 'Abnormality screener' });
+    expect(within(screener).getByRole('note')).toHaveTextContent(/^Untrained screener — not for clinical use\./);
+    const segmentation = screen.getByRole('region', { name: 'Anatomy and cardiothoracic ratio' });
+    expect(within(segmentation).getByRole('note')).toHaveTextContent(/^Untrained segmentation model — not for clinical use\./);
+    // The classifier is trained: the model card says so, and no page-wide banner shows.
+    expect(within(screen.getByRole('region', { name: 'Model' })).getByText('Yes')).toBeInTheDocument();
+    expect(screen.queryByText('Untrained model — not for clinical use')).not.toBeInTheDocument();
+    expect(await screen.findByRole('img', { name: 'Left lung outline' })).toBeInTheDocument();
   });
 
   it('notes a result served from cache', async () => {

@@ -8,9 +8,11 @@ import { displayLabel, formatDateTime } from '@/utils/format';
 import { useExplanation } from '../api/explanations';
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
+import { useAnatomyLayers } from '../hooks/use-anatomy-layers';
 import { describeAggregation } from '../utils/aggregation';
 import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
 import { isInProgress } from '../utils/study-status';
+import { AnatomyOverlay } from './anatomy-overlay';
 import { ExplanationComparison } from './explanation-comparison';
 import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
 import { FindingList } from './finding-list';
@@ -19,6 +21,8 @@ import { ImageStrip, NOT_ANALYSED_NOTE } from './image-strip';
 import { ScreeningNotice } from './screening-notice';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
+import { ScreenerPanel } from './screener-panel';
+import { SegmentationPanel } from './segmentation-panel';
 import { StudyStatusBadge } from './study-status-badge';
 
 type StudyDetailsProps = {
@@ -56,6 +60,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
     choice.method,
     shownLabel !== null && method !== DEFAULT_METHOD,
   );
+  const anatomy = useAnatomyLayers();
   usePrefetchStudyFiles(study.data?.status === 'done' ? shownFindings.map((finding) => finding.heatmap) : []);
 
   if (study.isPending) return <Loading label="Loading study…" />;
@@ -106,6 +111,13 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                     method: METHOD_NAMES[method],
                   }
                 : null
+            }
+            overlay={
+              // The segmentation outlines the study's key image only.
+              data.segmentation &&
+              keyImageShown && (
+                <AnatomyOverlay segmentation={data.segmentation} width={data.width} height={data.height} layers={anatomy} />
+              )
             }
           />
           {done && selected && keyImageShown && choice.compareWith !== null && (
@@ -160,6 +172,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
               </p>
             ))}
           {renderPanels?.(data, selected)}
+          <ScreenerPanel screener={data.screener} />
+          <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
           <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
           <ImageMetadata metadata={shownImage?.metadata ?? data.metadata} />

@@ -44,7 +44,7 @@ def one_image_per_existing_study(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0005_explanation'),
+        ('studies', '0006_analyser_runs'),
     ]
 
     operations = [

@@ -1,0 +1,127 @@
+"""Running the analysers beside the classifier (segmentation, screener) on studies already done.
+
+A study's findings are stored first (studies.analysis), and with them one queued run per configured
+analyser (``analyser_runs_create``); the same task then runs them (``analyser_runs_execute``), one
+batch per analyser, so the clinician sees the findings without waiting for the other analysers.
+A run that fails is failed alone, with its message: the study and its findings stay as they are.
+A study answered from the result cache, or whose runs a lost worker left behind, has its runs
+executed by their own task (``studies.run_analysers``; the reconciler hands stuck ones again).
+"""
+
+import logging
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ml.errors import ImageError, WeightsError
+from ml.pipeline import Pipeline
+from studies import storage
+from studies.events import study_events_publish
+from studies.inference import ready_pipeline
+from studies.models import AnalyserRun, Study, StudyStatus
+from studies.prepared import prepared_input
+from studies.selectors import stuck_analyser_runs
+
+logger = logging.getLogger(__name__)
+
+
+def analyser_runs_create(*, study: Study) -> None:
+    """Queue a run of every configured analyser for ``study`` (call inside the study's transaction)."""
+    for kind in settings.CXR_ANALYSERS:
+        AnalyserRun.objects.get_or_create(study=study, kind=kind)
+
+
+def analyser_runs_execute(study_ids: Iterable[uuid.UUID]) -> None:
+    """Run the queued analyser runs of these studies, one batch per analyser."""
+    runs = analyser_runs_claim(study_ids)
+    if not runs:
+        return
+    pipeline = ready_pipeline()
+    for kind in sorted({run.kind for run in runs}):
+        analyser_runs_of_kind(pipeline, kind, [run for run in runs if run.kind == kind])
+    study_events_publish({run.study_id for run in runs})
+
+
+def analyser_runs_claim(study_ids: Iterable[uuid.UUID]) -> list[AnalyserRun]:
+    """Mark the studies' queued runs running; runs another task holds are skipped, not waited for."""
+    with transaction.atomic():
+        runs = list(
+            AnalyserRun.objects.select_for_update(skip_locked=True)
+            .select_related("study")
+            .filter(study_id__in=list(study_ids), status=StudyStatus.QUEUED)
+        )
+        now = timezone.now()
+        for run in runs:
+            run.status = StudyStatus.RUNNING
+            run.started_at = now
+            run.attempts += 1
+            run.save(update_fields=["status", "started_at", "attempts"])
+    return runs
+
+
+def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]) -> None:
+    analysers = pipeline.analysers
+    if analysers is None or kind not in analysers.kinds:
+        analyser_runs_fail(runs, message=f"The {kind} analyser is not configured on this worker.")
+        return
+    try:
+        analysers.card(kind)
+    except WeightsError as error:
+        analyser_runs_fail(runs, message=f"The {kind} analyser's weights cannot be used: {error}")
+        return
+    ready = []
+    for run in runs:
+        try:
+            ready.append((run, prepared_input(run.study, pipeline, analyser=kind)))
+        except ImageError as error:
+            analyser_runs_fail([run], message=f"The {kind} analyser could not read the image: {error}")
+    try:
+        outcomes = pipeline.analyze_with(kind, [prepared for _, prepared in ready])
+    except Exception as error:
+        # A network that cannot be built or run: this analyser's runs fail, nothing else.
+        studies = [str(run.study_id) for run, _ in ready]
+        logger.exception("The %s analyser failed on studies %s", kind, studies)
+        analyser_runs_fail([run for run, _ in ready], message=f"The {kind} analyser failed: {error}")
+        return
+    for (run, _), outcome in zip(ready, outcomes, strict=True):
+        if outcome.attachment is not None:
+            run.result_file = storage.write_file(
+                storage.analyser_path(run.study_id, kind), outcome.attachment
+            )
+        run.card = outcome.card
+        run.result = outcome.result
+        run.score = outcome.score
+        run.status = StudyStatus.DONE
+        run.finished_at = timezone.now()
+        run.message = ""
+        run.save(update_fields=["result_file", "card", "result", "score", "status", "finished_at", "message"])
+
+
+def analyser_runs_fail(runs: list[AnalyserRun], *, message: str) -> None:
+    AnalyserRun.objects.filter(pk__in=[run.pk for run in runs]).update(
+        status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
+    )
+
+
+def analyser_runs_reconcile(now: datetime) -> tuple[list[uuid.UUID], int]:
+    """Hand stuck runs over again, or fail them after CXR_MAX_ANALYSIS_ATTEMPTS; return the studies
+    to enqueue (after this transaction commits) and how many runs were failed."""
+    requeued: set[uuid.UUID] = set()
+    failed = 0
+    for run in stuck_analyser_runs(now).select_for_update(skip_locked=True):
+        if run.attempts >= settings.CXR_MAX_ANALYSIS_ATTEMPTS:
+            analyser_runs_fail(
+                [run], message=f"The {run.kind} analyser was interrupted {run.attempts} times; giving up."
+            )
+            failed += 1
+            continue
+        run.status = StudyStatus.QUEUED
+        run.enqueued_at = now
+        run.attempts += 1
+        run.save(update_fields=["status", "enqueued_at", "attempts"])
+        requeued.add(run.study_id)
+    return sorted(requeued), failed
