@@ -97,6 +97,12 @@ describe('a study of several images', () => {
       .first()
       .click();
     await page.getByRole('img', { name: /^Grad-CAM heatmap for / }).waitFor();
+    // The screener and the segmentation read the key image after the findings; the stream says when.
+    for (const analyser of ['screener', 'segmentation']) {
+      for (const state of [`Waiting for the ${analyser}…`, `The ${analyser} is running…`]) {
+        await page.getByText(state).waitFor({ state: 'detached', timeout: ANALYSIS_TIMEOUT_MS });
+      }
+    }
     await expectNoSeriousA11yViolations(page, 'study of two images');
     await screenshot(page, 'multi-image-study');
     expect(watched.errors()).toEqual([]);

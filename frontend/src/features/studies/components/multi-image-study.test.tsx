@@ -82,8 +82,16 @@ describe('a study of several images', () => {
     // A finding selected in the study's list shows the selected image's own heatmap of it.
     await userEvent.click(within(screen.getByRole('region', { name: /^Study findings/ })).getByRole('button', { name: /^Effusion/ }));
     expect(await screen.findByRole('img', { name: 'Grad-CAM heatmap for Effusion' })).toBeInTheDocument();
-    // The other explanation methods explain the key image; image 2 shows its own Grad-CAM maps.
-    expect(screen.getByText("Other explanation methods than Grad-CAM explain the study's first frontal image.")).toBeInTheDocument();
+    // The other analysers and explanation methods read the key image; image 2 shows its own Grad-CAM maps.
+    expect(
+      screen.getByText(
+        "The screener, the segmentation and the explanation methods other than Grad-CAM read the study's first frontal image (image 1).",
+      ),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('region', { name: 'Explanation: Effusion' })).not.toBeInTheDocument();
+    await userEvent.click(thumbnails[0]!);
+    expect(await screen.findByRole('region', { name: 'Explanation: Effusion' })).toBeInTheDocument();
+    await userEvent.click(thumbnails[1]!);
 
     await userEvent.click(thumbnails[2]!);
     expect(await screen.findByText('Image 3 (lateral): not analysed (frontal views only).')).toBeInTheDocument();

@@ -162,15 +162,15 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 ))}
             </>
           )}
-          {done &&
-            selected &&
-            (keyImageShown ? (
-              <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
-            ) : (
-              <p className="muted">
-                Other explanation methods than Grad-CAM explain the study&apos;s first frontal image.
-              </p>
-            ))}
+          {done && selected && keyImageShown && (
+            <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
+          )}
+          {done && !keyImageShown && (
+            <p className="muted">
+              The screener, the segmentation and the explanation methods other than Grad-CAM read the
+              study&apos;s first frontal image (image {keyPosition(images) + 1}).
+            </p>
+          )}
           {renderPanels?.(data, selected)}
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
