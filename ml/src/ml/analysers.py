@@ -169,7 +169,7 @@ class Analysers:
         if isinstance(analyser, SegmentationAnalyser):
             segmentations = analyser.segment(batch, sizes=list(sizes))
             return [
-                _segmentation_outcome(card, segmentation, view)
+                segmentation_outcome(card, segmentation, view)
                 for segmentation, view in zip(segmentations, views, strict=True)
             ]
         return [
@@ -197,7 +197,7 @@ class Analysers:
             )
 
 
-def _segmentation_outcome(
+def segmentation_outcome(
     card: AnalyserCard, segmentation: Segmentation, view: str | None
 ) -> AnalyserOutcome:
     ratio = measure_cardiothoracic_ratio(segmentation, view_position=view) if card.trained else None
