@@ -164,6 +164,9 @@ MEDIA_ROOT = Path(os.environ.get("CXR_MEDIA_ROOT", VAR_DIR / "media"))
 # Uploads: Django spools files above this size to disk; the hard limit is CXR_MAX_UPLOAD_BYTES,
 # checked before the body is parsed (nginx enforces the same limit in production).
 CXR_MAX_UPLOAD_BYTES = env_int("CXR_MAX_UPLOAD_BYTES", 50 * 1024 * 1024)
+# The most images one study may hold (one upload of several files, or images a PACS sends); each
+# file is held to CXR_MAX_UPLOAD_BYTES on its own.
+CXR_MAX_IMAGES_PER_STUDY = env_int("CXR_MAX_IMAGES_PER_STUDY", 16)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -316,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "AuditActionEnum": "audit.models.AuditAction",
         "VerdictEnum": "feedback.models.Verdict",
         "StudyKindEnum": "studies.models.StudyKind",
+        # Images of a study, slices of a CT series: pooled by the same rules (ml.evaluation.grouping).
+        "AggregationRuleEnum": "ml.evaluation.grouping.AGGREGATION_RULES",
     },
     # Serve the docs page's scripts from this service: hospital networks often reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

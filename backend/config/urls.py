@@ -26,7 +26,8 @@ api_urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves the docs page's script from a URL, not inline, as the CSP requires.
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
-    re_path(r"^(?P<path>.*)$", api_not_found),
+    # Any character, line breaks included: a path with an encoded newline must get the JSON 404 too.
+    re_path(r"^(?P<path>(?s:.*))$", api_not_found),
 ]
 
 urlpatterns = [

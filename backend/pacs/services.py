@@ -1,18 +1,18 @@
-"""Writes for images a PACS sends: each becomes a study through the same intake as an upload.
+"""Writes for images a PACS sends: each goes through the same intake as an upload.
 
-An image is refused for the same reasons as an upload (not DICOM, too large, not a frontal chest
-radiograph, too many studies waiting), and both what is stored and what is refused are audited,
-with the protocol and the calling AE title but none of the image's identifiers.
+The first image of a PACS study (by its Study Instance UID, kept only as a keyed hash) becomes a
+study; later images of it for the same account join that study, which is then analysed again. An
+image is refused for the same reasons as an upload (not DICOM, too large, not a chest radiograph,
+a lateral without a frontal image, too many studies waiting), and both what is stored and what is
+refused are audited, with the protocol and the calling AE title but none of the image's identifiers.
 """
 
 import hashlib
 import hmac
-import io
 from typing import Any
 
-import pydicom
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 
 from accounts.models import User
@@ -22,8 +22,9 @@ from common.errors import DomainError
 from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
 from pacs.tasks import file_results_enqueue
 from pacs.vault import OriginKeyError, origin_of, origin_seal
+from studies.grouping import dicom_study_uid
 from studies.models import Study, StudyStatus
-from studies.services import check_pending_limit, study_create_from_file
+from studies.services import check_pending_limit, study_create_from_file, study_image_add
 from studies.uploads import DICOM, ReceivedUpload, sniff, upload_too_large
 
 RECEIVED_FILENAME = "radiograph.dcm"
@@ -38,24 +39,34 @@ def received_image_store(
     request: HttpRequest | None = None,
 ) -> Study:
     """Make a study of a DICOM image a PACS sent; a refusal raises DomainError as an upload's would."""
-    audit_detail = {"protocol": protocol.value, "calling_ae_title": calling_ae_title}
+    audit_detail: dict[str, Any] = {"protocol": protocol.value, "calling_ae_title": calling_ae_title}
     try:
         if len(data) > settings.CXR_MAX_UPLOAD_BYTES:
             raise upload_too_large(len(data))
         if sniff(data) != DICOM:
             raise DomainError("Not a DICOM file.", status_code=415, extra={"reason": "unreadable"})
-        check_pending_limit(owner=owner)
+        received = ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
+        group = study_group(data)
         with transaction.atomic():
-            study = study_create_from_file(
-                owner=owner, received=ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
-            )
-            ReceivedImage.objects.create(
-                study=study,
-                protocol=protocol,
-                calling_ae_title=calling_ae_title,
-                study_group=study_group(data),
-                **sealed_origin(data),
-            )
+            study_group_lock(group)
+            joined = study_of_group(owner=owner, group=group)
+            if joined is not None:
+                study = study_image_add(study=joined, received=received)
+                audit_detail["joined"] = True
+                # Its results go back again once the study is analysed with the new image.
+                ReceivedImage.objects.filter(study=study).update(
+                    filing_status=FilingStatus.WAITING, filing_message=""
+                )
+            else:
+                check_pending_limit(owner=owner)
+                study = study_create_from_file(owner=owner, received=received)
+                ReceivedImage.objects.create(
+                    study=study,
+                    protocol=protocol,
+                    calling_ae_title=calling_ae_title,
+                    study_group=group,
+                    **sealed_origin(data),
+                )
             if study.status == StudyStatus.DONE:
                 # Answered from the result cache: its results can go back at once.
                 transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
@@ -98,7 +109,32 @@ def sealed_origin(data: bytes) -> dict[str, Any]:
 
 def study_group(data: bytes) -> str:
     """A keyed hash of the image's Study Instance UID: equal for images of one PACS study."""
-    study_uid = str(pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True).get("StudyInstanceUID", ""))
+    study_uid = dicom_study_uid(data)
     if not study_uid:
         return ""
     return hmac.new(settings.SECRET_KEY.encode(), study_uid.encode(), hashlib.sha256).hexdigest()
+
+
+def study_group_lock(group: str) -> None:
+    """Take images of one PACS study one at a time until the transaction ends.
+
+    A modality sends a study's images over parallel associations; without this, two of them could
+    each find no study yet and make two. The lock is PostgreSQL's (the embedded SQLite mode takes
+    one write at a time anyway).
+    """
+    if group and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [group])
+
+
+def study_of_group(*, owner: User, group: str) -> Study | None:
+    """The study an earlier image of this PACS study became for ``owner``, if any is left."""
+    if not group:
+        return None
+    received = (
+        ReceivedImage.objects.filter(study_group=group, study__owner=owner)
+        .select_related("study")
+        .order_by("-received_at")
+        .first()
+    )
+    return received.study if received is not None else None

@@ -37,6 +37,7 @@ from accounts.models import User
 from common.errors import DomainError
 from ml.analysers import SCREENER, SEGMENTATION
 from ml.images.rendering import HEATMAP_LUT
+from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from studies import storage
 from studies.heatmaps import finding_heatmap_png
 from studies.models import AnalyserRun, Finding, Study, StudyStatus
@@ -44,6 +45,8 @@ from studies.segmentation import segmentation_outlines
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
 NOTICE_TEXT = "Decision support, not a diagnosis."
+# A card's study aggregation rule in words (ml.inference.aggregation).
+RULE_WORDS = {"mean": "mean", "max": "highest"}
 # Images are embedded at this many pixels on their long side: sharp on paper, small in a download.
 EMBEDDED_IMAGE_PIXELS = 768
 # The study's image metadata (from DICOM files; PNG and JPEG carry none), in report order.
@@ -102,6 +105,7 @@ def study_report_pdf(report: ReportRequest) -> bytes:
             ]
         )
     )
+    story.extend(aggregation_note(study, styles))
     story.append(Paragraph("Findings", styles["Heading2"]))
     story.append(findings_table(findings, styles))
     story.extend(analyser_sections(study, styles))
@@ -232,6 +236,22 @@ def study_rows(report: ReportRequest) -> list[tuple[str, str]]:
         ("Made by", f"{report.user.username} ({full_name})" if full_name else report.user.username),
     ]
     return rows
+
+
+def aggregation_note(study: Study, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """For a study of several images: what its findings are, and which image the report shows."""
+    images = list(study.images.all())
+    if len(images) < 2:
+        return []
+    analysed = sum(1 for image in images if image.analysed)
+    rule = (study.model_card or {}).get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
+    text = (
+        f"This study holds {len(images)} images. Its findings are the {RULE_WORDS[rule]} of the "
+        f"probabilities of its {analysed} analysed frontal image(s), by the model card's rule ({rule}); "
+        f"lateral views are not analysed. The radiograph and heatmaps shown are of its first frontal "
+        f"image, {study.original_filename}."
+    )
+    return [Paragraph(escape(text), styles["Body"])]
 
 
 def model_rows(card: dict[str, Any]) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""Analysing queued studies: claim a batch, run the pipeline once for all of it, store each result.
+"""Analysing queued studies: claim a batch, run the pipeline once for all their images, store each result.
 
 A task names one study. When other studies are waiting too, the task claims them with it (up to
 CXR_ANALYSIS_BATCH_SIZE) and the network sees them as one batch; their own tasks later find them
@@ -26,8 +26,9 @@ from studies import storage
 from studies.analyser_runs import analyser_runs_create, analyser_runs_execute
 from studies.ct import ct_study_analyze
 from studies.events import study_events_publish
+from studies.image_results import image_results_store, study_result
 from studies.inference import active_model_card, ready_pipeline
-from studies.models import Finding, Study, StudyKind, StudyStatus
+from studies.models import Finding, Study, StudyImage, StudyKind, StudyStatus
 from studies.prepared import prepared_input
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
 
@@ -35,24 +36,31 @@ logger = logging.getLogger(__name__)
 
 
 def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
-    """Analyse the study ``study_id`` and, in the same batch, other studies waiting for analysis."""
+    """Analyse the study ``study_id`` and, in the same batch, other studies waiting for analysis.
+
+    Every analysed image of every study of the batch goes through the network in one forward pass.
+    """
     batch = studies_claim(study_id=study_id, claimant=claimant, limit=settings.CXR_ANALYSIS_BATCH_SIZE)
     if not batch:
         return
     try:
         pipeline = ready_pipeline()
-        ready: list[tuple[Study, PreparedImage]] = []
+        ready: list[tuple[Study, list[StudyImage], list[PreparedImage]]] = []
         for study in batch:
             if study.kind == StudyKind.CT:
                 ct_study_analyze_or_fail(study=study, pipeline=pipeline)
                 continue
+            images = list(study.images.filter(analysed=True))
+            if not images:
+                study_fail(study=study, message="Analysis failed: the study has no frontal image to analyse.")
+                continue
             try:
-                ready.append((study, prepared_input(study, pipeline)))
+                ready.append((study, images, [prepared_input(image, pipeline) for image in images]))
             except ImageError as error:
                 study_fail(study=study, message=f"Analysis failed: {error}")
-        results = pipeline.analyze([prepared for _, prepared in ready])
-        for (study, _), result in zip(ready, results, strict=True):
-            study_store_result(study=study, result=result)
+        results = iter(pipeline.analyze([prepared for _, _, inputs in ready for prepared in inputs]))
+        for study, images, _ in ready:
+            study_store_results(study=study, results=[(image, next(results)) for image in images])
     except SoftTimeLimitExceeded:
         studies_fail_unfinished(
             batch, message=f"Analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s."
@@ -62,7 +70,7 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
         studies_fail_unfinished(batch, message=f"Analysis failed: {error}")
     else:
         # The findings are stored and shown; the other analysers follow in this same task.
-        analyser_runs_execute(study.id for study, _ in ready)
+        analyser_runs_execute(study.id for study, _, _ in ready)
 
 
 def ct_study_analyze_or_fail(*, study: Study, pipeline: Pipeline) -> None:
@@ -136,26 +144,42 @@ def claimable_by(study: Study, claimant: str) -> bool:
     return True
 
 
-def study_store_result(*, study: Study, result: Result) -> None:
-    heatmaps_file = storage.write_file(
-        storage.heatmaps_path(study.id, HEATMAPS_EXTENSION), result.heatmaps.to_bytes()
-    )
-    cached = CachedResult(
-        model_card=result.card.to_dict(),
-        findings=tuple(CachedFinding(**finding.to_dict()) for finding in result.findings),
-        heatmaps_file=heatmaps_file,
-    )
+def study_store_results(*, study: Study, results: list[tuple[StudyImage, Result]]) -> None:
+    """Store each image's findings and heatmaps, then the study's aggregate, and cache each image's."""
+    cached_results = []
+    for image, result in results:
+        heatmaps_file = storage.write_file(
+            storage.heatmaps_path(study.id, HEATMAPS_EXTENSION, image.position), result.heatmaps.to_bytes()
+        )
+        cached = CachedResult(
+            model_card=result.card.to_dict(),
+            findings=tuple(CachedFinding(**finding.to_dict()) for finding in result.findings),
+            heatmaps_file=heatmaps_file,
+        )
+        cached_results.append((image, cached))
     with transaction.atomic():
+        # An image a PACS sent while this batch ran sends the study back to the queue
+        # (pacs.services): this result, without that image, is then not the study's.
+        Study.objects.select_for_update().filter(pk=study.pk).first()
+        analysed_now = set(study.images.filter(analysed=True).values_list("pk", flat=True))
+        if analysed_now != {image.pk for image, _ in results}:
+            logger.info(
+                "Study %s gained an image during its analysis; its result waits for the next", study.id
+            )
+            return
         study.findings.all().delete()
-        study_complete(study=study, result=cached, from_cache=False)
+        image_results_store(study=study, results=cached_results)
+        study_complete(study=study, result=study_result(cached_results), from_cache=False)
         # A study a PACS sent files its results back into it (pacs app).
         transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
-    try:
-        cached_result_put(card=active_model_card(), image_sha256=study.image_sha256, result=cached)
-    except CACHE_ERRORS as error:
-        # The study is stored and done; a cache that is down (a Redis restarting) only costs a
-        # later upload of the same image an analysis, and must not fail the rest of the batch.
-        logger.warning("Result of study %s not cached: %s", study.id, error)
+    for image, cached in cached_results:
+        try:
+            cached_result_put(card=active_model_card(), image_sha256=image.image_sha256, result=cached)
+        except CACHE_ERRORS as error:
+            # The study is stored and done; a cache that is down (a Redis restarting) only costs a
+            # later upload of the same image an analysis, and must not fail the rest of the batch.
+            logger.warning("Result of study %s not cached: %s", study.id, error)
+            break
 
 
 def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> None:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from ml.ct.card import CT_KIND
+from ml.evaluation.grouping import AGGREGATION_RULES
 from model_card.serializers import AnalyserCardSerializer
 from studies.models import Study, StudyStatus
 
@@ -23,7 +24,7 @@ class CTSerializer(serializers.Serializer):
     threshold = serializers.FloatField(allow_null=True)
     positive = serializers.BooleanField(allow_null=True, help_text="patient_probability >= threshold.")
     aggregation = serializers.ChoiceField(
-        choices=["mean", "max"], allow_null=True, help_text="How the slices' probabilities were pooled."
+        choices=AGGREGATION_RULES, allow_null=True, help_text="How the slices' probabilities were pooled."
     )
     slice_probabilities = serializers.ListField(
         child=serializers.FloatField(), help_text="Each slice's probability, in slice order."

@@ -1,4 +1,4 @@
-"""A study is one uploaded radiograph and what the model said of it."""
+"""A study is one or more radiographs of one patient and visit, and what the model said of them."""
 
 import uuid
 
@@ -40,6 +40,10 @@ class Study(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     requeues = models.PositiveSmallIntegerField(default=0)
 
+    # These image fields describe the study's key image, its first frontal image (the same files
+    # as that StudyImage's, never copies): the one the PACS objects (SR, Secondary Capture, FHIR),
+    # the PDF report and the study's heatmap route show. Every image is a StudyImage (``images``),
+    # and the study's findings aggregate its analysed images' (studies.study_images).
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     image_sha256 = models.CharField(max_length=64, db_index=True)
@@ -72,8 +76,9 @@ class Study(models.Model):
         return f"Study {self.id} ({self.status})"
 
 
-class Finding(models.Model):
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
+class FindingValues(models.Model):
+    """What the classifier says of one label: the fields a study's and an image's findings share."""
+
     label = models.CharField(max_length=64)
     probability = models.FloatField()
     threshold = models.FloatField()
@@ -81,15 +86,68 @@ class Finding(models.Model):
     # The probability rescaled so that the threshold maps to 0.5: comparable across findings,
     # which triage sorts by (ml.inference.postprocess.calibrated_score).
     calibrated_score = models.FloatField()
-    # A rendered PNG, as studies analysed before heatmaps were kept small stored them.
-    legacy_heatmap_file = models.FileField(max_length=255, blank=True)
 
     class Meta:
+        abstract = True
         ordering = ["-positive", "-probability"]
-        constraints = [models.UniqueConstraint(fields=["study", "label"], name="one_finding_per_label")]
 
     def __str__(self) -> str:
         return f"{self.label}: {self.probability:.3f}"
+
+
+class Finding(FindingValues):
+    """A study's finding: for a study of several images, the aggregate of its images' (ImageFinding)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="findings")
+    # A rendered PNG, as studies analysed before heatmaps were kept small stored them.
+    legacy_heatmap_file = models.FileField(max_length=255, blank=True)
+
+    class Meta(FindingValues.Meta):
+        constraints = [models.UniqueConstraint(fields=["study", "label"], name="one_finding_per_label")]
+
+
+class ImageView(models.TextChoices):
+    FRONTAL = "frontal", "Frontal"
+    LATERAL = "lateral", "Lateral"
+
+
+class StudyImage(models.Model):
+    """One radiograph of a study, as stored, and whether the analysers read it."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="images")
+    # The order of upload (or of arrival from a PACS), from 0.
+    position = models.PositiveSmallIntegerField()
+    original_filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    image_sha256 = models.CharField(max_length=64, db_index=True)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    original_file = models.FileField(max_length=255)
+    display_file = models.FileField(max_length=255)
+    model_input_file = models.FileField(max_length=255, blank=True)
+    heatmaps_file = models.FileField(max_length=255, blank=True)
+    image_metadata = models.JSONField(default=dict, blank=True)
+    screening = models.JSONField(null=True, blank=True)
+    view = models.CharField(max_length=16, choices=ImageView.choices, default=ImageView.FRONTAL)
+    # A lateral view is kept and shown, but the analysers read frontal views only.
+    analysed = models.BooleanField(default=True)
+    not_analysed_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["study", "position"], name="one_image_per_position")]
+
+    def __str__(self) -> str:
+        return f"Image {self.position} of study {self.study_id}"
+
+
+class ImageFinding(FindingValues):
+    """What the classifier said of one image; the study's Finding rows aggregate these."""
+
+    image = models.ForeignKey(StudyImage, on_delete=models.CASCADE, related_name="findings")
+
+    class Meta(FindingValues.Meta):
+        constraints = [models.UniqueConstraint(fields=["image", "label"], name="one_image_finding_per_label")]
 
 
 class Explanation(models.Model):

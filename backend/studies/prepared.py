@@ -2,12 +2,16 @@
 
 from ml.pipeline import Pipeline, PreparedImage
 from studies import storage
-from studies.models import Study
+from studies.models import Study, StudyImage
 
 
-def prepared_input(study: Study, pipeline: Pipeline, *, analyser: str | None = None) -> PreparedImage:
+def prepared_input(
+    study: Study | StudyImage, pipeline: Pipeline, *, analyser: str | None = None
+) -> PreparedImage:
     """The inputs the web process prepared, or, where they were made for another card, prepared again.
 
+    ``study`` is one image of a study (the classifier reads each), or the study itself, whose files
+    are its key image's (the other analysers read that one).
     ``analyser`` None asks for the classifier's input, else for that analyser's (ml.analysers). A
     study answered from the result cache has no stored inputs, and one stored before an installed
     card changed has outdated ones: both are prepared again from the stored original.

@@ -4,14 +4,14 @@ import datetime
 import uuid
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
 from ml.analysers import SCREENER
-from studies.models import AnalyserRun, Finding, Study, StudyStatus
+from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
 # first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
@@ -73,6 +73,7 @@ def study_list(
         max_probability=Subquery(
             Finding.objects.filter(study=OuterRef("pk")).order_by("-probability").values("probability")[:1]
         ),
+        image_count=Count("images"),
         screener_probability=Subquery(
             AnalyserRun.objects.filter(study=OuterRef("pk"), kind=SCREENER, status=StudyStatus.DONE).values(
                 "score"
@@ -101,13 +102,34 @@ def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     # Someone else's study answers exactly like a missing one, so ids cannot be probed.
     study = (
         studies_visible_to(user=user)
-        .prefetch_related("findings", "analyser_runs")
+        .prefetch_related(
+            "findings",
+            "analyser_runs",
+            Prefetch("images", queryset=StudyImage.objects.prefetch_related("findings")),
+        )
         .filter(pk=study_id)
         .first()
     )
     if study is None:
         raise NotFoundError("Study not found.", extra={"id": str(study_id)})
     return study
+
+
+def study_image_get(*, study: Study, position: int) -> StudyImage:
+    image = study.images.filter(position=position).first()
+    if image is None:
+        raise NotFoundError(f"Study has no image {position}.", extra={"position": position})
+    return image
+
+
+def image_finding_get(*, image: StudyImage, label: str) -> ImageFinding:
+    finding = image.findings.filter(label=label).first()
+    if finding is None:
+        raise NotFoundError(
+            f"Image {image.position} has no finding {label!r}.",
+            extra={"position": image.position, "label": label},
+        )
+    return finding
 
 
 def finding_get(*, study: Study, label: str) -> Finding:

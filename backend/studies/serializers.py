@@ -5,15 +5,38 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ml.analysers import SCREENER, SEGMENTATION
+from ml.evaluation.grouping import AGGREGATION_RULES
+from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
-from studies.models import AnalyserRun, Finding, Study, StudyKind, StudyStatus
+from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyKind, StudyStatus
 from studies.selectors import ANY_POSITIVE
 
 
 class StudyCreateSerializer(serializers.Serializer):
-    image = serializers.FileField(help_text="A chest radiograph: PNG or JPEG (8- or 16-bit) or DICOM.")
+    image = serializers.FileField(
+        required=False, help_text="A chest radiograph: PNG or JPEG (8- or 16-bit) or DICOM."
+    )
+    images = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=(
+            "Instead of image: several radiographs of one patient and visit, made one study (the field "
+            "repeated, at most CXR_MAX_IMAGES_PER_STUDY). DICOM files must share one Study Instance "
+            "UID; a DICOM lateral view is kept beside a frontal image but not analysed."
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("image" in attrs) == bool(attrs.get("images")):
+            raise serializers.ValidationError({"image": "Send one file as image, or several as images."})
+        return attrs
+
+    @property
+    def uploads(self) -> list[Any]:
+        data = self.validated_data
+        return [data["image"]] if "image" in data else list(data["images"])
 
 
 class StudyCreatedSerializer(serializers.ModelSerializer):
@@ -119,6 +142,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
     positive_labels = serializers.SerializerMethodField(
         help_text="Findings above their threshold, highest probability first."
     )
+    image_count = serializers.SerializerMethodField(help_text="How many images the study holds.")
     screener = serializers.SerializerMethodField(help_text="The normal/abnormal screener, once it has run.")
 
     class Meta:
@@ -134,6 +158,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "message",
             "top_finding",
             "positive_labels",
+            "image_count",
             "screener",
         ]
         # Output only: read-only fields are required in the schema's response components.
@@ -155,6 +180,11 @@ class StudySummarySerializer(serializers.ModelSerializer):
         if top is None:
             return None
         return {"label": top.label, "probability": top.probability, "calibrated_score": top.calibrated_score}
+
+    def get_image_count(self, study: Study) -> int:
+        if hasattr(study, "image_count"):
+            return study.image_count
+        return len(study.images.all())
 
     @extend_schema_field(ScreenerSummarySerializer(allow_null=True))
     def get_screener(self, study: Study) -> dict[str, Any] | None:
@@ -179,6 +209,31 @@ class FindingSerializer(serializers.ModelSerializer):
 
     def get_heatmap(self, finding: Finding) -> str:
         return reverse("study-heatmap", kwargs={"study_id": finding.study_id, "label": finding.label})
+
+
+class ImageFindingSerializer(serializers.ModelSerializer):
+    heatmap = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ImageFinding
+        fields = ["label", "probability", "threshold", "positive", "calibrated_score", "heatmap"]
+        read_only_fields = fields
+
+    def get_heatmap(self, finding: ImageFinding) -> str:
+        image = finding.image
+        return reverse(
+            "study-image-heatmap",
+            kwargs={"study_id": image.study_id, "position": image.position, "label": finding.label},
+        )
+
+
+class AggregationSerializer(serializers.Serializer):
+    """How the study's findings were made from its images' findings."""
+
+    rule = serializers.ChoiceField(
+        choices=AGGREGATION_RULES, help_text="The model card's rule: the mean or the max over the images."
+    )
+    images = serializers.IntegerField(help_text="How many (frontal) images were analysed and aggregated.")
 
 
 class ModelSummarySerializer(serializers.Serializer):
@@ -213,12 +268,54 @@ class ScreeningSerializer(serializers.Serializer):
 EMPTY_METADATA = dict.fromkeys(ImageMetadataSerializer().fields)
 
 
+def metadata_of(image_metadata: dict[str, Any]) -> dict[str, Any]:
+    return ImageMetadataSerializer({**EMPTY_METADATA, **image_metadata}).data
+
+
+class StudyImageSerializer(serializers.ModelSerializer):
+    """One image of a study: its view, whether it was analysed (and why not), and its own findings."""
+
+    image = serializers.SerializerMethodField(help_text="The image as an 8-bit greyscale PNG.")
+    metadata = serializers.SerializerMethodField()
+    screening = ScreeningSerializer(allow_null=True)
+    findings = ImageFindingSerializer(many=True)
+
+    class Meta:
+        model = StudyImage
+        fields = [
+            "position",
+            "id",
+            "view",
+            "analysed",
+            "not_analysed_reason",
+            "original_filename",
+            "width",
+            "height",
+            "image",
+            "metadata",
+            "screening",
+            "findings",
+        ]
+        read_only_fields = fields
+
+    def get_image(self, image: StudyImage) -> str:
+        return reverse(
+            "study-image-position", kwargs={"study_id": image.study_id, "position": image.position}
+        )
+
+    @extend_schema_field(ImageMetadataSerializer)
+    def get_metadata(self, image: StudyImage) -> dict[str, Any]:
+        return metadata_of(image.image_metadata)
+
+
 class StudyDetailSerializer(StudySummarySerializer):
     image = serializers.SerializerMethodField()
     model = serializers.SerializerMethodField()
     metadata = serializers.SerializerMethodField()
     screening = ScreeningSerializer(allow_null=True)
-    findings = FindingSerializer(many=True)
+    findings = FindingSerializer(many=True, help_text="The study's findings, aggregated over its images.")
+    aggregation = serializers.SerializerMethodField()
+    images = StudyImageSerializer(many=True)
     segmentation = serializers.SerializerMethodField(
         help_text="Anatomy segmentation and the cardiothoracic ratio, once it has run."
     )
@@ -234,6 +331,8 @@ class StudyDetailSerializer(StudySummarySerializer):
             "screening",
             "model",
             "findings",
+            "aggregation",
+            "images",
             "segmentation",
             "ct",
         ]
@@ -268,7 +367,16 @@ class StudyDetailSerializer(StudySummarySerializer):
 
     @extend_schema_field(ImageMetadataSerializer)
     def get_metadata(self, study: Study) -> dict[str, Any]:
-        return ImageMetadataSerializer({**EMPTY_METADATA, **study.image_metadata}).data
+        return metadata_of(study.image_metadata)
+
+    @extend_schema_field(AggregationSerializer(allow_null=True))
+    def get_aggregation(self, study: Study) -> dict[str, Any] | None:
+        """The rule of the card that produced the findings; null until there are findings."""
+        if not study.model_card:
+            return None
+        analysed = sum(1 for image in study.images.all() if image.analysed)
+        rule = study.model_card.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
+        return AggregationSerializer({"rule": rule, "images": analysed}).data
 
     def get_image(self, study: Study) -> str:
         return reverse("study-image", kwargs={"study_id": study.id})

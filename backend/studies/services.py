@@ -1,10 +1,9 @@
-"""Writes on studies: creating one from an upload (the analysis itself is in studies.analysis)."""
+"""Writes on studies: creating one from uploaded files (the analysis itself is in studies.analysis)."""
 
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -15,100 +14,93 @@ from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
 from ml.ct.intake import is_ct_series
-from ml.errors import (
-    ImageDecodeError,
-    ImageError,
-    ImageRejectedError,
-    ImageTooLargeError,
-    UnsupportedImageError,
-)
+from ml.errors import ImageError
 from ml.images.deidentification import words_of
-from ml.pipeline import Intake
 from studies import storage
 from studies.analysis import study_complete
 from studies.ct import ct_cached_result_get, ct_study_complete
 from studies.dispatch import enqueue_analysers, enqueue_analysis
+from studies.events import study_events_publish
+from studies.image_results import image_results_store, study_result
+from studies.images import (
+    check_image_count,
+    image_accept,
+    image_files_write,
+    image_refusal,
+    images_accept,
+    key_position,
+    study_image_build,
+    uploads_receive,
+)
 from studies.inference import active_model_card, analysis_pipeline
-from studies.models import Study, StudyKind, StudyStatus
+from studies.models import Study, StudyImage, StudyKind, StudyStatus
 from studies.result_cache import cached_result_get
 from studies.selectors import studies_pending_count
-from studies.uploads import DICOM, ZIP, ReceivedUpload, receive_upload
+from studies.uploads import DICOM, ZIP, ReceivedUpload
 
 logger = logging.getLogger(__name__)
 
 
-def study_create(*, owner: User, upload: UploadedFile) -> Study:
-    """Store an upload as a new study, answered from the result cache or queued for analysis.
+def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
+    """Store the uploaded files as one new study, answered from the result cache or queued for analysis.
 
-    The file goes through the pipeline's intake here, before anything is stored: a file that is
-    not a frontal chest radiograph is refused at once with its reason, DICOM files are kept only
-    de-identified, and the network's input is prepared once, so the worker only runs the model.
-    If anything fails, the files already written are removed and no study row is left.
+    Each file goes through the pipeline's intake here, before anything is stored: a file that is
+    not a chest radiograph is refused at once with its reason (a lateral only beside a frontal
+    image), DICOM files are kept only de-identified, and the network's inputs are prepared once,
+    so the worker only runs the model. If any file is refused or anything fails, the files already
+    written are removed and no study row is left.
     """
-    # A quick refusal before the file is read and decoded; the cap is checked again, under a lock,
+    # A quick refusal before the files are read and decoded; the cap is checked again, under a lock,
     # where the study is inserted.
     check_pending_limit(owner=owner)
-    return study_create_from_file(owner=owner, received=receive_upload(upload))
+    received, refused = uploads_receive(uploads)
+    if len(received) == 1 and not refused and is_ct_series(received[0].data):
+        return ct_study_create(owner=owner, received=received[0])
+    series = [upload.filename for upload in received if is_ct_series(upload.data)]
+    if series:
+        raise DomainError(
+            "A CT series is a study of its own: upload its zip or multi-frame file alone.",
+            extra={"files": series},
+        )
+    return study_create_from_files(owner=owner, received=received, refused_before=refused)
 
 
 def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
-    """A study from a file already read within the size limit: an upload, or an image a PACS sent
+    """A study of one file already read within the size limit: an upload, or an image a PACS sent
     (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
     if is_ct_series(received.data):
         return ct_study_create(owner=owner, received=received)
-    intake = intake_or_refuse(received.data, filename=received.filename)
-    filename = stored_filename(received, intake)
-
-    study_id = uuid.uuid4()
-    image_sha256 = hashlib.sha256(received.data).hexdigest()
-    cached = cached_result_get(card=active_model_card(), image_sha256=image_sha256)
-    study = study_store(
-        owner=owner,
-        study_id=study_id,
-        original=(storage.original_path(study_id, received.file_type.extension), intake.stored_bytes),
-        display_png=intake.display_png(),
-        model_input=intake.prepared.to_bytes() if cached is None else None,
-        fields={
-            "original_filename": filename,
-            "content_type": received.file_type.content_type,
-            "image_sha256": image_sha256,
-            "width": intake.radiograph.width,
-            "height": intake.radiograph.height,
-            "image_metadata": intake.radiograph.metadata.to_dict(),
-            "screening": intake.screening.to_dict(),
-        },
-        complete=(
-            (lambda study: study_complete(study=study, result=cached, from_cache=True))
-            if cached is not None
-            else None
-        ),
-    )
-    if cached is not None:
-        analysers_enqueue(study=study)
-    return study
+    return study_create_from_files(owner=owner, received=[received])
 
 
-def study_store(
-    *,
-    owner: User,
-    study_id: uuid.UUID,
-    original: tuple[str, bytes],
-    display_png: bytes,
-    model_input: bytes | None,
-    fields: dict[str, Any],
-    complete: Callable[[Study], None] | None,
+def study_create_from_files(
+    *, owner: User, received: Sequence[ReceivedUpload], refused_before: Sequence[DomainError] = ()
 ) -> Study:
-    """Write a study's files, insert its row under the pending cap, then either ``complete`` it (an
-    answer from the result cache, inside the insert's transaction) or queue it for analysis.
-
-    If anything fails, the files already written are removed and no study row is left.
-    """
+    """A study of files already read within the size limit (studies.images takes them in, or refuses
+    them all with those ``refused_before``)."""
+    images = images_accept(received, refused_before=refused_before)
+    key = key_position(images)
+    study_id = uuid.uuid4()
+    card = active_model_card()
+    cached = {
+        position: cached_result_get(card=card, image_sha256=image.sha256)
+        for position, image in enumerate(images)
+        if not image.lateral
+    }
+    # Answered from the cache only when every analysed image is; otherwise the worker analyses all.
+    from_cache = all(result is not None for result in cached.values())
     written: list[str] = []
     try:
-        written.append(storage.write_file(*original))
-        written.append(storage.write_file(storage.display_path(study_id), display_png))
-        if model_input is not None:
-            written.append(storage.write_file(storage.model_input_path(study_id), model_input))
+        files = [
+            image_files_write(
+                study_id=study_id,
+                position=position,
+                image=image,
+                with_model_input=not from_cache,
+                written=written,
+            )
+            for position, image in enumerate(images)
+        ]
         with transaction.atomic():
             # Uploads of one user are serialised on their user row from the count to the insert,
             # so concurrent uploads cannot all pass the cap. Files are written before, so the lock
@@ -118,16 +110,30 @@ def study_store(
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
-                original_file=written[0],
-                display_file=written[1],
-                model_input_file=written[2] if model_input is not None else "",
-                enqueued_at=timezone.now() if complete is None else None,
-                **fields,
+                original_filename=images[key].filename,
+                content_type=images[key].received.file_type.content_type,
+                image_sha256=images[key].sha256,
+                width=images[key].intake.radiograph.width,
+                height=images[key].intake.radiograph.height,
+                original_file=files[key].original,
+                display_file=files[key].display,
+                model_input_file=files[key].model_input,
+                image_metadata=images[key].intake.radiograph.metadata.to_dict(),
+                screening=images[key].intake.screening.to_dict() if images[key].intake.screening else None,
+                enqueued_at=None if from_cache else timezone.now(),
             )
-            if complete is not None:
-                complete(study)
-        if complete is None:
+            study_images = StudyImage.objects.bulk_create(
+                study_image_build(study=study, position=position, image=image, files=files[position])
+                for position, image in enumerate(images)
+            )
+            if from_cache:
+                results = [(image, cached[image.position]) for image in study_images if image.analysed]
+                image_results_store(study=study, results=results)
+                study_complete(study=study, result=study_result(results), from_cache=True)
+        if not from_cache:
             study_enqueue_or_withdraw(study=study)
+        else:
+            analysers_enqueue(study=study)
     except BaseException:
         storage.delete_files(written)
         raise
@@ -135,10 +141,12 @@ def study_store(
 
 
 def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
-    """A CT study (studies.ct) from a zip of slices or a CT DICOM: read, checked, de-identified and
-    prepared by the pipeline's CT intake, then answered from the result cache or queued."""
+    """A CT study (studies.ct) from a zip of slices or a multi-frame CT DICOM: read, checked,
+    de-identified and prepared by the pipeline's CT intake, then answered from the result cache or
+    queued. If anything fails, the files already written are removed and no study row is left."""
+    pipeline = analysis_pipeline()
     try:
-        intake = analysis_pipeline().intake_ct(received.data)
+        intake = pipeline.intake_ct(received.data)
     except ImageError as error:
         raise image_refusal(error, filename=received.filename) from error
     file_type = ZIP if intake.format == "zip" else DICOM
@@ -146,29 +154,105 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     if words_of(filename) & intake.identifying_words:
         filename = f"ct-series.{file_type.extension}"
     study_id = uuid.uuid4()
-    image_sha256 = hashlib.sha256(received.data).hexdigest()
-    cached = ct_cached_result_get(card=analysis_pipeline().ct_card, sha256=image_sha256)
-    return study_store(
-        owner=owner,
-        study_id=study_id,
-        original=(storage.original_path(study_id, file_type.extension), intake.stored_bytes),
-        display_png=intake.display_png,
-        model_input=intake.prepared.to_bytes() if cached is None else None,
-        fields={
-            "kind": StudyKind.CT,
-            "original_filename": filename,
-            "content_type": file_type.content_type,
-            "image_sha256": image_sha256,
-            "width": intake.series.columns,
-            "height": intake.series.rows,
-            "image_metadata": intake.series.to_dict(),
-        },
-        complete=(
-            (lambda study: ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True))
-            if cached is not None
-            else None
-        ),
+    sha256 = hashlib.sha256(received.data).hexdigest()
+    cached = ct_cached_result_get(card=pipeline.ct_card, sha256=sha256)
+    written: list[str] = []
+    try:
+        original = storage.original_path(study_id, file_type.extension)
+        written.append(storage.write_file(original, intake.stored_bytes))
+        written.append(storage.write_file(storage.display_path(study_id), intake.display_png))
+        if cached is None:
+            written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
+        with transaction.atomic():
+            # The pending cap under the user's row lock, as for radiographs (study_create_from_files).
+            User.objects.select_for_update().only("pk").get(pk=owner.pk)
+            check_pending_limit(owner=owner)
+            study = Study.objects.create(
+                id=study_id,
+                owner=owner,
+                kind=StudyKind.CT,
+                original_filename=filename,
+                content_type=file_type.content_type,
+                image_sha256=sha256,
+                width=intake.series.columns,
+                height=intake.series.rows,
+                original_file=written[0],
+                display_file=written[1],
+                model_input_file=written[2] if cached is None else "",
+                image_metadata=intake.series.to_dict(),
+                enqueued_at=None if cached is not None else timezone.now(),
+            )
+            if cached is not None:
+                ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True)
+        if cached is None:
+            study_enqueue_or_withdraw(study=study)
+    except BaseException:
+        storage.delete_files(written)
+        raise
+    return study
+
+
+def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
+    """Add a file to an existing study (an image a PACS sent of a study it sent before).
+
+    The file is taken in as one image of a study that has a frontal one (so a lateral is kept, not
+    analysed). A frontal image sends the study back to the queue, to be analysed again with it; a
+    running analysis then finds the study changed and leaves its result (studies.analysis). The same
+    file sent again (a PACS retrying) adds nothing.
+    """
+    image = image_accept(received, accept_lateral=True)
+    written: list[str] = []
+    try:
+        with transaction.atomic():
+            study = Study.objects.select_for_update().get(pk=study.pk)
+            images = list(study.images.all())
+            if any(existing.image_sha256 == image.sha256 for existing in images):
+                return study
+            check_image_count(len(images) + 1)
+            position = max(existing.position for existing in images) + 1
+            files = image_files_write(
+                study_id=study.id, position=position, image=image, with_model_input=True, written=written
+            )
+            study_image_build(study=study, position=position, image=image, files=files).save()
+            if image.lateral:
+                return study
+            study_requeue(study=study)
+    except BaseException:
+        storage.delete_files(written)
+        raise
+    try:
+        enqueue_analysis(study.id)
+    except BROKER_ERRORS as error:
+        # The image is stored and the study queued: the reconciler hands it over once the broker is back.
+        logger.warning("Study %s gained an image but is left for the reconciler: %s", study.id, error)
+    return study
+
+
+def study_requeue(*, study: Study) -> None:
+    """Send a study back to the queue as if new: its analysis starts over with every image."""
+    study.status = StudyStatus.QUEUED
+    study.enqueued_at = timezone.now()
+    study.started_at = None
+    study.finished_at = None
+    study.message = ""
+    study.claimed_by = ""
+    study.attempts = 0
+    study.requeues = 0
+    study.from_cache = False
+    study.save(
+        update_fields=[
+            "status",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+            "message",
+            "claimed_by",
+            "attempts",
+            "requeues",
+            "from_cache",
+        ]
     )
+    study_events_publish([study.id])
 
 
 def study_enqueue_or_withdraw(*, study: Study) -> None:
@@ -217,46 +301,6 @@ def check_pending_limit(*, owner: User) -> None:
             extra={"pending": pending, "limit": limit},
             headers={"Retry-After": str(settings.CXR_PENDING_RETRY_AFTER_SECONDS)},
         )
-
-
-# How each kind of unreadable or unacceptable image is answered.
-IMAGE_ERROR_STATUS: tuple[tuple[type[ImageError], int], ...] = (
-    (ImageTooLargeError, 413),
-    (UnsupportedImageError, 415),
-    (ImageDecodeError, 400),
-    (ImageRejectedError, 422),
-)
-
-
-def intake_or_refuse(data: bytes, *, filename: str) -> Intake:
-    """The pipeline's intake of an upload, its refusals answered with their status and reason."""
-    try:
-        return analysis_pipeline().intake(data)
-    except ImageError as error:
-        raise image_refusal(error, filename=filename) from error
-
-
-def image_refusal(error: ImageError, *, filename: str) -> DomainError:
-    """The answer to an image the pipeline's intake refused: its status and reason."""
-    status = next(code for kind, code in IMAGE_ERROR_STATUS if isinstance(error, kind))
-    extra: dict[str, str] = {"filename": filename}
-    if isinstance(error, ImageRejectedError):
-        extra["reason"] = error.reason
-        if error.tag:
-            extra["tag"] = error.tag
-    return DomainError(str(error), status_code=status, extra=extra)
-
-
-def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
-    """The upload's name, unless it repeats a word of what de-identification left out of the file.
-
-    Exports are often named after the patient or an identifier the file also holds (a DICOM
-    Patient ID, an EXIF Artist): such a name is replaced by a neutral one. A name that appears only
-    in the file name cannot be told from a description and is kept (README, input safety).
-    """
-    if words_of(received.filename) & intake.identifying_words:
-        return f"radiograph.{received.file_type.extension}"
-    return received.filename
 
 
 def studies_fail_interrupted(*, message: str) -> int:

@@ -1,4 +1,8 @@
-"""Where a study's files live in media storage: one folder per study."""
+"""Where a study's files live in media storage: one folder per study.
+
+A study's first image (position 0) keeps the folder's own names, as every study had before
+studies held several images; each further image has a sub-folder of its position.
+"""
 
 import uuid
 
@@ -6,20 +10,24 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 
-def original_path(study_id: uuid.UUID, extension: str) -> str:
-    return f"studies/{study_id}/original.{extension}"
+def image_folder(study_id: uuid.UUID, position: int) -> str:
+    return f"studies/{study_id}" if position == 0 else f"studies/{study_id}/images/{position}"
 
 
-def display_path(study_id: uuid.UUID) -> str:
-    return f"studies/{study_id}/display.png"
+def original_path(study_id: uuid.UUID, extension: str, position: int = 0) -> str:
+    return f"{image_folder(study_id, position)}/original.{extension}"
 
 
-def model_input_path(study_id: uuid.UUID) -> str:
-    return f"studies/{study_id}/model-input.npz"
+def display_path(study_id: uuid.UUID, position: int = 0) -> str:
+    return f"{image_folder(study_id, position)}/display.png"
 
 
-def heatmaps_path(study_id: uuid.UUID, extension: str) -> str:
-    return f"studies/{study_id}/heatmaps.{extension}"
+def model_input_path(study_id: uuid.UUID, position: int = 0) -> str:
+    return f"{image_folder(study_id, position)}/model-input.npz"
+
+
+def heatmaps_path(study_id: uuid.UUID, extension: str, position: int = 0) -> str:
+    return f"{image_folder(study_id, position)}/heatmaps.{extension}"
 
 
 def analyser_path(study_id: uuid.UUID, kind: str) -> str:

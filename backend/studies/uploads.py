@@ -54,7 +54,7 @@ def receive_upload(upload: UploadedFile) -> ReceivedUpload:
     data = upload.read(settings.CXR_MAX_UPLOAD_BYTES + 1)
     if len(data) > settings.CXR_MAX_UPLOAD_BYTES:
         raise upload_too_large(len(data))
-    filename = (upload.name or "upload")[:255]
+    filename = upload_name(upload)
     if not data:
         raise DomainError("The file is empty.", extra={"filename": filename})
     file_type = sniff(data)
@@ -74,6 +74,10 @@ def receive_upload(upload: UploadedFile) -> ReceivedUpload:
             extra={"filename": filename, "content_type": file_type.content_type},
         )
     return ReceivedUpload(filename=filename, file_type=file_type, data=data)
+
+
+def upload_name(upload: UploadedFile) -> str:
+    return (upload.name or "upload")[:255]
 
 
 def sniff(data: bytes) -> FileType | None:

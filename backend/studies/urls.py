@@ -6,6 +6,8 @@ from studies.views import (
     StudyDetailView,
     StudyEventsView,
     StudyHeatmapView,
+    StudyImageHeatmapView,
+    StudyImagePositionView,
     StudyImageView,
     StudyListCreateView,
     StudySegmentationView,
@@ -19,6 +21,16 @@ urlpatterns = [
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
     path("<uuid:study_id>/segmentation/", StudySegmentationView.as_view(), name="study-segmentation"),
     path("<uuid:study_id>/ct-strip/", StudyCTStripView.as_view(), name="study-ct-strip"),
+    path(
+        "<uuid:study_id>/images/<int:position>/",
+        StudyImagePositionView.as_view(),
+        name="study-image-position",
+    ),
+    path(
+        "<uuid:study_id>/images/<int:position>/heatmaps/<str:label>/",
+        StudyImageHeatmapView.as_view(),
+        name="study-image-heatmap",
+    ),
     path(
         "<uuid:study_id>/findings/<str:label>/explanations/",
         ExplanationListView.as_view(),

@@ -24,10 +24,17 @@ from audit.services import audit_record
 from common.serializers import ErrorSerializer
 from ml.analysers import SEGMENTATION
 from studies.events import study_event_stream
-from studies.heatmaps import finding_heatmap_png
+from studies.heatmaps import finding_heatmap_png, image_finding_heatmap_png
 from studies.models import Study
 from studies.segmentation import segmentation_outlines
-from studies.selectors import analyser_run_get, finding_get, study_get, study_list
+from studies.selectors import (
+    analyser_run_get,
+    finding_get,
+    image_finding_get,
+    study_get,
+    study_image_get,
+    study_list,
+)
 from studies.serializers import (
     SegmentationOutlinesSerializer,
     StudyCreatedSerializer,
@@ -65,16 +72,29 @@ class StudyListCreateView(generics.ListAPIView):
         responses={
             201: StudyCreatedSerializer,
             202: StudyCreatedSerializer,
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description=(
+                    "Unreadable, empty, no file or too many files, or DICOM files of different studies."
+                ),
+            ),
             413: OpenApiResponse(
-                ErrorSerializer, description="The file is larger than the limit, or has too many pixels."
+                ErrorSerializer, description="A file is larger than the limit, or has too many pixels."
             ),
             422: OpenApiResponse(
                 ErrorSerializer,
-                description="Readable, but not a frontal chest radiograph (extra.reason, extra.tag).",
+                description=(
+                    "Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several "
+                    "files: laterals without a frontal image."
+                ),
             ),
         },
-        summary="Upload a radiograph",
-        description="202 when queued for analysis; 201 with cached=true when answered from the result cache.",
+        summary="Upload a radiograph, or several radiographs as one study",
+        description=(
+            "202 when queued for analysis; 201 with cached=true when answered from the result cache. "
+            "Several files (images) make one study; if any is refused, nothing is stored and "
+            "extra.refused names each refused file with its status and reason."
+        ),
     )
     def post(self, request: Request) -> Response:
         # Refuse an oversized body from its declared length, before the multipart parser reads it.
@@ -83,13 +103,17 @@ class StudyListCreateView(generics.ListAPIView):
             raise upload_too_large(declared_length)
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        study = study_create(owner=request.user, upload=serializer.validated_data["image"])
+        study = study_create(owner=request.user, uploads=serializer.uploads)
         audit_record(
             action=AuditAction.STUDY_UPLOAD,
             request=request,
             target_type="study",
             target_id=study.id,
-            detail={"filename": study.original_filename, "cached": study.from_cache},
+            detail={
+                "filename": study.original_filename,
+                "cached": study.from_cache,
+                **({"images": len(serializer.uploads)} if len(serializer.uploads) > 1 else {}),
+            },
         )
         return Response(
             StudyCreatedSerializer(study).data,
@@ -98,8 +122,9 @@ class StudyListCreateView(generics.ListAPIView):
 
 
 def request_size_limit() -> int:
-    # The multipart envelope adds a few hundred bytes around the file itself.
-    return settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024
+    # Each file of a study may reach the limit; the multipart envelope adds a few hundred bytes
+    # around each file.
+    return settings.CXR_MAX_IMAGES_PER_STUDY * (settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024)
 
 
 class StudyDetailView(APIView):
@@ -135,6 +160,40 @@ class StudyHeatmapView(APIView):
             detail={"label": finding.label},
         )
         return private_png(ContentFile(finding_heatmap_png(study=study, finding=finding)))
+
+
+class StudyImagePositionView(APIView):
+    @extend_schema(responses=PNG_RESPONSE, summary="One image of a study as an 8-bit greyscale PNG")
+    def get(self, request: Request, study_id: uuid.UUID, position: int) -> FileResponse:
+        study = study_get(user=request.user, study_id=study_id)
+        image = study_image_get(study=study, position=position)
+        audit_record(
+            action=AuditAction.IMAGE_DOWNLOAD,
+            request=request,
+            target_type="study",
+            target_id=study.id,
+            detail={"position": image.position},
+        )
+        return private_png(image.display_file.open("rb"))
+
+
+class StudyImageHeatmapView(APIView):
+    @extend_schema(
+        responses=PNG_RESPONSE,
+        summary="Grad-CAM heatmap of one finding on one image of a study, RGBA at the image's size",
+    )
+    def get(self, request: Request, study_id: uuid.UUID, position: int, label: str) -> FileResponse:
+        study = study_get(user=request.user, study_id=study_id)
+        image = study_image_get(study=study, position=position)
+        finding = image_finding_get(image=image, label=label)
+        audit_record(
+            action=AuditAction.HEATMAP_DOWNLOAD,
+            request=request,
+            target_type="study",
+            target_id=study.id,
+            detail={"position": image.position, "label": finding.label},
+        )
+        return private_png(ContentFile(image_finding_heatmap_png(image=image, finding=finding)))
 
 
 class StudySegmentationView(APIView):

@@ -115,3 +115,10 @@ def test_errors_outside_the_api_views_answer_json_never_an_html_page(client):
     bug = client.get("/failing/bug/")
     assert (bug.status_code, bug["Content-Type"]) == (500, "application/json")
     assert set(bug.json()) == {"message", "extra"}
+
+
+@pytest.mark.parametrize("path", ["/api/no-such-thing/", "/api/studies/a%0Ab/images/-1/heatmaps/x/"])
+def test_a_path_that_matches_no_endpoint_answers_json_404_even_with_an_encoded_line_break(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert response.json()["message"].startswith("No API endpoint at /api/")

@@ -129,7 +129,7 @@ def storescu(port: int, *paths: Path) -> subprocess.CompletedProcess:
     return subprocess.run([*command, *map(str, paths)], capture_output=True, text=True, timeout=120)
 
 
-def test_storescu_sends_real_and_png_made_radiographs_each_becomes_a_study_grouped_by_study_uid(
+def test_storescu_sends_real_and_png_made_radiographs_images_of_one_study_uid_join_one_study(
     listener, service_account, tmp_path
 ):
     shared_study = generate_uid()
@@ -144,16 +144,34 @@ def test_storescu_sends_real_and_png_made_radiographs_each_becomes_a_study_group
     sent = storescu(listener, *files)
 
     assert sent.returncode == 0, sent.stderr
+    # The two samples are one study (the MONOCHROME1 one is made from the other), as are the NIH pair.
     studies = Study.objects.filter(owner=service_account)
-    assert studies.count() == len(files)
+    assert studies.count() == 2
+    assert sorted(study.images.count() for study in studies) == [2, 2]
+    assert all(study.status == "queued" for study in studies)
     received = list(ReceivedImage.objects.filter(study__in=studies))
     assert {image.calling_ae_title for image in received} == {SENDER_AE_TITLE}
-    groups = [image.study_group for image in received]
-    # The two samples are one study (the MONOCHROME1 one is made from the other), as are the NIH pair.
-    assert len(set(groups)) == 2 and all(groups.count(group) == 2 for group in groups)
-    assert AuditEvent.objects.filter(action=AuditAction.STUDY_UPLOAD, target_type="study").count() == len(
-        files
-    )
+    assert len({image.study_group for image in received}) == 2
+    uploads = AuditEvent.objects.filter(action=AuditAction.STUDY_UPLOAD, target_type="study")
+    assert uploads.count() == len(files)
+    assert sum(1 for event in uploads if event.detail.get("joined")) == 2
+
+
+def test_the_same_image_sent_again_adds_nothing_and_a_lateral_joins_its_frontal_not_analysed(
+    listener, service_account, tmp_path
+):
+    frontal, lateral = tmp_path / "frontal.dcm", tmp_path / "lateral.dcm"
+    frontal.write_bytes(altered_sample())
+    lateral.write_bytes(altered_sample(ViewPosition="LL"))
+
+    sent = storescu(listener, frontal, frontal, lateral)
+
+    assert sent.returncode == 0, sent.stderr
+    study = Study.objects.get(owner=service_account)
+    assert [(image.view, image.analysed) for image in study.images.all()] == [
+        ("frontal", True),
+        ("lateral", False),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,7 @@ from pacs.listener import start_listener
 from pacs.models import FilingStatus, ReceivedImage
 from pacs.tasks import file_results
 from studies.analysis import studies_analyze
-from studies.models import Study
+from studies.models import Study, StudyImage
 from tests.conftest import NIH_DIR
 from tests.factories import UserFactory
 from tests.test_pacs_dicom_in import DICOM_DIR, dcmtk, free_port, png_as_dicom
@@ -135,7 +135,11 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
     )
     assert sent.returncode == 0, sent.stderr
 
-    wait_for("Orthanc to forward every image", lambda: Study.objects.count() == len(files))
+    # The two images of the shared study join one study: one study per Study Instance UID.
+    wait_for(
+        "Orthanc to forward every image",
+        lambda: Study.objects.count() == len(study_uids) and StudyImage.objects.count() == len(files),
+    )
     for study in Study.objects.all():
         studies_analyze(study_id=study.id, claimant="test")
         file_results.apply(args=[str(study.id)])
@@ -161,7 +165,7 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
             assert dciodvfy_errors(path) == [], dataset.SOPClassUID.name
             if dataset.Modality == "SR":
                 sr_paths.append(path)
-    assert len(sr_paths) == len(files)
+    assert len(sr_paths) == len(study_uids)
     labels_by_sr = {
         tuple(
             sorted(

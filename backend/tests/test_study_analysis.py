@@ -9,7 +9,7 @@ from PIL import Image
 from ml.explanations.heatmaps import Heatmaps
 from ml.inference.postprocess import calibrated_score
 from studies.analysis import studies_analyze
-from studies.models import Study, StudyStatus
+from studies.models import Study, StudyImage, StudyStatus
 from studies.storage import original_path
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_unreadable_stored_image_fails_the_study_with_a_message(
 ):
     study_id = upload(client_for(clinician), radiograph_bytes).json()["id"]
     # Without a prepared input (as for another model's), the worker reads the stored original.
-    Study.objects.filter(pk=study_id).update(model_input_file="")
+    StudyImage.objects.filter(study_id=study_id).update(model_input_file="")
     path = original_path(study_id, "png")
     default_storage.delete(path)
     default_storage.save(path, io.BytesIO(b"\x89PNG\r\n\x1a\ncorrupted"))

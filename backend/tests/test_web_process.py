@@ -11,7 +11,7 @@ import django
 django.setup()
 import config.urls
 from studies.inference import active_model_card
-from studies.services import intake_or_refuse
+from studies.images import intake_or_refuse
 from health.checks import check_model
 card = active_model_card()
 assert check_model()["ok"], check_model()

@@ -1,6 +1,7 @@
 import type {
   AnalyserCard,
   CTResult,
+  Finding,
   FindingValidation,
   Health,
   ModelCard,
@@ -9,6 +10,7 @@ import type {
   Segmentation,
   SegmentationOutlines,
   Study,
+  StudyImage,
   StudySummary,
   User,
 } from '@/types/api';
@@ -51,26 +53,57 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     message: '',
     top_finding: { label: 'Cardiomegaly', probability: 0.632, calibrated_score: 0.632 },
     positive_labels: ['Cardiomegaly', 'Pleural_Thickening'],
+    image_count: 1,
     screener: null,
     ...overrides,
   };
 }
 
+// What a PNG upload says about itself: nothing.
+const NO_METADATA: Study['metadata'] = {
+  modality: null,
+  body_part: null,
+  view_position: null,
+  patient_age_years: null,
+  patient_sex: null,
+  pixel_spacing_mm: null,
+};
+
+/** One image of study 7, its findings' heatmaps at its own address. */
+export function studyImageFixture(position: number, findings: Finding[], overrides: Partial<StudyImage> = {}): StudyImage {
+  return {
+    position,
+    id: 100 + position,
+    view: 'frontal',
+    analysed: true,
+    not_analysed_reason: '',
+    original_filename: `chest-${position + 1}.png`,
+    width: 1024,
+    height: 1024,
+    image: `/api/studies/7/images/${position}/`,
+    metadata: NO_METADATA,
+    screening: null,
+    findings: findings.map((finding) => ({
+      ...finding,
+      heatmap: `/api/studies/7/images/${position}/heatmaps/${finding.label}/`,
+    })),
+    ...overrides,
+  };
+}
+
 export function studyFixture(overrides: Partial<Study> = {}): Study {
+  const study = baseStudyFixture();
+  return { ...study, images: [studyImageFixture(0, study.findings)], ...overrides };
+}
+
+function baseStudyFixture(): Omit<Study, 'images'> {
   return {
     ...summaryFixture(),
     screener: null,
     image: '/api/studies/7/image/',
     width: 1024,
     height: 1024,
-    metadata: {
-      modality: null,
-      body_part: null,
-      view_position: null,
-      patient_age_years: null,
-      patient_sex: null,
-      pixel_spacing_mm: null,
-    },
+    metadata: NO_METADATA,
     screening: null,
     model: {
       name: 'densenet121-cxr',
@@ -86,9 +119,9 @@ export function studyFixture(overrides: Partial<Study> = {}): Study {
       { label: 'Cardiomegaly', probability: 0.632, threshold: 0.5, positive: true, calibrated_score: 0.632, heatmap: '/api/studies/7/heatmaps/Cardiomegaly/' },
       { label: 'Hernia', probability: 0.012, threshold: 0.2, positive: false, calibrated_score: 0.03, heatmap: '/api/studies/7/heatmaps/Hernia/' },
     ],
+    aggregation: { rule: 'mean', images: 1 },
     segmentation: null,
     ct: null,
-    ...overrides,
   };
 }
 

@@ -71,8 +71,8 @@ export interface paths {
     /** My studies (all studies for an admin) */
     get: operations["studies_list"];
     /**
-     * Upload a radiograph
-     * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache.
+     * Upload a radiograph, or several radiographs as one study
+     * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason.
      */
     post: operations["studies_create"];
   };
@@ -124,6 +124,14 @@ export interface paths {
     /** The radiograph as an 8-bit greyscale PNG */
     get: operations["studies_image_retrieve"];
   };
+  "/api/studies/{study_id}/images/{position}/": {
+    /** One image of a study as an 8-bit greyscale PNG */
+    get: operations["studies_images_retrieve"];
+  };
+  "/api/studies/{study_id}/images/{position}/heatmaps/{label}/": {
+    /** Grad-CAM heatmap of one finding on one image of a study, RGBA at the image's size */
+    get: operations["studies_images_heatmaps_retrieve"];
+  };
   "/api/studies/{study_id}/pacs/": {
     /** Whether a PACS sent the study, and whether its results were sent back to it */
     get: operations["studies_pacs_retrieve"];
@@ -171,12 +179,24 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    /** @description How the study's findings were made from its images' findings. */
+    Aggregation: {
+      /**
+       * @description The model card's rule: the mean or the max over the images.
+       *
+       * * `mean` - mean
+       * * `max` - max
+       */
+      rule: components["schemas"]["AggregationRuleEnum"];
+      /** @description How many (frontal) images were analysed and aggregated. */
+      images: number;
+    };
     /**
      * @description * `mean` - mean
      * * `max` - max
      * @enum {string}
      */
-    AggregationEnum: "mean" | "max";
+    AggregationRuleEnum: "mean" | "max";
     /** @description An analyser's card as the result was made (each analyser has its own weights and flag). */
     AnalyserCard: {
       kind: string;
@@ -246,7 +266,7 @@ export interface components {
        * * `mean` - mean
        * * `max` - max
        */
-      aggregation: components["schemas"]["AggregationEnum"] | components["schemas"]["NullEnum"] | null;
+      aggregation: components["schemas"]["AggregationRuleEnum"] | components["schemas"]["NullEnum"] | null;
       /** @description Each slice's probability, in slice order. */
       slice_probabilities: number[];
       /** @description The per-slice curve as a PNG, once done. */
@@ -476,6 +496,17 @@ export interface components {
      * @enum {string}
      */
     HealthStatusEnum: "ok" | "degraded";
+    ImageFinding: {
+      label: string;
+      /** Format: double */
+      probability: number;
+      /** Format: double */
+      threshold: number;
+      positive: boolean;
+      /** Format: double */
+      calibrated_score: number;
+      heatmap: string;
+    };
     /** @description What the file said about the image; PNG and JPEG files say nothing, so all may be null. */
     ImageMetadata: {
       modality: string | null;
@@ -678,7 +709,9 @@ export interface components {
        * Format: binary
        * @description A chest radiograph: PNG or JPEG (8- or 16-bit) or DICOM.
        */
-      image: string;
+      image?: string;
+      /** @description Instead of image: several radiographs of one patient and visit, made one study (the field repeated, at most CXR_MAX_IMAGES_PER_STUDY). DICOM files must share one Study Instance UID; a DICOM lateral view is kept beside a frontal image but not analysed. */
+      images?: string[];
     };
     StudyCreated: {
       /** Format: uuid */
@@ -703,6 +736,8 @@ export interface components {
       top_finding: components["schemas"]["TopFinding"] | null;
       /** @description Findings above their threshold, highest probability first. */
       positive_labels: readonly string[];
+      /** @description How many images the study holds. */
+      image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["Screener"] | null;
       image: string;
@@ -713,7 +748,10 @@ export interface components {
       metadata: components["schemas"]["ImageMetadata"];
       screening: components["schemas"]["Screening"] | null;
       model: components["schemas"]["ModelSummary"] | null;
+      /** @description The study's findings, aggregated over its images. */
       findings: components["schemas"]["Finding"][];
+      aggregation: components["schemas"]["Aggregation"] | null;
+      images: components["schemas"]["StudyImage"][];
       /** @description Anatomy segmentation and the cardiothoracic ratio, once it has run. */
       segmentation: components["schemas"]["Segmentation"] | null;
       /** @description A CT study's result (null for a radiograph). */
@@ -727,6 +765,22 @@ export interface components {
       /** Format: date-time */
       finished_at: string | null;
       message: string;
+    };
+    /** @description One image of a study: its view, whether it was analysed (and why not), and its own findings. */
+    StudyImage: {
+      position: number;
+      id: number;
+      view: components["schemas"]["ViewEnum"];
+      analysed: boolean;
+      not_analysed_reason: string;
+      original_filename: string;
+      width: number;
+      height: number;
+      /** @description The image as an 8-bit greyscale PNG. */
+      image: string;
+      metadata: components["schemas"]["ImageMetadata"];
+      screening: components["schemas"]["Screening"] | null;
+      findings: components["schemas"]["ImageFinding"][];
     };
     /**
      * @description * `radiograph` - Radiograph
@@ -767,6 +821,8 @@ export interface components {
       top_finding: components["schemas"]["TopFinding"] | null;
       /** @description Findings above their threshold, highest probability first. */
       positive_labels: readonly string[];
+      /** @description How many images the study holds. */
+      image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["ScreenerSummary"] | null;
     };
@@ -835,6 +891,12 @@ export interface components {
      * @enum {string}
      */
     VerdictEnum: "agree" | "disagree" | "unsure";
+    /**
+     * @description * `frontal` - Frontal
+     * * `lateral` - Lateral
+     * @enum {string}
+     */
+    ViewEnum: "frontal" | "lateral";
   };
   responses: never;
   parameters: never;
@@ -1322,11 +1384,11 @@ export interface operations {
     };
   };
   /**
-   * Upload a radiograph
-   * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache.
+   * Upload a radiograph, or several radiographs as one study
+   * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason.
    */
   studies_create: {
-    requestBody: {
+    requestBody?: {
       content: {
         "multipart/form-data": components["schemas"]["StudyCreateRequest"];
       };
@@ -1342,7 +1404,7 @@ export interface operations {
           "application/json": components["schemas"]["StudyCreated"];
         };
       };
-      /** @description The request is not valid (the message names the first bad field). */
+      /** @description Unreadable, empty, no file or too many files, or DICOM files of different studies. */
       400: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1354,7 +1416,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description The file is larger than the limit, or has too many pixels. */
+      /** @description A file is larger than the limit, or has too many pixels. */
       413: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1366,7 +1428,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Readable, but not a frontal chest radiograph (extra.reason, extra.tag). */
+      /** @description Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several files: laterals without a frontal image. */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -1800,6 +1862,75 @@ export interface operations {
   studies_image_retrieve: {
     parameters: {
       path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One image of a study as an 8-bit greyscale PNG */
+  studies_images_retrieve: {
+    parameters: {
+      path: {
+        position: number;
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Grad-CAM heatmap of one finding on one image of a study, RGBA at the image's size */
+  studies_images_heatmaps_retrieve: {
+    parameters: {
+      path: {
+        label: string;
+        position: number;
         study_id: string;
       };
     };

@@ -44,7 +44,7 @@ from ml.explanations.explanation import Explanation, explain
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
 from ml.images.deidentification import clean_copy, words_of
-from ml.images.dicom import deidentified_copy, identifying_values, read_dataset
+from ml.images.dicom import deidentified_copy, identifying_values, is_lateral_view, read_dataset
 from ml.images.radiograph import Radiograph
 from ml.images.rendering import radiograph_png
 from ml.images.screening import Screening, screen_radiograph
@@ -134,8 +134,8 @@ class Intake:
     metadata, pixels bit-identical). ``identifying_words`` are the lower-case words of what was
     left out (a DICOM file's identifiers, a PNG or JPEG file's metadata text): whatever else is
     kept of the upload, such as its file name, must not repeat them.
-    ``screening`` is None only where a caller switched the screening off (research data sets
-    of small or synthetic images).
+    ``screening`` is None where a caller switched the screening off (research data sets of
+    small or synthetic images), and for a lateral view taken in with ``accept_lateral``.
     """
 
     format: str
@@ -144,6 +144,11 @@ class Intake:
     stored_bytes: bytes
     prepared: PreparedImage
     identifying_words: frozenset[str]
+
+    @property
+    def lateral(self) -> bool:
+        """Whether the file says it is a lateral view: kept and shown, never analysed."""
+        return is_lateral_view(self.radiograph.metadata.view_position)
 
     def display_png(self) -> bytes:
         """The screened radiograph (grey scale corrected if it had to be) as an 8-bit PNG."""
@@ -228,16 +233,19 @@ class Pipeline:
     def preprocessing_key(self) -> str:
         return preprocessing_key(self.card)
 
-    def intake(self, data: bytes, *, screen: bool = True) -> Intake:
+    def intake(self, data: bytes, *, screen: bool = True, accept_lateral: bool = False) -> Intake:
         """Decode, screen, de-identify and prepare one file; raise ml.errors.ImageError if it is refused.
 
         ``screen=False`` skips the input screening (and so its grey-scale correction): the file is
         then answered as the network sees it, which the service never does. Evaluation offers it
         for research data sets the screening was not made for, and says so in its report.
+        ``accept_lateral=True`` takes in a DICOM lateral view instead of refusing it, for a study
+        that holds a frontal image too: it is de-identified but not screened (the screening knows
+        frontal views only), and ``intake.lateral`` says the analysers must not read it.
         """
-        radiograph = decode_radiograph(data)
+        radiograph = decode_radiograph(data, accept_lateral=accept_lateral)
         screening = None
-        if screen:
+        if screen and not is_lateral_view(radiograph.metadata.view_position):
             radiograph, screening = screen_radiograph(radiograph)
         file_format = image_format(data)
         if file_format == "dicom":

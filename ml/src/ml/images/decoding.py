@@ -55,12 +55,16 @@ def image_format(data: bytes) -> str | None:
     return None
 
 
-def decode_radiograph(data: bytes) -> Radiograph:
-    """Decode a PNG, JPEG or DICOM file's bytes; raise ImageDecodeError for anything unreadable."""
+def decode_radiograph(data: bytes, *, accept_lateral: bool = False) -> Radiograph:
+    """Decode a PNG, JPEG or DICOM file's bytes; raise ImageDecodeError for anything unreadable.
+
+    ``accept_lateral``: a DICOM file whose View Position is lateral is decoded rather than
+    refused (only a DICOM header says so; ``ml.images.dicom.decode_dicom``).
+    """
     if not data:
         raise ImageDecodeError("The file is empty.")
     if dicom.is_dicom(data):
-        return dicom.decode_dicom(data)
+        return dicom.decode_dicom(data, accept_lateral=accept_lateral)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we want a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -82,10 +82,14 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageDecodeError("The DICOM file is truncated or corrupt.") from error
 
 
-def decode_dicom(data: bytes) -> Radiograph:
-    """Decode a single-frame greyscale DICOM radiograph, refusing other images by their tags."""
+def decode_dicom(data: bytes, *, accept_lateral: bool = False) -> Radiograph:
+    """Decode a single-frame greyscale DICOM radiograph, refusing other images by their tags.
+
+    ``accept_lateral`` lets a lateral view through (kept and shown beside a frontal image of the
+    same study, never analysed); by default it is refused like any image the model cannot read.
+    """
     dataset = read_dataset(data)
-    check_chest_radiograph_tags(dataset)
+    check_chest_radiograph_tags(dataset, accept_lateral=accept_lateral)
     rows, columns = int(dataset.get("Rows", 0) or 0), int(dataset.get("Columns", 0) or 0)
     if rows * columns > MAX_PIXELS:
         raise ImageTooLargeError(
@@ -113,8 +117,14 @@ def decode_dicom(data: bytes) -> Radiograph:
     )
 
 
-def check_chest_radiograph_tags(dataset: Dataset) -> None:
-    """Refuse, naming the tag, images that their own header says are not a frontal chest radiograph."""
+def is_lateral_view(view_position: str | None) -> bool:
+    """Whether a View Position (0018,5101) names a lateral projection."""
+    return (view_position or "").strip().upper() in LATERAL_VIEWS
+
+
+def check_chest_radiograph_tags(dataset: Dataset, *, accept_lateral: bool = False) -> None:
+    """Refuse, naming the tag, images that their own header says are not a frontal chest radiograph
+    (or, with ``accept_lateral``, not a chest radiograph)."""
     modality = str(dataset.get("Modality", "") or "").upper()
     if modality and modality not in RADIOGRAPH_MODALITIES:
         raise ImageRejectedError(
@@ -143,7 +153,7 @@ def check_chest_radiograph_tags(dataset: Dataset) -> None:
             tag="(0028,0002) Samples per Pixel",
         )
     view = str(dataset.get("ViewPosition", "") or "").upper()
-    if view in LATERAL_VIEWS:
+    if is_lateral_view(view) and not accept_lateral:
         raise ImageRejectedError(
             f"View Position (0018,5101) is {view}: the model reads frontal (PA or AP) views only.",
             reason="lateral view",

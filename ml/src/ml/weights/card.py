@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import WeightsError
+from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.explanations.settings import ExplanationSettings
 from ml.inference.preprocessing import PreprocessingSpec
 from ml.weights.validation import checked_validation
@@ -34,12 +35,22 @@ _REQUIRED_FIELDS = (
     "thresholds",
     "trained",
 )
-_OPTIONAL_FIELDS = ("weights_sha256", "training_data", "validation", "source", "inference", "explanations")
+_OPTIONAL_FIELDS = (
+    "weights_sha256",
+    "training_data",
+    "validation",
+    "source",
+    "inference",
+    "explanations",
+    "study_aggregation",
+)
 
 # The runtime forms a weights directory may hold besides its float32 weights, each with the
 # record of how it was judged (``python -m ml quantize``, ``ml.inference.quantization``).
 RUNTIME_FORMS = ("openvino-int8",)
 _FORM_PRECISIONS = ("int8", "mixed")
+# The rule a card names for a study of several images when it names none (ml.inference.aggregation).
+DEFAULT_STUDY_AGGREGATION = "mean"
 _FORM_FIELDS = {
     "accepted": bool,
     "precision": str,
@@ -83,6 +94,9 @@ class ModelCard:
     # The explanation methods' settings (``ml.explanations.settings``), every field filled in;
     # None where the card has no such section, which then explains with the defaults.
     explanations: dict[str, Any] | None = None
+    # How a study of several images turns its images' probabilities into one per finding
+    # (ml.inference.aggregation): "mean", as the published multi-view work does, or "max".
+    study_aggregation: str = DEFAULT_STUDY_AGGREGATION
 
     @property
     def explanation_settings(self) -> ExplanationSettings:
@@ -110,6 +124,7 @@ class ModelCard:
                 if self.explanations is not None
                 else {}
             ),
+            "study_aggregation": self.study_aggregation,
         }
 
     @classmethod
@@ -167,6 +182,12 @@ class ModelCard:
         explanations = data.get("explanations")
         if explanations is not None:
             explanations = ExplanationSettings.from_dict(explanations, input_size=input_size).to_dict()
+        study_aggregation = data.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
+        if study_aggregation not in AGGREGATION_RULES:
+            raise WeightsError(
+                f"The model card's study_aggregation must be one of {', '.join(AGGREGATION_RULES)}, "
+                f"not {study_aggregation!r}."
+            )
 
         return cls(
             name=name,
@@ -183,6 +204,7 @@ class ModelCard:
             source=json.loads(json.dumps(source)) if source is not None else None,
             inference=inference,
             explanations=explanations,
+            study_aggregation=study_aggregation,
         )
 
     @classmethod

@@ -3,11 +3,13 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, type UploadProgress } from '@/lib/api-client';
 import type { StudyCreated } from '@/types/api';
 
-export type UploadVariables = { file: File; onProgress?: (progress: UploadProgress) => void };
+/** One file makes a study of its own; several make one study of several images. */
+export type UploadVariables = { files: File[]; onProgress?: (progress: UploadProgress) => void };
 
-export async function uploadStudy({ file, onProgress }: UploadVariables): Promise<StudyCreated> {
+export async function uploadStudy({ files, onProgress }: UploadVariables): Promise<StudyCreated> {
   const form = new FormData();
-  form.append('image', file, file.name);
+  const field = files.length === 1 ? 'image' : 'images';
+  for (const file of files) form.append(field, file, file.name);
   return api.post<StudyCreated>('/api/studies/', form, { onUploadProgress: onProgress });
 }
 

@@ -1,17 +1,17 @@
 import type { Finding } from '@/types/api';
 import { displayLabel, formatPercent } from '@/utils/format';
 
-export const POSITIVE_HINT_ID = 'finding-positive-hint';
-
 type FindingButtonProps = {
   finding: Finding;
   selected: boolean;
   onToggle: () => void;
+  /** The id of the element that says "Above threshold" (one per finding list). */
+  positiveHintId: string;
 };
 
 // The accessible name is "<display name> <probability> (threshold <threshold>), score <score>";
 // the "Positive" tag is hidden from it and announced as the description instead.
-export function FindingButton({ finding, selected, onToggle }: FindingButtonProps) {
+export function FindingButton({ finding, selected, onToggle, positiveHintId }: FindingButtonProps) {
   const probability = Math.min(Math.max(finding.probability, 0), 1);
   const threshold = Math.min(Math.max(finding.threshold, 0), 1);
   return (
@@ -19,7 +19,7 @@ export function FindingButton({ finding, selected, onToggle }: FindingButtonProp
       type="button"
       className={`finding${finding.positive ? ' finding-positive' : ''}`}
       aria-pressed={selected}
-      aria-describedby={finding.positive ? POSITIVE_HINT_ID : undefined}
+      aria-describedby={finding.positive ? positiveHintId : undefined}
       onClick={onToggle}
     >
       <span className="finding-text">

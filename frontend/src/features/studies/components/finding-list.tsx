@@ -1,10 +1,10 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useId } from 'react';
 
 import type { Finding } from '@/types/api';
 
 import { sortFindings } from '../utils/sort-findings';
 import { CalibratedScoreLegend } from './calibrated-score-legend';
-import { FindingButton, POSITIVE_HINT_ID } from './finding-button';
+import { FindingButton } from './finding-button';
 
 type FindingListProps = {
   findings: Finding[];
@@ -12,21 +12,35 @@ type FindingListProps = {
   onSelect: (label: string | null) => void;
   /** Shown beside a finding's button, e.g. the user's feedback on it. */
   renderExtra?: (finding: Finding) => ReactNode;
+  /** A study of several images lists its own findings and the selected image's, each named. */
+  heading?: string;
+  /** How to read the bars and scores; a second list on the page leaves it to the first. */
+  explained?: boolean;
 };
 
-export function FindingList({ findings, selectedLabel, onSelect, renderExtra }: FindingListProps) {
+export function FindingList({
+  findings,
+  selectedLabel,
+  onSelect,
+  renderExtra,
+  heading = 'Findings',
+  explained = true,
+}: FindingListProps) {
+  const headingId = useId();
+  const positiveHintId = useId();
   if (findings.length === 0) return <p className="muted">The model returned no findings.</p>;
   const positives = findings.filter((finding) => finding.positive).length;
   return (
-    <section className="findings" aria-labelledby="findings-heading">
-      <h2 id="findings-heading">Findings</h2>
+    <section className="findings" aria-labelledby={headingId}>
+      <h2 id={headingId}>{heading}</h2>
       <p className="muted">
-        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`} Findings
-        are in order of score. Bars show the probability; the dark mark is the finding's threshold. Select a finding to
-        see where the model looked.
+        {positives === 0 ? 'No finding above its threshold.' : `${positives} above threshold, listed first.`}
+        {explained &&
+          " Findings are in order of score. Bars show the probability; the dark mark is the finding's threshold. " +
+            'Select a finding to see where the model looked.'}
       </p>
-      <CalibratedScoreLegend />
-      <span id={POSITIVE_HINT_ID} hidden>
+      {explained && <CalibratedScoreLegend />}
+      <span id={positiveHintId} hidden>
         Above threshold
       </span>
       <ul className="finding-list">
@@ -36,6 +50,7 @@ export function FindingList({ findings, selectedLabel, onSelect, renderExtra }: 
               finding={finding}
               selected={finding.label === selectedLabel}
               onToggle={() => onSelect(finding.label === selectedLabel ? null : finding.label)}
+              positiveHintId={positiveHintId}
             />
             {renderExtra?.(finding)}
           </li>

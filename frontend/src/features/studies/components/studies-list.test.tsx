@@ -32,12 +32,17 @@ describe('worklist', () => {
             count: 21,
             next: '/api/studies/?page=2',
             previous: null,
-            results: [study(3), study(2, { status: 'failed', message: 'Not a chest radiograph.', top_finding: null })],
+            results: [
+              study(3, { image_count: 2 }),
+              study(2, { status: 'failed', message: 'Not a chest radiograph.', top_finding: null }),
+            ],
           }),
     );
     const { router } = renderApp('/');
 
     expect(await screen.findByRole('link', { name: 'study-3.png' })).toHaveAttribute('href', '/studies/3');
+    // A study of several images says how many; one of one image says nothing more.
+    expect(screen.getAllByText(/· \d+ images/).map((element) => element.textContent)).toEqual([' · 2 images']);
     expect(screen.getByText('Not a chest radiograph.')).toBeInTheDocument();
     expect(screen.getByText('Page 1 of 2')).toBeInTheDocument();
     expect(screen.getByRole('button', { name: 'Previous' })).toBeDisabled();

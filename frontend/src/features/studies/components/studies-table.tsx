@@ -54,6 +54,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
                     </span>
                   </>
                 )}
+                {study.image_count > 1 && <span className="muted"> · {study.image_count} images</span>}
               </td>
               <td>
                 <StudyStatusBadge status={study.status} />

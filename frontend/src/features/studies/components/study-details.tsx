@@ -2,13 +2,14 @@ import { type ReactNode, useState } from 'react';
 
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
-import type { Finding, Study } from '@/types/api';
+import type { Finding, Study, StudyImage } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 
 import { useExplanation } from '../api/explanations';
 import { usePrefetchStudyFiles } from '../api/get-study-file';
 import { useStudy } from '../api/get-study';
 import { useAnatomyLayers } from '../hooks/use-anatomy-layers';
+import { describeAggregation } from '../utils/aggregation';
 import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
 import { isInProgress } from '../utils/study-status';
 import { AnatomyOverlay } from './anatomy-overlay';
@@ -17,6 +18,7 @@ import { ExplanationComparison } from './explanation-comparison';
 import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
 import { FindingList } from './finding-list';
 import { ImageMetadata } from './image-metadata';
+import { ImageStrip, NOT_ANALYSED_NOTE } from './image-strip';
 import { ScreeningNotice } from './screening-notice';
 import { ModelSummary } from './model-summary';
 import { RadiographViewer } from './radiograph-viewer';
@@ -33,21 +35,34 @@ type StudyDetailsProps = {
   renderPanels?: (study: Study, selected: Finding | null) => ReactNode;
 };
 
+/** The image a study opens on: its key image, the first one the model read. */
+const keyPosition = (images: StudyImage[]) => (images.find((image) => image.analysed) ?? images[0])?.position ?? 0;
+
 export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
+  const [chosenPosition, setChosenPosition] = useState<number | null>(null);
   const [choice, setChoice] = useState<ExplanationChoice>(DEFAULT_CHOICE);
+  const images = study.data?.images ?? [];
+  const severalImages = images.length > 1;
+  const shownImage = severalImages
+    ? (images.find((image) => image.position === (chosenPosition ?? keyPosition(images))) ?? null)
+    : null;
+  // The other explanation methods explain the study's key image only (the study's own image);
+  // any other image shows its own Grad-CAM maps.
+  const keyImageShown = shownImage === null || shownImage.position === keyPosition(images);
+  const method = keyImageShown ? choice.method : DEFAULT_METHOD;
+  // A study of one image shows the study's findings on it; of several, the shown image's own.
+  const shownFindings = shownImage ? shownImage.findings : (study.data?.findings ?? []);
   const shownLabel = study.data?.findings.some((finding) => finding.label === selectedLabel) ? selectedLabel : null;
   // Grad-CAM's map comes with the study; another method's is the explanation's, once computed.
   const explanation = useExplanation(
     studyId,
     shownLabel ?? '',
     choice.method,
-    shownLabel !== null && choice.method !== DEFAULT_METHOD,
+    shownLabel !== null && method !== DEFAULT_METHOD,
   );
   const anatomy = useAnatomyLayers();
-  usePrefetchStudyFiles(
-    study.data?.status === 'done' ? study.data.findings.map((finding) => finding.heatmap) : [],
-  );
+  usePrefetchStudyFiles(study.data?.status === 'done' ? shownFindings.map((finding) => finding.heatmap) : []);
 
   if (study.isPending) return <Loading label="Loading study…" />;
   if (study.isError) return <ErrorMessage error={study.error} />;
@@ -55,6 +70,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const data = study.data;
   const done = data.status === 'done';
   const selected = data.findings.find((finding) => finding.label === selectedLabel) ?? null;
+  const heatmapFinding = shownFindings.find((finding) => finding.label === selectedLabel) ?? null;
 
   return (
     <article className="study">
@@ -67,6 +83,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
             · uploaded {formatDateTime(data.created_at)}
             {data.finished_at && ` · finished ${formatDateTime(data.finished_at)}`}
             {data.width && data.height && ` · ${data.width}×${data.height} px`}
+            {severalImages && ` · ${images.length} images`}
           </span>
         </p>
         {data.cached && <p className="note">From cache: this image was analysed before; the stored result is shown.</p>}
@@ -79,29 +96,34 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <Loading label={data.status === 'queued' ? 'Waiting for a worker…' : 'Analysing…'} />
         )}
       </header>
+      {shownImage && (
+        <ImageStrip images={images} selectedPosition={shownImage.position} onSelect={setChosenPosition} />
+      )}
       <div className="study-body">
         <div className="study-main">
           <RadiographViewer
-            imagePath={data.image}
-            fileName={data.original_filename}
+            imagePath={shownImage?.image ?? data.image}
+            fileName={shownImage?.original_filename ?? data.original_filename}
             heatmap={
-              selected
+              heatmapFinding
                 ? {
-                    path: choice.method === DEFAULT_METHOD ? selected.heatmap : (explanation.data?.image ?? null),
-                    name: displayLabel(selected.label),
-                    method: METHOD_NAMES[choice.method],
+                    path: method === DEFAULT_METHOD ? heatmapFinding.heatmap : (explanation.data?.image ?? null),
+                    name: displayLabel(heatmapFinding.label),
+                    method: METHOD_NAMES[method],
                   }
                 : null
             }
             caption={data.kind === 'ct' ? 'the middle slice of the series, in the lung window.' : undefined}
             overlay={
-              data.segmentation && (
+              // The segmentation outlines the study's key image only.
+              data.segmentation &&
+              keyImageShown && (
                 <AnatomyOverlay segmentation={data.segmentation} width={data.width} height={data.height} layers={anatomy} />
               )
             }
           />
           <CTSliceStrip ct={data.ct} />
-          {done && selected && choice.compareWith !== null && (
+          {done && selected && keyImageShown && choice.compareWith !== null && (
             <ExplanationComparison
               studyId={studyId}
               imagePath={data.image}
@@ -121,20 +143,45 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 selectedLabel={selectedLabel}
                 onSelect={onSelect}
                 renderExtra={renderFindingExtra}
+                heading={
+                  severalImages && data.aggregation
+                    ? `Study findings: ${describeAggregation(data.aggregation)}`
+                    : undefined
+                }
               />
+              {shownImage &&
+                (shownImage.analysed ? (
+                  <FindingList
+                    findings={shownImage.findings}
+                    selectedLabel={selectedLabel}
+                    onSelect={onSelect}
+                    heading={`Image ${shownImage.position + 1} findings`}
+                    explained={false}
+                  />
+                ) : (
+                  <p className="note">
+                    Image {shownImage.position + 1} ({shownImage.view}): {NOT_ANALYSED_NOTE}.
+                  </p>
+                ))}
             </>
           )}
-          {done && selected && (
+          {done && selected && keyImageShown && (
             <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
+          )}
+          {done && !keyImageShown && (
+            <p className="muted">
+              The screener, the segmentation and the explanation methods other than Grad-CAM read the
+              study&apos;s first frontal image (image {keyPosition(images) + 1}).
+            </p>
           )}
           {/* The route's panels (feedback on findings, the PDF report) are the radiograph's: a CT study has neither. */}
           {data.kind !== 'ct' && renderPanels?.(data, selected)}
           <CTPanel ct={data.ct} />
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
-          <ScreeningNotice screening={data.screening} />
+          <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
-          <ImageMetadata metadata={data.metadata} />
+          <ImageMetadata metadata={shownImage?.metadata ?? data.metadata} />
         </div>
       </div>
     </article>

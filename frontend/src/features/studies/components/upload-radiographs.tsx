@@ -11,22 +11,28 @@ export const ACCEPTED_TYPES = '.png,.jpg,.jpeg,.dcm,.zip,image/png,image/jpeg,ap
 export function UploadRadiographs() {
   const [results, setResults] = useState<UploadResult[]>([]);
   const [dragging, setDragging] = useState(false);
+  const [asOneStudy, setAsOneStudy] = useState(false);
   const nextKey = useRef(0);
   const upload = useUploadStudy();
 
   const update = (key: number, result: UploadResult) =>
     setResults((previous) => previous.map((item) => (item.key === key ? result : item)));
 
-  // One file at a time: a batch of parallel uploads would trip the server's rate limit.
+  // One study at a time: a batch of parallel uploads would trip the server's rate limit.
   const uploadAll = async (files: File[]) => {
-    const pending = files.map((file) => ({ key: nextKey.current++, fileName: file.name, state: 'waiting' as const }));
+    const studies = studiesOf(files, asOneStudy);
+    const pending = studies.map((group) => ({
+      key: nextKey.current++,
+      fileName: group.map((file) => file.name).join(' + '),
+      state: 'waiting' as const,
+    }));
     setResults((previous) => [...pending, ...previous]);
-    for (const [index, file] of files.entries()) {
+    for (const [index, group] of studies.entries()) {
       const { key, fileName } = pending[index]!;
       update(key, { key, fileName, state: 'uploading', percent: 0 });
       try {
         const created = await upload.mutateAsync({
-          file,
+          files: group,
           onProgress: ({ loaded, total }) =>
             update(key, { key, fileName, state: 'uploading', percent: total ? Math.round((loaded / total) * 100) : 0 }),
         });
@@ -84,10 +90,19 @@ export function UploadRadiographs() {
           onChange={handleChange}
         />
       </div>
+      <label className="checkbox-field">
+        <input type="checkbox" checked={asOneStudy} onChange={(event) => setAsOneStudy(event.target.checked)} />
+        Several files at once make one study (images of one patient and visit, such as a frontal and a lateral)
+      </label>
       <UploadSummary results={results} />
       <UploadResults results={results} />
     </section>
   );
+}
+
+/** The files of each study to upload: one study per file, or all of them as one study. */
+export function studiesOf(files: File[], asOneStudy: boolean): File[][] {
+  return asOneStudy && files.length > 1 ? [files] : files.map((file) => [file]);
 }
 
 /** One polite announcement per change of the batch's state, instead of one per progress event. */

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0006_analyser_runs'),
+        ('studies', '0007_study_images'),
     ]
 
     operations = [
