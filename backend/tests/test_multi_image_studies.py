@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pydicom.uid import generate_uid
 
 from audit.models import AuditAction, AuditEvent
+from ml.ct.synthetic import shuffled_series_zip
 from ml.inference.postprocess import calibrated_score
 from ml.weights.card import ModelCard
 from pacs.models import ReceivedImage, ReceivedProtocol
@@ -316,3 +317,13 @@ def test_a_result_computed_before_an_image_joined_is_not_stored_and_the_study_wa
     study.refresh_from_db()
     assert study.status == "queued" and not study.findings.exists()
     assert not ImageFinding.objects.filter(image__study=study).exists()
+
+
+def test_a_ct_series_among_several_files_is_refused_with_nothing_stored(
+    clinician, client_for, upload_images, radiograph_bytes
+):
+    series, _ = shuffled_series_zip(3)
+    response = upload_images(client_for(clinician), [("chest.png", radiograph_bytes), ("ct.zip", series)])
+    assert_error_shape(response, 400)
+    assert response.json()["extra"]["files"] == ["ct.zip"]
+    assert Study.objects.count() == 0 and stored_files() == []
