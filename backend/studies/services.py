@@ -3,7 +3,8 @@
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -101,12 +102,7 @@ def study_create_from_files(
             )
             for position, image in enumerate(images)
         ]
-        with transaction.atomic():
-            # Uploads of one user are serialised on their user row from the count to the insert,
-            # so concurrent uploads cannot all pass the cap. Files are written before, so the lock
-            # is held only for these few statements.
-            User.objects.select_for_update().only("pk").get(pk=owner.pk)
-            check_pending_limit(owner=owner)
+        with pending_cap_held(owner=owner):
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
@@ -163,10 +159,7 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
         written.append(storage.write_file(storage.display_path(study_id), intake.display_png))
         if cached is None:
             written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
-        with transaction.atomic():
-            # The pending cap under the user's row lock, as for radiographs (study_create_from_files).
-            User.objects.select_for_update().only("pk").get(pk=owner.pk)
-            check_pending_limit(owner=owner)
+        with pending_cap_held(owner=owner):
             study = Study.objects.create(
                 id=study_id,
                 owner=owner,
@@ -287,6 +280,20 @@ def analysers_enqueue(*, study: Study) -> None:
         enqueue_analysers(study.id)
     except BROKER_ERRORS as error:
         logger.warning("Analysers of study %s left for the reconciler: %s", study.id, error)
+
+
+@contextmanager
+def pending_cap_held(*, owner: User) -> Iterator[None]:
+    """A transaction in which ``owner``'s pending cap is checked and still holds for an insert.
+
+    Uploads of one user are serialised on their user row from the count to the insert, so
+    concurrent uploads cannot all pass the cap. Files are written before, so the lock is held only
+    for the insert's few statements.
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().only("pk").get(pk=owner.pk)
+        check_pending_limit(owner=owner)
+        yield
 
 
 def check_pending_limit(*, owner: User) -> None:
