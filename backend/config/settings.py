@@ -14,6 +14,9 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from config.media_storage import media_storage
+from ml.analysers import BESIDE_THE_CLASSIFIER
+from ml.analysers import REGISTRY as ANALYSER_REGISTRY
+from ml.classifier.analyser import CLASSIFIER
 
 BACKEND_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BACKEND_DIR.parent
@@ -244,19 +247,22 @@ CXR_PENDING_RETRY_AFTER_SECONDS = 30
 # The model: a weights directory (card.json + model.weights.h5) or, unset, seeded untrained weights.
 CXR_WEIGHTS = os.environ.get("CXR_WEIGHTS") or None
 CXR_MODEL_THREADS = env_int("CXR_MODEL_THREADS", 0) or None
-# The analysers beside the classifier (ml.analysers), each with its own weights directory (unset:
-# its seeded untrained network, said so everywhere). CXR_ANALYSERS lists those that run, comma
-# separated ("" runs the classifier alone); they run after a study's findings are stored.
+# The analysers beside the classifier (ml.analysers' registry), each with its own weights directory
+# in the environment variable its class names (CXR_SEGMENTATION_WEIGHTS, CXR_SCREENER_WEIGHTS,
+# CXR_CT_WEIGHTS; unset: its seeded untrained network, said so everywhere). CXR_ANALYSERS lists those
+# that run on a radiograph study, comma separated ("" runs the classifier alone); they run after its
+# findings are stored. A chest CT series (a zip of slices or a multi-frame DICOM) is scored by the
+# CT analyser instead of the classifier.
 CXR_ANALYSERS = tuple(
     kind.strip()
-    for kind in os.environ.get("CXR_ANALYSERS", "segmentation,screener").split(",")
+    for kind in os.environ.get("CXR_ANALYSERS", ",".join(BESIDE_THE_CLASSIFIER)).split(",")
     if kind.strip()
 )
-CXR_SEGMENTATION_WEIGHTS = os.environ.get("CXR_SEGMENTATION_WEIGHTS") or None
-CXR_SCREENER_WEIGHTS = os.environ.get("CXR_SCREENER_WEIGHTS") or None
-# The CT analyser (ml.ct): a chest CT series uploaded as a zip of slices or a multi-frame DICOM is
-# scored by it instead of the classifier; unset, its seeded untrained ResNet-18 runs and says so.
-CXR_CT_WEIGHTS = os.environ.get("CXR_CT_WEIGHTS") or None
+CXR_ANALYSER_WEIGHTS = {
+    kind: os.environ.get(analyser.weights_env_var) or None
+    for kind, analyser in ANALYSER_REGISTRY.items()
+    if kind != CLASSIFIER
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],

@@ -35,13 +35,16 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
-from ml.analysers import SCREENER, SEGMENTATION
+from ml.abnormality.analyser import SCREENER, ScreenerResult
 from ml.images.rendering import HEATMAP_LUT
+from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
+from ml.segmentation.cardiothoracic import CardiothoracicRatio
 from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from studies import storage
 from studies.heatmaps import finding_heatmap_png
 from studies.models import AnalyserRun, Finding, Study, StudyStatus
 from studies.segmentation import segmentation_outlines
+from studies.selectors import analyser_run_result
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
 NOTICE_TEXT = "Decision support, not a diagnosis."
@@ -326,13 +329,13 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
             Paragraph("Normal/abnormal screener", styles["Heading2"]),
             *analyser_warning(screener, styles),
         ]
-        if screener.status == StudyStatus.DONE and screener.result:
-            result = screener.result
-            verdict = "likely abnormal" if result["likely_abnormal"] else "below its threshold"
+        result = analyser_run_result(screener)
+        if isinstance(result, ScreenerResult):
+            verdict = "likely abnormal" if result.likely_abnormal else "below its threshold"
             sections.append(
                 Paragraph(
-                    f"Probability of any abnormality {format_percent(result['probability'])} "
-                    f"(threshold {format_percent(result['threshold'])}): {verdict}. The screener ranks "
+                    f"Probability of any abnormality {format_percent(result.probability)} "
+                    f"(threshold {format_percent(result.threshold)}): {verdict}. The screener ranks "
                     "and flags studies; it never reports a study as normal.",
                     styles["Body"],
                 )
@@ -341,8 +344,9 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
     if segmentation is not None:
         sections += [Paragraph("Anatomy and cardiothoracic ratio", styles["Heading2"])]
         sections += analyser_warning(segmentation, styles)
-        if segmentation.status == StudyStatus.DONE and segmentation.result:
-            sections += cardiothoracic_section(study, segmentation, styles)
+        anatomy = analyser_run_result(segmentation)
+        if isinstance(anatomy, SegmentationResult):
+            sections += cardiothoracic_section(study, segmentation, anatomy, styles)
     return sections
 
 
@@ -359,26 +363,26 @@ def analyser_warning(run: AnalyserRun, styles: dict[str, ParagraphStyle]) -> lis
 
 
 def cardiothoracic_section(
-    study: Study, run: AnalyserRun, styles: dict[str, ParagraphStyle]
+    study: Study, run: AnalyserRun, result: SegmentationResult, styles: dict[str, ParagraphStyle]
 ) -> list[Flowable]:
-    ratio = run.result.get("cardiothoracic_ratio")
+    ratio = result.cardiothoracic_ratio
     if ratio is None:
-        note = run.result.get("cardiothoracic_ratio_note") or "No cardiothoracic ratio was measured."
+        note = result.cardiothoracic_ratio_note or "No cardiothoracic ratio was measured."
         return [Paragraph(escape(note), styles["Body"])]
-    flag = "above the normal range" if ratio["above_range"] else "within the normal range"
+    flag = "above the normal range" if ratio.above_range else "within the normal range"
     text = (
-        f"Cardiothoracic ratio {ratio['ratio']:.2f} ({flag}: at most {ratio['normal_upper_limit']:.2f} on a "
+        f"Cardiothoracic ratio {ratio.ratio:.2f} ({flag}: at most {ratio.normal_upper_limit:.2f} on a "
         "PA film). Red: the heart's widest extent; blue: the thorax's widest inner extent."
     )
-    if ratio.get("caveat"):
-        text += f" {ratio['caveat']}"
+    if ratio.caveat:
+        text += f" {ratio.caveat}"
     return [
         Paragraph(escape(text), styles["Body"]),
-        embedded_image(measurement_drawing(study, run), width=9 * cm),
+        embedded_image(measurement_drawing(study, run, ratio), width=9 * cm),
     ]
 
 
-def measurement_drawing(study: Study, run: AnalyserRun) -> Image.Image:
+def measurement_drawing(study: Study, run: AnalyserRun, ratio: CardiothoracicRatio) -> Image.Image:
     """The radiograph with the anatomy outlines and the two measurement lines drawn on it."""
     image = radiograph_image(study).convert("RGB")
     draw = ImageDraw.Draw(image)
@@ -388,9 +392,8 @@ def measurement_drawing(study: Study, run: AnalyserRun) -> Image.Image:
         for polygon in structure["outlines"]:
             if len(polygon) >= 2:
                 draw.line([tuple(point) for point in [*polygon, polygon[0]]], fill=(255, 210, 0), width=1)
-    ratio = run.result["cardiothoracic_ratio"]
-    for line, colour in ((ratio["heart_line"], (220, 30, 30)), (ratio["thorax_line"], (30, 90, 230))):
-        draw.line([tuple(point) for point in line], fill=colour, width=line_width)
+    for line, colour in ((ratio.heart_line, (220, 30, 30)), (ratio.thorax_line, (30, 90, 230))):
+        draw.line([tuple(point) for point in line.to_list()], fill=colour, width=line_width)
     return image
 
 

@@ -64,37 +64,35 @@ def analyser_runs_claim(study_ids: Iterable[uuid.UUID]) -> list[AnalyserRun]:
 
 
 def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]) -> None:
-    analysers = pipeline.analysers
-    if analysers is None or kind not in analysers.kinds:
+    if kind not in pipeline.kinds:
         analyser_runs_fail(runs, message=f"The {kind} analyser is not configured on this worker.")
         return
     try:
-        analysers.card(kind)
+        pipeline.card(kind)
     except WeightsError as error:
         analyser_runs_fail(runs, message=f"The {kind} analyser's weights cannot be used: {error}")
         return
     ready = []
     for run in runs:
         try:
-            ready.append((run, prepared_input(run.study, pipeline, analyser=kind)))
+            ready.append((run, prepared_input(run.study, pipeline, kind=kind)))
         except ImageError as error:
             analyser_runs_fail([run], message=f"The {kind} analyser could not read the image: {error}")
     try:
-        outcomes = pipeline.analyze_with(kind, [prepared for _, prepared in ready])
+        results = pipeline.run(kind, [prepared for _, prepared in ready])
     except Exception as error:
         # A network that cannot be built or run: this analyser's runs fail, nothing else.
         studies = [str(run.study_id) for run, _ in ready]
         logger.exception("The %s analyser failed on studies %s", kind, studies)
         analyser_runs_fail([run for run, _ in ready], message=f"The {kind} analyser failed: {error}")
         return
-    for (run, _), outcome in zip(ready, outcomes, strict=True):
-        if outcome.attachment is not None:
-            run.result_file = storage.write_file(
-                storage.analyser_path(run.study_id, kind), outcome.attachment
-            )
-        run.card = outcome.card
-        run.result = outcome.result
-        run.score = outcome.score
+    for (run, _), result in zip(ready, results, strict=True):
+        attachment = result.attachment()
+        if attachment is not None:
+            run.result_file = storage.write_file(storage.analyser_path(run.study_id, kind), attachment)
+        run.card = result.card.to_dict()
+        run.result = result.to_dict()
+        run.score = result.score
         run.status = StudyStatus.DONE
         run.finished_at = timezone.now()
         run.message = ""

@@ -18,9 +18,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
+from ml.classifier.analyser import CLASSIFIER, ClassifierResult
 from ml.errors import ImageError, WeightsError
 from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
-from ml.pipeline import Pipeline, PreparedImage, Result
+from ml.pipeline import Pipeline
+from ml.prepared import PreparedImage
 from pacs.tasks import file_results_enqueue
 from studies import storage
 from studies.analyser_runs import analyser_runs_create, analyser_runs_execute
@@ -55,10 +57,12 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
                 study_fail(study=study, message="Analysis failed: the study has no frontal image to analyse.")
                 continue
             try:
-                ready.append((study, images, [prepared_input(image, pipeline) for image in images]))
+                ready.append(
+                    (study, images, [prepared_input(image, pipeline, kind=CLASSIFIER) for image in images])
+                )
             except ImageError as error:
                 study_fail(study=study, message=f"Analysis failed: {error}")
-        results = iter(pipeline.analyze([prepared for _, _, inputs in ready for prepared in inputs]))
+        results = iter(pipeline.run(CLASSIFIER, [prepared for _, _, inputs in ready for prepared in inputs]))
         for study, images, _ in ready:
             study_store_results(study=study, results=[(image, next(results)) for image in images])
     except SoftTimeLimitExceeded:
@@ -144,12 +148,12 @@ def claimable_by(study: Study, claimant: str) -> bool:
     return True
 
 
-def study_store_results(*, study: Study, results: list[tuple[StudyImage, Result]]) -> None:
+def study_store_results(*, study: Study, results: list[tuple[StudyImage, ClassifierResult]]) -> None:
     """Store each image's findings and heatmaps, then the study's aggregate, and cache each image's."""
     cached_results = []
     for image, result in results:
         heatmaps_file = storage.write_file(
-            storage.heatmaps_path(study.id, HEATMAPS_EXTENSION, image.position), result.heatmaps.to_bytes()
+            storage.heatmaps_path(study.id, HEATMAPS_EXTENSION, image.position), result.attachment()
         )
         cached = CachedResult(
             model_card=result.card.to_dict(),

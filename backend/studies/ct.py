@@ -2,7 +2,7 @@
 
 A CT study (``Study.kind == "ct"``) is created by studies.services from an upload that
 ``ml.ct.intake.is_ct_series`` routes here. The worker scores it with the pipeline's CT analyser
-(``Pipeline.analyze_ct``) instead of the classifier: the result is one ``AnalyserRun`` of kind
+(``Pipeline.run("ct", ...)``) instead of the classifier: the result is one ``AnalyserRun`` of kind
 ``ct`` (its card, each slice's probability, the patient's, the threshold, the aggregation rule;
 ``score`` the patient's probability) and the study is done with no findings, its ``model_card``
 the CT card, so the untrained warning follows it wherever a study's card is shown.
@@ -20,13 +20,15 @@ from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
 from common.errors import DomainError
+from ml.analyser import AnalyserCard, AnalyserResult
 from ml.ct.analyser import CTResult
-from ml.ct.card import CT_KIND, CTModelCard
+from ml.ct.card import CT_KIND
 from ml.ct.intake import PreparedCT
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
 from studies.models import AnalyserRun, Study, StudyKind, StudyStatus
+from studies.selectors import analyser_run_result
 
 logger = logging.getLogger(__name__)
 
@@ -38,12 +40,12 @@ def ct_study_analyze(*, study: Study, pipeline: Pipeline) -> None:
     """Score a claimed CT study's prepared slices and store its result (it raises on failure;
     the caller fails the study with the message)."""
     prepared = PreparedCT.from_bytes(storage.read_file(study.model_input_file.name))
-    result = pipeline.analyze_ct(prepared)
-    card = pipeline.ct_card.to_dict()
+    [result] = pipeline.run(CT, [prepared])
+    card = result.card.to_dict()
     with transaction.atomic():
         ct_study_complete(study=study, card=card, result=result.to_dict(), from_cache=False)
     try:
-        ct_cached_result_put(card=pipeline.ct_card, sha256=study.image_sha256, card_dict=card, result=result)
+        ct_cached_result_put(card=pipeline.card(CT), sha256=study.image_sha256, card_dict=card, result=result)
     except CACHE_ERRORS as error:
         # The study is done; a cache that is down only costs a later identical upload a run.
         logger.warning("CT result of study %s not cached: %s", study.id, error)
@@ -80,19 +82,11 @@ def ct_study_complete(
 def ct_result_of(study: Study) -> CTResult | None:
     """The stored CT result of a done CT study, else None."""
     run = study.analyser_runs.filter(kind=CT, status=StudyStatus.DONE).first()
-    if run is None or run.result is None:
-        return None
-    stored = run.result
-    return CTResult(
-        slice_probabilities=tuple(stored["slice_probabilities"]),
-        patient_probability=stored["patient_probability"],
-        threshold=stored["threshold"],
-        positive=stored["positive"],
-        aggregation=stored["aggregation"],
-    )
+    result = analyser_run_result(run) if run is not None else None
+    return result if isinstance(result, CTResult) else None
 
 
-def ct_cache_key(*, card: CTModelCard, sha256: str) -> str:
+def ct_cache_key(*, card: AnalyserCard, sha256: str) -> str:
     # The whole card, validation figures aside, names the model: other weights never get an old answer.
     identity = card.to_dict()
     identity.pop("validation", None)
@@ -100,14 +94,14 @@ def ct_cache_key(*, card: CTModelCard, sha256: str) -> str:
     return f"ct-result:{card.name}@{card.version}#{digest}:{sha256}"
 
 
-def ct_cached_result_get(*, card: CTModelCard, sha256: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def ct_cached_result_get(*, card: AnalyserCard, sha256: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The (card, result) stored for this series' bytes and this card, if any."""
     value = cache.get(ct_cache_key(card=card, sha256=sha256))
     return (value["card"], value["result"]) if value else None
 
 
 def ct_cached_result_put(
-    *, card: CTModelCard, sha256: str, card_dict: dict[str, Any], result: CTResult
+    *, card: AnalyserCard, sha256: str, card_dict: dict[str, Any], result: AnalyserResult
 ) -> None:
     cache.set(
         ct_cache_key(card=card, sha256=sha256),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import DomainError
+from ml.classifier.analyser import CLASSIFIER
 from ml.explanations.explanation import Explanation as ComputedExplanation
 from ml.explanations.heatmaps import FILE_EXTENSION
 from ml.images.rendering import heatmap_png
@@ -36,7 +37,7 @@ def explanation_compute(*, explanation_id: int) -> None:
         explanation.save(update_fields=["status", "started_at"])
     try:
         pipeline = ready_pipeline()
-        prepared = prepared_input(explanation.study, pipeline)
+        prepared = prepared_input(explanation.study, pipeline, kind=CLASSIFIER)
         computed = pipeline.explain(prepared, explanation.label, explanation.method)
         map_file = storage.write_file(
             storage.explanation_path(

@@ -67,7 +67,7 @@ class ImageFiles:
 def intake_or_refuse(data: bytes, *, filename: str, accept_lateral: bool = False) -> Intake:
     """The pipeline's intake of an upload, its refusals answered with their status and reason."""
     try:
-        return analysis_pipeline().intake(data, accept_lateral=accept_lateral)
+        return analysis_pipeline().radiograph_intake(data, accept_lateral=accept_lateral)
     except ImageError as error:
         raise image_refusal(error, filename=filename) from error
 

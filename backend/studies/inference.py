@@ -1,6 +1,6 @@
 """The model as the service sees it: the active card (cheap, any process) and one pipeline per process.
 
-The pipeline builds the network (OpenVINO or TensorFlow state, neither fork-safe) only in the
+The pipeline builds the networks (OpenVINO or TensorFlow state, neither fork-safe) only in the
 process that runs analyses (a Celery worker child after the fork, or the embedded analysis thread),
 never at import time. The web process only takes uploads in through it, which needs no network.
 """
@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 
 from ml.analysers import AnalyserWeights
+from ml.ct.card import CT_KIND
 from ml.pipeline import Pipeline
 from ml.weights.card import ModelCard
 from ml.weights.registry import describe_active_model
@@ -26,28 +27,23 @@ def active_model_card() -> ModelCard:
 
 
 def analysis_pipeline() -> Pipeline:
-    """This process's pipeline; its network is not built until something analyses."""
+    """This process's pipeline; its networks are not built until something analyses."""
     global _pipeline
     with _pipeline_lock:
         if _pipeline is None:
             analysers = AnalyserWeights(
-                kinds=settings.CXR_ANALYSERS,
-                segmentation=settings.CXR_SEGMENTATION_WEIGHTS,
-                screener=settings.CXR_SCREENER_WEIGHTS,
+                kinds=(*settings.CXR_ANALYSERS, CT_KIND), directories=settings.CXR_ANALYSER_WEIGHTS
             )
             _pipeline = Pipeline(
-                settings.CXR_WEIGHTS,
-                threads=settings.CXR_MODEL_THREADS,
-                analysers=analysers,
-                ct_weights=settings.CXR_CT_WEIGHTS,
+                settings.CXR_WEIGHTS, threads=settings.CXR_MODEL_THREADS, analysers=analysers
             )
         return _pipeline
 
 
 def ready_pipeline() -> Pipeline:
-    """This process's pipeline with its network built, the build timed as the model's load time."""
+    """This process's pipeline with its classifier built, the build timed as the model's load time."""
     pipeline = analysis_pipeline()
-    if not pipeline.engine_built:
+    if not pipeline.analysers.is_built("classifier"):
         with observe_model_load():
             pipeline.engine  # noqa: B018 (building the engine is the point)
     return pipeline
@@ -55,7 +51,5 @@ def ready_pipeline() -> Pipeline:
 
 def analyser_cards() -> list[dict[str, Any]]:
     """The cards of the analysers beside the classifier that run here, read without building them."""
-    analysers = analysis_pipeline().analysers
-    if analysers is None:
-        return []
-    return [analysers.card(kind).to_dict() for kind in analysers.kinds]
+    pipeline = analysis_pipeline()
+    return [pipeline.card(kind).to_dict() for kind in settings.CXR_ANALYSERS]

@@ -10,7 +10,9 @@ from django.utils import timezone
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
-from ml.analysers import SCREENER
+from ml.abnormality.analyser import SCREENER
+from ml.analyser import AnalyserResult, read_result
+from ml.analysers import analyser_class
 from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
@@ -144,6 +146,13 @@ def analyser_run_get(*, study: Study, kind: str) -> AnalyserRun:
     if run is None:
         raise NotFoundError(f"Study has no {kind} result.", extra={"analyser": kind})
     return run
+
+
+def analyser_run_result(run: AnalyserRun) -> AnalyserResult | None:
+    """A finished run's result, typed by its analyser's own class (ml.analysers), else None."""
+    if run.status != StudyStatus.DONE or not run.result or not run.card:
+        return None
+    return read_result(analyser_class(run.kind), run.result, run.card)
 
 
 def stuck_analyser_runs(now: datetime.datetime) -> QuerySet[AnalyserRun]:

@@ -4,14 +4,15 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ml.analysers import SCREENER, SEGMENTATION
+from ml.abnormality.analyser import SCREENER
 from ml.evaluation.grouping import AGGREGATION_RULES
+from ml.segmentation.analyser import SEGMENTATION
 from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyKind, StudyStatus
-from studies.selectors import ANY_POSITIVE
+from studies.selectors import ANY_POSITIVE, analyser_run_result
 
 
 class StudyCreateSerializer(serializers.Serializer):
@@ -122,14 +123,12 @@ def screener_of(study: Study) -> dict[str, Any] | None:
     run = analyser_runs_by_kind(study).get(SCREENER)
     if run is None:
         return None
-    result = run.result or {}
+    result = analyser_run_result(run)
     return {
         "status": run.status,
         "message": run.message,
         "analyser": analyser_card(run),
-        "probability": result.get("probability"),
-        "threshold": result.get("threshold"),
-        "likely_abnormal": result.get("likely_abnormal"),
+        **(result.to_dict() if result else {"probability": None, "threshold": None, "likely_abnormal": None}),
         "trained": run.card.get("trained") if run.card else None,
     }
 
@@ -351,17 +350,14 @@ class StudyDetailSerializer(StudySummarySerializer):
         run = analyser_runs_by_kind(study).get(SEGMENTATION)
         if run is None:
             return None
-        result = run.result or {}
-        done = run.status == StudyStatus.DONE
+        result = analyser_run_result(run)
         return SegmentationSerializer(
             {
                 "status": run.status,
                 "message": run.message,
                 "analyser": analyser_card(run),
-                "structures": result.get("structures", []),
-                "outlines": reverse("study-segmentation", kwargs={"study_id": study.id}) if done else None,
-                "cardiothoracic_ratio": result.get("cardiothoracic_ratio"),
-                "cardiothoracic_ratio_note": result.get("cardiothoracic_ratio_note"),
+                **(result.to_dict() if result else {"structures": []}),
+                "outlines": reverse("study-segmentation", kwargs={"study_id": study.id}) if result else None,
             }
         ).data
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
+from ml.ct.card import CT_KIND
 from ml.ct.intake import is_ct_series
 from ml.errors import ImageError
 from ml.images.deidentification import words_of
@@ -142,7 +143,7 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     queued. If anything fails, the files already written are removed and no study row is left."""
     pipeline = analysis_pipeline()
     try:
-        intake = pipeline.intake_ct(received.data)
+        intake = pipeline.intake(received.data)
     except ImageError as error:
         raise image_refusal(error, filename=received.filename) from error
     file_type = ZIP if intake.format == "zip" else DICOM
@@ -151,7 +152,7 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
         filename = f"ct-series.{file_type.extension}"
     study_id = uuid.uuid4()
     sha256 = hashlib.sha256(received.data).hexdigest()
-    cached = ct_cached_result_get(card=pipeline.ct_card, sha256=sha256)
+    cached = ct_cached_result_get(card=pipeline.card(CT_KIND), sha256=sha256)
     written: list[str] = []
     try:
         original = storage.original_path(study_id, file_type.extension)

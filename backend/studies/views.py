@@ -22,7 +22,7 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.serializers import ErrorSerializer
-from ml.analysers import SEGMENTATION
+from ml.segmentation.analyser import SEGMENTATION
 from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png, image_finding_heatmap_png
 from studies.models import Study

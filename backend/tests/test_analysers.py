@@ -6,7 +6,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from ml.analysers import SCREENER, SEGMENTATION
+from ml.abnormality.analyser import SCREENER
+from ml.segmentation.analyser import SEGMENTATION
 from studies.analyser_runs import analyser_runs_execute
 from studies.models import AnalyserRun, StudyStatus
 from studies.reconciliation import studies_reconcile
@@ -108,7 +109,7 @@ def test_a_broken_analyser_fails_alone_with_its_message_and_the_findings_stay(
     broken = tmp_path / "segmentation"
     broken.mkdir()
     (broken / "card.json").write_text("{not json")
-    settings.CXR_SEGMENTATION_WEIGHTS = str(broken)
+    settings.CXR_ANALYSER_WEIGHTS = {**settings.CXR_ANALYSER_WEIGHTS, SEGMENTATION: str(broken)}
     inference._pipeline = None  # this process's pipeline is built again with the broken directory
     try:
         created = upload(client_for(clinician), radiograph_bytes)

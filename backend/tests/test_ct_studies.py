@@ -102,7 +102,7 @@ def analyse_with_ct_card(settings, directory, card, client, upload) -> dict:
     from studies import inference
 
     save_weights_directory(build_resnet18(card.input_size, card.base_filters), directory, card)
-    settings.CXR_CT_WEIGHTS = str(directory)
+    settings.CXR_ANALYSER_WEIGHTS = {**settings.CXR_ANALYSER_WEIGHTS, "ct": str(directory)}
     inference._pipeline = None  # this process's pipeline is built again with these weights
     try:
         return upload_and_analyse(client, upload, shuffled_series_zip(6)[0], "series.zip")

@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pydicom.uid import generate_uid
 
 from audit.models import AuditAction, AuditEvent
+from ml.classifier.analyser import CLASSIFIER
 from ml.ct.synthetic import shuffled_series_zip
 from ml.inference.postprocess import calibrated_score
 from ml.weights.card import ModelCard
@@ -309,7 +310,7 @@ def test_a_result_computed_before_an_image_joined_is_not_stored_and_the_study_wa
     [claimed] = studies_claim(study_id=study.id, claimant="slow-worker", limit=1)
     pipeline = inference.ready_pipeline()
     images = list(claimed.images.all())
-    results = pipeline.analyze([prepared_input(image, pipeline) for image in images])
+    results = pipeline.run(CLASSIFIER, [prepared_input(image, pipeline, kind=CLASSIFIER) for image in images])
 
     received_image_store(data=sent[1], owner=clinician, protocol=ReceivedProtocol.DIMSE)
     study_store_results(study=claimed, results=list(zip(images, results, strict=True)))

@@ -15,8 +15,8 @@ from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
 
 if TYPE_CHECKING:
+    from ml.classifier.analyser import ClassifierResult
     from ml.inference.engine import InferenceEngine
-    from ml.pipeline import Result
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_ENV_VAR = "CXR_DATA_DIR"
@@ -75,12 +75,12 @@ def landscape_radiograph(radiograph: Radiograph) -> Radiograph:
     return Radiograph(pixels=np.ascontiguousarray(radiograph.pixels[112:912, :]), bit_depth=8)
 
 
-def analyze(engine: InferenceEngine, radiograph: Radiograph) -> Result:
+def analyze(engine: InferenceEngine, radiograph: Radiograph) -> ClassifierResult:
     """One radiograph through the pipeline around ``engine`` (already screened, so not again)."""
     from ml.pipeline import Pipeline
 
     pipeline = Pipeline.for_engine(engine)
-    return pipeline.analyze([pipeline.prepare(radiograph)])[0]
+    return pipeline.run("classifier", [pipeline.prepare(radiograph)])[0]
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
-"""The analysers beside the classifier in the one pipeline (ml.analysers): inputs prepared at intake,
-kept through the stored npz, run per analyser; the ratio only from a trained segmentation."""
+"""Every model through the one analyser contract (ml.analyser) and its registry (ml.analysers): inputs
+prepared at intake, kept through the stored npz, run per kind, results read back from their JSON; the
+ratio only from a trained segmentation."""
 
 import dataclasses
 import subprocess
@@ -9,15 +10,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.analysers import (
-    SCREENER,
+from ml.abnormality.analyser import SCREENER
+from ml.analyser import CT_SERIES, RADIOGRAPH, read_result
+from ml.analysers import REGISTRY, AnalyserWeights
+from ml.ct.analyser import CT_WEIGHTS_ENV_VAR
+from ml.ct.card import CT_KIND
+from ml.errors import WeightsError
+from ml.pipeline import Pipeline
+from ml.prepared import PreparedImage
+from ml.segmentation.analyser import (
     SEGMENTATION,
     UNTRAINED_SEGMENTATION_NOTE,
-    AnalyserWeights,
-    segmentation_outcome,
+    SegmentationResult,
 )
-from ml.errors import WeightsError
-from ml.pipeline import Pipeline, PreparedImage
 from ml.segmentation.card import describe_segmentation_model
 from ml.segmentation.result import Segmentation
 
@@ -35,54 +40,59 @@ def drawn_segmentation(side: int = 100) -> Segmentation:
 
 def test_a_trained_segmentation_measures_the_ratio_on_drawn_masks_with_its_lines():
     card = dataclasses.replace(describe_segmentation_model(None), trained=True)
-    outcome = segmentation_outcome(card, drawn_segmentation(), "AP")
-    ratio = outcome.result["cardiothoracic_ratio"]
+    outcome = SegmentationResult.of(card, drawn_segmentation(), "AP")
+    ratio = outcome.to_dict()["cardiothoracic_ratio"]
     assert ratio["ratio"] == pytest.approx(30 / 80)
     assert ratio["heart_line"] == [[35, 50], [64, 50]]
     assert ratio["thorax_line"] == [[10, 20], [89, 20]]
     assert ratio["above_range"] is False and "AP" in ratio["caveat"]
     assert outcome.score == pytest.approx(30 / 80)
-    assert outcome.result["cardiothoracic_ratio_note"] is None
-    assert Segmentation.from_bytes(outcome.attachment).structures == STRUCTURES
+    assert outcome.to_dict()["cardiothoracic_ratio_note"] is None
+    assert Segmentation.from_bytes(outcome.attachment()).structures == STRUCTURES
+    # What is stored reads back as the same result (the masks are the attachment, kept beside it).
+    again = SegmentationResult.from_dict(outcome.to_dict(), card)
+    assert again.to_dict() == outcome.to_dict() and again.score == outcome.score
 
 
 def test_an_untrained_segmentation_gives_outlines_but_no_ratio_and_says_why():
-    outcome = segmentation_outcome(describe_segmentation_model(None), drawn_segmentation(), "PA")
-    assert outcome.card["trained"] is False
-    assert outcome.result["cardiothoracic_ratio"] is None and outcome.score is None
-    assert outcome.result["cardiothoracic_ratio_note"] == UNTRAINED_SEGMENTATION_NOTE
+    outcome = SegmentationResult.of(describe_segmentation_model(None), drawn_segmentation(), "PA")
+    assert outcome.card.trained is False
+    assert outcome.cardiothoracic_ratio is None and outcome.score is None
+    assert outcome.to_dict()["cardiothoracic_ratio_note"] == UNTRAINED_SEGMENTATION_NOTE
 
 
 def test_a_trained_segmentation_without_a_heart_says_so_instead_of_a_ratio():
     card = dataclasses.replace(describe_segmentation_model(None), trained=True)
     drawn = drawn_segmentation()
     drawn.masks[:, :, 2] = False
-    outcome = segmentation_outcome(card, drawn, None)
-    assert outcome.result["cardiothoracic_ratio"] is None
-    assert "no heart was found" in outcome.result["cardiothoracic_ratio_note"]
+    outcome = SegmentationResult.of(card, drawn, None)
+    assert outcome.cardiothoracic_ratio is None
+    assert "no heart was found" in outcome.to_dict()["cardiothoracic_ratio_note"]
 
 
 def test_intake_prepares_each_analysers_input_which_survives_storage_and_runs(radiograph_path: Path):
-    pipeline = Pipeline(None, analysers=AnalyserWeights())
-    intake = pipeline.intake(radiograph_path.read_bytes())
+    pipeline = Pipeline(None, analysers=AnalyserWeights(kinds=(SEGMENTATION, SCREENER, CT_KIND)))
+    intake = pipeline.radiograph_intake(radiograph_path.read_bytes())
     stored = PreparedImage.from_bytes(intake.prepared.to_bytes())
-    assert set(stored.analyser_inputs) == {SEGMENTATION, SCREENER}
-    for kind, tensor in intake.prepared.analyser_inputs.items():
-        np.testing.assert_array_equal(stored.analyser_inputs[kind], tensor)
-    [screened] = pipeline.analyze_with(SCREENER, [stored])
-    assert screened.card["trained"] is False and 0.0 <= screened.score <= 1.0
-    assert screened.result["likely_abnormal"] == (
-        screened.result["probability"] >= screened.result["threshold"]
-    )
-    [segmented] = pipeline.analyze_with(SEGMENTATION, [stored])
-    assert segmented.result["cardiothoracic_ratio_note"] == UNTRAINED_SEGMENTATION_NOTE
+    # Every kind that reads a radiograph gets its input; the CT analyser reads series only.
+    assert set(stored.inputs) == {"classifier", SEGMENTATION, SCREENER}
+    for kind, tensor in intake.prepared.inputs.items():
+        np.testing.assert_array_equal(stored.inputs[kind], tensor)
+    assert stored.input_keys == intake.prepared.input_keys
+    [screened] = pipeline.run(SCREENER, [stored])
+    assert screened.card.trained is False and 0.0 <= screened.score <= 1.0
+    assert screened.likely_abnormal == (screened.probability >= screened.threshold)
+    assert read_result(REGISTRY[SCREENER], screened.to_dict(), screened.card.to_dict()) == screened
+    [segmented] = pipeline.run(SEGMENTATION, [stored])
+    assert segmented.to_dict()["cardiothoracic_ratio_note"] == UNTRAINED_SEGMENTATION_NOTE
 
 
 def test_intake_with_the_analysers_imports_no_framework(radiograph_path: Path):
     # The web process takes every upload in through it.
     script = (
-        "import sys; from ml.analysers import AnalyserWeights; from ml.pipeline import Pipeline; "
-        f"Pipeline(None, analysers=AnalyserWeights()).intake(open({str(radiograph_path)!r}, 'rb').read()); "
+        "import sys; from ml.analysers import REGISTRY, AnalyserWeights; from ml.pipeline import Pipeline; "
+        "weights = AnalyserWeights(kinds=tuple(REGISTRY)); "
+        f"Pipeline(None, analysers=weights).intake(open({str(radiograph_path)!r}, 'rb').read()); "
         "print(sorted(m for m in ('tensorflow', 'keras', 'openvino') if m in sys.modules))"
     )
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
@@ -93,13 +103,40 @@ def test_an_unusable_analyser_directory_never_refuses_an_upload_but_its_run_says
     radiograph_path: Path, tmp_path: Path
 ):
     (tmp_path / "card.json").write_text("{not json")
-    pipeline = Pipeline(None, analysers=AnalyserWeights(segmentation=tmp_path))
-    prepared = pipeline.intake(radiograph_path.read_bytes()).prepared
-    assert set(prepared.analyser_inputs) == {SCREENER}
+    weights = AnalyserWeights(kinds=(SEGMENTATION, SCREENER), directories={SEGMENTATION: tmp_path})
+    pipeline = Pipeline(None, analysers=weights)
+    prepared = pipeline.radiograph_intake(radiograph_path.read_bytes()).prepared
+    assert set(prepared.inputs) == {"classifier", SCREENER}
     with pytest.raises(WeightsError, match=r"model\.weights\.h5"):
-        pipeline.analyze_with(SEGMENTATION, [prepared])
+        pipeline.run(SEGMENTATION, [prepared])
+
+
+def test_an_input_prepared_for_another_card_is_refused_not_fed_to_the_network(radiograph_path: Path):
+    pipeline = Pipeline(None, analysers=AnalyserWeights(kinds=(SCREENER,)))
+    prepared = pipeline.radiograph_intake(radiograph_path.read_bytes()).prepared
+    stale = dataclasses.replace(prepared, input_keys={**prepared.input_keys, SCREENER: "0" * 16})
+    with pytest.raises(ValueError, match="not prepared for the screener"):
+        pipeline.run(SCREENER, [stale])
 
 
 def test_unknown_analysers_are_refused():
-    with pytest.raises(ValueError, match="Unknown analysers"):
+    with pytest.raises(ValueError, match="Unknown analyser 'tarot'"):
         AnalyserWeights(kinds=("segmentation", "tarot"))
+
+
+def test_every_registered_kind_implements_the_contract_and_describes_itself_without_weights():
+    assert set(REGISTRY) == {"classifier", SEGMENTATION, SCREENER, CT_KIND}
+    for kind, analyser in REGISTRY.items():
+        assert analyser.kind == kind and analyser.reads in (RADIOGRAPH, CT_SERIES)
+        card = analyser.describe(None)
+        assert card.trained is False and card.to_dict()["name"] == card.name
+        for method in ("prepare", "load", "run"):
+            assert callable(getattr(analyser, method))
+
+
+def test_weights_directories_come_from_each_kinds_environment_variable(tmp_path: Path):
+    weights = AnalyserWeights.from_env(
+        (SEGMENTATION, CT_KIND), environ={CT_WEIGHTS_ENV_VAR: str(tmp_path), "CXR_SEGMENTATION_WEIGHTS": " "}
+    )
+    assert weights.kinds == ("classifier", SEGMENTATION, CT_KIND)
+    assert weights.directory(CT_KIND) == str(tmp_path) and weights.directory(SEGMENTATION) is None

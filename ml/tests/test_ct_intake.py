@@ -11,13 +11,19 @@ import numpy as np
 import pydicom
 import pytest
 
+from ml.analysers import AnalyserWeights
 from ml.ct.analyser import CTAnalyser
+from ml.ct.card import CT_KIND
 from ml.ct.intake import PreparedCT, is_ct_series
 from ml.ct.series import read_ct_series
 from ml.ct.synthetic import ct_slice, enhanced_ct, shuffled_series_zip
 from ml.ct.window import network_slices_uint8
-from ml.errors import ImageDecodeError, ImageRejectedError
+from ml.errors import ImageDecodeError, ImageRejectedError, UnsupportedImageError
 from ml.pipeline import Pipeline
+
+
+def ct_pipeline() -> Pipeline:
+    return Pipeline(threads=1, analysers=AnalyserWeights(kinds=(CT_KIND,)))
 
 
 def test_uploads_are_routed_by_zip_magic_or_a_multiframe_ct_and_a_single_ct_slice_is_not_a_series():
@@ -33,8 +39,8 @@ def test_uploads_are_routed_by_zip_magic_or_a_multiframe_ct_and_a_single_ct_slic
 
 def test_zip_intake_stores_a_readable_deidentified_series_and_prepares_every_slice():
     data, hounsfield = shuffled_series_zip()
-    pipeline = Pipeline()
-    intake = pipeline.intake_ct(data)
+    pipeline = ct_pipeline()
+    intake = pipeline.intake(data)
     assert intake.format == "zip" and intake.series.slices == 5
     assert (intake.series.rows, intake.series.columns) == (40, 48)
     assert "patient" in intake.identifying_words
@@ -49,7 +55,7 @@ def test_zip_intake_stores_a_readable_deidentified_series_and_prepares_every_sli
     stored_series = read_ct_series(intake.stored_bytes)
     np.testing.assert_array_equal(stored_series.hounsfield, hounsfield)
 
-    card = pipeline.ct_card
+    card = pipeline.card(CT_KIND)
     np.testing.assert_array_equal(
         intake.prepared.grey_levels, network_slices_uint8(hounsfield, card.window, card.input_size)
     )
@@ -65,7 +71,7 @@ def test_zip_intake_stores_a_readable_deidentified_series_and_prepares_every_sli
 def test_multiframe_intake_keeps_one_deidentified_file_with_its_frames_geometry():
     stored = np.random.default_rng(2).integers(0, 1000, (3, 16, 16))
     data = enhanced_ct(stored, zs=[5.0, 0.0, 2.5], slopes=[1.0, 2.0, 1.0], intercepts=[-1024.0] * 3)
-    intake = Pipeline().intake_ct(data)
+    intake = ct_pipeline().intake(data)
     assert intake.format == "dicom" and intake.series.source == "dicom-multiframe"
     assert b"Test^Patient" not in intake.stored_bytes
     np.testing.assert_array_equal(
@@ -82,13 +88,18 @@ def test_multiframe_intake_keeps_one_deidentified_file_with_its_frames_geometry(
 )
 def test_intake_refuses_what_is_not_one_ct_series(data, error):
     with pytest.raises(error):
-        Pipeline().intake_ct(data)
+        ct_pipeline().intake(data)
 
 
-def test_analyze_ct_on_the_prepared_input_matches_the_analyser_on_the_series():
+def test_a_pipeline_without_the_ct_analyser_refuses_a_series_as_unsupported():
+    with pytest.raises(UnsupportedImageError, match="CT series are not analysed here"):
+        Pipeline().intake(shuffled_series_zip(3)[0])
+
+
+def test_running_the_ct_kind_on_the_prepared_input_matches_the_analyser_on_the_series():
     data, _ = shuffled_series_zip(3)
-    pipeline = Pipeline(threads=1)
-    result = pipeline.analyze_ct(pipeline.intake_ct(data).prepared)
+    pipeline = ct_pipeline()
+    [result] = pipeline.run(CT_KIND, [pipeline.intake(data).prepared])
     direct = CTAnalyser.load(None, threads=1).score(read_ct_series(data))
     assert result.slice_probabilities == pytest.approx(direct.slice_probabilities, abs=1e-5)
     assert result.patient_probability == pytest.approx(np.mean(result.slice_probabilities))

@@ -13,6 +13,7 @@ from ct_writers import ct_slice, enhanced_ct, write_nifti
 
 from ml.ct import series as series_module
 from ml.ct.analyser import CTResult
+from ml.ct.card import untrained_ct_card
 from ml.ct.series import read_ct_series
 from ml.ct.strip import ct_strip_png
 from ml.ct.window import LungWindow, apply_window, network_slices
@@ -175,7 +176,12 @@ def test_damaged_zip_and_other_formats_are_refused():
 
 def test_strip_png_has_the_requested_size_and_marks_slices_above_the_threshold():
     result = CTResult(
-        (0.1, 0.9, 0.2), patient_probability=0.4, threshold=0.5, positive=False, aggregation="mean"
+        untrained_ct_card(),
+        (0.1, 0.9, 0.2),
+        patient_probability=0.4,
+        threshold=0.5,
+        positive=False,
+        aggregation="mean",
     )
     image = cv2.imdecode(
         np.frombuffer(ct_strip_png(result, width=120, height=30), np.uint8), cv2.IMREAD_COLOR

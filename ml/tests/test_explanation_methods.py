@@ -7,6 +7,8 @@ that region is bright. So the right map is known, and each method can be held to
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -19,7 +21,6 @@ from ml.explanations.settings import (
     OcclusionSettings,
     SmoothGradSettings,
 )
-from ml.inference.preprocessing import CropBox
 
 SIZE = 32
 PATCH = (slice(4, 12), slice(18, 26))
@@ -84,14 +85,11 @@ def planted_image(seed: int = 0) -> np.ndarray:
 
 
 def prepared(engine, image: np.ndarray):
-    from ml.pipeline import PreparedImage, preprocessing_key
+    from ml.analyser import input_key
+    from ml.prepared import CLASSIFIER, PreparedImage
 
     return PreparedImage(
-        tensor=image,
-        crop=CropBox(0, 0, SIZE),
-        width=SIZE,
-        height=SIZE,
-        preprocessing=preprocessing_key(engine.card),
+        inputs={CLASSIFIER: image}, input_keys={CLASSIFIER: input_key(engine.card)}, width=SIZE, height=SIZE
     )
 
 
@@ -177,7 +175,7 @@ def test_integrated_gradients_are_complete_within_one_percent_on_the_real_densen
     from ml.inference.model import feature_map_model
     from ml.pipeline import Pipeline
 
-    image = Pipeline.for_engine(untrained_engine).prepare(radiograph).tensor
+    image = Pipeline.for_engine(untrained_engine).prepare(radiograph).inputs["classifier"]
     baseline = np.zeros_like(image)
     # The untrained network's logits barely move from a blurred copy; from an all-zero input
     # some move by tens, which gives the 1 % bound something to hold.
@@ -221,14 +219,12 @@ def test_card_explanation_settings_default_when_absent_and_are_checked_strictly(
 
 
 def test_the_pipeline_explains_through_its_engine_and_refuses_another_models_input(planted_engine):
-    from ml.pipeline import Pipeline, PreparedImage
+    from ml.pipeline import Pipeline
 
     pipeline = Pipeline.for_engine(planted_engine)
     image = prepared(planted_engine, planted_image())
     explanation = pipeline.explain(image, "Planted", "occlusion")
     assert explanation.parameters["window"] == 32 and explanation.map.shape == (SIZE, SIZE)
-    foreign = PreparedImage(
-        tensor=image.tensor, crop=image.crop, width=SIZE, height=SIZE, preprocessing="another-model"
-    )
-    with pytest.raises(ValueError, match="another model's preprocessing"):
+    foreign = dataclasses.replace(image, input_keys={"classifier": "another-model"})
+    with pytest.raises(ValueError, match="not prepared for the classifier"):
         pipeline.explain(foreign, "Planted", "gradcam")

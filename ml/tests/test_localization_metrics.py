@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from ml.errors import DataError
 from ml.localization.boxes import Box, read_boxes
 from ml.localization.metrics import assess, component_boxes, heatmap_boxes, iobb, iou, summarise
-from ml.training.errors import DataError
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -11,9 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+from ml.classifier.analyser import CLASSIFIER
 from ml.errors import ImageRejectedError
 from ml.explanations.heatmaps import Heatmaps
-from ml.pipeline import Pipeline, PreparedImage
+from ml.pipeline import Pipeline
+from ml.prepared import PreparedImage
 
 
 @pytest.fixture(scope="module")
@@ -35,8 +37,8 @@ def test_intake_prepares_the_network_input_and_keeps_a_pngs_pixels(pipeline, rad
     with Image.open(io.BytesIO(intake.stored_bytes)) as stored, Image.open(io.BytesIO(data)) as original:
         np.testing.assert_array_equal(np.asarray(stored), np.asarray(original))
     assert intake.screening.orientation == "upright" and intake.screening.corrected is None
-    assert intake.prepared.tensor.shape == (224, 224, 1)
-    assert intake.prepared.preprocessing == pipeline.preprocessing_key
+    assert intake.prepared.inputs[CLASSIFIER].shape == (224, 224, 1)
+    assert intake.prepared.input_keys[CLASSIFIER] == pipeline.analysers.input_key(CLASSIFIER)
     with Image.open(io.BytesIO(intake.display_png())) as display:
         assert display.mode == "L" and display.size == (1024, 1024)
 
@@ -46,7 +48,9 @@ def test_intake_corrects_an_inverted_radiograph_and_refuses_a_rotated_one(pipeli
     corrected = pipeline.intake(png(ImageOps.invert(upright)))
     assert corrected.screening.corrected == "inverted grey scale"
     np.testing.assert_allclose(
-        corrected.prepared.tensor, pipeline.intake(png(upright)).prepared.tensor, atol=1e-3
+        corrected.prepared.inputs[CLASSIFIER],
+        pipeline.intake(png(upright)).prepared.inputs[CLASSIFIER],
+        atol=1e-3,
     )
     with pytest.raises(ImageRejectedError) as refusal:
         pipeline.intake(png(upright.rotate(90, expand=True)))
@@ -56,20 +60,40 @@ def test_intake_corrects_an_inverted_radiograph_and_refuses_a_rotated_one(pipeli
 def test_prepared_input_survives_its_trip_to_the_worker_bit_for_bit(pipeline, radiograph_path):
     prepared = pipeline.intake(radiograph_path.read_bytes()).prepared
     again = PreparedImage.from_bytes(prepared.to_bytes())
-    np.testing.assert_array_equal(again.tensor, prepared.tensor)
-    assert (again.crop, again.width, again.height, again.preprocessing) == (
+    np.testing.assert_array_equal(again.inputs[CLASSIFIER], prepared.inputs[CLASSIFIER])
+    assert (again.crop, again.width, again.height, again.input_keys) == (
         prepared.crop,
         prepared.width,
         prepared.height,
-        prepared.preprocessing,
+        prepared.input_keys,
     )
+
+
+def test_an_input_stored_before_the_one_contract_still_reads_as_the_classifiers(pipeline, radiograph_path):
+    prepared = pipeline.intake(radiograph_path.read_bytes()).prepared
+    tensor = prepared.inputs[CLASSIFIER]
+    buffer = io.BytesIO()
+    # The layout of the files written before every model went through one contract.
+    np.savez(
+        buffer,
+        tensor=tensor,
+        frame=np.array([0, 0, 1024, prepared.width, prepared.height]),
+        preprocessing=np.array("0123456789abcdef"),
+        view_position=np.array(""),
+        analyser_keys=np.array('{"screener": "fedcba9876543210"}'),
+        input_of_screener=np.zeros((299, 299, 1), np.float32),
+    )
+    old = PreparedImage.from_bytes(buffer.getvalue())
+    np.testing.assert_array_equal(old.inputs[CLASSIFIER], tensor)
+    assert old.input_keys == {CLASSIFIER: "0123456789abcdef", "screener": "fedcba9876543210"}
+    assert (old.width, old.height, old.view_position) == (prepared.width, prepared.height, None)
 
 
 def test_a_batch_gives_each_image_the_answer_it_gets_alone(pipeline, nih_pngs):
     prepared = [pipeline.intake(path.read_bytes()).prepared for path in nih_pngs[:3]]
-    together = pipeline.analyze(prepared)
+    together = pipeline.run(CLASSIFIER, prepared)
     for image, result in zip(prepared, together, strict=True):
-        [alone] = pipeline.analyze([image])
+        [alone] = pipeline.run(CLASSIFIER, [image])
         assert result.probabilities == pytest.approx(alone.probabilities, abs=1e-6)
         np.testing.assert_allclose(result.heatmaps.maps, alone.heatmaps.maps, atol=1e-5)
     # Different radiographs, different answers: the comparison is not of constants.
@@ -78,7 +102,7 @@ def test_a_batch_gives_each_image_the_answer_it_gets_alone(pipeline, nih_pngs):
 
 def test_calling_the_pipeline_is_intake_then_analysis(pipeline, radiograph_path):
     data = radiograph_path.read_bytes()
-    [expected] = pipeline.analyze([pipeline.intake(data).prepared])
+    [expected] = pipeline.run(CLASSIFIER, [pipeline.intake(data).prepared])
     assert pipeline(data).findings == expected.findings
 
 
@@ -99,8 +123,9 @@ def test_results_keep_small_heatmaps_and_place_them_on_the_radiograph_on_request
 
 def test_an_input_prepared_for_another_models_preprocessing_is_refused(pipeline, radiograph_path):
     prepared = pipeline.intake(radiograph_path.read_bytes()).prepared
-    with pytest.raises(ValueError, match="another model's preprocessing"):
-        pipeline.analyze([dataclasses.replace(prepared, preprocessing="0" * 16)])
+    stale = dataclasses.replace(prepared, input_keys={CLASSIFIER: "0" * 16})
+    with pytest.raises(ValueError, match="not prepared for the classifier"):
+        pipeline.run(CLASSIFIER, [stale])
 
 
 def test_intake_never_imports_a_deep_learning_runtime(radiograph_path):

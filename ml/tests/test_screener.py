@@ -23,10 +23,9 @@ from ml.abnormality.card import ScreenerCard, untrained_screener_card
 from ml.abnormality.data import load_screener_data, read_labelled_folder, read_labelled_images
 from ml.abnormality.evaluation import screener_figures
 from ml.cli import main
-from ml.errors import WeightsError
+from ml.errors import DataError, WeightsError
 from ml.images.screening import screen_radiograph
 from ml.training.datasets import DataOptions
-from ml.training.errors import DataError
 
 
 def test_folder_reader_takes_0_as_normal_and_1_as_abnormal_one_patient_per_file(tmp_path):
@@ -135,10 +134,10 @@ def test_a_doubtful_screener_card_is_refused(change, message):
 
 def test_describing_and_preparing_never_import_tensorflow():
     code = (
-        "import sys; from ml.abnormality.analyser import describe_screener_model, prepare_screener_input\n"
+        "import sys; from ml.abnormality.analyser import AbnormalityScreener, describe_screener_model\n"
         "from ml.images.radiograph import Radiograph; import numpy as np\n"
         "card = describe_screener_model(None)\n"
-        "tensor = prepare_screener_input(card, Radiograph(np.zeros((400, 300), np.float32), 8))\n"
+        "tensor = AbnormalityScreener.prepare(card, Radiograph(np.zeros((400, 300), np.float32), 8))\n"
         "assert tensor.shape == (299, 299, 1), tensor.shape\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
@@ -156,7 +155,7 @@ def test_the_untrained_screener_scores_a_real_radiograph_and_says_it_is_untraine
     assert card.version.endswith("-untrained-seed0")
     screener = AbnormalityScreener.load(None, threads=2)
     screened, _ = screen_radiograph(radiograph)
-    tensor = screener.prepare(screened)
+    tensor = screener.prepare(screener.card, screened)
     assert tensor.shape == (299, 299, 1) and tensor.dtype == np.float32
     (result,) = screener.score(np.stack([tensor]))
     assert isinstance(result, ScreenerResult) and 0.0 <= result.probability <= 1.0

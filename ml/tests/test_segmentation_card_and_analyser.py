@@ -71,7 +71,7 @@ def test_untrained_analyser_segments_a_real_radiograph_the_same_way_each_load(ra
 
     first = SegmentationAnalyser.load(None, threads=1)
     assert not first.card.trained and first.card.version.endswith("-untrained-seed0")
-    tensor = first.prepare(radiograph)
+    tensor = first.prepare(first.card, radiograph)
     assert tensor.shape == (256, 256, 3) and tensor.dtype == np.float32
     (segmentation,) = first.segment(np.stack([tensor]), sizes=[(radiograph.width, radiograph.height)])
     assert segmentation.structures == first.card.structures

@@ -10,9 +10,9 @@ from conftest import run_ml
 from PIL import Image
 from segmentation_datasets import STRUCTURES, write_planted_folder
 
+from ml.errors import DataError
 from ml.segmentation.augmentation import augment
 from ml.segmentation.data import find_examples, load_arrays
-from ml.training.errors import DataError
 
 
 def test_folder_with_gif_masks_is_read_with_its_structures_in_canonical_order(tmp_path: Path) -> None:

@@ -117,7 +117,9 @@ def test_evaluate_segmentation_matches_dice_and_iou_computed_by_hand(
     iou = np.zeros((len(data), 3))
     for row, example in enumerate(data.examples):
         radiograph = read_radiograph(example.image)
-        (segmentation,) = analyser.segment(analyser.prepare(radiograph)[None], sizes=[(64, 64)])
+        (segmentation,) = analyser.segment(
+            analyser.prepare(analyser.card, radiograph)[None], sizes=[(64, 64)]
+        )
         for column, (name, path) in enumerate(zip(data.structures, example.masks, strict=True)):
             truth, predicted = read_mask(path, 64, 64), segmentation.mask(name)
             both = np.logical_and(truth, predicted).sum()

@@ -100,4 +100,4 @@ def test_accepting_laterals_changes_nothing_for_a_frontal_dicom():
     pipeline = Pipeline()
     plain, permissive = pipeline.intake(data), pipeline.intake(data, accept_lateral=True)
     assert not permissive.lateral and permissive.screening == plain.screening
-    assert np.array_equal(permissive.prepared.tensor, plain.prepared.tensor)
+    assert np.array_equal(permissive.prepared.inputs["classifier"], plain.prepared.inputs["classifier"])

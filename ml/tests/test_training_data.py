@@ -11,10 +11,10 @@ import pytest
 from tiny_datasets import build_nih_folder, build_planted_csv, real_images
 
 from ml.cli import main
+from ml.errors import DataError
 from ml.labels import CHESTXRAY14_LABELS
 from ml.training.chestxray14 import EIGHT_CLASS_LABELS, MERGED_INTO_OTHER, read_label_table
 from ml.training.datasets import DataOptions, load_training_data
-from ml.training.errors import DataError
 
 
 @pytest.fixture(scope="module")

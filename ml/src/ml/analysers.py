@@ -1,218 +1,157 @@
-"""The analysers beside the classifier: anatomy segmentation (with the cardiothoracic ratio) and
-the normal/abnormal screener.
+"""The registry of analysers: every model of the product, by kind, and the ones configured to run.
 
-Each has its own card, weights directory and ``trained`` flag, so an operator installs or replaces
-one without touching the others; without installed weights each runs a seeded untrained network
-and says so. They plug into the one pipeline (``ml.pipeline.Pipeline(analysers=...)``): its intake
-prepares their inputs with the classifier's, and ``Pipeline.analyze_with(kind, images)`` answers
-one analyser for a batch, as JSON-ready ``AnalyserOutcome``s a service can store as they are.
+Each kind is one class of the one contract (``ml.analyser``), registered here by one line. Each has
+its own card, weights directory (``weights_env_var``; unset: its seeded untrained network, which says
+so) and ``trained`` flag, so an operator installs or replaces one without touching the others. The
+pipeline (``ml.pipeline``) prepares every configured kind's input at intake and runs any kind on a
+batch of prepared inputs; the service stores each result as it comes, with its card.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
-from ml.abnormality.analyser import (
-    SCREENER_WEIGHTS_ENV_VAR,
-    AbnormalityScreener,
-    describe_screener_model,
-    prepare_screener_input,
-)
+from ml.abnormality.analyser import AbnormalityScreener
+from ml.analyser import RADIOGRAPH, Analyser, AnalyserCard, AnalyserInput, AnalyserResult, input_key
+from ml.classifier.analyser import CLASSIFIER, Classifier
+from ml.ct.analyser import CTAnalyser
 from ml.errors import WeightsError
-from ml.images.radiograph import Radiograph
-from ml.segmentation.analyser import (
-    SEGMENTATION_WEIGHTS_ENV_VAR,
-    SegmentationAnalyser,
-    describe_segmentation_model,
-    prepare_segmentation_input,
-)
-from ml.segmentation.cardiothoracic import measure_cardiothoracic_ratio, unmeasurable_reason
-from ml.segmentation.result import Segmentation
+from ml.segmentation.analyser import SegmentationAnalyser
 
 logger = logging.getLogger(__name__)
 
-SEGMENTATION = "segmentation"
-SCREENER = "screener"
-ANALYSER_KINDS = (SEGMENTATION, SCREENER)
-
-UNTRAINED_SEGMENTATION_NOTE = (
-    "The segmentation model is untrained: its outlines are not anatomy, so no cardiothoracic ratio "
-    "is measured."
+# kind -> the analyser's class. Adding a model is one package and one line here.
+REGISTRY: dict[str, type[Analyser]] = {
+    analyser.kind: analyser
+    for analyser in (Classifier, SegmentationAnalyser, AbnormalityScreener, CTAnalyser)
+}
+# The analysers that run on a radiograph study after its findings (the classifier's) are stored.
+BESIDE_THE_CLASSIFIER = tuple(
+    kind for kind, analyser in REGISTRY.items() if kind != CLASSIFIER and analyser.reads == RADIOGRAPH
 )
 
 
-class AnalyserCard(Protocol):
-    """What every analyser's card offers (each kind adds its own fields)."""
-
-    kind: str
-    name: str
-    version: str
-    trained: bool
-
-    def to_dict(self) -> dict[str, Any]: ...
+def analyser_class(kind: str) -> type[Analyser]:
+    try:
+        return REGISTRY[kind]
+    except KeyError:
+        raise ValueError(f"Unknown analyser {kind!r}; known: {', '.join(REGISTRY)}.") from None
 
 
 @dataclass(frozen=True)
 class AnalyserWeights:
-    """Which analysers run beside the classifier, and where each finds its weights (None: untrained)."""
+    """Which analysers run, and where each finds its weights (a kind missing from ``directories``,
+    or None: its untrained network). The classifier always runs."""
 
-    kinds: tuple[str, ...] = ANALYSER_KINDS
-    segmentation: str | os.PathLike[str] | None = None
-    screener: str | os.PathLike[str] | None = None
+    kinds: tuple[str, ...] = (CLASSIFIER,)
+    directories: Mapping[str, str | os.PathLike[str] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        unknown = sorted(set(self.kinds) - set(ANALYSER_KINDS))
-        if unknown:
-            raise ValueError(f"Unknown analysers {', '.join(unknown)}; use {', '.join(ANALYSER_KINDS)}.")
+        for kind in (*self.kinds, *self.directories):
+            analyser_class(kind)
+        if CLASSIFIER not in self.kinds:
+            object.__setattr__(self, "kinds", (CLASSIFIER, *self.kinds))
 
     @classmethod
-    def from_env(
-        cls, environ: Mapping[str, str] | None = None, *, kinds: Sequence[str] = ANALYSER_KINDS
-    ) -> AnalyserWeights:
+    def from_env(cls, kinds: Sequence[str], environ: Mapping[str, str] | None = None) -> AnalyserWeights:
+        """``kinds`` with each one's directory from its environment variable (unset or empty: untrained)."""
         environ = os.environ if environ is None else environ
-        return cls(
-            kinds=tuple(kinds),
-            segmentation=environ.get(SEGMENTATION_WEIGHTS_ENV_VAR) or None,
-            screener=environ.get(SCREENER_WEIGHTS_ENV_VAR) or None,
-        )
+        directories = {
+            kind: environ.get(analyser_class(kind).weights_env_var, "").strip() or None for kind in kinds
+        }
+        return cls(kinds=tuple(kinds), directories=directories)
 
     def directory(self, kind: str) -> str | os.PathLike[str] | None:
-        return self.segmentation if kind == SEGMENTATION else self.screener
-
-
-@dataclass(frozen=True)
-class AnalyserOutcome:
-    """One analyser's answer for one radiograph, ready to store.
-
-    ``result`` is JSON; ``score`` is the number a worklist sorts by (the screener's probability of
-    an abnormality, the cardiothoracic ratio), if any; ``attachment`` is a file to keep beside it
-    (the segmentation's masks, ``ml.segmentation`` reads them back).
-    """
-
-    kind: str
-    card: dict[str, Any]
-    result: dict[str, Any]
-    score: float | None
-    attachment: bytes | None = None
+        return self.directories.get(kind)
 
 
 class Analysers:
-    """The configured analysers; each network is built on its first use and then kept."""
+    """The configured analysers; each network is built once (``build`` or on first use) and then kept."""
 
-    def __init__(self, weights: AnalyserWeights, *, threads: int | None = None) -> None:
+    def __init__(
+        self, weights: AnalyserWeights, *, threads: int | None = None, backend: str | None = None
+    ) -> None:
         self._weights = weights
         self._threads = threads
-        self._built: dict[str, SegmentationAnalyser | AbnormalityScreener] = {}
+        self._backend = backend
+        self._built: dict[str, Any] = {}
+        # Analysers built elsewhere and handed in (``adopt``): their card is the one they carry.
+        self._adopted: set[str] = set()
         self._lock = threading.Lock()
 
     @property
     def kinds(self) -> tuple[str, ...]:
         return self._weights.kinds
 
+    def reading(self, subject: str) -> tuple[str, ...]:
+        """The configured kinds that read ``subject`` (``ml.analyser.RADIOGRAPH`` or ``CT_SERIES``)."""
+        return tuple(kind for kind in self.kinds if analyser_class(kind).reads == subject)
+
     def card(self, kind: str) -> AnalyserCard:
-        """The installed card of ``kind``, read without building its network."""
+        """The installed card of ``kind``, read without building its network (WeightsError if unusable)."""
         self._check(kind)
-        directory = self._weights.directory(kind)
-        if kind == SEGMENTATION:
-            return describe_segmentation_model(directory)
-        return describe_screener_model(directory)
+        if kind in self._adopted:
+            return self._built[kind].card
+        return analyser_class(kind).describe(self._weights.directory(kind))
 
     def input_key(self, kind: str) -> str:
-        """Identifies the card an input was prepared for: another card's inputs are prepared again.
+        return input_key(self.card(kind))
 
-        Raises WeightsError when the analyser's weights directory is unusable.
-        """
-        card = self.card(kind).to_dict()
-        card.pop("validation", None)
-        return hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode()).hexdigest()[:16]
+    def prepare(self, subject: str, thing: Any) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+        """Every configured input for ``thing`` (a radiograph or a CT series) and each one's input key.
 
-    def prepare(self, radiograph: Radiograph) -> dict[str, np.ndarray]:
-        """Every configured analyser's input for a screened radiograph (no network needed).
-
-        An analyser whose weights directory is unusable gets no input: an upload is never refused
-        for it, and its run fails with the reason (``run`` raises it).
+        A kind whose weights directory is unusable gets no input: an upload is never refused for it,
+        and its run fails with the reason (``built`` raises it); the classifier's own errors propagate.
         """
         inputs: dict[str, np.ndarray] = {}
-        for kind in self.kinds:
+        keys: dict[str, str] = {}
+        for kind in self.reading(subject):
             try:
                 card = self.card(kind)
             except WeightsError as error:
+                if kind == CLASSIFIER:
+                    raise
                 logger.warning("No %s input prepared: %s", kind, error)
                 continue
-            if kind == SEGMENTATION:
-                inputs[kind] = prepare_segmentation_input(card, radiograph)
-            else:
-                inputs[kind] = prepare_screener_input(card, radiograph)
-        return inputs
+            inputs[kind] = analyser_class(kind).prepare(card, thing)
+            keys[kind] = input_key(card)
+        return inputs, keys
 
-    def run(
-        self,
-        kind: str,
-        inputs: Sequence[np.ndarray],
-        *,
-        sizes: Sequence[tuple[int, int]],
-        views: Sequence[str | None],
-    ) -> list[AnalyserOutcome]:
-        """``kind``'s outcomes for a batch of its inputs, with each radiograph's size and view."""
-        analyser = self._analyser(kind)
-        card = analyser.card
-        batch = np.stack(inputs)
-        if isinstance(analyser, SegmentationAnalyser):
-            segmentations = analyser.segment(batch, sizes=list(sizes))
-            return [
-                segmentation_outcome(card, segmentation, view)
-                for segmentation, view in zip(segmentations, views, strict=True)
-            ]
-        return [
-            AnalyserOutcome(
-                kind=SCREENER, card=card.to_dict(), result=result.to_dict(), score=result.probability
-            )
-            for result in analyser.score(batch)
-        ]
+    def run(self, kind: str, inputs: Sequence[AnalyserInput]) -> list[AnalyserResult]:
+        """``kind``'s results for a batch of its prepared inputs, in order."""
+        return list(self.built(kind).run(inputs)) if inputs else []
 
-    def _analyser(self, kind: str) -> SegmentationAnalyser | AbnormalityScreener:
+    def build(self) -> None:
+        """Build every configured network now (a worker at start), so no study waits for one."""
+        for kind in self.kinds:
+            self.built(kind)
+
+    def is_built(self, kind: str) -> bool:
+        return kind in self._built
+
+    def adopt(self, analyser: Any) -> None:
+        """Use an analyser already built (a model just trained, a test's engine) for its kind."""
+        self._check(analyser.kind)
+        with self._lock:
+            self._built[analyser.kind] = analyser
+            self._adopted.add(analyser.kind)
+
+    def built(self, kind: str) -> Any:
         self._check(kind)
         with self._lock:
             if kind not in self._built:
-                directory = self._weights.directory(kind)
-                if kind == SEGMENTATION:
-                    self._built[kind] = SegmentationAnalyser.load(directory, threads=self._threads)
-                else:
-                    self._built[kind] = AbnormalityScreener.load(directory, threads=self._threads)
+                self._built[kind] = analyser_class(kind).load(
+                    self._weights.directory(kind), threads=self._threads, backend=self._backend
+                )
             return self._built[kind]
 
     def _check(self, kind: str) -> None:
         if kind not in self.kinds:
-            raise ValueError(
-                f"The analyser {kind!r} is not configured here ({', '.join(self.kinds) or 'none'})."
-            )
-
-
-def segmentation_outcome(card: AnalyserCard, segmentation: Segmentation, view: str | None) -> AnalyserOutcome:
-    ratio = measure_cardiothoracic_ratio(segmentation, view_position=view) if card.trained else None
-    note = None
-    if not card.trained:
-        note = UNTRAINED_SEGMENTATION_NOTE
-    elif ratio is None:
-        reason = unmeasurable_reason(segmentation) or "the heart or the thorax has no width on any row"
-        note = f"No cardiothoracic ratio is measured: {reason}."
-    return AnalyserOutcome(
-        kind=SEGMENTATION,
-        card=card.to_dict(),
-        result={
-            "structures": list(segmentation.structures),
-            "cardiothoracic_ratio": ratio.to_dict() if ratio is not None else None,
-            "cardiothoracic_ratio_note": note,
-        },
-        score=ratio.ratio if ratio is not None else None,
-        attachment=segmentation.to_bytes(),
-    )
+            raise ValueError(f"The analyser {kind!r} is not configured here ({', '.join(self.kinds)}).")

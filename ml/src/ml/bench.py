@@ -48,7 +48,8 @@ import numpy as np
 
 if TYPE_CHECKING:
     from ml.inference.engine import InferenceEngine
-    from ml.pipeline import Pipeline, PreparedImage
+    from ml.pipeline import Pipeline
+    from ml.prepared import PreparedImage
 
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -72,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+    from ml.classifier.analyser import CLASSIFIER
     from ml.inference.engine import InferenceEngine
     from ml.pipeline import Pipeline
     from ml.weights.registry import weights_dir_from_env
@@ -95,8 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         pipeline = Pipeline(weights_dir, threads=arguments.threads, backend=arguments.backend)
         engine = pipeline.engine
         card = engine.card
-        prepared = [pipeline.intake(data).prepared for data in files]
-        inputs = [image.tensor[np.newaxis] for image in prepared]
+        prepared = [pipeline.radiograph_intake(data).prepared for data in files]
+        inputs = [image.inputs[CLASSIFIER][np.newaxis] for image in prepared]
         batches = _batches(inputs, arguments.batch)
 
         candidates = [
@@ -115,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.batch == 1:
             candidates.append(
                 Candidate(
-                    "worker per study (Pipeline.analyze + compact heatmaps)",
-                    lambda image: pipeline.analyze([image])[0].heatmaps.to_bytes(),
+                    "worker per study (Pipeline.run + compact heatmaps)",
+                    lambda image: pipeline.run(CLASSIFIER, [image])[0].attachment(),
                     prepared,
                     "findings, scores and 14 maps written as bytes",
                 )
@@ -124,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         candidates.append(
             Candidate(
                 "web intake (Pipeline.intake: decode, screen, prepare)",
-                pipeline.intake,
+                pipeline.radiograph_intake,
                 files,
                 "not on the worker's path",
             )
@@ -408,9 +410,10 @@ def _explanation_times(pipeline: Pipeline, image: PreparedImage) -> dict[str, di
     the Keras model and traces the gradient function, so each method is timed as a worker that
     has explained before runs it.
     """
+    from ml.classifier.analyser import CLASSIFIER
     from ml.explanations.explanation import METHODS
 
-    [result] = pipeline.analyze([image])
+    [result] = pipeline.run(CLASSIFIER, [image])
     label = min(result.findings, key=lambda finding: abs(finding.probability - 0.5)).label
     pipeline.explain(image, label, "saliency")
     figures = {}

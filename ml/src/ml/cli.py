@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from ml.abnormality.cli import add_screener_parsers
+from ml.classifier.analyser import CLASSIFIER
 from ml.cli_options import UNTRAINED_WARNING
 from ml.ct.cli import add_ct_parsers
-from ml.errors import ImageError, WeightsError
+from ml.errors import DataError, ImageError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
 from ml.explanations.explanation import METHODS, Explanation
 from ml.images.rendering import heatmap_png
@@ -30,7 +31,6 @@ from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
 from ml.segmentation.cli import add_segmentation_parsers
 from ml.training.cli import add_train_parser
-from ml.training.errors import DataError
 from ml.weights.card import ModelCard
 from ml.weights.import_cli import add_import_parser
 from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
@@ -131,12 +131,12 @@ def _predict(arguments: argparse.Namespace) -> int:
     pipeline = Pipeline(_weights_dir(arguments))
     # Validating the card and taking every image in first makes bad input fail fast, before
     # the network is built.
-    pipeline.card  # noqa: B018 (reading the card validates it)
+    pipeline.card()  # reading the card validates it
     intakes = [(path, _intake(pipeline, path)) for path in arguments.images]
 
     # Quieten TensorFlow's start-up chatter (on a GPU) unless the user asked for it.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    results = pipeline.analyze([intake.prepared for _, intake in intakes])
+    results = pipeline.run(CLASSIFIER, [intake.prepared for _, intake in intakes])
     card = results[0].card
     if not card.trained:
         print(UNTRAINED_WARNING, file=sys.stderr)
@@ -167,7 +167,7 @@ def _predict(arguments: argparse.Namespace) -> int:
 
 def _explain(arguments: argparse.Namespace) -> int:
     pipeline = Pipeline(_weights_dir(arguments))
-    labels = pipeline.card.labels
+    labels = pipeline.card().labels
     if arguments.label not in labels:
         raise BadInput(f"The model has no finding {arguments.label!r}; its findings: {', '.join(labels)}.")
     methods = [method.strip() for method in arguments.methods.split(",") if method.strip()]
@@ -231,7 +231,7 @@ def _intake(pipeline: Pipeline, path: Path) -> Intake:
     except OSError as error:
         raise BadInput(f"{path}: cannot be read ({error.strerror or error}).") from error
     try:
-        return pipeline.intake(data)
+        return pipeline.radiograph_intake(data)
     except ImageError as error:
         raise BadInput(f"{path}: {error}") from error
 

@@ -10,8 +10,6 @@ CARD_THRESHOLDS = "card"
 # Printed on stderr by every command that runs a network without trained weights.
 UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
 
-UNTRAINED_WARNING = "UNTRAINED MODEL — not for clinical use: its outputs are random, not findings."
-
 
 def add_screening_switch(parser: argparse.ArgumentParser) -> None:
     """``--no-screening``: answer every image as the network sees it, as the service never does."""

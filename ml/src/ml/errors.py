@@ -40,3 +40,10 @@ class WeightsError(ValueError):
     The message names the file or field at fault, because the reader is the operator who
     installed the weights and has to fix them.
     """
+
+
+class DataError(ValueError):
+    """A data file is missing, unreadable or inconsistent; the message names the file and the fault.
+
+    Raised for a user's data files (CSV tables, lists, folders) in training and evaluation.
+    """

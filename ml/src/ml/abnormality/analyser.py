@@ -13,9 +13,10 @@ the target sensitivity"; a result below it is not a report that the study is nor
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -26,6 +27,7 @@ from ml.abnormality.card import (
     check_weights_file,
     describe_screener_model,
 )
+from ml.analyser import RADIOGRAPH, AnalyserInput
 from ml.images.radiograph import Radiograph
 from ml.inference.preprocessing import prepare_input
 from ml.weights.registry import WEIGHTS_FILENAME
@@ -33,12 +35,14 @@ from ml.weights.registry import WEIGHTS_FILENAME
 if TYPE_CHECKING:
     import keras
 
+SCREENER = "screener"
+
 __all__ = [
+    "SCREENER",
     "SCREENER_WEIGHTS_ENV_VAR",
     "AbnormalityScreener",
     "ScreenerResult",
     "describe_screener_model",
-    "prepare_screener_input",
 ]
 
 
@@ -46,21 +50,44 @@ __all__ = [
 class ScreenerResult:
     """One radiograph's screening: P(abnormal), the card's threshold, and whether it reaches it."""
 
+    card: ScreenerCard
     probability: float
     threshold: float
     likely_abnormal: bool
 
+    @property
+    def score(self) -> float:
+        """The probability of an abnormality, which the worklist sorts by."""
+        return self.probability
+
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {
+            "probability": self.probability,
+            "threshold": self.threshold,
+            "likely_abnormal": self.likely_abnormal,
+        }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], card: ScreenerCard) -> ScreenerResult:
+        return cls(
+            card=card,
+            probability=float(data["probability"]),
+            threshold=float(data["threshold"]),
+            likely_abnormal=bool(data["likely_abnormal"]),
+        )
 
-def prepare_screener_input(card: ScreenerCard, radiograph: Radiograph) -> np.ndarray:
-    """The screener's float32 (S, S, C) input for an already screened radiograph, as its card says."""
-    return prepare_input(radiograph, card.spec, card.input_channels).tensor[0]
+    def attachment(self) -> bytes | None:
+        return None
 
 
 class AbnormalityScreener:
-    """A loaded screener: ``prepare`` radiographs, then ``score`` a batch of them in one pass."""
+    """A loaded screener: ``prepare`` radiographs, then ``run`` a batch of them in one pass."""
+
+    kind: ClassVar[str] = SCREENER
+    reads: ClassVar[str] = RADIOGRAPH
+    weights_env_var: ClassVar[str] = SCREENER_WEIGHTS_ENV_VAR
+    card_type: ClassVar[type[ScreenerCard]] = ScreenerCard
+    result_type: ClassVar[type[ScreenerResult]] = ScreenerResult
 
     def __init__(self, card: ScreenerCard, model: keras.Model) -> None:
         from ml.training.monitoring import predictor
@@ -68,9 +95,22 @@ class AbnormalityScreener:
         self.card = card
         self._forward = predictor(model)
 
+    @staticmethod
+    def describe(weights_dir: str | os.PathLike[str] | None) -> ScreenerCard:
+        return describe_screener_model(weights_dir)
+
+    @staticmethod
+    def prepare(card: ScreenerCard, subject: Radiograph) -> np.ndarray:
+        """The screener's float32 (S, S, C) input for an already screened radiograph, as its card says."""
+        return prepare_input(subject, card.spec, card.input_channels).tensor[0]
+
     @classmethod
     def load(
-        cls, weights_dir: str | os.PathLike[str] | None, threads: int | None = None
+        cls,
+        weights_dir: str | os.PathLike[str] | None,
+        *,
+        threads: int | None = None,
+        backend: str | None = None,
     ) -> AbnormalityScreener:
         """Build the screener ``weights_dir`` holds (None: the seeded untrained InceptionV3).
 
@@ -94,9 +134,11 @@ class AbnormalityScreener:
             load_weights_file(model, directory / WEIGHTS_FILENAME)
         return cls(card, model)
 
-    def prepare(self, radiograph: Radiograph) -> np.ndarray:
-        """The network's float32 (S, S, C) input for an already screened radiograph."""
-        return prepare_screener_input(self.card, radiograph)
+    def run(self, inputs: Sequence[AnalyserInput]) -> list[ScreenerResult]:
+        """One result per prepared input, in order."""
+        if not inputs:
+            return []
+        return self.score(np.stack([item.tensor for item in inputs]))
 
     def score(self, tensors: np.ndarray) -> list[ScreenerResult]:
         """One result per prepared input of a (N, S, S, C) batch, in order."""
@@ -111,6 +153,11 @@ class AbnormalityScreener:
         probabilities = np.asarray(self._forward(tensors.astype(np.float32)), dtype=np.float64)[:, 0]
         threshold = self.card.threshold
         return [
-            ScreenerResult(probability=float(p), threshold=threshold, likely_abnormal=bool(p >= threshold))
+            ScreenerResult(
+                card=self.card,
+                probability=float(p),
+                threshold=threshold,
+                likely_abnormal=bool(p >= threshold),
+            )
             for p in probabilities
         ]

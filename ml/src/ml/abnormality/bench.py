@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from ml.abnormality.config import ScreenerConfig
-from ml.training.errors import DataError
+from ml.errors import DataError
 
 CHANNELS = (1, 3)
 

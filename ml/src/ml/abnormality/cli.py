@@ -19,9 +19,9 @@ import numpy as np
 from ml.abnormality.card import ARCHITECTURES, DEFAULT_ARCHITECTURE, SCREENER_WEIGHTS_ENV_VAR
 from ml.abnormality.config import UNFREEZE_CHOICES, ScreenerConfig
 from ml.cli_options import UNTRAINED_WARNING, add_screening_switch
+from ml.errors import DataError
 from ml.training.cli import add_run_arguments, add_schedule_arguments, run_training, schedule_settings
 from ml.training.config import RESUMABLE_SETTINGS, resume_config
-from ml.training.errors import DataError
 
 if TYPE_CHECKING:
     from ml.abnormality.training import ScreenerTrainingResult

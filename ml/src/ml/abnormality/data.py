@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.errors import DataError
 from ml.training.chestxray14 import (
     DATA_ENTRY_FILENAME,
     PATIENT_COLUMN,
@@ -34,7 +35,6 @@ from ml.training.datasets import (
     split_by_group,
     table_image_set,
 )
-from ml.training.errors import DataError
 from ml.training.tables import index_images, locate_images, read_list
 
 ABNORMAL = "abnormal"

@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from ml.abnormality.analyser import AbnormalityScreener
-from ml.errors import ImageDecodeError, ImageRejectedError
+from ml.errors import DataError, ImageDecodeError, ImageRejectedError
 from ml.images.decoding import decode_radiograph
 from ml.images.screening import screen_radiograph
-from ml.training.errors import DataError
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,7 @@ def score_labelled_images(
             except (OSError, ImageDecodeError) as error:
                 raise DataError(f"{path}: {error}") from error
             accepted.append(index)
-            tensors.append(screener.prepare(radiograph))
+            tensors.append(screener.prepare(screener.card, radiograph))
         if tensors:
             probabilities += [result.probability for result in screener.score(np.stack(tensors))]
     return ScoredImages(accepted=accepted, probabilities=np.asarray(probabilities), refused=refused)

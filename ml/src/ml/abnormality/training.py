@@ -26,11 +26,11 @@ from ml.abnormality.card import ScreenerCard, default_screener_name, screener_pr
 from ml.abnormality.config import ScreenerConfig
 from ml.abnormality.data import load_screener_data
 from ml.abnormality.evaluation import screener_figures
+from ml.errors import DataError
 from ml.inference.preprocessing import PreprocessingSpec
 from ml.training.checkpoints import BEST_WEIGHTS, epochs_done
 from ml.training.config import CHECKPOINT_DIR, atomic_write_text, check_output
 from ml.training.datasets import TrainingData
-from ml.training.errors import DataError
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
 from ml.training.monitoring import say
 from ml.training.pipeline import predict_images

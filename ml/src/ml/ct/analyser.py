@@ -10,16 +10,17 @@ is the seeded, untrained one and the card says so (``trained: false``, a version
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ml.ct.card import CT_UNTRAINED_SEED, CTModelCard, describe_ct_model
+from ml.analyser import CT_SERIES, AnalyserInput
+from ml.ct.card import CT_KIND, CT_UNTRAINED_SEED, CTModelCard, describe_ct_model
 from ml.ct.series import CTSeries
-from ml.ct.window import network_slices, slices_from_uint8
+from ml.ct.window import network_slices, network_slices_uint8, slices_from_uint8
 from ml.evaluation.grouping import pool
 from ml.weights.registry import WEIGHTS_FILENAME
 
@@ -42,6 +43,7 @@ def ct_weights_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | 
 class CTResult:
     """One series' answer: every slice's probability (in slice order) and the patient's."""
 
+    card: CTModelCard
     slice_probabilities: tuple[float, ...]
     patient_probability: float
     threshold: float
@@ -57,16 +59,58 @@ class CTResult:
             "aggregation": self.aggregation,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], card: CTModelCard) -> CTResult:
+        return cls(
+            card=card,
+            slice_probabilities=tuple(float(value) for value in data["slice_probabilities"]),
+            patient_probability=float(data["patient_probability"]),
+            threshold=float(data["threshold"]),
+            positive=bool(data["positive"]),
+            aggregation=str(data["aggregation"]),
+        )
+
+    @property
+    def score(self) -> float:
+        """The patient's probability, which the worklist sorts by."""
+        return self.patient_probability
+
+    def attachment(self) -> bytes | None:
+        # The per-slice strip is drawn on request from the slices' probabilities.
+        return None
+
 
 class CTAnalyser:
     """The ResNet-18 of a CT weights directory (or the untrained one), ready to score series."""
+
+    kind: ClassVar[str] = CT_KIND
+    reads: ClassVar[str] = CT_SERIES
+    weights_env_var: ClassVar[str] = CT_WEIGHTS_ENV_VAR
+    card_type: ClassVar[type[CTModelCard]] = CTModelCard
+    result_type: ClassVar[type[CTResult]] = CTResult
 
     def __init__(self, card: CTModelCard, model: keras.Model) -> None:
         self.card = card
         self.model = model
 
+    @staticmethod
+    def describe(weights_dir: str | os.PathLike[str] | None) -> CTModelCard:
+        return describe_ct_model(weights_dir)
+
+    @staticmethod
+    def prepare(card: CTModelCard, subject: CTSeries) -> np.ndarray:
+        """Every slice windowed and resized for ``card``, as uint8 (slices, size, size): made at intake,
+        so the worker only runs the network."""
+        return network_slices_uint8(subject.hounsfield, card.window, card.input_size)
+
     @classmethod
-    def load(cls, weights_dir: str | os.PathLike[str] | None, threads: int | None = None) -> CTAnalyser:
+    def load(
+        cls,
+        weights_dir: str | os.PathLike[str] | None,
+        *,
+        threads: int | None = None,
+        backend: str | None = None,
+    ) -> CTAnalyser:
         """Build the network and load the weights (None: the seeded untrained network).
 
         ``threads`` limits TensorFlow's CPU threads (default: the CPUs this process may use);
@@ -115,10 +159,15 @@ class CTAnalyser:
         """The slices' and the patient's probabilities for one series, by the card's rule and threshold."""
         return self.result_of(self.score_slices(series.hounsfield, batch_size))
 
+    def run(self, inputs: Sequence[AnalyserInput]) -> list[CTResult]:
+        """Each prepared series' result (its tensor: ``prepare``'s uint8 slices)."""
+        return [self.result_of(self.score_grey_levels(item.tensor)) for item in inputs]
+
     def result_of(self, slice_probabilities: np.ndarray) -> CTResult:
         """The patient's result from each slice's probability, by the card's rule and threshold."""
         patient = pool(slice_probabilities, self.card.aggregation)
         return CTResult(
+            card=self.card,
             slice_probabilities=tuple(float(value) for value in slice_probabilities),
             patient_probability=patient,
             threshold=self.card.threshold,

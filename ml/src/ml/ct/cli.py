@@ -18,9 +18,8 @@ from ml.ct.analyser import CT_WEIGHTS_ENV_VAR, ct_weights_dir_from_env
 from ml.ct.card import DEFAULT_POSITIVE_GRADES, CTModelCard, describe_ct_model
 from ml.ct.mosmed import Volume, find_volumes, parse_grades
 from ml.ct.window import DEFAULT_CENTRE, DEFAULT_WIDTH, LungWindow
-from ml.errors import ImageError
+from ml.errors import DataError, ImageError
 from ml.evaluation.grouping import AGGREGATION_RULES
-from ml.training.errors import DataError
 
 
 def add_ct_parsers(subparsers: argparse._SubParsersAction) -> None:

@@ -18,11 +18,10 @@ import numpy as np
 from ml.ct.analyser import CTAnalyser
 from ml.ct.mosmed import Volume
 from ml.ct.series import read_nifti
-from ml.errors import ImageError
+from ml.errors import DataError, ImageError
 from ml.evaluation.binary import INTERVAL_METRICS, binary_report
 from ml.evaluation.grouping import pool
 from ml.evaluation.metrics import ThresholdRule
-from ml.training.errors import DataError
 
 
 @dataclass(frozen=True)

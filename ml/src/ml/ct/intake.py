@@ -10,9 +10,7 @@ levels, so that the worker only runs the ResNet-18.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -23,9 +21,11 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from ml.analyser import input_key
+from ml.ct.analyser import CTAnalyser
 from ml.ct.card import CTModelCard
 from ml.ct.series import CTSeries, is_zip, read_ct_datasets, series_from_datasets
-from ml.ct.window import apply_window, network_slices_uint8
+from ml.ct.window import apply_window
 from ml.images.deidentification import words_of
 from ml.images.dicom import deidentified_copy, identifying_values, is_dicom
 from ml.images.rendering import encode_png
@@ -119,12 +119,6 @@ class CTIntake:
     identifying_words: frozenset[str]
 
 
-def ct_input_key(card: CTModelCard) -> str:
-    """A short digest of what shapes the network's input: inputs made for another card are prepared again."""
-    settings = {"window": card.window.to_dict(), "input_size": card.input_size}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def take_in_ct(data: bytes, card: CTModelCard) -> CTIntake:
     """Read, check, de-identify and prepare a series for ``card``; an ``ml.errors.ImageError`` if refused."""
     datasets = read_ct_datasets(data)
@@ -142,10 +136,7 @@ def take_in_ct(data: bytes, card: CTModelCard) -> CTIntake:
         format="dicom" if multiframe else "zip",
         stored_bytes=_deidentified_series(datasets, multiframe=multiframe),
         display_png=middle_slice_png(series, card),
-        prepared=PreparedCT(
-            grey_levels=network_slices_uint8(series.hounsfield, card.window, card.input_size),
-            card_key=ct_input_key(card),
-        ),
+        prepared=PreparedCT(grey_levels=CTAnalyser.prepare(card, series), card_key=input_key(card)),
         identifying_words=identifying,
     )
 

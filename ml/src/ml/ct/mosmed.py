@@ -16,8 +16,7 @@ import numpy as np
 
 from ml.ct.series import NIFTI_SUFFIXES, read_nifti
 from ml.ct.window import LungWindow, network_slices_uint8
-from ml.errors import ImageError
-from ml.training.errors import DataError
+from ml.errors import DataError, ImageError
 
 GRADES = ("CT-0", "CT-1", "CT-2", "CT-3", "CT-4")
 STUDIES_FOLDER = "studies"

@@ -14,8 +14,8 @@ import numpy as np
 
 from ml.ct.mosmed import Volume, load_slices
 from ml.ct.window import LungWindow, slices_from_uint8
+from ml.errors import DataError
 from ml.evaluation.grouping import pool_groups
-from ml.training.errors import DataError
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from ml.ct.model import LOGITS_LAYER, build_resnet18
 from ml.ct.mosmed import Volume, find_volumes, fingerprint, split_by_patient
 from ml.ct.slice_data import SliceBatches, SliceSet, load_slice_set
 from ml.ct.window import LungWindow
+from ml.errors import DataError
 from ml.evaluation.binary import binary_report, describe_operating_point
 from ml.evaluation.metrics import ThresholdRule
 from ml.training.backbone import make_optimizer
@@ -44,7 +45,6 @@ from ml.training.checkpoints import (
     write_state,
 )
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, STATE_FORMAT, check_output, read_state
-from ml.training.errors import DataError
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
 from ml.training.monitoring import MONITOR, ValidationAUROC, predict, predictor, say
 from ml.training.provenance import code_version, describe_code

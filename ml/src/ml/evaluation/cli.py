@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ml.cli_options import CARD_THRESHOLDS, add_screening_switch, int_at_least, threshold_method
+from ml.errors import DataError
 from ml.evaluation.grouping import AGGREGATION_RULES
-from ml.training.errors import DataError
 
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:

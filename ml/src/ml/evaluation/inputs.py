@@ -17,9 +17,9 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
+from ml.errors import DataError
 from ml.evaluation.grouping import check_rule, pool_groups
 from ml.training.chestxray14 import OTHER_LABEL, LabelTable
-from ml.training.errors import DataError
 from ml.training.tables import name_key, read_table
 
 PATIENT_ALIAS = "patient"

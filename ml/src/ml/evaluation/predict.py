@@ -11,9 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.errors import ImageDecodeError, ImageRejectedError
-from ml.pipeline import Pipeline, PreparedImage
-from ml.training.errors import DataError
+from ml.classifier.analyser import CLASSIFIER
+from ml.errors import DataError, ImageDecodeError, ImageRejectedError
+from ml.pipeline import Pipeline
+from ml.prepared import PreparedImage
 from ml.weights.card import ModelCard
 
 
@@ -55,7 +56,7 @@ def score_images(
 
     def take_in(path: Path) -> PreparedImage | str:
         try:
-            return pipeline.intake(path.read_bytes(), screen=screen).prepared
+            return pipeline.radiograph_intake(path.read_bytes(), screen=screen).prepared
         except ImageRejectedError as error:
             return error.reason
         except (OSError, ImageDecodeError) as error:
@@ -77,7 +78,7 @@ def score_images(
                     prepared.append(outcome)
             rows += [
                 np.array([finding.probability for finding in result.findings], dtype=np.float32)
-                for result in pipeline.analyze(prepared)
+                for result in pipeline.run(CLASSIFIER, prepared)
             ]
             if bar is not None:
                 bar.update(start + len(batch))

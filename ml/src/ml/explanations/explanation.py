@@ -28,10 +28,11 @@ from ml.explanations.gradcam import maps_to_radiograph_frame, normalise_maps
 from ml.explanations.occlusion import occlusion
 from ml.explanations.settings import ExplanationSettings
 from ml.inference.preprocessing import CropBox, frame_from_array, frame_to_array
+from ml.prepared import CLASSIFIER
 
 if TYPE_CHECKING:
     from ml.inference.engine import InferenceEngine
-    from ml.pipeline import PreparedImage
+    from ml.prepared import PreparedImage
 
 GRADCAM = "gradcam"
 METHODS = (GRADCAM, "saliency", "smoothgrad", "occlusion", "integrated_gradients")
@@ -114,7 +115,7 @@ def explain(
         raise ValueError(f"The model has no finding {label!r}; its findings: {', '.join(card.labels)}.")
     settings = settings if settings is not None else card.explanation_settings
     class_index = card.labels.index(label)
-    image = np.asarray(prepared.tensor, dtype=np.float32)
+    image = np.asarray(prepared.inputs[CLASSIFIER], dtype=np.float32)
     removed = removed_input(image, settings.faithfulness.blur_sigma)
 
     def probability(images: np.ndarray) -> np.ndarray:

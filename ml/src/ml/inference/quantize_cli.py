@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.errors import ImageError
-from ml.training.errors import DataError
+from ml.errors import DataError, ImageError
 
 
 def add_quantize_parser(commands: argparse._SubParsersAction) -> None:
@@ -97,13 +96,14 @@ def run_quantize(arguments: argparse.Namespace) -> int:
 
 def prepared_inputs(weights_dir: Path, paths: list[Path]) -> list[np.ndarray]:
     """The network inputs of radiograph files, prepared exactly as the pipeline prepares them."""
+    from ml.classifier.analyser import CLASSIFIER
     from ml.pipeline import Pipeline
 
     pipeline = Pipeline(weights_dir)
     inputs = []
     for path in paths:
         try:
-            inputs.append(pipeline.intake(path.read_bytes()).prepared.tensor)
+            inputs.append(pipeline.radiograph_intake(path.read_bytes()).prepared.inputs[CLASSIFIER])
         except OSError as error:
             raise DataError(f"{path} cannot be read: {error.strerror or error}.") from error
         except ImageError as error:

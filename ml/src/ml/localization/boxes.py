@@ -11,7 +11,7 @@ import math
 import os
 from dataclasses import dataclass
 
-from ml.training.errors import DataError
+from ml.errors import DataError
 from ml.training.tables import read_table
 
 # Spellings of BBox_List_2017.csv that differ from Data_Entry_2017.csv's.

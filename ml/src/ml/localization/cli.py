@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.cli_options import add_screening_switch
-from ml.training.errors import DataError
+from ml.errors import DataError
 
 
 def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:

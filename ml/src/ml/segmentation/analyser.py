@@ -1,21 +1,25 @@
-"""The anatomy segmentation analyser the service's worker runs, beside the classifier.
+"""The anatomy segmentation analyser (one analyser contract, ``ml.analyser``), with the cardiothoracic ratio.
 
-    card = describe_segmentation_model(weights_dir)     # cheap, no framework
-    analyser = SegmentationAnalyser.load(weights_dir)   # builds the network (U-Net or PSPNet)
-    tensors = [analyser.prepare(radiograph) for radiograph in radiographs]
-    segmentations = analyser.segment(np.stack(tensors), sizes=[(r.width, r.height) for r in radiographs])
+    card = SegmentationAnalyser.describe(weights_dir)     # cheap, no framework
+    analyser = SegmentationAnalyser.load(weights_dir)     # builds the network (U-Net or PSPNet)
+    inputs = [AnalyserInput(SegmentationAnalyser.prepare(card, r), r.width, r.height, view) ...]
+    results = analyser.run(inputs)                        # masks, and the ratio where trained
 
 Without weights (``weights_dir`` None) it runs the seeded, untrained U-Net, and its card
-says so (``trained`` false, a version ending in ``-untrained-seed0``).
+says so (``trained`` false, a version ending in ``-untrained-seed0``); an untrained
+segmentation measures no ratio, since its outlines are not anatomy.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 
+from ml.analyser import RADIOGRAPH, AnalyserInput
 from ml.images.radiograph import Radiograph
 from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
@@ -23,26 +27,96 @@ from ml.segmentation.card import (
     describe_segmentation_model,
     segmentation_weights_dir_from_env,
 )
+from ml.segmentation.cardiothoracic import (
+    CardiothoracicRatio,
+    measure_cardiothoracic_ratio,
+    unmeasurable_reason,
+)
 from ml.segmentation.preprocessing import network_input, resize_grey
 from ml.segmentation.result import Segmentation
 
+SEGMENTATION = "segmentation"
+UNTRAINED_SEGMENTATION_NOTE = (
+    "The segmentation model is untrained: its outlines are not anatomy, so no cardiothoracic ratio "
+    "is measured."
+)
+
 __all__ = [
+    "SEGMENTATION",
     "SEGMENTATION_WEIGHTS_ENV_VAR",
     "SegmentationAnalyser",
+    "SegmentationResult",
     "describe_segmentation_model",
-    "prepare_segmentation_input",
     "segmentation_weights_dir_from_env",
 ]
 
 
-def prepare_segmentation_input(card: SegmentationCard, radiograph: Radiograph) -> np.ndarray:
-    """The (S, S, 3) float32 input ``card``'s network takes for a screened radiograph; needs no network,
-    so the web process prepares it when it takes an upload in."""
-    return network_input(resize_grey(radiograph.pixels, card.input_size), card.preprocessing)
+@dataclass(frozen=True)
+class SegmentationResult:
+    """One radiograph's structures, its cardiothoracic ratio (or the note saying why there is none),
+    and the masks (``segmentation``: None for a result read back from its JSON, the masks being its
+    attachment)."""
+
+    card: SegmentationCard
+    structures: tuple[str, ...]
+    cardiothoracic_ratio: CardiothoracicRatio | None
+    cardiothoracic_ratio_note: str | None
+    segmentation: Segmentation | None
+
+    @classmethod
+    def of(cls, card: SegmentationCard, segmentation: Segmentation, view: str | None) -> SegmentationResult:
+        """The result of ``segmentation``: the ratio is measured only where the card is trained."""
+        ratio = measure_cardiothoracic_ratio(segmentation, view_position=view) if card.trained else None
+        note = None
+        if not card.trained:
+            note = UNTRAINED_SEGMENTATION_NOTE
+        elif ratio is None:
+            reason = unmeasurable_reason(segmentation) or "the heart or the thorax has no width on any row"
+            note = f"No cardiothoracic ratio is measured: {reason}."
+        return cls(
+            card=card,
+            structures=segmentation.structures,
+            cardiothoracic_ratio=ratio,
+            cardiothoracic_ratio_note=note,
+            segmentation=segmentation,
+        )
+
+    @property
+    def score(self) -> float | None:
+        """The cardiothoracic ratio, where one was measured."""
+        return self.cardiothoracic_ratio.ratio if self.cardiothoracic_ratio is not None else None
+
+    def to_dict(self) -> dict[str, Any]:
+        ratio = self.cardiothoracic_ratio
+        return {
+            "structures": list(self.structures),
+            "cardiothoracic_ratio": ratio.to_dict() if ratio is not None else None,
+            "cardiothoracic_ratio_note": self.cardiothoracic_ratio_note,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], card: SegmentationCard) -> SegmentationResult:
+        ratio = data.get("cardiothoracic_ratio")
+        return cls(
+            card=card,
+            structures=tuple(data["structures"]),
+            cardiothoracic_ratio=CardiothoracicRatio.from_dict(ratio) if ratio is not None else None,
+            cardiothoracic_ratio_note=data.get("cardiothoracic_ratio_note"),
+            segmentation=None,
+        )
+
+    def attachment(self) -> bytes | None:
+        return self.segmentation.to_bytes() if self.segmentation is not None else None
 
 
 class SegmentationAnalyser:
     """A built segmentation network and its card."""
+
+    kind: ClassVar[str] = SEGMENTATION
+    reads: ClassVar[str] = RADIOGRAPH
+    weights_env_var: ClassVar[str] = SEGMENTATION_WEIGHTS_ENV_VAR
+    card_type: ClassVar[type[SegmentationCard]] = SegmentationCard
+    result_type: ClassVar[type[SegmentationResult]] = SegmentationResult
 
     def __init__(self, model: object, card: SegmentationCard) -> None:
         self._model = model
@@ -56,9 +130,23 @@ class SegmentationAnalyser:
             input_signature=[tf.TensorSpec((None, side, side, 3), tf.float32)],
         )
 
+    @staticmethod
+    def describe(weights_dir: str | os.PathLike[str] | None) -> SegmentationCard:
+        return describe_segmentation_model(weights_dir)
+
+    @staticmethod
+    def prepare(card: SegmentationCard, subject: Radiograph) -> np.ndarray:
+        """The (S, S, 3) float32 input ``card``'s network takes for a screened radiograph; needs no
+        network, so the web process prepares it when it takes an upload in."""
+        return network_input(resize_grey(subject.pixels, card.input_size), card.preprocessing)
+
     @classmethod
     def load(
-        cls, weights_dir: str | os.PathLike[str] | None, threads: int | None = None
+        cls,
+        weights_dir: str | os.PathLike[str] | None,
+        *,
+        threads: int | None = None,
+        backend: str | None = None,
     ) -> SegmentationAnalyser:
         """Build the network of ``weights_dir``'s card (the untrained U-Net for None) on ``threads`` threads.
 
@@ -72,9 +160,17 @@ class SegmentationAnalyser:
 
         return cls(load_network(card, weights_dir), card)
 
-    def prepare(self, radiograph: Radiograph) -> np.ndarray:
-        """The network's (S, S, 3) float32 input for a screened radiograph."""
-        return prepare_segmentation_input(self.card, radiograph)
+    def run(self, inputs: Sequence[AnalyserInput]) -> list[SegmentationResult]:
+        """Each input's masks, with its radiograph's ratio where the card is trained."""
+        if not inputs:
+            return []
+        segmentations = self.segment(
+            np.stack([item.tensor for item in inputs]), sizes=[(item.width, item.height) for item in inputs]
+        )
+        return [
+            SegmentationResult.of(self.card, segmentation, item.view_position)
+            for segmentation, item in zip(segmentations, inputs, strict=True)
+        ]
 
     def segment(self, tensors: np.ndarray, sizes: Sequence[tuple[int, int]]) -> list[Segmentation]:
         """Segment one batch of prepared inputs; ``sizes`` are the radiographs' (width, height)."""

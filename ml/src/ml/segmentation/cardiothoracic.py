@@ -42,6 +42,11 @@ class MeasurementLine:
         """The line's two ends, [[x, y], [x, y]], as the service draws them."""
         return [[self.x_start, self.y], [self.x_end, self.y]]
 
+    @classmethod
+    def from_list(cls, ends: list[list[int]]) -> MeasurementLine:
+        (x_start, y), (x_end, _) = ends
+        return cls(y=int(y), x_start=int(x_start), x_end=int(x_end))
+
 
 @dataclass(frozen=True)
 class CardiothoracicRatio:
@@ -71,6 +76,17 @@ class CardiothoracicRatio:
             "view": self.view,
             "caveat": self.caveat,
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CardiothoracicRatio:
+        """A ratio as ``to_dict`` wrote it (its flags and caveat follow from the rest)."""
+        return cls(
+            ratio=float(data["ratio"]),
+            heart_line=MeasurementLine.from_list(data["heart_line"]),
+            thorax_line=MeasurementLine.from_list(data["thorax_line"]),
+            view=data["view"],
+            normal_upper_limit=float(data["normal_upper_limit"]),
+        )
 
 
 def measure_cardiothoracic_ratio(

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ml.errors import ImageError
+from ml.cli_options import UNTRAINED_WARNING
+from ml.errors import DataError, ImageError
 from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
     describe_segmentation_model,
@@ -23,7 +24,6 @@ from ml.segmentation.card import (
 from ml.segmentation.config import RESUMABLE_SETTINGS, SegmentationTrainingConfig, resume_config
 from ml.segmentation.data import find_examples
 from ml.training.config import check_output
-from ml.training.errors import DataError
 
 
 def add_segmentation_parsers(commands: argparse._SubParsersAction) -> None:
@@ -232,7 +232,7 @@ def run_segment(arguments: argparse.Namespace) -> int:
     radiographs = []
     for path in arguments.images:
         try:
-            radiographs.append(intake.intake(path.read_bytes()).radiograph)
+            radiographs.append(intake.radiograph_intake(path.read_bytes()).radiograph)
         except OSError as error:
             raise DataError(f"{path}: cannot be read ({error.strerror or error}).") from error
         except ImageError as error:
@@ -243,7 +243,7 @@ def run_segment(arguments: argparse.Namespace) -> int:
 
     analyser = SegmentationAnalyser.load(weights)
     segmentations = analyser.segment(
-        [analyser.prepare(radiograph) for radiograph in radiographs],
+        [analyser.prepare(analyser.card, radiograph) for radiograph in radiographs],
         sizes=[(radiograph.width, radiograph.height) for radiograph in radiographs],
     )
     _warn_if_untrained(card.trained)
@@ -276,8 +276,6 @@ def run_segment(arguments: argparse.Namespace) -> int:
 
 def _warn_if_untrained(trained: bool) -> None:
     if not trained:
-        from ml.cli import UNTRAINED_WARNING
-
         print(UNTRAINED_WARNING, file=sys.stderr)
 
 

@@ -22,13 +22,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from ml.errors import ImageError
+from ml.errors import DataError, ImageError
 from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
 from ml.segmentation.preprocessing import resize_grey
 from ml.segmentation.structures import KNOWN_STRUCTURES
 from ml.training.datasets import validation_groups
-from ml.training.errors import DataError
 from ml.training.tables import read_table
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".dcm")

@@ -78,7 +78,7 @@ def evaluate_segmentation(
         batch = data.examples[start : start + batch_size]
         radiographs = [read_radiograph(example.image) for example in batch]
         segmentations = analyser.segment(
-            np.stack([analyser.prepare(radiograph) for radiograph in radiographs]),
+            np.stack([analyser.prepare(analyser.card, radiograph) for radiograph in radiographs]),
             sizes=[(radiograph.width, radiograph.height) for radiograph in radiographs],
         )
         for offset, (example, radiograph, segmentation) in enumerate(

@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from ml.errors import DataError
 from ml.segmentation.augmentation import augment
 from ml.segmentation.card import UNET_NAME, SegmentationCard, imagenet_preprocessing, unet_architecture
 from ml.segmentation.config import SegmentationTrainingConfig
@@ -44,7 +45,6 @@ from ml.training.checkpoints import (
     write_state,
 )
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, check_output, read_state
-from ml.training.errors import DataError
 from ml.training.monitoring import say
 from ml.training.provenance import code_version, describe_code
 from ml.weights.directory import load_weights_file

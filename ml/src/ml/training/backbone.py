@@ -15,10 +15,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from ml.errors import DataError
 from ml.inference.model import LOGITS_LAYER
 from ml.inference.preprocessing import PreprocessingSpec
 from ml.training.config import TrainingConfig
-from ml.training.errors import DataError
 from ml.training.initialisation import default_imagenet_path, load_imagenet_backbone
 from ml.training.monitoring import say
 from ml.weights.registry import sha256_file

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.errors import DataError
 from ml.evaluation.metrics import ThresholdRule
 from ml.evaluation.report import evaluate_findings, write_evaluation
 from ml.inference.model import build_densenet121
@@ -23,7 +24,6 @@ from ml.training.checkpoints import BEST_WEIGHTS, atomic_write_text
 from ml.training.chestxray14 import EIGHT_CLASS_LABELS
 from ml.training.config import TrainingConfig
 from ml.training.datasets import TrainingData
-from ml.training.errors import DataError
 from ml.training.monitoring import say
 from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 import keras
 import numpy as np
 
+from ml.errors import DataError
 from ml.training.config import STATE_FILE, STATE_FORMAT, atomic_write_text
 from ml.training.datasets import TrainingData
-from ml.training.errors import DataError
 from ml.training.monitoring import MONITOR
 from ml.weights.directory import load_weights_file
 

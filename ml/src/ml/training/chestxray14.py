@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ml.errors import DataError
 from ml.labels import CHESTXRAY14_LABELS
-from ml.training.errors import DataError
 from ml.training.tables import Table, name_key, read_table
 
 DATA_ENTRY_FILENAME = "Data_Entry_2017.csv"

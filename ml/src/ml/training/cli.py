@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from ml.errors import DataError
 from ml.training.config import (
     RESUMABLE_SETTINGS,
     UNFREEZE_CHOICES,
@@ -20,7 +21,6 @@ from ml.training.config import (
     check_output,
     resume_config,
 )
-from ml.training.errors import DataError
 
 if TYPE_CHECKING:
     from ml.training.datasets import DataOptions, TrainingData

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
+from ml.errors import DataError
 from ml.evaluation.metrics import ThresholdRule
 from ml.training.datasets import DataOptions
-from ml.training.errors import DataError
 
 CHECKPOINT_DIR = "checkpoint"
 STATE_FILE = "state.json"

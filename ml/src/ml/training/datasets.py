@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ml.errors import DataError
 from ml.training.chestxray14 import (
     DATA_ENTRY_FILENAME,
     LABEL_SETS,
@@ -28,7 +29,6 @@ from ml.training.chestxray14 import (
     LabelTable,
     read_label_table,
 )
-from ml.training.errors import DataError
 from ml.training.tables import locate_images, read_list, sha256_of_files
 
 

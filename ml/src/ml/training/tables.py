@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml.training.errors import DataError
+from ml.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import keras
 import tensorflow as tf
 
+from ml.errors import DataError
 from ml.inference.model import LOGITS_LAYER, build_densenet121
 from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
 from ml.training.backbone import describe_unfrozen, initialise, make_optimizer, set_trainable
@@ -43,7 +44,6 @@ from ml.training.checkpoints import (
 )
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, TrainingConfig, check_output, read_state
 from ml.training.datasets import TrainingData, load_training_data
-from ml.training.errors import DataError
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
 from ml.training.monitoring import MONITOR, ValidationAUROC, predictor, say
 from ml.training.pipeline import cache_path, make_dataset
