@@ -35,8 +35,8 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
-from ml.abnormality.analyser import SCREENER, ScreenerResult
 from ml.images.rendering import HEATMAP_LUT
+from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
 from ml.weights.card import DEFAULT_STUDY_AGGREGATION

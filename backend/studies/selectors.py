@@ -10,9 +10,9 @@ from django.utils import timezone
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
-from ml.abnormality.analyser import SCREENER
 from ml.analyser import AnalyserResult, read_result
 from ml.analysers import analyser_class
+from ml.screener.analyser import SCREENER
 from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding

@@ -4,8 +4,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ml.abnormality.analyser import SCREENER
 from ml.evaluation.grouping import AGGREGATION_RULES
+from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
 from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer

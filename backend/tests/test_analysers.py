@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from ml.abnormality.analyser import SCREENER
+from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
 from studies.analyser_runs import analyser_runs_execute
 from studies.models import AnalyserRun, StudyStatus

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.abnormality.analyser import SCREENER
 from ml.analyser import CT_SERIES, RADIOGRAPH, read_result
 from ml.analysers import REGISTRY, AnalyserWeights
 from ml.ct.analyser import CT_WEIGHTS_ENV_VAR
@@ -18,6 +17,7 @@ from ml.ct.card import CT_KIND
 from ml.errors import WeightsError
 from ml.pipeline import Pipeline
 from ml.prepared import PreparedImage
+from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import (
     SEGMENTATION,
     UNTRAINED_SEGMENTATION_NOTE,

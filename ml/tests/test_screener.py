@@ -13,18 +13,18 @@ from conftest import cxr_data_dir
 from screener_data import write_blob_folder
 from tiny_datasets import build_nih_folder
 
-from ml.abnormality.analyser import (
-    SCREENER_WEIGHTS_ENV_VAR,
-    AbnormalityScreener,
-    ScreenerResult,
-    describe_screener_model,
-)
-from ml.abnormality.card import ScreenerCard, untrained_screener_card
-from ml.abnormality.data import load_screener_data, read_labelled_folder, read_labelled_images
-from ml.abnormality.evaluation import screener_figures
 from ml.cli import main
 from ml.errors import DataError, WeightsError
 from ml.images.screening import screen_radiograph
+from ml.screener.analyser import (
+    SCREENER_WEIGHTS_ENV_VAR,
+    ScreenerAnalyser,
+    ScreenerResult,
+    describe_screener_model,
+)
+from ml.screener.card import ScreenerCard, untrained_screener_card
+from ml.screener.data import load_screener_data, read_labelled_folder, read_labelled_images
+from ml.screener.evaluation import screener_figures
 from ml.training.datasets import DataOptions
 
 
@@ -134,10 +134,10 @@ def test_a_doubtful_screener_card_is_refused(change, message):
 
 def test_describing_and_preparing_never_import_tensorflow():
     code = (
-        "import sys; from ml.abnormality.analyser import AbnormalityScreener, describe_screener_model\n"
+        "import sys; from ml.screener.analyser import ScreenerAnalyser, describe_screener_model\n"
         "from ml.images.radiograph import Radiograph; import numpy as np\n"
         "card = describe_screener_model(None)\n"
-        "tensor = AbnormalityScreener.prepare(card, Radiograph(np.zeros((400, 300), np.float32), 8))\n"
+        "tensor = ScreenerAnalyser.prepare(card, Radiograph(np.zeros((400, 300), np.float32), 8))\n"
         "assert tensor.shape == (299, 299, 1), tensor.shape\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules\n"
     )
@@ -153,7 +153,7 @@ def test_the_untrained_screener_scores_a_real_radiograph_and_says_it_is_untraine
         299,
     )
     assert card.version.endswith("-untrained-seed0")
-    screener = AbnormalityScreener.load(None, threads=2)
+    screener = ScreenerAnalyser.load(None, threads=2)
     screened, _ = screen_radiograph(radiograph)
     tensor = screener.prepare(screener.card, screened)
     assert tensor.shape == (299, 299, 1) and tensor.dtype == np.float32
@@ -162,7 +162,7 @@ def test_the_untrained_screener_scores_a_real_radiograph_and_says_it_is_untraine
     assert result.likely_abnormal == (result.probability >= 0.5) and result.threshold == 0.5
     assert set(result.to_dict()) == {"probability", "threshold", "likely_abnormal"}
     # Seeded: another load gives the same untrained network, hence the same probability.
-    (again,) = AbnormalityScreener.load(None).score(np.stack([tensor]))
+    (again,) = ScreenerAnalyser.load(None).score(np.stack([tensor]))
     assert again.probability == pytest.approx(result.probability, abs=1e-6)
     with pytest.raises(ValueError, match="Expected a batch of shape"):
         screener.score(tensor)

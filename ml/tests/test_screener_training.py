@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from screener_data import write_blob_folder
 
-from ml.abnormality.analyser import SCREENER_WEIGHTS_ENV_VAR, AbnormalityScreener
 from ml.cli import main
+from ml.screener.analyser import SCREENER_WEIGHTS_ENV_VAR, ScreenerAnalyser
 
 SIZE = 64
 
@@ -64,7 +64,7 @@ def test_the_elu_cnn_learns_a_planted_blob_and_the_card_holds_its_operating_poin
     assert figures["at_card_threshold"]["threshold"] == card["threshold"]
     assert figures["at_target_sensitivity"]["sensitivity"] >= 0.9
 
-    screener = AbnormalityScreener.load(out)
+    screener = ScreenerAnalyser.load(out)
     assert screener.card.trained and screener.card.threshold == card["threshold"]
 
 
@@ -104,7 +104,7 @@ def test_a_stopped_run_resumes_under_mixed_precision_and_trains_the_epochs_it_la
 def test_inceptionv3_trains_one_batch_at_its_minimum_size_with_only_its_top_blocks():
     import keras
 
-    from ml.abnormality.architectures import build_screener, logits_model, set_stage_trainable
+    from ml.screener.architectures import build_screener, logits_model, set_stage_trainable
     from ml.training.losses import ClassBalancedBinaryCrossentropy
 
     model = build_screener("inceptionv3", 75, 1)

@@ -18,19 +18,18 @@ from typing import Any
 
 import numpy as np
 
-from ml.abnormality.analyser import AbnormalityScreener
 from ml.analyser import RADIOGRAPH, Analyser, AnalyserCard, AnalyserInput, AnalyserResult, input_key
 from ml.classifier.analyser import CLASSIFIER, Classifier
 from ml.ct.analyser import CTAnalyser
 from ml.errors import WeightsError
+from ml.screener.analyser import ScreenerAnalyser
 from ml.segmentation.analyser import SegmentationAnalyser
 
 logger = logging.getLogger(__name__)
 
 # kind -> the analyser's class. Adding a model is one package and one line here.
 REGISTRY: dict[str, type[Analyser]] = {
-    analyser.kind: analyser
-    for analyser in (Classifier, SegmentationAnalyser, AbnormalityScreener, CTAnalyser)
+    analyser.kind: analyser for analyser in (Classifier, SegmentationAnalyser, ScreenerAnalyser, CTAnalyser)
 }
 # The analysers that run on a radiograph study after its findings (the classifier's) are stored.
 BESIDE_THE_CLASSIFIER = tuple(

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ml.abnormality.cli import add_screener_parsers
 from ml.classifier.analyser import CLASSIFIER
 from ml.cli_options import UNTRAINED_WARNING
 from ml.ct.cli import add_ct_parsers
@@ -29,6 +28,7 @@ from ml.images.screening_report import add_screening_parsers
 from ml.inference.quantize_cli import add_quantize_parser
 from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
+from ml.screener.cli import add_screener_parsers
 from ml.segmentation.cli import add_segmentation_parsers
 from ml.training.cli import add_train_parser
 from ml.weights.card import ModelCard

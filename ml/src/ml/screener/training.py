@@ -21,13 +21,13 @@ from typing import Any
 import keras
 import numpy as np
 
-from ml.abnormality.architectures import build_screener, describe_stage, logits_model, set_stage_trainable
-from ml.abnormality.card import ScreenerCard, default_screener_name, screener_preprocessing
-from ml.abnormality.config import ScreenerConfig
-from ml.abnormality.data import load_screener_data
-from ml.abnormality.evaluation import screener_figures
 from ml.errors import DataError
 from ml.inference.preprocessing import PreprocessingSpec
+from ml.screener.architectures import build_screener, describe_stage, logits_model, set_stage_trainable
+from ml.screener.card import ScreenerCard, default_screener_name, screener_preprocessing
+from ml.screener.config import ScreenerConfig
+from ml.screener.data import load_screener_data
+from ml.screener.evaluation import screener_figures
 from ml.training.checkpoints import BEST_WEIGHTS, epochs_done
 from ml.training.config import CHECKPOINT_DIR, atomic_write_text, check_output
 from ml.training.datasets import TrainingData

@@ -1,7 +1,7 @@
 """The screener as the service calls it: the card, the input tensor, the probability of abnormality.
 
 ``describe_screener_model`` and ``prepare`` never import TensorFlow, so the web process can
-show the card and prepare inputs; ``AbnormalityScreener.load`` builds the Keras network (on
+show the card and prepare inputs; ``ScreenerAnalyser.load`` builds the Keras network (on
 TensorFlow: the screener's only runtime) inside the process that runs it. Without weights
 it runs a seeded, untrained InceptionV3 and its card says so (``trained: false``, version
 ending in ``-untrained-seed0``).
@@ -20,16 +20,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ml.abnormality.card import (
+from ml.analyser import RADIOGRAPH, AnalyserInput
+from ml.images.radiograph import Radiograph
+from ml.inference.preprocessing import prepare_input
+from ml.screener.card import (
     SCREENER_WEIGHTS_ENV_VAR,
     UNTRAINED_SEED,
     ScreenerCard,
     check_weights_file,
     describe_screener_model,
 )
-from ml.analyser import RADIOGRAPH, AnalyserInput
-from ml.images.radiograph import Radiograph
-from ml.inference.preprocessing import prepare_input
 from ml.weights.registry import WEIGHTS_FILENAME
 
 if TYPE_CHECKING:
@@ -40,7 +40,7 @@ SCREENER = "screener"
 __all__ = [
     "SCREENER",
     "SCREENER_WEIGHTS_ENV_VAR",
-    "AbnormalityScreener",
+    "ScreenerAnalyser",
     "ScreenerResult",
     "describe_screener_model",
 ]
@@ -80,7 +80,7 @@ class ScreenerResult:
         return None
 
 
-class AbnormalityScreener:
+class ScreenerAnalyser:
     """A loaded screener: ``prepare`` radiographs, then ``run`` a batch of them in one pass."""
 
     kind: ClassVar[str] = SCREENER
@@ -111,7 +111,7 @@ class AbnormalityScreener:
         *,
         threads: int | None = None,
         backend: str | None = None,
-    ) -> AbnormalityScreener:
+    ) -> ScreenerAnalyser:
         """Build the screener ``weights_dir`` holds (None: the seeded untrained InceptionV3).
 
         ``threads`` sets TensorFlow's intra-op threads if TensorFlow has not started yet.
@@ -119,8 +119,8 @@ class AbnormalityScreener:
         """
         card = describe_screener_model(weights_dir)
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from ml.abnormality.architectures import build_screener, seed_weights
         from ml.inference.runtime_keras import configure_threads
+        from ml.screener.architectures import build_screener, seed_weights
         from ml.weights.directory import load_weights_file
 
         if threads is not None:

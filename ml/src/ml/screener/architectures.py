@@ -18,8 +18,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ml.abnormality.card import ARCHITECTURES
-from ml.abnormality.config import UNFREEZE_CHOICES
+from ml.screener.card import ARCHITECTURES
+from ml.screener.config import UNFREEZE_CHOICES
 from ml.training.backbone import train_from
 
 INPUT_LAYER = "radiograph"

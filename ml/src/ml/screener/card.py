@@ -20,7 +20,7 @@ from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
 SCREENER_WEIGHTS_ENV_VAR = "CXR_SCREENER_WEIGHTS"
 KIND = "screener"
-# The networks ``ml.abnormality.architectures`` builds, and the smallest input each accepts.
+# The networks ``ml.screener.architectures`` builds, and the smallest input each accepts.
 ARCHITECTURES: dict[str, int] = {"inceptionv3": 75, "elu-cnn": 32}
 DEFAULT_INPUT_SIZES: dict[str, int] = {"inceptionv3": 299, "elu-cnn": 224}
 DEFAULT_ARCHITECTURE = "inceptionv3"

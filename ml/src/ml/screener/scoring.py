@@ -8,10 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ml.abnormality.analyser import AbnormalityScreener
 from ml.errors import DataError, ImageDecodeError, ImageRejectedError
 from ml.images.decoding import decode_radiograph
 from ml.images.screening import screen_radiograph
+from ml.screener.analyser import ScreenerAnalyser
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def score_labelled_images(
     An unreadable file raises DataError naming it; a file the input screening refuses is
     reported with its reason, as the service would answer it.
     """
-    screener = AbnormalityScreener.load(weights_dir, threads=threads)
+    screener = ScreenerAnalyser.load(weights_dir, threads=threads)
     accepted: list[int] = []
     probabilities: list[float] = []
     refused: dict[str, str] = {}

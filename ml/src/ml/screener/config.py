@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml.abnormality.card import (
+from ml.screener.card import (
     ARCHITECTURES,
     DEFAULT_ARCHITECTURE,
     DEFAULT_INPUT_SIZES,

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from ml.abnormality.config import ScreenerConfig
 from ml.errors import DataError
+from ml.screener.config import ScreenerConfig
 
 CHANNELS = (1, 3)
 
@@ -36,8 +36,8 @@ def compare_channels(base: ScreenerConfig, work_dir: Path, repeat: int = 1) -> d
     ``repeat`` passes over the training images in each epoch (a small data set's epoch is
     too short to time steadily).
     """
-    from ml.abnormality.data import load_screener_data
-    from ml.abnormality.training import train_screener
+    from ml.screener.data import load_screener_data
+    from ml.screener.training import train_screener
 
     data = load_screener_data(base.data_options())
     if repeat > 1:

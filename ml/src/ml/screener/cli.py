@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ml.abnormality.card import ARCHITECTURES, DEFAULT_ARCHITECTURE, SCREENER_WEIGHTS_ENV_VAR
-from ml.abnormality.config import UNFREEZE_CHOICES, ScreenerConfig
 from ml.cli_options import UNTRAINED_WARNING, add_screening_switch
 from ml.errors import DataError
+from ml.screener.card import ARCHITECTURES, DEFAULT_ARCHITECTURE, SCREENER_WEIGHTS_ENV_VAR
+from ml.screener.config import UNFREEZE_CHOICES, ScreenerConfig
 from ml.training.cli import add_run_arguments, add_schedule_arguments, run_training, schedule_settings
 from ml.training.config import RESUMABLE_SETTINGS, resume_config
 
 if TYPE_CHECKING:
-    from ml.abnormality.training import ScreenerTrainingResult
+    from ml.screener.training import ScreenerTrainingResult
 
 
 def add_screener_parsers(commands: argparse._SubParsersAction) -> None:
@@ -153,13 +153,13 @@ def _add_bench_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _bench(arguments: argparse.Namespace) -> int:
-    from ml.abnormality.bench import run_bench
+    from ml.screener.bench import run_bench
 
     return run_bench(arguments)
 
 
 def _train(arguments: argparse.Namespace) -> int:
-    from ml.abnormality.data import load_screener_data
+    from ml.screener.data import load_screener_data
 
     result = run_training(arguments, _config, load_screener_data, _trainer)
     validation = result.card.validation or {}
@@ -172,7 +172,7 @@ def _train(arguments: argparse.Namespace) -> int:
 
 
 def _trainer() -> Callable[..., ScreenerTrainingResult]:
-    from ml.abnormality.training import train_screener
+    from ml.screener.training import train_screener
 
     return train_screener
 
@@ -201,10 +201,10 @@ def _config(arguments: argparse.Namespace) -> ScreenerConfig:
 
 def _evaluate(arguments: argparse.Namespace) -> int:
     # Imported here, not at the top: ``python -m ml`` registers this command on every start.
-    from ml.abnormality.analyser import describe_screener_model
-    from ml.abnormality.data import read_labelled_images
-    from ml.abnormality.evaluation import figures_table, screener_figures
-    from ml.abnormality.scoring import score_labelled_images
+    from ml.screener.analyser import describe_screener_model
+    from ml.screener.data import read_labelled_images
+    from ml.screener.evaluation import figures_table, screener_figures
+    from ml.screener.scoring import score_labelled_images
     from ml.weights.registry import weights_dir_from_env
 
     if not 0.0 < arguments.sensitivity <= 1.0:
