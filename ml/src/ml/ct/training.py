@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,20 +35,19 @@ from ml.ct.window import LungWindow
 from ml.errors import DataError
 from ml.evaluation.binary import binary_report, describe_operating_point
 from ml.evaluation.metrics import ThresholdRule
-from ml.training.backbone import make_optimizer
+from ml.training.backbone import make_optimizer, train_from
 from ml.training.cards import card_threshold
 from ml.training.checkpoints import (
     BEST_WEIGHTS,
-    Checkpointer,
     atomic_write_text,
     epochs_done,
-    restore_stage,
     write_state,
 )
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, STATE_FORMAT, check_output, read_state
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
-from ml.training.monitoring import MONITOR, ValidationAUROC, predict, predictor, say
+from ml.training.monitoring import ValidationAUROC, predict, predictor, say
 from ml.training.provenance import code_version, describe_code
+from ml.training.stages import Stage, StagedData, fit_stages
 from ml.weights.directory import load_weights_file, save_weights_directory
 
 STAGE = "train"
@@ -172,48 +172,45 @@ def _fit(
     model = build_resnet18(config.input_size, config.base_filters)
     logits_model = keras.Model(model.input, model.get_layer(LOGITS_LAYER).output, name="resnet18_ct_logits")
     loss = ClassBalancedBinaryCrossentropy(*class_balance_weights(train_set.labels[:, None]))
-    logits_model.compile(optimizer=make_optimizer(config.optimizer, config.learning_rate), loss=loss)
-    restore_stage(model, logits_model, checkpoint, progress)
     validation_batches = SliceBatches(validation_set, config.batch_size, shuffle=False)
 
     def patient_probabilities(logits: np.ndarray) -> np.ndarray:
         # sigmoid(z) = exp(-log(1 + exp(-z))), without overflow for very negative logits.
         return validation_set.pool(np.exp(-np.logaddexp(0.0, -logits)), config.aggregation)
 
-    validation = ValidationAUROC(
-        predictor(logits_model),
-        validation_batches,
-        validation_set.volume_labels[:, None],
-        (CT_LABEL,),
-        pool=patient_probabilities,
-    )
-    plateau = keras.callbacks.ReduceLROnPlateau(
-        monitor=MONITOR, mode="max", factor=config.lr_factor, patience=config.lr_patience, verbose=1
-    )
-    stopping = keras.callbacks.EarlyStopping(
-        monitor=MONITOR, mode="max", patience=config.early_stopping_patience, verbose=1
-    )
-    saver = Checkpointer(
-        STAGE, model, state, checkpoint, validation, plateau, stopping, len(train_set.labels)
-    )
+    def compile_stage(stage: Stage) -> None:
+        logits_model.compile(optimizer=make_optimizer(config.optimizer, stage.learning_rate), loss=loss)
+
+    every_layer_trains = partial(train_from, model, 0, head=(), train_batchnorm=True)
     say(
         f"Training ResNet-18 ({config.base_filters} base filters, {config.input_size}px) on "
-        f"{len(train_set.labels)} slices, epochs {progress['epochs_done'] + 1}-{config.epochs}"
-        f"{', mixed precision' if mixed else ''}; "
-        f"monitoring patient-level validation AUROC ({config.aggregation})."
+        f"{len(train_set.labels)} slices; monitoring patient-level validation AUROC ({config.aggregation})."
     )
-    logits_model.fit(
-        SliceBatches(
-            train_set, config.batch_size, shuffle=True, seed=config.seed, epoch=progress["epochs_done"]
+    fit_stages(
+        model,
+        logits_model,
+        [Stage(STAGE, config.epochs, config.learning_rate, "all layers", every_layer_trains)],
+        config,
+        StagedData(
+            train=SliceBatches(
+                train_set, config.batch_size, shuffle=True, seed=config.seed, epoch=progress["epochs_done"]
+            ),
+            train_size=len(train_set.labels),
+            validation=lambda: ValidationAUROC(
+                predictor(logits_model),
+                validation_batches,
+                validation_set.volume_labels[:, None],
+                (CT_LABEL,),
+                pool=patient_probabilities,
+            ),
         ),
-        epochs=config.epochs,
-        initial_epoch=progress["epochs_done"],
-        callbacks=[validation, plateau, stopping, saver],
+        compile_stage=compile_stage,
+        optimizer=config.optimizer,
+        state=state,
+        checkpoint=checkpoint,
+        mixed=mixed,
         verbose=(1 if sys.stdout.isatty() else 2) if verbose is None else verbose,
     )
-    if stopping.stopped_epoch > 0:
-        progress["stopped_early"] = True
-        write_state(checkpoint, state)
 
 
 def _save_best(

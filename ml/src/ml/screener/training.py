@@ -35,7 +35,8 @@ from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_we
 from ml.training.monitoring import say
 from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code
-from ml.training.trainer import Stage, open_run, run_stages, training_precision, wants_mixed_precision
+from ml.training.stages import Stage
+from ml.training.trainer import open_run, run_stages, training_precision, wants_mixed_precision
 from ml.weights.directory import load_weights_file, write_weights_file
 from ml.weights.registry import CARD_FILENAME
 

@@ -19,6 +19,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,15 @@ from ml.segmentation.preprocessing import network_input
 from ml.segmentation.unet import build_unet, freeze_encoder
 from ml.training.checkpoints import (
     BEST_WEIGHTS,
-    Checkpointer,
     atomic_write_text,
     epochs_done,
     fresh_state,
-    restore_stage,
     write_state,
 )
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, check_output, read_state
 from ml.training.monitoring import say
 from ml.training.provenance import code_version, describe_code
+from ml.training.stages import Stage, StagedData, fit_stages
 from ml.weights.directory import load_weights_file
 
 MONITOR = "val_mean_dice"
@@ -223,56 +223,40 @@ def _run_stages(
     # weights files hold the layers only (the optimizer state is saved on its own).
     trainer = keras.Model(model.input, model.output, name="unet_training")
     stages = [
-        ("head", config.head_epochs, config.learning_rate, True),
-        ("finetune", config.finetune_epochs, config.finetune_learning_rate, False),
-    ]
-    for number, (name, epochs, learning_rate, frozen) in enumerate(stages, start=1):
-        progress = state["stages"][name]
-        if progress["stopped_early"] or progress["epochs_done"] >= epochs:
-            continue
-        trainable = freeze_encoder(model, frozen)
-        say(
-            f"Stage {number}/2 ({name}): {'encoder frozen' if frozen else 'all layers'}, "
-            f"{trainable:,} trainable weights, epochs {progress['epochs_done'] + 1}-{epochs}, "
-            f"adam at {learning_rate:g}"
-            f"{', mixed precision' if mixed else ''}."
+        Stage(name, epochs, learning_rate, description, partial(freeze_encoder, model, frozen))
+        for name, epochs, learning_rate, frozen, description in (
+            ("head", config.head_epochs, config.learning_rate, True, "encoder frozen"),
+            ("finetune", config.finetune_epochs, config.finetune_learning_rate, False, "all layers"),
         )
+    ]
+
+    def compile_stage(stage: Stage) -> None:
         # No XLA: compiling EfficientNet's training step with it takes minutes on a CPU.
         trainer.compile(
-            optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+            optimizer=keras.optimizers.Adam(learning_rate=stage.learning_rate),
             loss=segmentation_loss,
             jit_compile=False,
         )
-        restore_stage(model, trainer, checkpoint, progress)
-        scorer = ValidationDice(model, validation, structures, config.batch_size)
-        plateau = keras.callbacks.ReduceLROnPlateau(
-            monitor=MONITOR, mode="max", factor=config.lr_factor, patience=config.lr_patience, verbose=1
-        )
-        stopping = keras.callbacks.EarlyStopping(
-            monitor=MONITOR, mode="max", patience=config.early_stopping_patience, verbose=1
-        )
-        saver = Checkpointer(
-            name,
-            model,
-            state,
-            checkpoint,
-            scorer,
-            plateau,
-            stopping,
-            len(train.images),
+
+    fit_stages(
+        model,
+        trainer,
+        stages,
+        config,
+        StagedData(
+            train=batches,
+            train_size=len(train.images),
+            validation=lambda: ValidationDice(model, validation, structures, config.batch_size),
             monitor=MONITOR,
             per_label_key="val_dice",
-        )
-        trainer.fit(
-            batches,
-            epochs=epochs,
-            initial_epoch=progress["epochs_done"],
-            callbacks=[scorer, plateau, stopping, saver],
-            verbose=verbose,
-        )
-        if stopping.stopped_epoch > 0:
-            progress["stopped_early"] = True
-            write_state(checkpoint, state)
+        ),
+        compile_stage=compile_stage,
+        optimizer="adam",
+        state=state,
+        checkpoint=checkpoint,
+        mixed=mixed,
+        verbose=verbose,
+    )
 
 
 def _save_best(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -35,18 +35,17 @@ from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
 from ml.training.backbone import describe_unfrozen, initialise, make_optimizer, set_trainable
 from ml.training.cards import default_name, save_best
 from ml.training.checkpoints import (
-    Checkpointer,
     RunConfig,
     epochs_done,
     new_state,
-    restore_stage,
     write_state,
 )
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, TrainingConfig, check_output, read_state
 from ml.training.datasets import TrainingData, load_training_data
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
-from ml.training.monitoring import MONITOR, ValidationAUROC, predictor, say
+from ml.training.monitoring import ValidationAUROC, predictor
 from ml.training.pipeline import cache_path, make_dataset
+from ml.training.stages import LoopSettings, Stage, StagedData, fit_stages
 from ml.weights.card import ModelCard
 
 
@@ -190,22 +189,7 @@ def _run_stages(
     )
 
 
-@dataclass(frozen=True)
-class Stage:
-    """One stage of a run: its checkpoint key ("head" or "finetune"), length, learning rate, layers.
-
-    ``set_trainable`` freezes the layers that stay fixed in this stage and returns the
-    number of trainable weights; ``unfrozen`` says which train, for the progress line.
-    """
-
-    name: str
-    epochs: int
-    learning_rate: float
-    unfrozen: str
-    set_trainable: Callable[[], int]
-
-
-class StageSettings(Protocol):
+class StageSettings(LoopSettings, Protocol):
     """The settings ``run_stages`` reads (``TrainingConfig`` and the screener's config have them)."""
 
     channels: int
@@ -214,9 +198,6 @@ class StageSettings(Protocol):
     augment: bool
     cache: str | None
     optimizer: str
-    lr_factor: float
-    lr_patience: int
-    early_stopping_patience: int
 
 
 def run_stages(
@@ -261,40 +242,27 @@ def run_stages(
         **dataset_options,
     )
     predict_logits = predictor(logits_model)
-    for number, stage in enumerate(stages, start=1):
-        progress = state["stages"][stage.name]
-        if progress["stopped_early"] or progress["epochs_done"] >= stage.epochs:
-            continue
-        trainable = stage.set_trainable()
-        say(
-            f"Stage {number}/{len(stages)} ({stage.name}): {stage.unfrozen}, "
-            f"{trainable:,} trainable weights, epochs {progress['epochs_done'] + 1}-{stage.epochs}, "
-            f"{config.optimizer} at {stage.learning_rate:g}{', mixed precision' if mixed else ''}."
-        )
-        optimizer = make_optimizer(config.optimizer, stage.learning_rate)
-        logits_model.compile(optimizer=optimizer, loss=loss)
-        restore_stage(model, logits_model, checkpoint, progress)
-        validation = ValidationAUROC(
-            predict_logits, validation_data, validation_set.labels, validation_set.label_names
-        )
-        plateau = keras.callbacks.ReduceLROnPlateau(
-            monitor=MONITOR, mode="max", factor=config.lr_factor, patience=config.lr_patience, verbose=1
-        )
-        stopping = keras.callbacks.EarlyStopping(
-            monitor=MONITOR, mode="max", patience=config.early_stopping_patience, verbose=1
-        )
-        saver = Checkpointer(
-            stage.name, model, state, checkpoint, validation, plateau, stopping, len(train_set)
-        )
-        logits_model.fit(
-            train_data,
-            epochs=stage.epochs,
-            initial_epoch=progress["epochs_done"],
-            callbacks=[validation, plateau, stopping, saver, *extra_callbacks],
-            verbose=verbose,
-            # The dataset shuffles itself; Keras cannot shuffle a tf.data.Dataset.
-            shuffle=False,
-        )
-        if stopping.stopped_epoch > 0:
-            progress["stopped_early"] = True
-            write_state(checkpoint, state)
+
+    def compile_stage(stage: Stage) -> None:
+        logits_model.compile(optimizer=make_optimizer(config.optimizer, stage.learning_rate), loss=loss)
+
+    fit_stages(
+        model,
+        logits_model,
+        stages,
+        config,
+        StagedData(
+            train=train_data,
+            train_size=len(train_set),
+            validation=lambda: ValidationAUROC(
+                predict_logits, validation_data, validation_set.labels, validation_set.label_names
+            ),
+        ),
+        compile_stage=compile_stage,
+        optimizer=config.optimizer,
+        state=state,
+        checkpoint=checkpoint,
+        mixed=mixed,
+        extra_callbacks=extra_callbacks,
+        verbose=verbose,
+    )
