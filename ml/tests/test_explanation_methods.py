@@ -210,8 +210,8 @@ def test_card_explanation_settings_default_when_absent_and_are_checked_strictly(
         "window must lie": {"occlusion": {"window": 500}},
         "stride must lie": {"occlusion": {"window": 8, "stride": 9}},
         "baseline must be one of": {"integrated_gradients": {"baseline": "black"}},
-        "steps must be of type int": {"integrated_gradients": {"steps": 6.5}},
-        "samples must be of type int": {"smoothgrad": {"samples": True}},
+        "steps must be an integer": {"integrated_gradients": {"steps": 6.5}},
+        "samples must be an integer": {"smoothgrad": {"samples": True}},
         "blur_sigma must lie": {"faithfulness": {"blur_sigma": 0}},
         "must be a JSON object": [],
     }

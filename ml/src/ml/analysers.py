@@ -10,8 +10,6 @@ one analyser for a batch, as JSON-ready ``AnalyserOutcome``s a service can store
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import threading
@@ -131,9 +129,7 @@ class Analysers:
 
         Raises WeightsError when the analyser's weights directory is unusable.
         """
-        card = self.card(kind).to_dict()
-        card.pop("validation", None)
-        return hashlib.sha256(json.dumps(card, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return self.card(kind).input_key
 
     def prepare(self, radiograph: Radiograph) -> dict[str, np.ndarray]:
         """Every configured analyser's input for a screened radiograph (no network needed).

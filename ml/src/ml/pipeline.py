@@ -25,7 +25,6 @@ once per pipeline (build the pipeline inside each worker process, after it forks
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -39,7 +38,7 @@ import numpy as np
 from ml.analysers import AnalyserOutcome, Analysers, AnalyserWeights
 from ml.ct.analyser import CTAnalyser, CTResult
 from ml.ct.card import CTModelCard, describe_ct_model
-from ml.ct.intake import CTIntake, PreparedCT, ct_input_key, take_in_ct
+from ml.ct.intake import CTIntake, PreparedCT, take_in_ct
 from ml.explanations.explanation import Explanation, explain
 from ml.explanations.heatmaps import Heatmaps
 from ml.images.decoding import decode_radiograph, image_format
@@ -343,7 +342,7 @@ class Pipeline:
             if self._ct_analyser is None:
                 self._ct_analyser = CTAnalyser.load(self._ct_weights, threads=self._threads)
             analyser = self._ct_analyser
-        if prepared.card_key != ct_input_key(analyser.card):
+        if prepared.card_key != analyser.card.input_key:
             raise ValueError("A CT series was prepared for another CT card's input; prepare it again.")
         return analyser.result_of(analyser.score_grey_levels(prepared.grey_levels))
 
@@ -361,9 +360,4 @@ class Pipeline:
 
 def preprocessing_key(card: ModelCard) -> str:
     """A short digest of everything that shapes a card's network input."""
-    settings = {
-        "preprocessing": card.preprocessing,
-        "input_size": card.input_size,
-        "input_channels": card.input_channels,
-    }
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+    return card.input_key

@@ -23,7 +23,6 @@ from ml.abnormality.card import (
     SCREENER_WEIGHTS_ENV_VAR,
     UNTRAINED_SEED,
     ScreenerCard,
-    check_weights_file,
     describe_screener_model,
 )
 from ml.images.radiograph import Radiograph
@@ -90,7 +89,6 @@ class AbnormalityScreener:
             seed_weights(model, UNTRAINED_SEED)
         else:
             directory = Path(weights_dir).expanduser()
-            check_weights_file(directory, card)
             load_weights_file(model, directory / WEIGHTS_FILENAME)
         return cls(card, model)
 

@@ -10,9 +10,7 @@ levels, so that the worker only runs the ResNet-18.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -119,12 +117,6 @@ class CTIntake:
     identifying_words: frozenset[str]
 
 
-def ct_input_key(card: CTModelCard) -> str:
-    """A short digest of what shapes the network's input: inputs made for another card are prepared again."""
-    settings = {"window": card.window.to_dict(), "input_size": card.input_size}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-
-
 def take_in_ct(data: bytes, card: CTModelCard) -> CTIntake:
     """Read, check, de-identify and prepare a series for ``card``; an ``ml.errors.ImageError`` if refused."""
     datasets = read_ct_datasets(data)
@@ -144,7 +136,7 @@ def take_in_ct(data: bytes, card: CTModelCard) -> CTIntake:
         display_png=middle_slice_png(series, card),
         prepared=PreparedCT(
             grey_levels=network_slices_uint8(series.hounsfield, card.window, card.input_size),
-            card_key=ct_input_key(card),
+            card_key=card.input_key,
         ),
         identifying_words=identifying,
     )

@@ -21,7 +21,6 @@ from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
     SegmentationCard,
     describe_segmentation_model,
-    segmentation_weights_dir_from_env,
 )
 from ml.segmentation.preprocessing import network_input, resize_grey
 from ml.segmentation.result import Segmentation
@@ -31,7 +30,6 @@ __all__ = [
     "SegmentationAnalyser",
     "describe_segmentation_model",
     "prepare_segmentation_input",
-    "segmentation_weights_dir_from_env",
 ]
 
 
