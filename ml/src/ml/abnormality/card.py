@@ -1,8 +1,9 @@
 """The screener's card: what a set of screener weights is, how to feed it, where it operates.
 
 Readable without TensorFlow, so the web process can show it on every request. A card is
-validated strictly when read: unknown fields, a wrong kind, a threshold outside [0, 1] or
-an architecture this package cannot build are refused with a WeightsError naming the field.
+validated strictly when read, against the ``screener`` section of the one card schema
+(``ml.cards``): unknown fields, a wrong kind, a threshold outside [0, 1] or an architecture
+this package cannot build are refused with a WeightsError naming the field.
 """
 
 from __future__ import annotations

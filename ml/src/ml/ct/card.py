@@ -4,7 +4,8 @@ A CT weights directory holds ``card.json`` (this card) and ``model.weights.h5`` 
 weights of ``ml.ct.model.build_resnet18(input_size, base_filters)``), as the radiograph
 model's does. The card says how slices are windowed and sized, how the patient's result
 is pooled from the slices' (``aggregation``), the operating ``threshold`` on that
-result, and which MosMedData grades count as positive.
+result, and which MosMedData grades count as positive. It is checked against the ``ct``
+section of the one card schema (``ml.cards``).
 """
 
 from __future__ import annotations

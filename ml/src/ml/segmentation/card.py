@@ -2,7 +2,8 @@
 
 A segmentation weights directory holds ``card.json`` (this card) and ``model.weights.h5``
 (the Keras weights of the network the card's ``architecture`` names). The web process may
-describe the active model on every request, so nothing here imports TensorFlow.
+describe the active model on every request, so nothing here imports TensorFlow. The card is
+checked against the ``segmentation`` section of the one card schema (``ml.cards``).
 """
 
 from __future__ import annotations
