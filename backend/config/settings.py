@@ -259,7 +259,7 @@ CXR_ANALYSERS = tuple(
     if kind.strip()
 )
 CXR_ANALYSER_WEIGHTS = {
-    kind: os.environ.get(analyser.weights_env_var) or None
+    kind: analyser.card_type.weights_dir_from_env()
     for kind, analyser in ANALYSER_REGISTRY.items()
     if kind != CLASSIFIER
 }

@@ -27,7 +27,7 @@ class BestEpochSerializer(serializers.Serializer):
 
 
 class ModelValidationSerializer(serializers.Serializer):
-    """The card's validation figures, in the one schema ml.weights.validation checks."""
+    """The card's validation figures, in the one schema the card schema (ml/cards/card.schema.json) checks."""
 
     split = serializers.JSONField(help_text="How the validation set was drawn (by patient, fraction, seed).")
     images = serializers.IntegerField()

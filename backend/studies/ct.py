@@ -8,8 +8,6 @@ A CT study (``Study.kind == "ct"``) is created by studies.services from an uploa
 the CT card, so the untrained warning follows it wherever a study's card is shown.
 """
 
-import hashlib
-import json
 import logging
 from typing import Any
 
@@ -87,11 +85,8 @@ def ct_result_of(study: Study) -> CTResult | None:
 
 
 def ct_cache_key(*, card: AnalyserCard, sha256: str) -> str:
-    # The whole card, validation figures aside, names the model: other weights never get an old answer.
-    identity = card.to_dict()
-    identity.pop("validation", None)
-    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
-    return f"ct-result:{card.name}@{card.version}#{digest}:{sha256}"
+    # The card's identity names the model: other weights never get an old answer.
+    return f"ct-result:{card.cache_identity}:{sha256}"
 
 
 def ct_cached_result_get(*, card: AnalyserCard, sha256: str) -> tuple[dict[str, Any], dict[str, Any]] | None:

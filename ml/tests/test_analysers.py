@@ -139,4 +139,4 @@ def test_weights_directories_come_from_each_kinds_environment_variable(tmp_path:
         (SEGMENTATION, CT_KIND), environ={CT_WEIGHTS_ENV_VAR: str(tmp_path), "CXR_SEGMENTATION_WEIGHTS": " "}
     )
     assert weights.kinds == ("classifier", SEGMENTATION, CT_KIND)
-    assert weights.directory(CT_KIND) == str(tmp_path) and weights.directory(SEGMENTATION) is None
+    assert weights.directory(CT_KIND) == tmp_path and weights.directory(SEGMENTATION) is None

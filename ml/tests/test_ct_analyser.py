@@ -12,7 +12,7 @@ from conftest import run_ml
 from ct_writers import ct_slice
 
 from ml.cli_options import UNTRAINED_WARNING
-from ml.ct.analyser import CT_WEIGHTS_ENV_VAR, CTAnalyser, ct_weights_dir_from_env, describe_ct_model
+from ml.ct.analyser import CT_WEIGHTS_ENV_VAR, CTAnalyser, describe_ct_model
 from ml.ct.card import CTModelCard
 from ml.ct.series import read_ct_series
 from ml.errors import WeightsError
@@ -82,5 +82,5 @@ def test_ct_card_refuses_unknown_fields_and_a_weights_file_that_changed(tmp_path
 
 def test_ct_weights_directory_comes_from_its_own_environment_variable():
     assert CT_WEIGHTS_ENV_VAR == "CXR_CT_WEIGHTS"
-    assert ct_weights_dir_from_env({CT_WEIGHTS_ENV_VAR: " /models/ct "}).as_posix() == "/models/ct"
-    assert ct_weights_dir_from_env({}) is None
+    assert CTModelCard.weights_dir_from_env({CT_WEIGHTS_ENV_VAR: " /models/ct "}).as_posix() == "/models/ct"
+    assert CTModelCard.weights_dir_from_env({}) is None

@@ -85,11 +85,10 @@ def planted_image(seed: int = 0) -> np.ndarray:
 
 
 def prepared(engine, image: np.ndarray):
-    from ml.analyser import input_key
     from ml.prepared import CLASSIFIER, PreparedImage
 
     return PreparedImage(
-        inputs={CLASSIFIER: image}, input_keys={CLASSIFIER: input_key(engine.card)}, width=SIZE, height=SIZE
+        inputs={CLASSIFIER: image}, input_keys={CLASSIFIER: engine.card.input_key}, width=SIZE, height=SIZE
     )
 
 
@@ -208,8 +207,8 @@ def test_card_explanation_settings_default_when_absent_and_are_checked_strictly(
         "window must lie": {"occlusion": {"window": 500}},
         "stride must lie": {"occlusion": {"window": 8, "stride": 9}},
         "baseline must be one of": {"integrated_gradients": {"baseline": "black"}},
-        "steps must be of type int": {"integrated_gradients": {"steps": 6.5}},
-        "samples must be of type int": {"smoothgrad": {"samples": True}},
+        "steps must be an integer": {"integrated_gradients": {"steps": 6.5}},
+        "samples must be an integer": {"smoothgrad": {"samples": True}},
         "blur_sigma must lie": {"faithfulness": {"blur_sigma": 0}},
         "must be a JSON object": [],
     }

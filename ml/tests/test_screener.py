@@ -121,7 +121,7 @@ def test_evaluate_screener_refuses_a_bad_sensitivity_and_a_foreign_card(tmp_path
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"threshold": 1.2}, "threshold must be a number in"),
+        ({"threshold": 1.2}, r"threshold must lie in \[0, 1\]"),
         ({"architecture": "resnet"}, "architecture must be one of"),
         ({"input_size": 64}, "at least 75 for inceptionv3"),
         ({"surprise": 1}, "unknown field"),

@@ -12,11 +12,7 @@ import pytest
 
 from ml.errors import WeightsError
 from ml.images.radiograph import Radiograph
-from ml.segmentation.card import (
-    SegmentationCard,
-    describe_segmentation_model,
-    segmentation_weights_dir_from_env,
-)
+from ml.segmentation.card import SegmentationCard, describe_segmentation_model
 
 
 def test_no_weights_describes_the_untrained_unet_without_importing_tensorflow() -> None:
@@ -46,7 +42,7 @@ def test_cards_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None:
     assert SegmentationCard.from_dict(card.to_dict()) == card
     for change, message in (
         ({"kind": "classifier"}, "not a segmentation model"),
-        ({"structures": ["heart", "liver"]}, "structures must be distinct names"),
+        ({"structures": ["heart", "liver"]}, r"structures\[1\] must be one of left_lung"),
         ({"input_size": 250}, "multiple of 32"),
         ({"threshold": 1.5}, "threshold must lie in"),
         ({"colour": "rgb"}, "unknown field"),
@@ -62,8 +58,8 @@ def test_cards_round_trip_and_bad_ones_are_refused(tmp_path: Path) -> None:
         describe_segmentation_model(directory)
     with pytest.raises(WeightsError, match="does not exist"):
         describe_segmentation_model(tmp_path / "missing")
-    assert segmentation_weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS": " "}) is None
-    assert segmentation_weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS": "/w"}) == Path("/w")
+    assert SegmentationCard.weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS": " "}) is None
+    assert SegmentationCard.weights_dir_from_env({"CXR_SEGMENTATION_WEIGHTS": "/w"}) == Path("/w")
 
 
 def test_untrained_analyser_segments_a_real_radiograph_the_same_way_each_load(radiograph: Radiograph) -> None:

@@ -14,8 +14,6 @@ loop over kinds and never name a model.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +24,6 @@ import numpy as np
 # What an analyser reads, and so which intake prepares its input.
 RADIOGRAPH = "radiograph"
 CT_SERIES = "ct-series"
-# The card fields that shape a network's input, whichever kind the card is.
-_INPUT_FIELDS = ("kind", "input_size", "input_channels", "preprocessing", "window")
 
 
 class AnalyserCard(Protocol):
@@ -44,6 +40,16 @@ class AnalyserCard(Protocol):
 
     @property
     def trained(self) -> bool: ...
+
+    @property
+    def input_key(self) -> str:
+        """What shapes the card's input: an input made for another key is prepared again."""
+        ...
+
+    @property
+    def cache_identity(self) -> str:
+        """What names the model a result came from (the result cache's key)."""
+        ...
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -77,9 +83,8 @@ class Analyser(Protocol):
 
     kind: ClassVar[str]
     reads: ClassVar[str]
-    # The environment variable naming the kind's weights directory (unset: its untrained network).
-    weights_env_var: ClassVar[str]
-    # The card's class and the result's, each with ``from_dict`` (``read_result``).
+    # The card's class (its ``ENV_VAR`` names the kind's weights directory; unset: the untrained
+    # network) and the result's, each with ``from_dict`` (``read_result``).
     card_type: ClassVar[type[Any]]
     result_type: ClassVar[type[Any]]
 
@@ -107,9 +112,3 @@ class Analyser(Protocol):
 def read_result(analyser: type[Analyser], data: dict[str, Any], card: dict[str, Any]) -> AnalyserResult:
     """A result as stored (``result.to_dict()`` and ``result.card.to_dict()``), typed again."""
     return analyser.result_type.from_dict(data, analyser.card_type.from_dict(card))
-
-
-def input_key(card: AnalyserCard) -> str:
-    """A short digest of what shapes a card's input: an input made for another card is prepared again."""
-    settings = {name: value for name, value in card.to_dict().items() if name in _INPUT_FIELDS}
-    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -1,7 +1,7 @@
 """The registry of analysers: every model of the product, by kind, and the ones configured to run.
 
 Each kind is one class of the one contract (``ml.analyser``), registered here by one line. Each has
-its own card, weights directory (``weights_env_var``; unset: its seeded untrained network, which says
+its own card, weights directory (its card class's ``ENV_VAR``; unset: its seeded untrained network, which says
 so) and ``trained`` flag, so an operator installs or replaces one without touching the others. The
 pipeline (``ml.pipeline``) prepares every configured kind's input at intake and runs any kind on a
 batch of prepared inputs; the service stores each result as it comes, with its card.
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.analyser import RADIOGRAPH, Analyser, AnalyserCard, AnalyserInput, AnalyserResult, input_key
+from ml.analyser import RADIOGRAPH, Analyser, AnalyserCard, AnalyserInput, AnalyserResult
 from ml.classifier.analyser import CLASSIFIER, Classifier
 from ml.ct.analyser import CTAnalyser
 from ml.errors import WeightsError
@@ -61,10 +61,7 @@ class AnalyserWeights:
     @classmethod
     def from_env(cls, kinds: Sequence[str], environ: Mapping[str, str] | None = None) -> AnalyserWeights:
         """``kinds`` with each one's directory from its environment variable (unset or empty: untrained)."""
-        environ = os.environ if environ is None else environ
-        directories = {
-            kind: environ.get(analyser_class(kind).weights_env_var, "").strip() or None for kind in kinds
-        }
+        directories = {kind: analyser_class(kind).card_type.weights_dir_from_env(environ) for kind in kinds}
         return cls(kinds=tuple(kinds), directories=directories)
 
     def directory(self, kind: str) -> str | os.PathLike[str] | None:
@@ -101,7 +98,7 @@ class Analysers:
         return analyser_class(kind).describe(self._weights.directory(kind))
 
     def input_key(self, kind: str) -> str:
-        return input_key(self.card(kind))
+        return self.card(kind).input_key
 
     def prepare(self, subject: str, thing: Any) -> tuple[dict[str, np.ndarray], dict[str, str]]:
         """Every configured input for ``thing`` (a radiograph or a CT series) and each one's input key.
@@ -120,7 +117,7 @@ class Analysers:
                 logger.warning("No %s input prepared: %s", kind, error)
                 continue
             inputs[kind] = analyser_class(kind).prepare(card, thing)
-            keys[kind] = input_key(card)
+            keys[kind] = card.input_key
         return inputs, keys
 
     def run(self, kind: str, inputs: Sequence[AnalyserInput]) -> list[AnalyserResult]:

@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ml.classifier.analyser import CLASSIFIER
     from ml.inference.engine import InferenceEngine
     from ml.pipeline import Pipeline
-    from ml.weights.registry import weights_dir_from_env
+    from ml.weights.card import ModelCard
 
     data_dir = arguments.data or _shared_radiographs()
     paths = sorted(data_dir.resolve().glob("*.png"))
@@ -86,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     files = [path.read_bytes() for path in paths]
 
     with tempfile.TemporaryDirectory(prefix="cxr-bench-") as scratch:
-        weights_dir = arguments.weights or weights_dir_from_env()
+        weights_dir = arguments.weights or ModelCard.weights_dir_from_env()
         if weights_dir is None:
             # The comparisons read the network from a weights file; the untrained one is saved
             # once so that every row (and the installed-weights cold start) runs the same arrays.

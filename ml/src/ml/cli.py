@@ -33,7 +33,7 @@ from ml.segmentation.cli import add_segmentation_parsers
 from ml.training.cli import add_train_parser
 from ml.weights.card import ModelCard
 from ml.weights.import_cli import add_import_parser
-from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model, weights_dir_from_env
+from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model
 
 EXIT_BAD_INPUT = 2
 
@@ -113,7 +113,7 @@ def _add_weights_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _weights_dir(arguments: argparse.Namespace) -> Path | None:
-    return arguments.weights if arguments.weights is not None else weights_dir_from_env()
+    return arguments.weights if arguments.weights is not None else ModelCard.weights_dir_from_env()
 
 
 def _card(arguments: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ from ml.images.radiograph import Radiograph
 from ml.inference.postprocess import Finding, findings_from_probabilities
 from ml.inference.preprocessing import PreprocessingSpec, centre_square_crop, prepare_input
 from ml.weights.card import ModelCard
-from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model
+from ml.weights.registry import describe_active_model
 
 CLASSIFIER = "classifier"
 
@@ -63,7 +63,6 @@ class Classifier:
 
     kind: ClassVar[str] = CLASSIFIER
     reads: ClassVar[str] = RADIOGRAPH
-    weights_env_var: ClassVar[str] = WEIGHTS_ENV_VAR
     card_type: ClassVar[type[ModelCard]] = ModelCard
     result_type: ClassVar[type[ClassifierResult]] = ClassifierResult
 

@@ -10,7 +10,7 @@ is the seeded, untrained one and the card says so (``trained: false``, a version
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from ml.analyser import CT_SERIES, AnalyserInput
-from ml.ct.card import CT_KIND, CT_UNTRAINED_SEED, CTModelCard, describe_ct_model
+from ml.ct.card import CT_KIND, CT_UNTRAINED_SEED, CT_WEIGHTS_ENV_VAR, CTModelCard, describe_ct_model
 from ml.ct.series import CTSeries
 from ml.ct.window import network_slices, network_slices_uint8, slices_from_uint8
 from ml.evaluation.grouping import pool
@@ -27,16 +27,9 @@ from ml.weights.registry import WEIGHTS_FILENAME
 if TYPE_CHECKING:
     import keras
 
-CT_WEIGHTS_ENV_VAR = "CXR_CT_WEIGHTS"
 DEFAULT_BATCH_SIZE = 16
 
-__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "ct_weights_dir_from_env", "describe_ct_model"]
-
-
-def ct_weights_dir_from_env(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The CT weights directory named by ``$CXR_CT_WEIGHTS``, or None when unset or empty."""
-    value = (os.environ if environ is None else environ).get(CT_WEIGHTS_ENV_VAR, "").strip()
-    return Path(value) if value else None
+__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "describe_ct_model"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +78,6 @@ class CTAnalyser:
 
     kind: ClassVar[str] = CT_KIND
     reads: ClassVar[str] = CT_SERIES
-    weights_env_var: ClassVar[str] = CT_WEIGHTS_ENV_VAR
     card_type: ClassVar[type[CTModelCard]] = CTModelCard
     result_type: ClassVar[type[CTResult]] = CTResult
 

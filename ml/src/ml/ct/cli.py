@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.cli_options import CARD_THRESHOLDS, UNTRAINED_WARNING, int_at_least, threshold_method
-from ml.ct.analyser import CT_WEIGHTS_ENV_VAR, ct_weights_dir_from_env
-from ml.ct.card import DEFAULT_POSITIVE_GRADES, CTModelCard, describe_ct_model
+from ml.ct.card import CT_WEIGHTS_ENV_VAR, DEFAULT_POSITIVE_GRADES, CTModelCard, describe_ct_model
 from ml.ct.mosmed import Volume, find_volumes, parse_grades
 from ml.ct.window import DEFAULT_CENTRE, DEFAULT_WIDTH, LungWindow
 from ml.errors import DataError, ImageError
@@ -108,7 +107,7 @@ def add_ct_parsers(subparsers: argparse._SubParsersAction) -> None:
 def _predict_ct(arguments: argparse.Namespace) -> int:
     from ml.ct.series import read_ct_series
 
-    weights_dir = arguments.weights if arguments.weights is not None else ct_weights_dir_from_env()
+    weights_dir = arguments.weights if arguments.weights is not None else CTModelCard.weights_dir_from_env()
     card = describe_ct_model(weights_dir)
     # Every series is read and checked before the network is built.
     series = []
@@ -188,7 +187,7 @@ def _train_ct(arguments: argparse.Namespace) -> int:
 def _evaluate_ct(arguments: argparse.Namespace) -> int:
     from ml.evaluation.metrics import ThresholdRule
 
-    weights_dir = arguments.weights if arguments.weights is not None else ct_weights_dir_from_env()
+    weights_dir = arguments.weights if arguments.weights is not None else CTModelCard.weights_dir_from_env()
     card = describe_ct_model(weights_dir)
     grades = arguments.positive_grades or card.positive_grades
     volumes = _restrict(find_volumes(arguments.data, grades), arguments.patients)

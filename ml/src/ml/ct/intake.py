@@ -21,7 +21,6 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from ml.analyser import input_key
 from ml.ct.analyser import CTAnalyser
 from ml.ct.card import CTModelCard
 from ml.ct.series import CTSeries, is_zip, read_ct_datasets, series_from_datasets
@@ -136,7 +135,7 @@ def take_in_ct(data: bytes, card: CTModelCard) -> CTIntake:
         format="dicom" if multiframe else "zip",
         stored_bytes=_deidentified_series(datasets, multiframe=multiframe),
         display_png=middle_slice_png(series, card),
-        prepared=PreparedCT(grey_levels=CTAnalyser.prepare(card, series), card_key=input_key(card)),
+        prepared=PreparedCT(grey_levels=CTAnalyser.prepare(card, series), card_key=card.input_key),
         identifying_words=identifying,
     )
 

@@ -101,7 +101,8 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     from ml.evaluation.report import evaluate_findings, write_evaluation
     from ml.training.chestxray14 import read_label_table
     from ml.training.tables import locate_images, read_list
-    from ml.weights.registry import describe_active_model, weights_dir_from_env
+    from ml.weights.card import ModelCard
+    from ml.weights.registry import describe_active_model
 
     truth = read_label_table(arguments.truth)
     if arguments.image_list is not None:
@@ -119,7 +120,7 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         summary.insert(0, f"scores: `{arguments.scores}`")
         details["scores"] = str(arguments.scores)
     else:
-        weights_dir = arguments.weights if arguments.weights is not None else weights_dir_from_env()
+        weights_dir = arguments.weights if arguments.weights is not None else ModelCard.weights_dir_from_env()
         if weights_dir is None:
             raise DataError(
                 "Nothing to evaluate: pass --scores FILE.csv or --weights DIR (or set CXR_WEIGHTS)."

@@ -59,12 +59,13 @@ def run_localize(arguments: argparse.Namespace) -> int:
     from ml.localization.boxes import read_boxes
     from ml.localization.metrics import THRESHOLDS, assess, summarise
     from ml.training.tables import index_images, name_key
-    from ml.weights.registry import describe_active_model, weights_dir_from_env
+    from ml.weights.card import ModelCard
+    from ml.weights.registry import describe_active_model
 
     if not 0.0 < arguments.heatmap_threshold <= 1.0:
         raise DataError(f"--heatmap-threshold must lie in (0, 1], not {arguments.heatmap_threshold}.")
     boxes = read_boxes(arguments.boxes)
-    weights_dir = arguments.weights if arguments.weights is not None else weights_dir_from_env()
+    weights_dir = arguments.weights if arguments.weights is not None else ModelCard.weights_dir_from_env()
     card = describe_active_model(weights_dir)
     label_of = {name_key(label): label for label in card.labels}
     by_image: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))

@@ -27,7 +27,6 @@ from ml.screener.card import (
     SCREENER_WEIGHTS_ENV_VAR,
     UNTRAINED_SEED,
     ScreenerCard,
-    check_weights_file,
     describe_screener_model,
 )
 from ml.weights.registry import WEIGHTS_FILENAME
@@ -85,7 +84,6 @@ class ScreenerAnalyser:
 
     kind: ClassVar[str] = SCREENER
     reads: ClassVar[str] = RADIOGRAPH
-    weights_env_var: ClassVar[str] = SCREENER_WEIGHTS_ENV_VAR
     card_type: ClassVar[type[ScreenerCard]] = ScreenerCard
     result_type: ClassVar[type[ScreenerResult]] = ScreenerResult
 
@@ -130,7 +128,6 @@ class ScreenerAnalyser:
             seed_weights(model, UNTRAINED_SEED)
         else:
             directory = Path(weights_dir).expanduser()
-            check_weights_file(directory, card)
             load_weights_file(model, directory / WEIGHTS_FILENAME)
         return cls(card, model)
 

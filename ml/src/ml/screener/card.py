@@ -1,22 +1,20 @@
 """The screener's card: what a set of screener weights is, how to feed it, where it operates.
 
 Readable without TensorFlow, so the web process can show it on every request. A card is
-validated strictly when read: unknown fields, a wrong kind, a threshold outside [0, 1] or
-an architecture this package cannot build are refused with a WeightsError naming the field.
+validated strictly when read, against the ``screener`` section of the one card schema
+(``ml.cards``): unknown fields, a wrong kind, a threshold outside [0, 1] or an architecture
+this package cannot build are refused with a WeightsError naming the field.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import dataclasses
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from ml.errors import WeightsError
+from ml.cards.base import Card
 from ml.inference.preprocessing import PreprocessingSpec
-from ml.training.config import atomic_write_text
-from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+from ml.weights.card import radiograph_preprocessing
 
 SCREENER_WEIGHTS_ENV_VAR = "CXR_SCREENER_WEIGHTS"
 KIND = "screener"
@@ -34,126 +32,46 @@ UNTRAINED_THRESHOLD = 0.5
 # InceptionV3's own input convention: grey levels in [-1, 1].
 INPUT_SCALE = (-1.0, 1.0)
 
-_FIELDS = (
-    "kind",
-    "name",
-    "version",
-    "architecture",
-    "input_size",
-    "input_channels",
-    "preprocessing",
-    "threshold",
-    "target_sensitivity",
-    "trained",
-    "runtime",
-    "weights_sha256",
-    "training_data",
-    "validation",
-)
-_OPTIONAL = ("weights_sha256", "training_data", "validation")
 
-
-@dataclass(frozen=True)
-class ScreenerCard:
+@dataclass(frozen=True, kw_only=True)
+class ScreenerCard(Card):
     """One screener's description; ``threshold`` was chosen on validation for ``target_sensitivity``."""
 
-    name: str
-    version: str
+    KIND = KIND
+    NOUN = "screener card"
+    ENV_VAR = SCREENER_WEIGHTS_ENV_VAR
+    INPUT_FIELDS = ("input_size", "input_channels", "preprocessing")
+    IDENTITY_FIELDS = (
+        "architecture",
+        "input_size",
+        "input_channels",
+        "preprocessing",
+        "threshold",
+        "runtime",
+        "weights_sha256",
+    )
+
     architecture: str
     input_size: int
     input_channels: int
     preprocessing: dict[str, Any]
     threshold: float
     target_sensitivity: float
-    trained: bool
     runtime: str = RUNTIME
-    weights_sha256: str | None = None
-    training_data: str | None = None
-    validation: dict[str, Any] | None = None
-    kind: str = KIND
+
+    @classmethod
+    def untrained(cls) -> ScreenerCard:
+        return untrained_screener_card()
 
     @property
     def spec(self) -> PreprocessingSpec:
         return PreprocessingSpec.from_dict(self.preprocessing)
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-able copy, in the layout of ``card.json``."""
-        return json.loads(json.dumps({field: getattr(self, field) for field in _FIELDS}))
-
-    @classmethod
-    def from_dict(cls, data: Any) -> ScreenerCard:
-        """Build a card from parsed JSON; raise WeightsError naming the first bad or missing field."""
-        if not isinstance(data, dict):
-            raise WeightsError("The screener card must be a JSON object.")
-        missing = [field for field in _FIELDS if field not in data and field not in _OPTIONAL]
-        if missing:
-            raise WeightsError(f"The screener card is missing the field(s): {', '.join(missing)}.")
-        unknown = sorted(set(data) - set(_FIELDS))
-        if unknown:
-            raise WeightsError(f"The screener card has unknown field(s): {', '.join(unknown)}.")
-        if data["kind"] != KIND:
-            raise WeightsError(f'The card\'s kind is {data["kind"]!r}, not "{KIND}": it is no screener card.')
-        for field in ("name", "version"):
-            if not isinstance(data[field], str) or not data[field].strip():
-                raise WeightsError(f"The screener card's {field} must be a non-empty string.")
-        architecture = data["architecture"]
-        if architecture not in ARCHITECTURES:
-            raise WeightsError(
-                f"The screener card's architecture must be one of {', '.join(ARCHITECTURES)}, "
-                f"not {architecture!r}."
-            )
-        size = data["input_size"]
-        if isinstance(size, bool) or not isinstance(size, int) or size < ARCHITECTURES[architecture]:
-            raise WeightsError(
-                f"The screener card's input_size must be an integer of at least "
-                f"{ARCHITECTURES[architecture]} for {architecture}, not {size!r}."
-            )
-        channels = data["input_channels"]
-        if channels not in (1, 3) or isinstance(channels, bool):
-            raise WeightsError(f"The screener card's input_channels must be 1 or 3, not {channels!r}.")
-        try:
-            spec = PreprocessingSpec.from_dict(data["preprocessing"])
-        except ValueError as error:
-            raise WeightsError(f"The screener card's {error}") from error
-        if spec.resize != size:
-            raise WeightsError(
-                f"The screener card's preprocessing resizes to {spec.resize}, not its input_size {size}."
-            )
-        for field in ("threshold", "target_sensitivity"):
-            value = data[field]
-            if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-                raise WeightsError(f"The screener card's {field} must be a number in [0, 1], not {value!r}.")
-        if not isinstance(data["trained"], bool):
-            raise WeightsError("The screener card's trained must be true or false.")
-        if data["runtime"] != RUNTIME:
-            raise WeightsError(f'The screener card\'s runtime must be "{RUNTIME}", not {data["runtime"]!r}.')
-        digest = data.get("weights_sha256")
-        if digest is not None and (not isinstance(digest, str) or len(digest) != 64):
-            raise WeightsError("The screener card's weights_sha256 must be 64 hexadecimal digits.")
-        training_data = data.get("training_data")
-        if training_data is not None and not isinstance(training_data, str):
-            raise WeightsError("The screener card's training_data must be a string.")
-        validation = data.get("validation")
-        if validation is not None and not isinstance(validation, dict):
-            raise WeightsError("The screener card's validation must be a JSON object.")
-        return cls(
-            name=data["name"],
-            version=data["version"],
-            architecture=architecture,
-            input_size=size,
-            input_channels=channels,
-            preprocessing=spec.to_dict(),
-            threshold=float(data["threshold"]),
-            target_sensitivity=float(data["target_sensitivity"]),
-            trained=data["trained"],
-            weights_sha256=digest,
-            training_data=training_data,
-            validation=json.loads(json.dumps(validation)) if validation is not None else None,
+    def _checked(self) -> ScreenerCard:
+        preprocessing = radiograph_preprocessing(
+            self.NOUN, self.preprocessing, self.input_size, self.input_channels
         )
-
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the card as ``card.json``, atomically so a reader never sees half a card."""
-        atomic_write_text(Path(path), json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return dataclasses.replace(self, preprocessing=preprocessing)
 
 
 def screener_preprocessing(input_size: int, channels: int) -> dict[str, Any]:
@@ -181,37 +99,5 @@ def default_screener_name(architecture: str) -> str:
     return f"{architecture}-screener"
 
 
-def describe_screener_model(weights_dir: str | os.PathLike[str] | None) -> ScreenerCard:
-    """The card of the screener ``weights_dir`` holds, or the untrained one for None.
-
-    Cheap: reads ``card.json`` and checks that the weights file is there; the weights' SHA-256
-    is checked against the card when the screener is loaded. Raises WeightsError.
-    """
-    if weights_dir is None:
-        return untrained_screener_card()
-    directory = Path(weights_dir).expanduser()
-    if not directory.is_dir():
-        raise WeightsError(f"The screener weights directory {directory} does not exist or is not a folder.")
-    card_path = directory / CARD_FILENAME
-    try:
-        data = json.loads(card_path.read_text(encoding="utf-8"))
-    except FileNotFoundError as error:
-        raise WeightsError(f"The screener card {card_path} does not exist.") from error
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise WeightsError(f"The screener card {card_path} cannot be read: {error}.") from error
-    card = ScreenerCard.from_dict(data)
-    if not (directory / WEIGHTS_FILENAME).is_file():
-        raise WeightsError(f"The screener weights file {directory / WEIGHTS_FILENAME} does not exist.")
-    return card
-
-
-def check_weights_file(directory: Path, card: ScreenerCard) -> None:
-    """Refuse a weights file whose SHA-256 differs from the one the card records."""
-    if card.weights_sha256 is None:
-        return
-    actual = sha256_file(directory / WEIGHTS_FILENAME)
-    if actual != card.weights_sha256:
-        raise WeightsError(
-            f"{directory / WEIGHTS_FILENAME} has SHA-256 {actual[:16]}..., not the card's "
-            f"{card.weights_sha256[:16]}...: the weights were changed after the card was written."
-        )
+# The card of the screener ``weights_dir`` holds, or the untrained one's for None.
+describe_screener_model = ScreenerCard.describe

@@ -18,7 +18,7 @@ import numpy as np
 
 from ml.cli_options import UNTRAINED_WARNING, add_screening_switch
 from ml.errors import DataError
-from ml.screener.card import ARCHITECTURES, DEFAULT_ARCHITECTURE, SCREENER_WEIGHTS_ENV_VAR
+from ml.screener.card import ARCHITECTURES, DEFAULT_ARCHITECTURE, SCREENER_WEIGHTS_ENV_VAR, ScreenerCard
 from ml.screener.config import UNFREEZE_CHOICES, ScreenerConfig
 from ml.training.cli import add_run_arguments, add_schedule_arguments, run_training, schedule_settings
 from ml.training.config import RESUMABLE_SETTINGS, resume_config
@@ -205,13 +205,12 @@ def _evaluate(arguments: argparse.Namespace) -> int:
     from ml.screener.data import read_labelled_images
     from ml.screener.evaluation import figures_table, screener_figures
     from ml.screener.scoring import score_labelled_images
-    from ml.weights.registry import weights_dir_from_env
 
     if not 0.0 < arguments.sensitivity <= 1.0:
         raise DataError(f"--sensitivity must lie in (0, 1], not {arguments.sensitivity}.")
     if arguments.bootstrap < 1 or arguments.batch_size < 1 or (arguments.threads or 1) < 1:
         raise DataError("--bootstrap, --batch-size and --threads must be at least 1.")
-    weights_dir = arguments.weights or weights_dir_from_env(variable=SCREENER_WEIGHTS_ENV_VAR)
+    weights_dir = arguments.weights or ScreenerCard.weights_dir_from_env()
     card = describe_screener_model(weights_dir)
     images = read_labelled_images(arguments.data, arguments.images)
     if len(np.unique(images.labels)) < 2:

@@ -25,7 +25,6 @@ from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
     SegmentationCard,
     describe_segmentation_model,
-    segmentation_weights_dir_from_env,
 )
 from ml.segmentation.cardiothoracic import (
     CardiothoracicRatio,
@@ -47,7 +46,6 @@ __all__ = [
     "SegmentationAnalyser",
     "SegmentationResult",
     "describe_segmentation_model",
-    "segmentation_weights_dir_from_env",
 ]
 
 
@@ -114,7 +112,6 @@ class SegmentationAnalyser:
 
     kind: ClassVar[str] = SEGMENTATION
     reads: ClassVar[str] = RADIOGRAPH
-    weights_env_var: ClassVar[str] = SEGMENTATION_WEIGHTS_ENV_VAR
     card_type: ClassVar[type[SegmentationCard]] = SegmentationCard
     result_type: ClassVar[type[SegmentationResult]] = SegmentationResult
 

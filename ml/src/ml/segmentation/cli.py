@@ -18,8 +18,8 @@ from ml.cli_options import UNTRAINED_WARNING
 from ml.errors import DataError, ImageError
 from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
+    SegmentationCard,
     describe_segmentation_model,
-    segmentation_weights_dir_from_env,
 )
 from ml.segmentation.config import RESUMABLE_SETTINGS, SegmentationTrainingConfig, resume_config
 from ml.segmentation.data import find_examples
@@ -157,7 +157,7 @@ def _add_evaluate(commands: argparse._SubParsersAction) -> None:
 def run_evaluate(arguments: argparse.Namespace) -> int:
     if arguments.bootstrap < 1:
         raise DataError("--bootstrap must be at least 1.")
-    weights = arguments.weights if arguments.weights is not None else segmentation_weights_dir_from_env()
+    weights = arguments.weights if arguments.weights is not None else SegmentationCard.weights_dir_from_env()
     card = describe_segmentation_model(weights)
     data = find_examples(arguments.data)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -226,7 +226,7 @@ def _add_segment(commands: argparse._SubParsersAction) -> None:
 def run_segment(arguments: argparse.Namespace) -> int:
     from ml.pipeline import Pipeline
 
-    weights = arguments.weights if arguments.weights is not None else segmentation_weights_dir_from_env()
+    weights = arguments.weights if arguments.weights is not None else SegmentationCard.weights_dir_from_env()
     card = describe_segmentation_model(weights)
     intake = Pipeline(None)
     radiographs = []

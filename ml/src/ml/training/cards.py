@@ -2,7 +2,7 @@
 
 The best epoch is reloaded in float32 (whatever precision it trained in), scored on the
 validation set, and its thresholds are chosen there, never on test data. The card carries
-the validation figures in the schema ``ml.weights.validation`` checks (and the API types);
+the validation figures in the card schema's ``classifier_validation`` (and the API types);
 the full report goes to ``OUT/validation/`` and the record of the run, with every epoch's
 history, to ``OUT/training.json``.
 """
@@ -129,7 +129,7 @@ def card_validation(
 ) -> dict[str, Any]:
     """The validation figures the card carries (the full report is in ``validation/``).
 
-    The keys are the schema ``ml.weights.validation`` checks when a card is loaded.
+    The keys are those of the card schema's ``classifier_validation``, checked when a card is loaded.
     """
     findings = {}
     for label, entry in result["findings"].items():
