@@ -1,8 +1,9 @@
 """The model as the service sees it: the active card (cheap, any process) and one pipeline per process.
 
-The pipeline builds the network (OpenVINO or TensorFlow state, neither fork-safe) only in the
-process that runs analyses (a Celery worker child after the fork, or the embedded analysis thread),
-never at import time. The web process only takes uploads in through it, which needs no network.
+The pipeline builds the networks (OpenVINO or TensorFlow state, neither fork-safe) only in the
+process that runs them (a Celery worker child after the fork, or the embedded analysis threads),
+never at import time: the findings worker builds the classifier, the analysers' worker every
+configured analyser (studies.tasks). The web process only takes uploads in through it, which needs no network.
 """
 
 import threading
@@ -50,6 +51,15 @@ def ready_pipeline() -> Pipeline:
     if not pipeline.engine_built:
         with observe_model_load():
             pipeline.engine  # noqa: B018 (building the engine is the point)
+    return pipeline
+
+
+def ready_analysers() -> Pipeline:
+    """This process's pipeline with every configured analyser's network built, timed as a model load."""
+    pipeline = analysis_pipeline()
+    if pipeline.analysers is not None:
+        with observe_model_load():
+            pipeline.analysers.build()
     return pipeline
 
 

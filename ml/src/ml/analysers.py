@@ -179,6 +179,11 @@ class Analysers:
             for result in analyser.score(batch)
         ]
 
+    def build(self) -> None:
+        """Build every configured analyser's network now (a worker does so when it starts)."""
+        for kind in self.kinds:
+            self._analyser(kind)
+
     def _analyser(self, kind: str) -> SegmentationAnalyser | AbnormalityScreener:
         self._check(kind)
         with self._lock:
