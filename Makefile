@@ -58,8 +58,9 @@ run: $(PYTHON_DEPS) $(SPA)
 	cd backend && $(PY) manage.py fail_interrupted_studies
 	HOST=$(HOST) PORT=$(PORT) PY=$(PY) backend/serve.sh
 
+# The findings worker and the analysers' worker, stopped together (backend/workers.sh).
 worker: $(PYTHON_DEPS)
-	cd backend && $(PY) -m celery -A config worker --loglevel=INFO --concurrency=1
+	PY=$(PY) backend/workers.sh
 
 manage: $(PYTHON_DEPS)
 	cd backend && $(PY) manage.py $(ARGS)
