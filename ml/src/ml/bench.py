@@ -324,8 +324,8 @@ def _comparisons(
     """Other runtimes of the same network, each noted with its largest difference from Keras (int8: f32)."""
     import tensorflow as tf
 
+    from ml.engine.keras_forward import configure_threads
     from ml.inference.model import densenet_weights
-    from ml.inference.runtime_keras import configure_threads
 
     configure_threads(threads)
     model = engine.model

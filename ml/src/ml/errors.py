@@ -40,3 +40,11 @@ class WeightsError(ValueError):
     The message names the file or field at fault, because the reader is the operator who
     installed the weights and has to fix them.
     """
+
+
+class NetworkConversionError(RuntimeError):
+    """A network could not be converted to OpenVINO, or its converted form could not be read.
+
+    Not the operator's weights (those raise WeightsError) but the conversion itself: the
+    message carries the converter's own output for whoever maintains the package.
+    """

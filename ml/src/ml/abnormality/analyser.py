@@ -1,10 +1,11 @@
 """The screener as the service calls it: the card, the input tensor, the probability of abnormality.
 
 ``describe_screener_model`` and ``prepare`` never import TensorFlow, so the web process can
-show the card and prepare inputs; ``AbnormalityScreener.load`` builds the Keras network (on
-TensorFlow: the screener's only runtime) inside the process that runs it. Without weights
-it runs a seeded, untrained InceptionV3 and its card says so (``trained: false``, version
-ending in ``-untrained-seed0``).
+show the card and prepare inputs; ``AbnormalityScreener.load`` builds the network through
+``ml.engine`` inside the process that runs it: on a CPU, OpenVINO reads it converted from the
+Keras network (``ml.abnormality.network``) and cached, so loading imports no TensorFlow.
+Without weights it runs a seeded, untrained InceptionV3 and its card says so
+(``trained: false``, version ending in ``-untrained-seed0``).
 
 A result ranks and flags: ``likely_abnormal`` means "at or above the threshold chosen for
 the target sensitivity"; a result below it is not a report that the study is normal.
@@ -15,23 +16,21 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ml.abnormality.card import (
     SCREENER_WEIGHTS_ENV_VAR,
-    UNTRAINED_SEED,
     ScreenerCard,
-    check_weights_file,
     describe_screener_model,
+    verified_weights_sha256,
 )
+from ml.engine.loading import load_network
+from ml.engine.network import Network
+from ml.engine.source import NetworkSource, weights_identity
 from ml.images.radiograph import Radiograph
 from ml.inference.preprocessing import prepare_input
-from ml.weights.registry import WEIGHTS_FILENAME
-
-if TYPE_CHECKING:
-    import keras
 
 __all__ = [
     "SCREENER_WEIGHTS_ENV_VAR",
@@ -39,6 +38,7 @@ __all__ = [
     "ScreenerResult",
     "describe_screener_model",
     "prepare_screener_input",
+    "screener_network_source",
 ]
 
 
@@ -59,40 +59,57 @@ def prepare_screener_input(card: ScreenerCard, radiograph: Radiograph) -> np.nda
     return prepare_input(radiograph, card.spec, card.input_channels).tensor[0]
 
 
+def screener_network_source(
+    card: ScreenerCard, weights_dir: str | os.PathLike[str] | None, weights_sha256: str | None
+) -> NetworkSource:
+    """What the engine builds for ``card`` and its weights (``weights_sha256``: their file's hash)."""
+    return NetworkSource(
+        builder="ml.abnormality.network:keras_network",
+        arguments={
+            "card": card.to_dict(),
+            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
+        },
+        identity={
+            "kind": card.kind,
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "input_channels": card.input_channels,
+            **weights_identity(weights_sha256, card.version),
+        },
+    )
+
+
 class AbnormalityScreener:
     """A loaded screener: ``prepare`` radiographs, then ``score`` a batch of them in one pass."""
 
-    def __init__(self, card: ScreenerCard, model: keras.Model) -> None:
-        from ml.training.monitoring import predictor
-
+    def __init__(self, card: ScreenerCard, network: Network) -> None:
         self.card = card
-        self._forward = predictor(model)
+        self._network = network
 
     @classmethod
     def load(
-        cls, weights_dir: str | os.PathLike[str] | None, threads: int | None = None
+        cls,
+        weights_dir: str | os.PathLike[str] | None,
+        threads: int | None = None,
+        *,
+        backend: str | None = None,
     ) -> AbnormalityScreener:
-        """Build the screener ``weights_dir`` holds (None: the seeded untrained InceptionV3).
+        """The screener of ``weights_dir`` (None: the seeded untrained InceptionV3) on ``threads`` threads.
 
-        ``threads`` sets TensorFlow's intra-op threads if TensorFlow has not started yet.
-        Raises WeightsError for a bad directory, card or weights file.
+        ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for a bad directory, card or
+        weights file.
         """
         card = describe_screener_model(weights_dir)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from ml.abnormality.architectures import build_screener, seed_weights
-        from ml.inference.runtime_keras import configure_threads
-        from ml.weights.directory import load_weights_file
+        digest = (
+            None if weights_dir is None else verified_weights_sha256(Path(weights_dir).expanduser(), card)
+        )
+        source = screener_network_source(card, weights_dir, digest)
+        return cls(card, load_network(source, threads=threads, backend=backend))
 
-        if threads is not None:
-            configure_threads(threads)
-        model = build_screener(card.architecture, card.input_size, card.input_channels)
-        if weights_dir is None:
-            seed_weights(model, UNTRAINED_SEED)
-        else:
-            directory = Path(weights_dir).expanduser()
-            check_weights_file(directory, card)
-            load_weights_file(model, directory / WEIGHTS_FILENAME)
-        return cls(card, model)
+    @property
+    def backend(self) -> str:
+        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
+        return self._network.name
 
     def prepare(self, radiograph: Radiograph) -> np.ndarray:
         """The network's float32 (S, S, C) input for an already screened radiograph."""
@@ -108,7 +125,7 @@ class AbnormalityScreener:
             )
         if tensors.shape[0] == 0:
             return []
-        probabilities = np.asarray(self._forward(tensors.astype(np.float32)), dtype=np.float64)[:, 0]
+        probabilities = np.asarray(self._network.run(tensors.astype(np.float32)), dtype=np.float64)[:, 0]
         threshold = self.card.threshold
         return [
             ScreenerResult(probability=float(p), threshold=threshold, likely_abnormal=bool(p >= threshold))

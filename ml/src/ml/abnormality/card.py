@@ -26,7 +26,7 @@ DEFAULT_INPUT_SIZES: dict[str, int] = {"inceptionv3": 299, "elu-cnn": 224}
 DEFAULT_ARCHITECTURE = "inceptionv3"
 DEFAULT_INPUT_SIZE = DEFAULT_INPUT_SIZES[DEFAULT_ARCHITECTURE]
 DEFAULT_TARGET_SENSITIVITY = 0.95
-# Keras on TensorFlow computes the screener (there is no OpenVINO form of it yet).
+# The weights are a Keras network's; ``ml.engine`` runs it on OpenVINO (converted) on a CPU.
 RUNTIME = "keras"
 ARCHITECTURE_VERSION = "0.1.0"
 UNTRAINED_SEED = 0
@@ -205,13 +205,12 @@ def describe_screener_model(weights_dir: str | os.PathLike[str] | None) -> Scree
     return card
 
 
-def check_weights_file(directory: Path, card: ScreenerCard) -> None:
-    """Refuse a weights file whose SHA-256 differs from the one the card records."""
-    if card.weights_sha256 is None:
-        return
+def verified_weights_sha256(directory: Path, card: ScreenerCard) -> str:
+    """The weights file's SHA-256, refused (WeightsError) where it differs from the one the card records."""
     actual = sha256_file(directory / WEIGHTS_FILENAME)
-    if actual != card.weights_sha256:
+    if card.weights_sha256 is not None and actual != card.weights_sha256:
         raise WeightsError(
             f"{directory / WEIGHTS_FILENAME} has SHA-256 {actual[:16]}..., not the card's "
             f"{card.weights_sha256[:16]}...: the weights were changed after the card was written."
         )
+    return actual
