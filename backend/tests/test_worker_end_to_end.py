@@ -196,3 +196,7 @@ def test_a_study_s_findings_are_done_while_another_study_s_analysers_are_still_r
             assert finished["segmentation"]["status"] == "done", finished["segmentation"]
             run = AnalyserRun.objects.get(study_id=study_id, kind="segmentation")
             assert run.card["input_size"] == SLOW_SEGMENTATION_INPUT
+    # Each worker process built its own role's networks when it started (studies.tasks), no other's.
+    findings_log, analysers_log = (logs.paths[role].read_text() for role in ("findings", "analysers"))
+    assert "Analysers ready: segmentation, screener" in analysers_log and " ready on " not in analysers_log
+    assert " ready on " in findings_log and "Analysers ready" not in findings_log
