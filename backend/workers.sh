@@ -15,6 +15,8 @@ for role in findings analysers; do
     --concurrency="${CXR_WORKER_CONCURRENCY:-1}" &
   pids+=($!)
 done
-trap 'kill "${pids[@]}" 2>/dev/null; wait' EXIT INT TERM
-# Either worker ending ends the other, so a supervisor sees the pair stop and restarts it.
+# Stopping this script stops both workers (a warm shutdown: SIGTERM) and waits for them.
+trap 'kill "${pids[@]}" 2>/dev/null || true; wait || true' EXIT INT TERM
+# Either worker ending ends the other, and this script with its status, so that a supervisor sees
+# the pair stop and restarts it.
 wait -n
