@@ -94,6 +94,11 @@ class SegmentationAnalyser:
         )
         return cls(network, card)
 
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return segmentation_network_source(describe_segmentation_model(weights_dir), weights_dir)
+
     @property
     def backend(self) -> str:
         """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
