@@ -59,7 +59,7 @@ def ready_analysers() -> Pipeline:
     pipeline = analysis_pipeline()
     if pipeline.analysers is not None:
         with observe_model_load():
-            pipeline.analysers.build()
+            pipeline.analysers.load_all()
     return pipeline
 
 

@@ -13,6 +13,7 @@ from ml.analysers import (
     SCREENER,
     SEGMENTATION,
     UNTRAINED_SEGMENTATION_NOTE,
+    Analysers,
     AnalyserWeights,
     segmentation_outcome,
 )
@@ -103,3 +104,15 @@ def test_an_unusable_analyser_directory_never_refuses_an_upload_but_its_run_says
 def test_unknown_analysers_are_refused():
     with pytest.raises(ValueError, match="Unknown analysers"):
         AnalyserWeights(kinds=("segmentation", "tarot"))
+
+
+def test_load_all_converts_every_configured_network_into_the_cache_before_any_study(model_cache: Path):
+    import openvino as ov
+
+    from ml.abnormality.analyser import AbnormalityScreener
+    from ml.segmentation.analyser import SegmentationAnalyser
+
+    Analysers(AnalyserWeights(), threads=1).load_all()
+    for analyser in (SegmentationAnalyser, AbnormalityScreener):
+        key = analyser.network_source(None).cache_key(ov.get_version())
+        assert (model_cache / key / "manifest.json").is_file()

@@ -27,6 +27,7 @@ from ml.abnormality.analyser import (
     describe_screener_model,
     prepare_screener_input,
 )
+from ml.engine.backend import resolve_backend
 from ml.errors import WeightsError
 from ml.images.radiograph import Radiograph
 from ml.segmentation.analyser import (
@@ -179,20 +180,35 @@ class Analysers:
             for result in analyser.score(batch)
         ]
 
-    def build(self) -> None:
-        """Build every configured analyser's network now (a worker does so when it starts)."""
+    def load_all(self) -> None:
+        """Build every configured analyser now (a worker's start) rather than on its first study.
+
+        On OpenVINO the networks the cache lacks are converted first, all in one child process
+        (one TensorFlow import, not one per network). An analyser whose weights directory is
+        unusable is left out with a warning: its runs fail with the reason, as before.
+        """
+        if resolve_backend() == "openvino":
+            from ml.engine.compiled import convert_missing
+
+            sources = []
+            for kind in self.kinds:
+                try:
+                    sources.append(_analyser_class(kind).network_source(self._weights.directory(kind)))
+                except WeightsError as error:
+                    logger.warning("The %s analyser is not loaded: %s", kind, error)
+            convert_missing(sources)
         for kind in self.kinds:
-            self._analyser(kind)
+            try:
+                self._analyser(kind)
+            except WeightsError as error:
+                logger.warning("The %s analyser is not loaded: %s", kind, error)
 
     def _analyser(self, kind: str) -> SegmentationAnalyser | AbnormalityScreener:
         self._check(kind)
         with self._lock:
             if kind not in self._built:
                 directory = self._weights.directory(kind)
-                if kind == SEGMENTATION:
-                    self._built[kind] = SegmentationAnalyser.load(directory, threads=self._threads)
-                else:
-                    self._built[kind] = AbnormalityScreener.load(directory, threads=self._threads)
+                self._built[kind] = _analyser_class(kind).load(directory, threads=self._threads)
             return self._built[kind]
 
     def _check(self, kind: str) -> None:
@@ -200,6 +216,10 @@ class Analysers:
             raise ValueError(
                 f"The analyser {kind!r} is not configured here ({', '.join(self.kinds) or 'none'})."
             )
+
+
+def _analyser_class(kind: str) -> type[SegmentationAnalyser] | type[AbnormalityScreener]:
+    return SegmentationAnalyser if kind == SEGMENTATION else AbnormalityScreener
 
 
 def segmentation_outcome(card: AnalyserCard, segmentation: Segmentation, view: str | None) -> AnalyserOutcome:

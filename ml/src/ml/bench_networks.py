@@ -196,7 +196,7 @@ from ml.analysers import AnalyserWeights
 from ml.pipeline import Pipeline
 pipeline = Pipeline(sys.argv[2] or None, threads=int(sys.argv[3]), analysers=AnalyserWeights())
 pipeline.engine
-pipeline.analysers.build()
+pipeline.analysers.load_all()
 built = time.time() - started
 image = pipeline.intake(open(sys.argv[4], "rb").read()).prepared
 pipeline.analyze([image])[0].heatmaps.to_bytes()

@@ -100,11 +100,17 @@ class AbnormalityScreener:
         weights file.
         """
         card = describe_screener_model(weights_dir)
+        network = load_network(cls.network_source(weights_dir), threads=threads, backend=backend)
+        return cls(card, network)
+
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (its weights' hash checked against the card)."""
+        card = describe_screener_model(weights_dir)
         digest = (
             None if weights_dir is None else verified_weights_sha256(Path(weights_dir).expanduser(), card)
         )
-        source = screener_network_source(card, weights_dir, digest)
-        return cls(card, load_network(source, threads=threads, backend=backend))
+        return screener_network_source(card, weights_dir, digest)
 
     @property
     def backend(self) -> str:

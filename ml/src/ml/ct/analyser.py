@@ -107,6 +107,11 @@ class CTAnalyser:
         card = describe_ct_model(weights_dir)
         return cls(card, load_network(ct_network_source(card, weights_dir), threads=threads, backend=backend))
 
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return ct_network_source(describe_ct_model(weights_dir), weights_dir)
+
     @property
     def backend(self) -> str:
         """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""

@@ -8,6 +8,7 @@ shapes are OpenVINO's fastest).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -82,23 +84,15 @@ class CompiledNetwork:
         the conversion fails otherwise.
         """
         threads = checked_threads(threads)
-        root = Path(cache_dir) if cache_dir is not None else cache.cache_root()
+        root = _root(cache_dir)
         key = source.cache_key(ov.get_version())
-        entry = root / key
-        converted = False
         with cache.key_lock(root, key):
-            if not cache.valid_entry(entry, key):
-                if entry.exists():
-                    logger.warning(
-                        "The cached network %s is incomplete or damaged; converting it again.", entry
-                    )
-                _convert(source, root, entry, key)
-                converted = True
+            converted = bool(_convert_missing([source], root))
             try:
-                model = ov.Core().read_model(entry / cache.MODEL_FILE)
+                model = ov.Core().read_model(root / key / cache.MODEL_FILE)
             except RuntimeError as error:
                 raise NetworkConversionError(
-                    f"OpenVINO cannot read the converted network {entry}: {error}"
+                    f"OpenVINO cannot read the converted network {root / key}: {error}"
                 ) from error
         return cls(model, threads=threads, key=key, converted=converted)
 
@@ -119,45 +113,77 @@ class CompiledNetwork:
         return np.concatenate(outputs).astype(np.float32, copy=False)
 
 
-def _convert(source: NetworkSource, root: Path, entry: Path, key: str) -> None:
-    """Convert ``source`` in a child process into a staging folder, then publish it as ``entry``."""
-    staged = cache.staging_folder(root, key)
+def convert_missing(
+    sources: Sequence[NetworkSource], cache_dir: str | os.PathLike[str] | None = None
+) -> list[str]:
+    """Convert, in one child process, every source the cache lacks; return their keys.
+
+    A worker that is about to load several networks calls this first, so that TensorFlow is
+    imported once for all of them rather than once for each.
+    """
+    root = _root(cache_dir)
+    keys = sorted({source.cache_key(ov.get_version()) for source in sources})
+    with contextlib.ExitStack() as locks:
+        for key in keys:
+            locks.enter_context(cache.key_lock(root, key))
+        return _convert_missing(sources, root)
+
+
+def _root(cache_dir: str | os.PathLike[str] | None) -> Path:
+    return Path(cache_dir) if cache_dir is not None else cache.cache_root()
+
+
+def _convert_missing(sources: Sequence[NetworkSource], root: Path) -> list[str]:
+    """Convert the sources without a valid entry in ``root`` (their keys' locks held); return their keys."""
+    missing: dict[str, NetworkSource] = {}
+    for source in sources:
+        key = source.cache_key(ov.get_version())
+        if key not in missing and not cache.valid_entry(root / key, key):
+            if (root / key).exists():
+                logger.warning(
+                    "The cached network %s is incomplete or damaged; converting it again.", root / key
+                )
+            missing[key] = source
+    if not missing:
+        return []
+    staged = {key: cache.staging_folder(root, key) for key in missing}
     try:
-        request = {
-            "builder": source.builder,
-            "arguments": source.arguments,
-            "identity": source.identity,
-            "output": str(staged / cache.MODEL_FILE),
-        }
+        requests = [
+            {
+                "builder": source.builder,
+                "arguments": source.arguments,
+                "identity": source.identity,
+                "output": str(staged[key] / cache.MODEL_FILE),
+            }
+            for key, source in missing.items()
+        ]
         started = time.monotonic()
         completed = subprocess.run(
             [sys.executable, "-m", "ml.engine.convert"],
-            input=json.dumps(request),
+            input=json.dumps(requests),
             capture_output=True,
             text=True,
             timeout=CONVERSION_TIMEOUT_S,
             env=_child_environment(),
             check=False,
         )
+        builders = ", ".join(source.builder for source in missing.values())
         last_line = (completed.stderr.strip().splitlines() or [""])[-1]
         if completed.returncode == WEIGHTS_ERROR_EXIT:
             raise WeightsError(last_line)
         if completed.returncode != 0:
             raise NetworkConversionError(
-                f"Converting {source.builder} to OpenVINO failed (exit {completed.returncode}): "
+                f"Converting {builders} to OpenVINO failed (exit {completed.returncode}): "
                 f"{completed.stderr.strip()[-2000:]}"
             )
-        logger.info(
-            "Converted %s to OpenVINO in %.1f s (%s).", source.builder, time.monotonic() - started, entry
-        )
-        cache.publish(
-            staged,
-            entry,
-            key,
-            {"builder": source.builder, "identity": source.identity, "openvino": ov.get_version()},
-        )
+        logger.info("Converted %s to OpenVINO in %.1f s.", builders, time.monotonic() - started)
+        for key, source in missing.items():
+            details = {"builder": source.builder, "identity": source.identity, "openvino": ov.get_version()}
+            cache.publish(staged[key], root / key, key, details)
     finally:
-        shutil.rmtree(staged, ignore_errors=True)
+        for folder in staged.values():
+            shutil.rmtree(folder, ignore_errors=True)
+    return list(missing)
 
 
 def _child_environment() -> dict[str, str]:

@@ -29,7 +29,7 @@ from ml.segmentation.card import (
     describe_segmentation_model,
     segmentation_weights_dir_from_env,
 )
-from ml.segmentation.preprocessing import network_input, resize_grey
+from ml.segmentation.preprocessing import card_resize, network_input, resize_grey
 from ml.segmentation.result import Segmentation
 
 __all__ = [
@@ -45,7 +45,8 @@ __all__ = [
 def prepare_segmentation_input(card: SegmentationCard, radiograph: Radiograph) -> np.ndarray:
     """The (S, S, 3) float32 input ``card``'s network takes for a screened radiograph; needs no network,
     so the web process prepares it when it takes an upload in."""
-    return network_input(resize_grey(radiograph.pixels, card.input_size), card.preprocessing)
+    resized = resize_grey(radiograph.pixels, card.input_size, card_resize(card.preprocessing))
+    return network_input(resized, card.preprocessing)
 
 
 def segmentation_network_source(
@@ -92,6 +93,11 @@ class SegmentationAnalyser:
             segmentation_network_source(card, weights_dir), threads=threads, backend=backend
         )
         return cls(network, card)
+
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return segmentation_network_source(describe_segmentation_model(weights_dir), weights_dir)
 
     @property
     def backend(self) -> str:

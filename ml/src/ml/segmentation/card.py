@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ml.errors import WeightsError
+from ml.segmentation.preprocessing import AREA, RESIZES
 from ml.segmentation.structures import KNOWN_STRUCTURES, UNET_STRUCTURES
 from ml.weights.card import read_card_json, write_card_json
 from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
@@ -61,8 +62,9 @@ class SegmentationCard:
     ``architecture`` is ``{"name": "unet-efficientnetb0", "decoder_filters": [...]}`` or
     ``{"name": "pspnet", "block_config": [3, 4, 23, 3]}``; ``preprocessing`` says how a
     radiograph becomes the network's input: the whole image stretched to ``input_size``
-    square (no crop, so every pixel gets a label), grey levels in [0, 1] in three equal
-    channels, then ``(value - mean) / std`` per channel.
+    square (no crop, so every pixel gets a label) by the resampling ``resize`` names
+    (``ml.segmentation.preprocessing``; ``area`` where absent), grey levels in [0, 1] in three
+    equal channels, then ``(value - mean) / std`` per channel.
     """
 
     name: str
@@ -141,9 +143,14 @@ class SegmentationCard:
         if isinstance(size, bool) or not isinstance(size, int) or size < 32 or size % 32:
             raise WeightsError("The segmentation card's input_size must be a multiple of 32, at least 32.")
         preprocessing = data["preprocessing"]
-        if not isinstance(preprocessing, dict) or set(preprocessing) != {"fit", "scale", "mean", "std"}:
+        required = {"fit", "scale", "mean", "std"}
+        if not isinstance(preprocessing, dict) or not required <= set(preprocessing) <= {*required, "resize"}:
             raise WeightsError(
-                "The segmentation card's preprocessing must have exactly fit, scale, mean and std."
+                "The segmentation card's preprocessing must have fit, scale, mean, std (and may have resize)."
+            )
+        if preprocessing.get("resize", AREA) not in RESIZES:
+            raise WeightsError(
+                f"The segmentation card's preprocessing.resize must be one of {', '.join(RESIZES)}."
             )
         if preprocessing["fit"] != "stretch" or preprocessing["scale"] != [0, 1]:
             raise WeightsError('The segmentation card\'s preprocessing must be fit "stretch", scale [0, 1].')
@@ -194,9 +201,15 @@ class SegmentationCard:
         write_card_json(path, self.to_dict())
 
 
-def imagenet_preprocessing() -> dict[str, Any]:
-    """The card's preprocessing: stretched, [0, 1], ImageNet's per-channel mean and standard deviation."""
-    return {"fit": "stretch", "scale": [0, 1], "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
+def imagenet_preprocessing(resize: str = AREA) -> dict[str, Any]:
+    """The card's preprocessing: stretched by ``resize``, in [0, 1], standardised by ImageNet's statistics."""
+    return {
+        "fit": "stretch",
+        "resize": resize,
+        "scale": [0, 1],
+        "mean": list(IMAGENET_MEAN),
+        "std": list(IMAGENET_STD),
+    }
 
 
 def untrained_unet_card(
