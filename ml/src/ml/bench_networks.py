@@ -106,9 +106,9 @@ def network_figures(radiograph: Any, scratch: Path, threads: int) -> list[Networ
     from ml.ct.window import network_slices_uint8
     from ml.segmentation.analyser import SegmentationAnalyser
     from ml.segmentation.card import SegmentationCard, imagenet_preprocessing
-    from ml.segmentation.structures import CHESTX_DET_TARGETS
     from ml.segmentation.network import build_network, load_network, save_network
     from ml.segmentation.pspnet_layout import PUBLISHED_BLOCK_CONFIG
+    from ml.segmentation.structures import CHESTX_DET_TARGETS
 
     figures = []
     unet = SegmentationAnalyser.load(None, threads=threads)
