@@ -31,7 +31,7 @@ help:
 	@echo "make lint     ruff, the TypeScript compiler and the generated API types"
 	@echo "make api-types   regenerate frontend/src/types/api.generated.ts from the OpenAPI schema"
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
-	@echo "make bench    time the inference engine against other runtimes (last line: JSON)"
+	@echo "make bench    time the engine against other runtimes, every network, a study, a worker (last line: JSON)"
 	@echo "make loadtest ARGS=\"--clinicians 3 --images 8 --faults\"   the whole service under load (and faults)"
 	@echo "make weights SHA256=...   download, check and import torchxrayvision's NIH DenseNet121"
 	@echo "make backup [BACKUP=DIR]   the database and every media file into a new folder (backups/<time>)"
@@ -58,8 +58,9 @@ run: $(PYTHON_DEPS) $(SPA)
 	cd backend && $(PY) manage.py fail_interrupted_studies
 	HOST=$(HOST) PORT=$(PORT) PY=$(PY) backend/serve.sh
 
+# The findings worker and the analysers' worker, stopped together (backend/workers.sh).
 worker: $(PYTHON_DEPS)
-	cd backend && $(PY) -m celery -A config worker --loglevel=INFO --concurrency=1
+	PY=$(PY) backend/workers.sh
 
 manage: $(PYTHON_DEPS)
 	cd backend && $(PY) manage.py $(ARGS)
@@ -69,7 +70,9 @@ ml: $(PYTHON_DEPS)
 
 # Timings of the inference engine (forward pass, heatmaps, worker time per study through the
 # pipeline, cold starts) against TensorFlow, XLA, ONNX Runtime and OpenVINO bf16 and int8 on the
-# shared radiographs; the last line is JSON. ARGS="--weights DIR --threads 2 --batch 1" and so on.
+# shared radiographs; every analyser's network through its runtime and Keras, a whole study with the
+# default analysers, a cold worker process with its memory (ml/src/ml/bench_networks.py); the last
+# line is JSON. ARGS="--weights DIR --threads 2 --batch 1 --no-networks" and so on.
 BENCH_DEPS := $(VENV)/.bench-installed
 
 $(BENCH_DEPS): $(PYTHON_DEPS)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the service in the foreground: gunicorn, plus a Celery worker and Celery beat (which runs the
+# Starts the service in the foreground: gunicorn, plus the Celery workers and Celery beat (which runs the
 # reconciler of stuck studies, studies/reconciliation.py) when a broker is configured, and the DICOM
 # listener when CXR_DICOM_PORT is set.
 # Called by `make run`, after migrations; HOST, PORT and PY come from the Makefile.
@@ -12,16 +12,18 @@ export DJANGO_ALLOWED_HOSTS="${DJANGO_ALLOWED_HOSTS:-localhost,127.0.0.1,[::1],$
 if [ -n "${REDIS_URL:-}" ]; then
   # Beat runs beside the worker (exactly one beat per deployment; docker-compose.yml runs it as a
   # service of its own), its schedule file in CXR_VAR_DIR (CELERY_BEAT_SCHEDULE_FILENAME).
-  "$PY" -m celery -A config worker --loglevel=INFO --concurrency="${CXR_WORKER_CONCURRENCY:-1}" &
+  # The findings worker and the analysers' worker (workers.sh).
+  PY="$PY" ./workers.sh &
   worker_pid=$!
   "$PY" -m celery -A config beat --loglevel=INFO &
   beat_pid=$!
   trap 'kill "$worker_pid" "$beat_pid" 2>/dev/null; wait 2>/dev/null' EXIT
   web_workers="${WEB_CONCURRENCY:-2}"
-  mode="PostgreSQL/Redis with a Celery worker and beat"
+  mode="PostgreSQL/Redis with Celery workers (findings, analysers) and beat"
 else
-  # Embedded mode analyses in a thread of the web process: one process holds one model in memory,
-  # and its in-process event hub reaches only the streams that this same process serves.
+  # Embedded mode analyses in threads of the web process (the findings in one, the analysers in
+  # another, studies/dispatch.py): one process holds the models in memory, and its in-process event
+  # hub reaches only the streams that this same process serves.
   web_workers=1
   mode="embedded (SQLite, in-process analyses, local-memory cache)"
 fi

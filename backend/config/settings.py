@@ -195,6 +195,12 @@ CELERY_TASK_ALWAYS_EAGER = CXR_EMBEDDED_TASKS
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CXR_TASK_QUEUE", "cxr-analysis")
+# The analysers beside the classifier have a queue of their own, consumed by a worker process of
+# its own (`celery worker --role analysers`, config/celery_app.py), so that a study's findings never
+# wait behind another study's analysers. Named after CXR_TASK_QUEUE unless set, so a run with a queue
+# of its own (tests, the load test) has its own analyser queue too.
+CXR_ANALYSER_QUEUE = os.environ.get("CXR_ANALYSER_QUEUE") or f"{CELERY_TASK_DEFAULT_QUEUE}-analysers"
+CELERY_TASK_ROUTES = {"studies.run_analysers": {"queue": CXR_ANALYSER_QUEUE}}
 # A task is acknowledged only once it finished, and given back to the queue if its worker process
 # dies, so a crashed worker never loses a study; the study service bounds the number of attempts.
 CELERY_TASK_ACKS_LATE = True

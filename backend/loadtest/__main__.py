@@ -15,6 +15,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from loadtest.faults import FAULTS, WaveReport, run_wave
+from loadtest.idle import run_idle
 from loadtest.service import LiveService
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "cxr" / "nih"
@@ -26,6 +27,12 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=8, help="radiographs per clinician and wave")
     parser.add_argument("--worker-concurrency", type=int, default=1)
     parser.add_argument("--faults", action="store_true", help="also run a wave under each fault")
+    parser.add_argument(
+        "--idle",
+        type=int,
+        default=5,
+        help="studies uploaded one at a time on the idle service (0: none)",
+    )
     parser.add_argument(
         "--data", type=Path, default=Path(os.environ.get("CXR_DATA_DIR", DEFAULT_DATA.parent)) / "nih"
     )
@@ -50,6 +57,7 @@ def main() -> int:
     ):
         # A first study loads the model in the worker; the figures are of a warm service.
         run_wave(service, name="warm-up", images_each=1, sources=sources[:1], seed=99)
+        idle = run_idle(service, sources=sources, count=arguments.idle) if arguments.idle else None
         reports = [run_wave(service, name="load", images_each=arguments.images, sources=sources)]
         if arguments.faults:
             for seed, (name, fault) in enumerate(FAULTS.items(), start=1):
@@ -64,9 +72,17 @@ def main() -> int:
                     )
                 )
     print(machine())
+    if idle is not None:
+        print(
+            f"idle service, {idle.studies} studies one at a time: upload to findings median "
+            f"{idle.findings_median_seconds} s, upload to every analyser done median "
+            f"{idle.analysers_median_seconds} s"
+        )
     print_load(reports[0], arguments)
     if arguments.faults:
         print_faults(reports[1:])
+    if idle is not None:
+        print(json.dumps({"name": "idle", **asdict(idle)}))
     for report in reports:
         print(json.dumps(asdict(report)))
     return 0 if all(report.survived for report in reports) else 1
@@ -83,7 +99,9 @@ def print_load(report: WaveReport, arguments: argparse.Namespace) -> None:
         f"{arguments.clinicians} clinicians x {arguments.images} radiographs, worker concurrency "
         f"{arguments.worker_concurrency}: {report.done}/{report.sent} done, "
         f"{report.studies_per_minute} studies/min, "
-        f"upload-to-done median {report.median_seconds} s, p95 {report.p95_seconds} s; errors: "
+        f"upload to findings median {report.median_seconds} s, p95 {report.p95_seconds} s, "
+        f"to every analyser done median {report.analysers_median_seconds} s, "
+        f"p95 {report.analysers_p95_seconds} s; errors: "
         f"{report.failed_with_message + report.failed_without_message} failed, {report.given_up} refused, "
         f"{report.unavailable_answers} answers 503 (retried), {report.html_answers} HTML pages"
     )

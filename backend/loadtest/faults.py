@@ -33,6 +33,19 @@ class StudyRow(NamedTuple):
     created: float  # epoch seconds
     finished: float | None
     requeues: int
+    # From upload to the last of its analyser runs ended (None: no run ended yet), and runs not ended.
+    seconds_to_analysers: float | None
+    runs_pending: int
+
+
+# Every study, with its analyser runs (studies.analyser_runs), as StudyRow's fields after its id.
+STUDIES_QUERY = (
+    "SELECT s.id::text, s.status, s.message, extract(epoch FROM s.finished_at - s.created_at), "
+    "extract(epoch FROM s.created_at), extract(epoch FROM s.finished_at), s.requeues, "
+    "extract(epoch FROM max(r.finished_at) - s.created_at), "
+    "count(r.id) FILTER (WHERE r.status NOT IN ('done', 'failed')) "
+    "FROM studies_study s LEFT JOIN studies_analyserrun r ON r.study_id = s.id GROUP BY s.id"
+)
 
 
 @dataclass
@@ -59,6 +72,8 @@ class WaveReport:
     failed_with_message: int
     failed_without_message: int
     stuck: int
+    # Studies with an analyser run still queued or running at the end (the findings may be done).
+    analysers_unfinished: int
     lost: int
     given_up: int
     unavailable_answers: int
@@ -68,6 +83,9 @@ class WaveReport:
     studies_per_minute: float
     median_seconds: float
     p95_seconds: float
+    # Upload to every analyser's run ended, for the studies done.
+    analysers_median_seconds: float
+    analysers_p95_seconds: float
     evidence: dict[str, object]
 
     @property
@@ -114,15 +132,8 @@ def run_wave(
     accepted = {study_id for log in logs for study_id in log.accepted}
     deadline = time.monotonic() + END_SECONDS
     while True:
-        rows = {
-            row[0]: StudyRow(*row[1:])
-            for row in service.query(
-                "SELECT id::text, status, message, extract(epoch FROM finished_at - created_at), "
-                "extract(epoch FROM created_at), extract(epoch FROM finished_at), requeues FROM studies_study"
-            )
-            if row[0] not in before
-        }
-        if all(row.status in ENDED for row in rows.values()) or time.monotonic() > deadline:
+        rows = {row[0]: StudyRow(*row[1:]) for row in service.query(STUDIES_QUERY) if row[0] not in before}
+        if all(ended(row) for row in rows.values()) or time.monotonic() > deadline:
             break
         time.sleep(1)
     return summarise(name, logs, accepted, rows, images_each * len(tokens), context.evidence)
@@ -134,6 +145,9 @@ def summarise(
     done = [row for row in rows.values() if row.status == "done"]
     failed = [row for row in rows.values() if row.status == "failed"]
     seconds = sorted(float(row.seconds_to_end) for row in done)
+    analysers = sorted(
+        float(row.seconds_to_analysers) for row in done if row.seconds_to_analysers is not None
+    )
     if done:
         span = max(float(row.finished) for row in done) - min(float(row.created) for row in done)
         per_minute = len(done) / max(span, 1e-6) * 60
@@ -149,6 +163,7 @@ def summarise(
         failed_with_message=sum(1 for row in failed if row.message),
         failed_without_message=sum(1 for row in failed if not row.message),
         stuck=sum(1 for row in rows.values() if row.status not in ENDED),
+        analysers_unfinished=sum(1 for row in rows.values() if row.runs_pending),
         lost=len(accepted - rows.keys()),
         given_up=sum(log.given_up for log in logs),
         unavailable_answers=sum(1 for answer in answers if answer.status == 503),
@@ -156,10 +171,26 @@ def summarise(
         failure_messages=sorted({row.message for row in failed if row.message}),
         requeued_by_reconciler=sum(row.requeues for row in rows.values()),
         studies_per_minute=round(per_minute, 1),
-        median_seconds=round(statistics.median(seconds), 2) if seconds else 0.0,
-        p95_seconds=round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 2) if seconds else 0.0,
+        median_seconds=median(seconds),
+        p95_seconds=p95(seconds),
+        analysers_median_seconds=median(analysers),
+        analysers_p95_seconds=p95(analysers),
         evidence=evidence,
     )
+
+
+def ended(row: StudyRow) -> bool:
+    """Whether a study and every one of its analyser runs are done or failed."""
+    return row.status in ENDED and row.runs_pending == 0
+
+
+def median(seconds: list[float]) -> float:
+    return round(statistics.median(seconds), 2) if seconds else 0.0
+
+
+def p95(seconds: list[float]) -> float:
+    """The 95th percentile of sorted ``seconds``."""
+    return round(seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))], 2) if seconds else 0.0
 
 
 def wait_for_a_running_study(service: LiveService, seconds: float = 60) -> str | None:

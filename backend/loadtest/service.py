@@ -35,6 +35,8 @@ RELIABILITY_ENV = {
     "CXR_MAX_PENDING_STUDIES_PER_USER": "1000",
 }
 START_SECONDS = 180
+# The service's two Celery workers, by process name: the findings worker and the analysers' worker.
+WORKER_ROLES = {"worker": "findings", "analysers": "analysers"}
 
 
 def free_port() -> int:
@@ -174,20 +176,25 @@ class LiveService:
             )
 
     def start_worker(self, concurrency: int = 1) -> None:
+        """Start the findings worker ("worker") and the analysers' worker ("analysers"), as a
+        deployment runs them (config/celery_app.py), each with ``concurrency`` processes."""
         self.worker_concurrency = concurrency
-        log = self.work / "worker.log"
-        offset = log.stat().st_size if log.exists() else 0
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
-        command += [f"--concurrency={concurrency}", "--without-mingle", "--without-gossip"]
-        command += ["--queues", self.env["CXR_TASK_QUEUE"]]
-        self.start("worker", command, application_name="cxr-worker")
-        wait_for("the Celery worker", lambda: "ready." in log.read_text()[offset:], START_SECONDS, log)
+        for name, role in WORKER_ROLES.items():
+            log = self.work / f"{name}.log"
+            offset = log.stat().st_size if log.exists() else 0
+            command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO"]
+            command += [f"--concurrency={concurrency}", "--without-mingle", "--without-gossip"]
+            command += ["--role", role, "--hostname", f"{role}@%h"]
+            self.start(name, command, application_name=f"cxr-{name}")
+            started = lambda log=log, offset=offset: "ready." in log.read_text()[offset:]  # noqa: E731
+            wait_for(f"the Celery {role} worker", started, START_SECONDS, log)
 
     def stop_worker(self) -> None:
-        """Stop the Celery worker (its pool too) as a deployment would: SIGTERM, a warm shutdown."""
-        worker = self.processes.pop("worker")
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(timeout=60)
+        """Stop both Celery workers (their pools too) as a deployment would: SIGTERM, a warm shutdown."""
+        for name in WORKER_ROLES:
+            worker = self.processes.pop(name)
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(timeout=60)
 
     def healthy(self) -> bool:
         try:
@@ -196,9 +203,10 @@ class LiveService:
         except (urllib.error.URLError, OSError):
             return False
 
-    def pool_processes(self) -> list[int]:
-        """The worker's pool processes (children of its main process), which run the analyses."""
-        main = self.processes["worker"].pid
+    def pool_processes(self, worker: str = "worker") -> list[int]:
+        """A worker's pool processes (children of its main process), which run its tasks; the
+        findings worker's unless ``worker`` is "analysers"."""
+        main = self.processes[worker].pid
         children = Path(f"/proc/{main}/task/{main}/children")
         return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 

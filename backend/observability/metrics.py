@@ -118,9 +118,10 @@ class QueueDepthCollector(Collector):
         if settings.CXR_EMBEDDED_TASKS:
             return
         family = GaugeMetricFamily("cxr_queue_depth", "Tasks waiting in the broker queue", labels=["queue"])
-        queue = settings.CELERY_TASK_DEFAULT_QUEUE
         with app.connection_for_write() as connection:
-            family.add_metric([queue], connection.default_channel.client.llen(queue))
+            # The study queue and the analysers' own (config/celery_app.py).
+            for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CXR_ANALYSER_QUEUE):
+                family.add_metric([queue], connection.default_channel.client.llen(queue))
         yield family
 
 

@@ -1,11 +1,11 @@
 """Running the analysers beside the classifier (segmentation, screener) on studies already done.
 
 A study's findings are stored first (studies.analysis), and with them one queued run per configured
-analyser (``analyser_runs_create``); the same task then runs them (``analyser_runs_execute``), one
-batch per analyser, so the clinician sees the findings without waiting for the other analysers.
-A run that fails is failed alone, with its message: the study and its findings stay as they are.
-A study answered from the result cache, or whose runs a lost worker left behind, has its runs
-executed by their own task (``studies.run_analysers``; the reconciler hands stuck ones again).
+analyser (``analyser_runs_create``); the task ``studies.run_analysers``, on the analysers' own queue
+and worker process, then runs them (``analyser_runs_execute``), one batch per analyser, so the
+clinician sees the findings without waiting for the other analysers, and the next study's findings
+never wait behind them. A run that fails is failed alone, with its message: the study and its
+findings stay as they are. The reconciler hands runs that a lost worker left behind again.
 """
 
 import logging
@@ -21,7 +21,7 @@ from ml.errors import ImageError, WeightsError
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
-from studies.inference import ready_pipeline
+from studies.inference import analysis_pipeline
 from studies.models import AnalyserRun, Study, StudyStatus
 from studies.prepared import prepared_input
 from studies.selectors import stuck_analyser_runs
@@ -40,7 +40,8 @@ def analyser_runs_execute(study_ids: Iterable[uuid.UUID]) -> None:
     runs = analyser_runs_claim(study_ids)
     if not runs:
         return
-    pipeline = ready_pipeline()
+    # The analysers build their own networks; the classifier's is not needed to run them.
+    pipeline = analysis_pipeline()
     for kind in sorted({run.kind for run in runs}):
         analyser_runs_of_kind(pipeline, kind, [run for run in runs if run.kind == kind])
     study_events_publish({run.study_id for run in runs})

@@ -25,7 +25,7 @@ from ml.pipeline import Pipeline
 from ml.prepared import PreparedImage
 from pacs.tasks import file_results_enqueue
 from studies import storage
-from studies.analyser_runs import analyser_runs_create, analyser_runs_execute
+from studies.analyser_runs import analyser_runs_create
 from studies.ct import ct_study_analyze
 from studies.events import study_events_publish
 from studies.image_results import image_results_store, study_result
@@ -37,14 +37,16 @@ from studies.result_cache import CachedFinding, CachedResult, cached_result_put
 logger = logging.getLogger(__name__)
 
 
-def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
+def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> list[uuid.UUID]:
     """Analyse the study ``study_id`` and, in the same batch, other studies waiting for analysis.
 
     Every analysed image of every study of the batch goes through the network in one forward pass.
+    Returns the studies whose findings were stored: their analyser runs are queued, for the caller
+    to hand to the analysers' queue (studies.tasks, studies.dispatch), never to run here.
     """
     batch = studies_claim(study_id=study_id, claimant=claimant, limit=settings.CXR_ANALYSIS_BATCH_SIZE)
     if not batch:
-        return
+        return []
     try:
         pipeline = ready_pipeline()
         ready: list[tuple[Study, list[StudyImage], list[PreparedImage]]] = []
@@ -72,9 +74,9 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> None:
     except Exception as error:
         logger.exception("Analysis of studies %s failed", [str(study.id) for study in batch])
         studies_fail_unfinished(batch, message=f"Analysis failed: {error}")
-    else:
-        # The findings are stored and shown; the other analysers follow in this same task.
-        analyser_runs_execute(study.id for study, _, _ in ready)
+    # Those stored before a failure of the rest of the batch count too: their runs are queued.
+    done = Study.objects.filter(pk__in=[study.pk for study in batch], status=StudyStatus.DONE)
+    return list(done.values_list("pk", flat=True))
 
 
 def ct_study_analyze_or_fail(*, study: Study, pipeline: Pipeline) -> None:

@@ -2,7 +2,9 @@
 
 With a broker (REDIS_URL set) the study id goes to the Celery queue. In embedded mode (a bare
 machine) one background thread of this process runs analyses in order, so an upload still answers at
-once and the web app shows the study move from queued to done, as it would with a worker.
+once and the web app shows the study move from queued to done, as it would with a worker; a second
+thread runs the analysers beside the classifier, as their own worker would, so a study's findings
+never wait behind another study's analysers.
 """
 
 import logging
@@ -28,9 +30,7 @@ EMBEDDED_CLAIMANT = "embedded"
 
 def enqueue_analysis(study_id: uuid.UUID) -> None:
     if settings.CXR_EMBEDDED_TASKS:
-        embedded_executor().submit(
-            run_embedded, studies_analyze, study_id=study_id, claimant=EMBEDDED_CLAIMANT
-        )
+        embedded_executor().submit(run_embedded, study_analyze_embedded, study_id)
     else:
         analyze_study.delay(str(study_id))
 
@@ -38,7 +38,7 @@ def enqueue_analysis(study_id: uuid.UUID) -> None:
 def enqueue_analysers(study_id: uuid.UUID) -> None:
     """Hand a study's queued analyser runs (studies.analyser_runs) to whatever runs analyses."""
     if settings.CXR_EMBEDDED_TASKS:
-        embedded_executor().submit(run_embedded, analyser_runs_execute, [study_id])
+        embedded_analysers_executor().submit(run_embedded, analyser_runs_execute, [study_id])
     else:
         run_analysers.delay(str(study_id))
 
@@ -51,9 +51,19 @@ def enqueue_explanation(explanation_id: int) -> None:
         explain_finding.delay(explanation_id)
 
 
+def study_analyze_embedded(study_id: uuid.UUID) -> None:
+    for analysed in studies_analyze(study_id=study_id, claimant=EMBEDDED_CLAIMANT):
+        enqueue_analysers(analysed)
+
+
 @cache
 def embedded_executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxr-analysis")
+
+
+@cache
+def embedded_analysers_executor() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="cxr-analysers")
 
 
 def run_embedded(work: Callable[..., None], *args: Any, **kwargs: Any) -> None:

@@ -1,8 +1,9 @@
 """The model as the service sees it: the active card (cheap, any process) and one pipeline per process.
 
 The pipeline builds the networks (OpenVINO or TensorFlow state, neither fork-safe) only in the
-process that runs analyses (a Celery worker child after the fork, or the embedded analysis thread),
-never at import time. The web process only takes uploads in through it, which needs no network.
+process that runs them (a Celery worker child after the fork, or the embedded analysis threads),
+never at import time: the findings worker builds the classifier, the analysers' worker every
+configured analyser (studies.tasks). The web process only takes uploads in through it, which needs no network.
 """
 
 import threading
@@ -11,6 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from ml.analysers import AnalyserWeights
+from ml.classifier.analyser import CLASSIFIER
 from ml.ct.card import CT_KIND
 from ml.pipeline import Pipeline
 from ml.weights.card import ModelCard
@@ -41,11 +43,21 @@ def analysis_pipeline() -> Pipeline:
 
 
 def ready_pipeline() -> Pipeline:
-    """This process's pipeline with its classifier built, the build timed as the model's load time."""
+    """This process's pipeline with what the findings worker runs built: the classifier (each study's
+    findings) and the CT analyser (a CT study is scored in the same task); timed as a model load."""
     pipeline = analysis_pipeline()
-    if not pipeline.analysers.is_built("classifier"):
+    if not pipeline.analysers.is_built(CLASSIFIER):
         with observe_model_load():
-            pipeline.engine  # noqa: B018 (building the engine is the point)
+            pipeline.build((CLASSIFIER, CT_KIND))
+    return pipeline
+
+
+def ready_analysers() -> Pipeline:
+    """This process's pipeline with every analyser that runs after a study's findings built (the
+    analysers' worker, at start), timed as a model load."""
+    pipeline = analysis_pipeline()
+    with observe_model_load():
+        pipeline.build(settings.CXR_ANALYSERS)
     return pipeline
 
 

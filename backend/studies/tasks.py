@@ -1,20 +1,21 @@
-"""Celery tasks: take an id, call the service. Each worker process builds its model when it starts."""
+"""Celery tasks: take an id, call the service. Each worker process builds its networks when it starts."""
 
 import logging
 import uuid
 from typing import Any
 
 from billiard.einfo import ExceptionInfo
-from celery import Task, shared_task
+from celery import Task, current_app, shared_task
 from celery.exceptions import TimeLimitExceeded
 from celery.signals import worker_process_init
 from django.conf import settings
 
+from common.dependencies import BROKER_ERRORS
 from ml.errors import WeightsError
 from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
 from studies.explanations import explanation_compute
-from studies.inference import ready_pipeline
+from studies.inference import ready_analysers, ready_pipeline
 from studies.reconciliation import TIMED_OUT, studies_fail_claimed, studies_reconcile
 
 logger = logging.getLogger(__name__)
@@ -46,14 +47,25 @@ class AnalysisTask(Task):
 )
 def analyze_study(self: Task, study_id: str) -> None:
     # The task id names the claim, so a redelivered task (same id) takes its study back.
-    studies_analyze(study_id=uuid.UUID(study_id), claimant=self.request.id or f"task-{study_id}")
+    done = studies_analyze(study_id=uuid.UUID(study_id), claimant=self.request.id or f"task-{study_id}")
+    for analysed in done:
+        analysers_hand_over(analysed)
 
 
 @shared_task(name="studies.run_analysers", acks_late=True, reject_on_worker_lost=True)
 def run_analysers(study_id: str) -> None:
-    """The analysers beside the classifier, for a study whose findings came from the result cache
-    or whose runs the reconciler found left behind."""
+    """The analysers beside the classifier for a study whose findings are stored, on the analysers'
+    queue (CXR_ANALYSER_QUEUE, settings.CELERY_TASK_ROUTES) and so in a worker process of their own."""
     analyser_runs_execute([uuid.UUID(study_id)])
+
+
+def analysers_hand_over(study_id: uuid.UUID) -> None:
+    """Send a study's queued analyser runs to their queue; a broker that is down leaves them queued,
+    for the reconciler to hand over, without failing the findings already stored."""
+    try:
+        run_analysers.delay(str(study_id))
+    except BROKER_ERRORS as error:
+        logger.warning("Analysers of study %s left for the reconciler: %s", study_id, error)
 
 
 @shared_task(name="studies.explain_finding", acks_late=True, reject_on_worker_lost=True)
@@ -68,15 +80,26 @@ def reconcile_studies() -> None:
 
 
 @worker_process_init.connect
-def build_model_before_the_first_study(**_: Any) -> None:
-    """Build the network in each worker process right after it forks, not on its first study.
+def build_networks_before_the_first_study(**_: Any) -> None:
+    """Build the networks of this worker's role in each of its processes right after it forks.
 
-    A broken weights directory is logged here and fails each study with its message later,
-    rather than stopping the worker from starting.
+    The findings worker (the study queue) builds the classifier, the analysers' worker every
+    configured analyser, so no study pays for a build. A broken weights directory is logged here
+    and fails each study (or run) with its message later, rather than stopping the worker.
     """
-    try:
-        engine = ready_pipeline().engine
-    except WeightsError:
-        logger.exception("The model could not be built; analyses will fail until the weights are fixed")
-        return
-    logger.info("Model %s %s ready on %s", engine.card.name, engine.card.version, engine.backend)
+    consumed = set(current_app.amqp.queues.consume_from)
+    if settings.CELERY_TASK_DEFAULT_QUEUE in consumed:
+        try:
+            engine = ready_pipeline().engine
+        except WeightsError:
+            logger.exception("The model could not be built; analyses will fail until the weights are fixed")
+        else:
+            logger.info("Model %s %s ready on %s", engine.card.name, engine.card.version, engine.backend)
+    if settings.CXR_ANALYSER_QUEUE in consumed:
+        try:
+            pipeline = ready_analysers()
+        except WeightsError:
+            logger.exception("An analyser could not be built; its runs will fail until its weights are fixed")
+        else:
+            built = [kind for kind in settings.CXR_ANALYSERS if pipeline.analysers.is_built(kind)]
+            logger.info("Analysers ready: %s", ", ".join(built) or "none configured")

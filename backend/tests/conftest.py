@@ -103,8 +103,7 @@ def pytest_configure(config) -> None:
 
 def study_finished(study: dict) -> bool:
     """Whether a study (its API answer) has finished: its findings, and the analysers beside the
-    classifier, which run after them in the same task (a worker stopped before they end would
-    leave its task to be delivered again)."""
+    classifier, which run after them on their own queue and worker."""
     if study["status"] == "failed":
         return True
     analysers = [study.get(kind) for kind in ("screener", "segmentation")]
@@ -113,12 +112,13 @@ def study_finished(study: dict) -> bool:
     )
 
 
-def queued_task_count() -> int:
-    """Messages waiting in this run's Celery queue (Redis keeps a queue as a list)."""
+def queued_task_count(queue: str | None = None) -> int:
+    """Messages waiting in one of this run's Celery queues (Redis keeps a queue as a list); the
+    study queue unless ``queue`` names another (settings.CXR_ANALYSER_QUEUE)."""
     from config.celery_app import app
 
     with app.connection_for_write() as connection:
-        return connection.default_channel.client.llen(settings.CELERY_TASK_DEFAULT_QUEUE)
+        return connection.default_channel.client.llen(queue or settings.CELERY_TASK_DEFAULT_QUEUE)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -127,7 +127,8 @@ def purge_test_queue():
     from config.celery_app import app
 
     with app.connection_for_write() as connection:
-        connection.default_channel.client.delete(settings.CELERY_TASK_DEFAULT_QUEUE)
+        client = connection.default_channel.client
+        client.delete(settings.CELERY_TASK_DEFAULT_QUEUE, settings.CXR_ANALYSER_QUEUE)
 
 
 @pytest.fixture
@@ -143,13 +144,21 @@ def upload(django_capture_on_commit_callbacks) -> Callable[..., object]:
     return post
 
 
+def analyse_here(study_id, *, claimant: str = "test") -> None:
+    """What the findings worker and then the analysers' worker do for a study, in this process."""
+    from studies.analyser_runs import analyser_runs_execute
+    from studies.analysis import studies_analyze
+
+    analyser_runs_execute(studies_analyze(study_id=study_id, claimant=claimant))
+
+
 @pytest.fixture
 def analysed_study(clinician, client_for, upload, radiograph_bytes):
-    """A clinician's study, uploaded through the API and analysed by the real engine in this process."""
-    from studies.analysis import studies_analyze
+    """A clinician's study, uploaded through the API and analysed by the real engine in this process:
+    its findings, then its analysers."""
     from studies.models import Study
 
     response = upload(client_for(clinician), radiograph_bytes)
     assert response.status_code == 202, response.content
-    studies_analyze(study_id=response.json()["id"], claimant="test")
+    analyse_here(response.json()["id"])
     return Study.objects.get(pk=response.json()["id"])

@@ -2,6 +2,7 @@
 the service: run after the findings, each with its own card and untrained warning, failing alone."""
 
 import datetime
+import threading
 
 import pytest
 from django.utils import timezone
@@ -11,7 +12,7 @@ from ml.segmentation.analyser import SEGMENTATION
 from studies.analyser_runs import analyser_runs_execute
 from studies.models import AnalyserRun, StudyStatus
 from studies.reconciliation import studies_reconcile
-from tests.conftest import queued_task_count
+from tests.conftest import analyse_here, queued_task_count
 from tests.test_auth import assert_error_shape
 from tests.test_reports import pdf_text
 
@@ -70,15 +71,13 @@ def test_outlines_of_a_segmentation_not_done_are_409_and_of_another_clinicians_s
 def test_worklist_shows_the_screener_and_sorts_most_likely_abnormal_first(
     clinician, client_for, upload, radiograph_bytes, radiograph_jpeg
 ):
-    from studies.analysis import studies_analyze
-
     client = client_for(clinician)
     ids = []
     for content, name in ((radiograph_bytes, "a.png"), (radiograph_jpeg, "b.jpg")):
         created = upload(client, content, name)
         assert created.status_code == 202, created.content
         ids.append(created.json()["id"])
-        studies_analyze(study_id=created.json()["id"], claimant="test")
+        analyse_here(created.json()["id"])
     # The untrained screener answers about 0.5 for every image: give the two runs distinct answers.
     probability = {ids[0]: 0.2, ids[1]: 0.9}
     for study_id, value in probability.items():
@@ -104,7 +103,6 @@ def test_a_broken_analyser_fails_alone_with_its_message_and_the_findings_stay(
     settings, tmp_path, clinician, client_for, upload, radiograph_bytes
 ):
     from studies import inference
-    from studies.analysis import studies_analyze
 
     broken = tmp_path / "segmentation"
     broken.mkdir()
@@ -114,7 +112,7 @@ def test_a_broken_analyser_fails_alone_with_its_message_and_the_findings_stay(
     try:
         created = upload(client_for(clinician), radiograph_bytes)
         study_id = created.json()["id"]
-        studies_analyze(study_id=study_id, claimant="test")
+        analyse_here(study_id)
     finally:
         inference._pipeline = None
     study = client_for(clinician).get(f"/api/studies/{study_id}/").json()
@@ -124,12 +122,16 @@ def test_a_broken_analyser_fails_alone_with_its_message_and_the_findings_stay(
     assert study["screener"]["status"] == "done"
 
 
-def test_a_study_answered_from_the_cache_gets_its_analysers_run_too(
-    clinician, client_for, upload, radiograph_bytes, analysed_study
+def test_a_study_answered_from_the_cache_gets_its_analysers_run_too_from_the_analysers_queue(
+    settings, clinician, client_for, upload, radiograph_bytes, analysed_study
 ):
+    studies_before = queued_task_count()
+    analysers_before = queued_task_count(settings.CXR_ANALYSER_QUEUE)
     again = upload(client_for(clinician), radiograph_bytes)
     assert again.json()["cached"] is True
-    # Its runs were handed to the queue after the commit; a worker runs them.
+    # Its runs were handed to the analysers' own queue after the commit, not to the study queue.
+    assert queued_task_count(settings.CXR_ANALYSER_QUEUE) == analysers_before + 1
+    assert queued_task_count() == studies_before
     runs = AnalyserRun.objects.filter(study_id=again.json()["id"])
     assert {run.kind for run in runs} == {SCREENER, SEGMENTATION}
     assert all(run.status == StudyStatus.QUEUED for run in runs)
@@ -141,10 +143,10 @@ def test_reconciler_hands_a_lost_analyser_run_over_again_then_gives_up(settings,
     run = AnalyserRun.objects.get(study=analysed_study, kind=SCREENER)
     late = timezone.now() - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS + 5)
     AnalyserRun.objects.filter(pk=run.pk).update(status=StudyStatus.QUEUED, enqueued_at=late, attempts=0)
-    before = queued_task_count()
+    before = queued_task_count(settings.CXR_ANALYSER_QUEUE)
     outcome = studies_reconcile()
     assert outcome.analysers_requeued == [analysed_study.id]
-    assert queued_task_count() == before + 1
+    assert queued_task_count(settings.CXR_ANALYSER_QUEUE) == before + 1
     run.refresh_from_db()
     assert run.status == StudyStatus.QUEUED and run.attempts == 1
 
@@ -171,3 +173,32 @@ def test_report_shows_each_analyser_with_its_own_untrained_warning(analysed_stud
     assert "Anatomy and cardiothoracic ratio" in text
     assert "no cardiothoracic ratio is measured" in text
     assert text.count("Untrained model — not for clinical use") >= 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_embedded_mode_finishes_a_study_s_findings_while_the_analysers_thread_is_busy(
+    settings, clinician, client_for, upload, radiograph_bytes
+):
+    from studies.dispatch import embedded_analysers_executor, embedded_executor
+    from studies.models import Study
+
+    settings.CXR_EMBEDDED_TASKS = True
+    # The analysers' thread is busy (as with another study's analysers) until released.
+    release = threading.Event()
+    busy = embedded_analysers_executor().submit(release.wait, 120)
+    try:
+        created = upload(client_for(clinician), radiograph_bytes)
+        assert created.status_code == 202, created.content
+        study_id = created.json()["id"]
+        embedded_executor().submit(lambda: None).result(timeout=120)  # the findings thread is through
+        assert Study.objects.get(pk=study_id).status == StudyStatus.DONE
+        runs = AnalyserRun.objects.filter(study_id=study_id)
+        assert {run.status for run in runs} == {StudyStatus.QUEUED}
+    finally:
+        release.set()
+    busy.result(timeout=10)
+    embedded_analysers_executor().submit(lambda: None).result(timeout=120)
+    assert {run.kind: run.status for run in runs.all()} == {
+        SCREENER: StudyStatus.DONE,
+        SEGMENTATION: StudyStatus.DONE,
+    }

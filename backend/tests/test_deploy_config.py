@@ -58,10 +58,15 @@ def test_compose_file_follows_the_compose_specification():
 def test_compose_defines_the_production_services():
     services = compose_services()
     assert set(services) == {
-        "postgres", "redis", "migrate", "web", "worker", "worker-gpu", "beat", "nginx", "dicom-listener"
+        "postgres", "redis", "migrate", "web", "worker", "worker-analysers", "worker-gpu", "beat", "nginx",
+        "dicom-listener",
     }  # fmt: skip
     assert services["web"]["command"][0] == "gunicorn"
-    assert services["worker"]["command"][:4] == ["celery", "-A", "config", "worker"]
+    # The findings and the other analysers each have a worker service (config/celery_app.py, --role).
+    assert services["worker"]["command"][:6] == ["celery", "-A", "config", "worker", "--role", "findings"]
+    assert services["worker-analysers"]["command"][:6] == [
+        "celery", "-A", "config", "worker", "--role", "analysers"
+    ]  # fmt: skip
     assert services["beat"]["command"][:4] == ["celery", "-A", "config", "beat"]
     for name, service in django_services().items():
         environment = service["environment"]
@@ -69,7 +74,7 @@ def test_compose_defines_the_production_services():
         assert environment["REDIS_URL"].startswith("redis://redis:"), name
         assert environment["CXR_HTTPS"] == "true" and environment["CXR_TRUSTED_PROXY_COUNT"] == "1", name
     # Web, workers and beat start once the migrations are applied.
-    for name in ("web", "worker", "worker-gpu", "beat", "dicom-listener"):
+    for name in ("web", "worker", "worker-analysers", "worker-gpu", "beat", "dicom-listener"):
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
 

@@ -12,7 +12,11 @@ from studies.explanations import explanation_compute
 from studies.models import Explanation, StudyStatus
 from tests.conftest import queued_task_count
 from tests.test_auth import assert_error_shape
-from tests.test_worker_end_to_end import celery_worker, wait_until_finished  # noqa: F401 (a fixture)
+from tests.test_worker_end_to_end import (  # noqa: F401 (celery_worker: a fixture)
+    WorkerLogs,
+    celery_worker,
+    wait_until_finished,
+)
 
 EXPLANATION_SECONDS = 240
 
@@ -102,14 +106,14 @@ def test_asking_queues_once_and_the_computed_grad_cam_is_kept_with_its_scores(
     assert [row["status"] for row in listed] == ["done"] + ["not_requested"] * (len(METHODS) - 1)
 
 
-def wait_for_explanation(client, url: str, log_path) -> dict:
+def wait_for_explanation(client, url: str, logs: WorkerLogs) -> dict:
     deadline = time.monotonic() + EXPLANATION_SECONDS
     while time.monotonic() < deadline:
         body = client.get(url).json()
         if body["status"] in ("done", "failed"):
             return body
         time.sleep(1)
-    pytest.fail(f"{url} did not finish in {EXPLANATION_SECONDS} s:\n{log_path.read_text()}")
+    pytest.fail(f"{url} did not finish in {EXPLANATION_SECONDS} s:\n{logs.read_text()}")
 
 
 @pytest.mark.worker

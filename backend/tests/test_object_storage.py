@@ -78,14 +78,20 @@ class Node:
             cwd=settings.BACKEND_DIR, log=folder / "web.log",
         )  # fmt: skip
         self.worker: Service | None = None
+        self.analysers: Service | None = None
 
     def start_worker(self) -> Service:
+        """The node's findings worker and its analysers' worker (each a compose service)."""
         command = [*compose_command("worker"), "--hostname", f"celery@{self.name}-{os.getpid()}"]
         self.worker = Service(f"{self.name} worker", command, env=self.env, cwd=settings.BACKEND_DIR,
                               log=self.folder / "worker.log")  # fmt: skip
-        self.worker.wait_for(
-            lambda: "ready." in self.worker.log.read_text(), seconds=START_SECONDS, what="ready"
-        )
+        command = [*compose_command("worker-analysers"), "--hostname", f"analysers@{self.name}-{os.getpid()}"]
+        self.analysers = Service(f"{self.name} analysers worker", command, env=self.env,
+                                 cwd=settings.BACKEND_DIR, log=self.folder / "analysers.log")  # fmt: skip
+        for worker in (self.worker, self.analysers):
+            worker.wait_for(
+                lambda log=worker.log: "ready." in log.read_text(), seconds=START_SECONDS, what="ready"
+            )
         return self.worker
 
     def analysed(self, study_id: str) -> bool:
@@ -94,7 +100,7 @@ class Node:
         return re.search(f"started for .*{study_id}", log) is not None
 
     def stop(self) -> None:
-        for service in (self.worker, self.web):
+        for service in (self.worker, self.analysers, self.web):
             if service is not None:
                 service.stop()
 

@@ -63,7 +63,8 @@ def test_metrics_count_requests_by_route_and_studies_by_status(settings, analyse
         r'cxr_http_requests_total\{method="GET",route="api/health/live/",status="200"\} \d', text
     )
     assert 'cxr_studies{status="done"} 1.0' in text and 'cxr_studies{status="queued"} 0.0' in text
-    assert f'cxr_queue_depth{{queue="{settings.CELERY_TASK_DEFAULT_QUEUE}"}}' in text
+    for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CXR_ANALYSER_QUEUE):
+        assert f'cxr_queue_depth{{queue="{queue}"}}' in text
     # The analysis in this process loaded the model once.
     assert re.search(r"cxr_model_load_seconds_count [1-9]", text)
 

@@ -193,6 +193,21 @@ def run_topology(folder: Path) -> Iterator[Topology]:
             worker_command = [*compose_command("worker"), "--hostname", f"celery@{worker_node}"]
             worker = Service("worker", worker_command, env=worker_env, cwd=backend, log=folder / "worker.log")
             services.append(worker)
+            # The analysers' worker (its own compose service), without a metrics port of its own here.
+            analysers_command = [
+                *compose_command("worker-analysers"),
+                "--hostname",
+                f"celery@{run_id}-analysers",
+            ]
+            analysers_env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(folder / "analysers-metrics")}
+            analysers = Service(
+                "analysers worker",
+                analysers_command,
+                env=analysers_env,
+                cwd=backend,
+                log=folder / "analysers.log",
+            )
+            services.append(analysers)
             beat_command = compose_command(
                 "beat", replace={"/var/lib/cxr/beat/schedule": str(folder / "beat-schedule")}
             )
@@ -213,7 +228,10 @@ def run_topology(folder: Path) -> Iterator[Topology]:
             services.append(nginx)
             nginx.wait_for(lambda: port_open(ports["https"]), seconds=START_SECONDS, what="listening")
             web.wait_for(lambda: port_open(ports["web"]), seconds=START_SECONDS, what="listening")
-            worker.wait_for(lambda: "ready." in worker.log.read_text(), seconds=START_SECONDS, what="ready")
+            for started in (worker, analysers):
+                started.wait_for(
+                    lambda log=started.log: "ready." in log.read_text(), seconds=START_SECONDS, what="ready"
+                )
             yield Topology(
                 http_port=ports["http"],
                 https_port=ports["https"],

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.db import connection
 from PIL import Image
 
+from studies.models import AnalyserRun
 from tests.conftest import study_finished
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -26,13 +29,22 @@ def worker_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker(media_root: Path, tmp_path: Path):
-    """A worker process on the test database, the test media folder and this run's queue."""
-    log_path = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": worker_database_url(), "CXR_MEDIA_ROOT": str(media_root)}
+class WorkerLogs:
+    """The logs of the two worker processes a deployment runs: findings and analysers."""
+
+    def __init__(self, folder: Path) -> None:
+        self.paths = {role: folder / f"worker-{role}.log" for role in ("findings", "analysers")}
+
+    def read_text(self) -> str:
+        return "\n".join(f"--- {role} worker\n{path.read_text()}" for role, path in self.paths.items())
+
+
+@contextmanager
+def worker_process(role: str, log_path: Path, env: dict[str, str]) -> Iterator[None]:
+    """One Celery worker of ``role`` (config/celery_app.py) on this run's queues, started and ready."""
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1"]
-    command += ["--without-mingle", "--without-gossip", "--queues", settings.CELERY_TASK_DEFAULT_QUEUE]
+    command += ["--without-mingle", "--without-gossip", "--role", role]
+    command += ["--hostname", f"{role}-{os.getpid()}@%h"]
     with log_path.open("w") as log:
         worker = subprocess.Popen(
             command, cwd=settings.BACKEND_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -41,9 +53,9 @@ def celery_worker(media_root: Path, tmp_path: Path):
         deadline = time.monotonic() + WORKER_READY_SECONDS
         while "ready." not in log_path.read_text():
             if worker.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"The Celery worker did not start:\n{log_path.read_text()}")
+                pytest.fail(f"The Celery {role} worker did not start:\n{log_path.read_text()}")
             time.sleep(0.5)
-        yield log_path
+        yield
     finally:
         worker.terminate()
         try:
@@ -52,14 +64,35 @@ def celery_worker(media_root: Path, tmp_path: Path):
             worker.kill()
 
 
-def wait_until_finished(client, study_id: str, log_path: Path) -> dict:
+def worker_environment(media_root: Path, **extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": worker_database_url(),
+        "CXR_MEDIA_ROOT": str(media_root),
+        **extra,
+    }
+
+
+@pytest.fixture
+def celery_worker(media_root: Path, tmp_path: Path) -> Iterator[WorkerLogs]:
+    """The findings worker and the analysers' worker on the test database, media and this run's queues."""
+    logs = WorkerLogs(tmp_path)
+    env = worker_environment(media_root)
+    with (
+        worker_process("findings", logs.paths["findings"], env),
+        worker_process("analysers", logs.paths["analysers"], env),
+    ):
+        yield logs
+
+
+def wait_until_finished(client, study_id: str, logs: WorkerLogs) -> dict:
     deadline = time.monotonic() + ANALYSIS_SECONDS
     while time.monotonic() < deadline:
         study = client.get(f"/api/studies/{study_id}/").json()
         if study_finished(study):
             return study
         time.sleep(1)
-    pytest.fail(f"Study {study_id} did not finish in {ANALYSIS_SECONDS} s:\n{log_path.read_text()}")
+    pytest.fail(f"Study {study_id} did not finish in {ANALYSIS_SECONDS} s:\n{logs.read_text()}")
 
 
 def test_upload_is_analysed_by_the_worker_then_the_same_image_comes_from_cache(
@@ -98,3 +131,72 @@ def test_upload_is_analysed_by_the_worker_then_the_same_image_comes_from_cache(
     assert wait_until_finished(client, again.json()["id"], celery_worker)["screener"]["status"] == "done"
     cached = client.get(f"/api/studies/{again.json()['id']}/").json()
     assert [f["probability"] for f in cached["findings"]] == [f["probability"] for f in study["findings"]]
+
+
+# The U-Net of the slow weights directory takes its input at this side (16 times the default's pixels),
+# so that one segmentation run lasts seconds on a CPU.
+SLOW_SEGMENTATION_INPUT = 1024
+
+
+@pytest.fixture(scope="session")
+def slow_segmentation_weights(tmp_path_factory) -> Path:
+    """A real segmentation weights directory (card.json and model.weights.h5) whose runs are slow."""
+    from ml.segmentation.card import untrained_unet_card
+    from ml.segmentation.unet import build_unet
+    from ml.weights.directory import save_weights_directory
+
+    card = untrained_unet_card(input_size=SLOW_SEGMENTATION_INPUT)
+    directory = tmp_path_factory.mktemp("slow-segmentation")
+    save_weights_directory(build_unet(len(card.structures), card.input_size), directory, card)
+    return directory
+
+
+def poll(client, study_id: str, condition, logs: WorkerLogs, what: str) -> dict:
+    deadline = time.monotonic() + ANALYSIS_SECONDS
+    while time.monotonic() < deadline:
+        study = client.get(f"/api/studies/{study_id}/").json()
+        if condition(study):
+            return study
+        time.sleep(0.1)
+    pytest.fail(f"Study {study_id} was not {what} in {ANALYSIS_SECONDS} s:\n{logs.read_text()}")
+
+
+def test_a_study_s_findings_are_done_while_another_study_s_analysers_are_still_running(
+    slow_segmentation_weights,
+    media_root,
+    tmp_path,
+    clinician,
+    client_for,
+    upload,
+    radiograph_bytes,
+    radiograph_jpeg,
+):
+    logs = WorkerLogs(tmp_path)
+    env = worker_environment(media_root, CXR_SEGMENTATION_WEIGHTS=str(slow_segmentation_weights))
+    with (
+        worker_process("findings", logs.paths["findings"], env),
+        worker_process("analysers", logs.paths["analysers"], env),
+    ):
+        client = client_for(clinician)
+        first = upload(client, radiograph_bytes).json()["id"]
+        segmenting = lambda study: (study["segmentation"] or {}).get("status") == "running"  # noqa: E731
+        poll(client, first, segmenting, logs, "segmenting")
+
+        # Another image (not a result-cache hit), uploaded while the first study's segmentation runs.
+        second = upload(client, radiograph_jpeg, "chest.jpg").json()["id"]
+        findings = poll(client, second, lambda s: s["status"] in ("done", "failed"), logs, "analysed")
+        first_now = client.get(f"/api/studies/{first}/").json()
+
+        assert findings["status"] == "done", findings["message"]
+        assert len(findings["findings"]) == 14
+        assert first_now["segmentation"]["status"] == "running"
+        # The slow run is real and ends; the second study's analysers follow it on their worker.
+        for study_id in (first, second):
+            finished = wait_until_finished(client, study_id, logs)
+            assert finished["segmentation"]["status"] == "done", finished["segmentation"]
+            run = AnalyserRun.objects.get(study_id=study_id, kind="segmentation")
+            assert run.card["input_size"] == SLOW_SEGMENTATION_INPUT
+    # Each worker process built its own role's networks when it started (studies.tasks), no other's.
+    findings_log, analysers_log = (logs.paths[role].read_text() for role in ("findings", "analysers"))
+    assert "Analysers ready: segmentation, screener" in analysers_log and " ready on " not in analysers_log
+    assert " ready on " in findings_log and "Analysers ready" not in findings_log

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command (the browser tests) against the whole service: a fresh PostgreSQL database,
-# gunicorn serving the built web app and the API, and a Celery worker and beat on Redis.
+# gunicorn serving the built web app and the API, and the Celery workers (findings, analysers) and beat
+# on Redis.
 # Needs PY (the project's Python), DATABASE_ADMIN_URL (a PostgreSQL URL to create databases from)
 # and REDIS_URL; `make test-e2e` sets them.
 set -euo pipefail
@@ -41,9 +42,12 @@ cd "$repo/backend"
 "$PY" manage.py collectstatic --noinput --verbosity 0
 "$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD'); User.objects.create_user('$E2E_ADMIN_USERNAME', password='$E2E_ADMIN_PASSWORD', is_staff=True)"
 
-"$PY" -m celery -A config worker --loglevel=WARNING --concurrency=1 --without-mingle --without-gossip \
-  >"$work/worker.log" 2>&1 &
-pids+=($!)
+# The findings worker and the analysers' worker, as every deployment runs them (backend/workers.sh).
+for role in findings analysers; do
+  "$PY" -m celery -A config worker --role "$role" --hostname "$role-$run_id@%h" --loglevel=WARNING \
+    --concurrency=1 --without-mingle --without-gossip >"$work/worker-$role.log" 2>&1 &
+  pids+=($!)
+done
 # Beat runs the reconciler of stuck studies, as in production; its schedule file goes in $work.
 "$PY" -m celery -A config beat --loglevel=WARNING >"$work/beat.log" 2>&1 &
 pids+=($!)
@@ -63,6 +67,6 @@ status=0
 "$@" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- web log (tail)"; tail -n 40 "$work/web.log"
-  echo "--- worker log (tail)"; tail -n 40 "$work/worker.log"
+  for role in findings analysers; do echo "--- $role worker log (tail)"; tail -n 40 "$work/worker-$role.log"; done
 fi
 exit "$status"

@@ -52,6 +52,23 @@ def nih_png_paths() -> list[Path]:
     return paths
 
 
+@pytest.fixture(scope="session", autouse=True)
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The engine's cache of converted networks: one per session, unless $CXR_MODEL_CACHE names one.
+
+    Set in the environment, so that the converter's child processes and any ``python -m ml``
+    a test runs use it too.
+    """
+    from ml.engine.cache import CACHE_ENV_VAR
+
+    configured = os.environ.get(CACHE_ENV_VAR, "").strip()
+    if configured:
+        return Path(configured)
+    path = tmp_path_factory.mktemp("model-cache")
+    os.environ[CACHE_ENV_VAR] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def nih_pngs() -> list[Path]:
     return nih_png_paths()

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from ml.analyser import CT_SERIES, RADIOGRAPH, read_result
-from ml.analysers import REGISTRY, AnalyserWeights
+from ml.analysers import REGISTRY, Analysers, AnalyserWeights
 from ml.ct.analyser import CT_WEIGHTS_ENV_VAR
 from ml.ct.card import CT_KIND
 from ml.errors import WeightsError
@@ -130,7 +130,7 @@ def test_every_registered_kind_implements_the_contract_and_describes_itself_with
         assert analyser.kind == kind and analyser.reads in (RADIOGRAPH, CT_SERIES)
         card = analyser.describe(None)
         assert card.trained is False and card.to_dict()["name"] == card.name
-        for method in ("prepare", "load", "run"):
+        for method in ("prepare", "load", "run", "network_source"):
             assert callable(getattr(analyser, method))
 
 
@@ -140,3 +140,13 @@ def test_weights_directories_come_from_each_kinds_environment_variable(tmp_path:
     )
     assert weights.kinds == ("classifier", SEGMENTATION, CT_KIND)
     assert weights.directory(CT_KIND) == tmp_path and weights.directory(SEGMENTATION) is None
+
+
+def test_building_converts_every_configured_network_into_the_cache_before_any_study(model_cache: Path):
+    import openvino as ov
+
+    kinds = (SEGMENTATION, SCREENER, CT_KIND)
+    Analysers(AnalyserWeights(kinds=kinds), threads=1).build()
+    for kind in kinds:
+        key = REGISTRY[kind].network_source(None).cache_key(ov.get_version())
+        assert (model_cache / key / "manifest.json").is_file()

@@ -22,6 +22,7 @@ from ml.screener.card import ScreenerCard, screener_preprocessing, untrained_scr
 from ml.segmentation.card import ARCHITECTURES as SEGMENTATION_ARCHITECTURES
 from ml.segmentation.card import SegmentationCard, untrained_unet_card
 from ml.segmentation.importer import chestx_det_card
+from ml.segmentation.preprocessing import AREA, RESIZES, card_resize
 from ml.segmentation.structures import KNOWN_STRUCTURES
 from ml.weights.card import ModelCard
 from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
@@ -145,6 +146,7 @@ def test_the_schema_lists_what_the_code_can_run(schema):
     segmentation = definitions["segmentation"]["properties"]
     assert segmentation["structures"]["items"]["enum"] == list(KNOWN_STRUCTURES)
     assert segmentation["architecture"]["properties"]["name"]["enum"] == list(SEGMENTATION_ARCHITECTURES)
+    assert segmentation["preprocessing"]["properties"]["resize"]["enum"] == list(RESIZES)
     screener = definitions["screener"]
     assert screener["properties"]["architecture"]["enum"] == list(SCREENER_ARCHITECTURES)
     smallest = screener["allOf"][0]["then"]["properties"]["input_size"]["minimum"]
@@ -224,7 +226,7 @@ def _changed(layout: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
             "segmentation-pspnet.json",
             "preprocessing.resize",
             512,
-            r"preprocessing.resize must be a string, not 512",
+            r"preprocessing.resize must be one of area, skimage-linear-antialias, not 512",
         ),
         ("screener-elu-cnn.json", "input_channels", 2, r"screener card's input_channels must be one of 1, 3"),
         ("screener-elu-cnn.json", "runtime", "onnx", r'runtime must be "keras", not "onnx"'),
@@ -291,7 +293,12 @@ def test_cards_written_before_the_one_base_still_load_with_the_same_keys():
     assert classifier.input_key == "10d929058a957281"
     assert classifier.cache_identity == "densenet121-chestxray14@1.0.0#1d33e7779af16f15"
     assert CTModelCard.load(OLD_CARDS / "ct.json").input_key == "603a74fa0fd6c09a"
-    assert SegmentationCard.load(OLD_CARDS / "segmentation-unet-untrained.json") == untrained_unet_card()
+    # An old segmentation card names no resize: it reads as the area filter the U-Net is written with now.
+    old_unet = SegmentationCard.load(OLD_CARDS / "segmentation-unet-untrained.json")
+    now = untrained_unet_card()
+    assert card_resize(old_unet.preprocessing) == card_resize(now.preprocessing) == AREA
+    without_resize = {name: value for name, value in now.preprocessing.items() if name != "resize"}
+    assert old_unet == dataclasses.replace(now, preprocessing=without_resize)
     assert SegmentationCard.load(OLD_CARDS / "segmentation-pspnet.json").architecture["name"] == "pspnet"
     assert ScreenerCard.load(OLD_CARDS / "screener-elu-cnn.json").validation == {"auroc": 0.8}
     # A classifier card may name its kind too.

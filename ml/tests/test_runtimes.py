@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from conftest import analyze
 
+from ml.engine.backend import BACKEND_ENV_VAR, resolve_backend
 from ml.images.decoding import decode_radiograph
-from ml.inference.engine import BACKEND_ENV_VAR, InferenceEngine, resolve_backend
+from ml.inference.engine import InferenceEngine
 from ml.inference.preprocessing import PreprocessingSpec, prepare_input
 
 # Every runtime must give the Keras model's probabilities to within this, on every radiograph.

@@ -21,6 +21,8 @@ from typing import Any, ClassVar, Protocol, Self
 
 import numpy as np
 
+from ml.engine.source import NetworkSource
+
 # What an analyser reads, and so which intake prepares its input.
 RADIOGRAPH = "radiograph"
 CT_SERIES = "ct-series"
@@ -107,6 +109,11 @@ class Analyser(Protocol):
     ) -> Self: ...
 
     def run(self, inputs: Sequence[AnalyserInput]) -> Sequence[AnalyserResult]: ...
+
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource | None:
+        """What ``ml.engine`` converts for this kind's network, or None where nothing is converted."""
+        ...
 
 
 def read_result(analyser: type[Analyser], data: dict[str, Any], card: dict[str, Any]) -> AnalyserResult:

@@ -21,6 +21,7 @@ import numpy as np
 from ml.analyser import RADIOGRAPH, Analyser, AnalyserCard, AnalyserInput, AnalyserResult
 from ml.classifier.analyser import CLASSIFIER, Classifier
 from ml.ct.analyser import CTAnalyser
+from ml.engine.backend import resolve_backend
 from ml.errors import WeightsError
 from ml.screener.analyser import ScreenerAnalyser
 from ml.segmentation.analyser import SegmentationAnalyser
@@ -124,10 +125,32 @@ class Analysers:
         """``kind``'s results for a batch of its prepared inputs, in order."""
         return list(self.built(kind).run(inputs)) if inputs else []
 
-    def build(self) -> None:
-        """Build every configured network now (a worker at start), so no study waits for one."""
-        for kind in self.kinds:
-            self.built(kind)
+    def build(self, kinds: Sequence[str] | None = None) -> None:
+        """Build these configured networks now (default: every one), so that no study waits for one.
+
+        A worker calls it at start. On OpenVINO the networks the cache lacks are converted first,
+        all in one child process (one TensorFlow import, not one per network). An analyser whose
+        weights directory is unusable is left out with a warning: its runs fail with the reason.
+        """
+        kinds = self.kinds if kinds is None else tuple(kinds)
+        if resolve_backend(self._backend) == "openvino":
+            from ml.engine.compiled import convert_missing
+
+            sources = []
+            for kind in kinds:
+                try:
+                    source = analyser_class(kind).network_source(self._weights.directory(kind))
+                except WeightsError as error:
+                    logger.warning("The %s analyser is not loaded: %s", kind, error)
+                    continue
+                if source is not None:
+                    sources.append(source)
+            convert_missing(sources)
+        for kind in kinds:
+            try:
+                self.built(kind)
+            except WeightsError as error:
+                logger.warning("The %s analyser is not loaded: %s", kind, error)
 
     def is_built(self, kind: str) -> bool:
         return kind in self._built

@@ -46,6 +46,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ml.bench_networks import NetworkFigures, cold_worker, network_figures, print_networks, worker_study_ms
+
 if TYPE_CHECKING:
     from ml.inference.engine import InferenceEngine
     from ml.pipeline import Pipeline
@@ -70,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="passes over the radiographs per measurement")
     parser.add_argument("--no-compare", action="store_true", help="skip the other runtimes")
     parser.add_argument("--no-explanations", action="store_true", help="skip timing each explanation method")
+    parser.add_argument(
+        "--no-networks",
+        action="store_true",
+        help="skip the analysers' networks, the study and the cold worker",
+    )
     arguments = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -100,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         prepared = [pipeline.radiograph_intake(data).prepared for data in files]
         inputs = [image.inputs[CLASSIFIER][np.newaxis] for image in prepared]
         batches = _batches(inputs, arguments.batch)
+        # First: the longest part, and the one that needs the most memory while it runs.
+        workers = (
+            None if arguments.no_networks else _worker_figures(weights_dir, files[0], paths[0], arguments)
+        )
 
         candidates = [
             Candidate(
@@ -165,7 +176,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         result["explanations"] = explanations
     if int8 is not None:
         result["int8"] = int8.figures(onnxruntime.median_ms if onnxruntime else None)
+    if workers is not None:
+        networks, study_ms, cold = workers
+        result["networks"] = {figure.name: figure.to_dict() for figure in networks}
+        result["study_with_analysers_ms"] = round(study_ms, 1)
+        result["study_with_analysers_to_forward_ratio"] = round(study_ms / forward_ms, 2)
+        result["worker_cold_start"] = cold
     _print_table(candidates, result, len(paths), card.name, (load_before, load_after))
+    if workers is not None:
+        print_networks(workers[0])
+        print(
+            "a study with the default analysers costs the worker "
+            f"{result['study_with_analysers_ms']:.0f} ms, "
+            f"{result['study_with_analysers_to_forward_ratio']:.2f} times the classifier's forward pass; a "
+            f"worker process builds every network in {cold['built_s']:.2f} s, finishes its first study at "
+            f"{cold['first_study_s']:.2f} s, with {cold['rss_mib']:.0f} MiB resident"
+        )
     print(json.dumps(result))
     return 0
 
@@ -207,6 +233,26 @@ def _measure(candidates: list[Candidate], rounds: int) -> None:
                 start = time.perf_counter()
                 candidate.function(item)
                 candidate.timings.append(time.perf_counter() - start)
+
+
+def _worker_figures(
+    weights_dir: Path, data: bytes, path: Path, arguments: argparse.Namespace
+) -> tuple[list[NetworkFigures], float, dict[str, float]]:
+    """Each analyser's network, a whole study with the default analysers, a cold worker process."""
+    from ml.analysers import BESIDE_THE_CLASSIFIER, AnalyserWeights
+    from ml.pipeline import Pipeline
+
+    pipeline = Pipeline(
+        weights_dir,
+        threads=arguments.threads,
+        backend=arguments.backend,
+        analysers=AnalyserWeights(kinds=BESIDE_THE_CLASSIFIER),
+    )
+    intake = pipeline.radiograph_intake(data)
+    with tempfile.TemporaryDirectory(prefix="cxr-bench-networks-") as scratch:
+        networks = network_figures(intake.radiograph, Path(scratch), arguments.threads)
+    study_ms = worker_study_ms(pipeline, intake.prepared, BESIDE_THE_CLASSIFIER)
+    return networks, study_ms, cold_worker(weights_dir, path, arguments.threads)
 
 
 def _shared_radiographs() -> Path:
@@ -326,8 +372,8 @@ def _comparisons(
     """Other runtimes of the same network, each noted with its largest difference from Keras (int8: f32)."""
     import tensorflow as tf
 
+    from ml.engine.keras_forward import configure_threads
     from ml.inference.model import densenet_weights
-    from ml.inference.runtime_keras import configure_threads
 
     configure_threads(threads)
     model = engine.model

@@ -47,3 +47,11 @@ class DataError(ValueError):
 
     Raised for a user's data files (CSV tables, lists, folders) in training and evaluation.
     """
+
+
+class NetworkConversionError(RuntimeError):
+    """A network could not be converted to OpenVINO, or its converted form could not be read.
+
+    Not the operator's weights (those raise WeightsError) but the conversion itself: the
+    message carries the converter's own output for whoever maintains the package.
+    """

@@ -122,9 +122,10 @@ class Pipeline:
         """The classifier's inference engine, built on first use and then kept."""
         return self.analysers.built(CLASSIFIER).engine
 
-    def build(self) -> None:
-        """Build every configured network now (a worker at start), so that no study waits for one."""
-        self.analysers.build()
+    def build(self, kinds: Sequence[str] | None = None) -> None:
+        """Build these configured networks now (default: every one; a worker at start), so that no
+        study waits for one."""
+        self.analysers.build(kinds)
 
     def intake(self, data: bytes, *, screen: bool = True, accept_lateral: bool = False) -> Intake | CTIntake:
         """Decode, screen, de-identify and prepare one file; raise ml.errors.ImageError if it is refused.

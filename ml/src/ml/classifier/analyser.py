@@ -98,6 +98,11 @@ class Classifier:
 
         return cls(InferenceEngine.load(weights_dir, threads=threads, backend=backend))
 
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> None:
+        """Nothing to convert: the engine builds DenseNet121's graph straight from its arrays."""
+        return None
+
     def run(self, inputs: Sequence[AnalyserInput]) -> list[ClassifierResult]:
         if not inputs:
             return []

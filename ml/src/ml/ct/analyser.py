@@ -1,6 +1,8 @@
 """The CT analyser the service calls: a series in, each slice's probability and the patient's out.
 
-Each slice is windowed and resized as the card says and scored by the ResNet-18; the
+Each slice is windowed and resized as the card says and scored by the ResNet-18 (through
+``ml.engine``: on a CPU, OpenVINO runs it converted from the Keras network of
+``ml.ct.network`` and cached, so loading imports no TensorFlow); the
 patient's probability pools the slices' by the card's ``aggregation`` (mean by default)
 and is positive at or above the card's threshold. Without installed weights the network
 is the seeded, untrained one and the card says so (``trained: false``, a version ending in
@@ -13,23 +15,22 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ml.analyser import CT_SERIES, AnalyserInput
-from ml.ct.card import CT_KIND, CT_UNTRAINED_SEED, CT_WEIGHTS_ENV_VAR, CTModelCard, describe_ct_model
+from ml.ct.card import CT_KIND, CT_WEIGHTS_ENV_VAR, CTModelCard, describe_ct_model
 from ml.ct.series import CTSeries
 from ml.ct.window import network_slices, network_slices_uint8, slices_from_uint8
+from ml.engine.loading import load_network
+from ml.engine.network import Network
+from ml.engine.source import NetworkSource, weights_identity
 from ml.evaluation.grouping import pool
-from ml.weights.registry import WEIGHTS_FILENAME
-
-if TYPE_CHECKING:
-    import keras
 
 DEFAULT_BATCH_SIZE = 16
 
-__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "describe_ct_model"]
+__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "ct_network_source", "describe_ct_model"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,24 @@ class CTResult:
         return None
 
 
+def ct_network_source(card: CTModelCard, weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+    """What the engine builds for ``card`` (as ``describe_ct_model`` gave it) and its weights."""
+    return NetworkSource(
+        builder="ml.ct.network:keras_network",
+        arguments={
+            "card": card.to_dict(),
+            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
+        },
+        identity={
+            "kind": card.kind,
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "base_filters": card.base_filters,
+            **weights_identity(card.weights_sha256, card.version),
+        },
+    )
+
+
 class CTAnalyser:
     """The ResNet-18 of a CT weights directory (or the untrained one), ready to score series."""
 
@@ -81,9 +100,9 @@ class CTAnalyser:
     card_type: ClassVar[type[CTModelCard]] = CTModelCard
     result_type: ClassVar[type[CTResult]] = CTResult
 
-    def __init__(self, card: CTModelCard, model: keras.Model) -> None:
+    def __init__(self, card: CTModelCard, network: Network) -> None:
         self.card = card
-        self.model = model
+        self._network = network
 
     @staticmethod
     def describe(weights_dir: str | os.PathLike[str] | None) -> CTModelCard:
@@ -103,27 +122,23 @@ class CTAnalyser:
         threads: int | None = None,
         backend: str | None = None,
     ) -> CTAnalyser:
-        """Build the network and load the weights (None: the seeded untrained network).
+        """The network with the directory's weights (None: the seeded untrained network).
 
-        ``threads`` limits TensorFlow's CPU threads (default: the CPUs this process may use);
-        raises WeightsError for a bad weights directory.
+        ``threads`` limits the CPU threads (default: the CPUs this process may use); ``backend``
+        overrides ``$CXR_BACKEND``. Raises WeightsError for a bad weights directory.
         """
         card = describe_ct_model(weights_dir)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import keras
+        return cls(card, load_network(ct_network_source(card, weights_dir), threads=threads, backend=backend))
 
-        from ml.ct.model import build_resnet18
-        from ml.inference.engine import configure_threads
-        from ml.weights.directory import load_weights_file
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return ct_network_source(describe_ct_model(weights_dir), weights_dir)
 
-        configure_threads(threads)
-        if weights_dir is None:
-            # The untrained network is the same on every machine: its seed is in its version.
-            keras.utils.set_random_seed(CT_UNTRAINED_SEED)
-        model = build_resnet18(card.input_size, card.base_filters)
-        if weights_dir is not None:
-            load_weights_file(model, Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME)
-        return cls(card, model)
+    @property
+    def backend(self) -> str:
+        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
+        return self._network.name
 
     def score_slices(self, hounsfield: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Each slice's probability, float64, for (slices, rows, columns) Hounsfield units."""
@@ -171,9 +186,7 @@ class CTAnalyser:
         self, count: int, batch_at: Callable[[int, int], np.ndarray], batch_size: int
     ) -> np.ndarray:
         probabilities = [
-            np.asarray(self.model(batch_at(start, start + batch_size), training=False), dtype=np.float64)[
-                :, 0
-            ]
+            np.asarray(self._network.run(batch_at(start, start + batch_size)), dtype=np.float64)[:, 0]
             for start in range(0, count, batch_size)
         ]
         return np.concatenate(probabilities)

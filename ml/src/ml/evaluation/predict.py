@@ -50,7 +50,7 @@ def score_images(
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from ml.inference.engine import available_cpus
+    from ml.engine.backend import available_cpus
 
     pipeline = Pipeline(weights_dir)
 

@@ -17,13 +17,13 @@ time in a parent process: neither TensorFlow nor OpenVINO's thread pools survive
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ml.engine.backend import checked_threads, resolve_backend
 from ml.explanations.gradcam import class_activation_maps
 from ml.weights.architecture import DenseNetWeights, seeded_untrained_weights, weights_digest
 from ml.weights.card import ModelCard
@@ -31,11 +31,6 @@ from ml.weights.registry import UNTRAINED_SEED, WEIGHTS_FILENAME, describe_activ
 
 if TYPE_CHECKING:
     import keras
-
-logger = logging.getLogger(__name__)
-
-BACKEND_ENV_VAR = "CXR_BACKEND"
-BACKENDS = ("auto", "openvino", "keras")
 
 
 class Runtime(Protocol):
@@ -84,9 +79,7 @@ class InferenceEngine:
         process may run on); ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for
         any problem with the weights directory; no partly loaded model is ever returned.
         """
-        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-            raise ValueError(f"threads must be a positive integer, not {threads!r}.")
-        threads = threads if threads is not None else available_cpus()
+        threads = checked_threads(threads)
         # The card is validated (and the weights hash checked) before any runtime does work.
         card = describe_active_model(weights_dir)
         chosen = resolve_backend(backend)
@@ -103,8 +96,8 @@ class InferenceEngine:
             weights_path = Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME
             weights = read_densenet_weights(weights_path, card.input_channels, len(card.labels))
         if chosen == "keras":
+            from ml.engine.keras_forward import configure_threads
             from ml.inference.model import assign_densenet_weights, build_densenet121
-            from ml.inference.runtime_keras import configure_threads
 
             configure_threads(threads)
             model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
@@ -217,53 +210,11 @@ def _card_in_use(card: ModelCard, backend: str) -> ModelCard:
     return dataclasses.replace(card, inference={**card.inference, "in_use": backend})
 
 
-def resolve_backend(requested: str | None = None) -> str:
-    """The runtime to use: ``requested``, else ``$CXR_BACKEND``, where ``auto`` picks by hardware.
-
-    ``auto`` runs Keras on TensorFlow when TensorFlow sees a GPU, else OpenVINO on the CPU
-    (falling back to Keras where OpenVINO is not installed).
-    """
-    value = (requested if requested is not None else os.environ.get(BACKEND_ENV_VAR, "")).strip().lower()
-    value = value or "auto"
-    if value not in BACKENDS:
-        raise ValueError(f"{BACKEND_ENV_VAR} must be one of {', '.join(BACKENDS)}, not {value!r}.")
-    if value != "auto":
-        return value
-    if _gpu_driver_present():
-        from ml.inference.runtime_keras import gpu_visible
-
-        if gpu_visible():
-            return "keras"
-    try:
-        import openvino  # noqa: F401
-    except ImportError:
-        logger.warning("OpenVINO is not installed; running the model on TensorFlow instead.")
-        return "keras"
-    return "openvino"
-
-
-def _gpu_driver_present() -> bool:
-    """A cheap first look for an NVIDIA GPU, so CPU-only hosts never import TensorFlow for it."""
-    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
-        return False
-    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
-
-
-def available_cpus() -> int:
-    """The CPUs this process may run on (its affinity mask, which containers and taskset narrow)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
-
-
 def configure_threads(threads: int | None = None) -> None:
     """Set TensorFlow's intra-op threads to ``threads`` (default: available CPUs), inter-op to 1-2.
 
-    Kept here for callers that drive TensorFlow themselves; see ``ml.inference.runtime_keras``.
+    Kept here for callers that drive TensorFlow themselves; see ``ml.engine.keras_forward``.
     """
-    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
-        raise ValueError(f"threads must be a positive integer, not {threads!r}.")
-    from ml.inference.runtime_keras import configure_threads as configure_tensorflow_threads
+    from ml.engine.keras_forward import configure_threads as configure_tensorflow_threads
 
-    configure_tensorflow_threads(threads if threads is not None else available_cpus())
+    configure_tensorflow_threads(checked_threads(threads))

@@ -60,7 +60,7 @@ def add_quantize_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_quantize(arguments: argparse.Namespace) -> int:
-    from ml.inference.engine import available_cpus
+    from ml.engine.backend import available_cpus
     from ml.inference.quantization import quantize_weights_directory
 
     overlap = {path.resolve() for path in arguments.calibration} & {

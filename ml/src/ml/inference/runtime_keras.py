@@ -5,15 +5,11 @@ Importing this module imports TensorFlow, so only the engine's Keras path and th
 
 from __future__ import annotations
 
-import logging
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from ml.inference.model import feature_map_model, logits_kernel
-
-logger = logging.getLogger("ml.inference.engine")
 
 
 class KerasRuntime:
@@ -45,36 +41,3 @@ class KerasRuntime:
     def _forward_pass(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         feature_maps, logits = self._explainer(images, training=False)
         return feature_maps, tf.sigmoid(logits)
-
-
-def configure_threads(threads: int) -> None:
-    """Set TensorFlow's intra-op threads to ``threads``, inter-op to at most 2.
-
-    This only works before TensorFlow runs its first op; later, a differing request is
-    logged and ignored, because TensorFlow cannot change its thread pools once created.
-    """
-    intra = threads
-    # DenseNet is one long chain of layers: more than two independent ops rarely run at once.
-    inter = min(2, intra)
-    current = (
-        tf.config.threading.get_intra_op_parallelism_threads(),
-        tf.config.threading.get_inter_op_parallelism_threads(),
-    )
-    if current == (intra, inter):
-        return
-    try:
-        tf.config.threading.set_intra_op_parallelism_threads(intra)
-        tf.config.threading.set_inter_op_parallelism_threads(inter)
-    except RuntimeError:
-        logger.warning(
-            "TensorFlow was already initialised with %s intra-op / %s inter-op threads; "
-            "keeping them instead of the requested %s / %s.",
-            *current,
-            intra,
-            inter,
-        )
-
-
-def gpu_visible() -> bool:
-    """Whether TensorFlow sees a GPU (only asked where a GPU driver is present at all)."""
-    return bool(tf.config.list_physical_devices("GPU"))

@@ -20,6 +20,7 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
+from ml.engine.compiled import cpu_compile_config
 from ml.errors import WeightsError
 from ml.weights.architecture import HEAD_LAYER, KERAS_BN_EPSILON, DenseNetWeights, iter_blocks
 
@@ -151,17 +152,8 @@ class OpenVINORuntime:
         else:
             self.name = "openvino-int8"
             model = read_quantized_model(quantized_model, input_channels, input_size, with_feature_map)
-        config = {
-            "INFERENCE_NUM_THREADS": threads,
-            "NUM_STREAMS": 1,
-            "PERFORMANCE_HINT": "LATENCY",
-            # A quantized model's layers left in float32 stay in float32 too.
-            "INFERENCE_PRECISION_HINT": precision,
-            # Celery runs several worker processes on one node: pinning each one's threads to
-            # fixed cores would make them fight over the same cores.
-            "ENABLE_CPU_PINNING": False,
-        }
-        self._compiled = ov.Core().compile_model(model, "CPU", config)
+        # A quantized model's layers left in float32 stay in float32 too.
+        self._compiled = ov.Core().compile_model(model, "CPU", cpu_compile_config(threads, precision))
         self._request = self._compiled.create_infer_request()
         # An infer request serves one caller at a time; the embedded mode may call from threads.
         self._lock = threading.Lock()

@@ -1,10 +1,11 @@
 """The screener as the service calls it: the card, the input tensor, the probability of abnormality.
 
 ``describe_screener_model`` and ``prepare`` never import TensorFlow, so the web process can
-show the card and prepare inputs; ``ScreenerAnalyser.load`` builds the Keras network (on
-TensorFlow: the screener's only runtime) inside the process that runs it. Without weights
-it runs a seeded, untrained InceptionV3 and its card says so (``trained: false``, version
-ending in ``-untrained-seed0``).
+show the card and prepare inputs; ``ScreenerAnalyser.load`` builds the network through
+``ml.engine`` inside the process that runs it: on a CPU, OpenVINO reads it converted from the
+Keras network (``ml.screener.network``) and cached, so loading imports no TensorFlow.
+Without weights it runs a seeded, untrained InceptionV3 and its card says so
+(``trained: false``, version ending in ``-untrained-seed0``).
 
 A result ranks and flags: ``likely_abnormal`` means "at or above the threshold chosen for
 the target sensitivity"; a result below it is not a report that the study is normal.
@@ -16,23 +17,21 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from ml.analyser import RADIOGRAPH, AnalyserInput
+from ml.engine.loading import load_network
+from ml.engine.network import Network
+from ml.engine.source import NetworkSource, weights_identity
 from ml.images.radiograph import Radiograph
 from ml.inference.preprocessing import prepare_input
 from ml.screener.card import (
     SCREENER_WEIGHTS_ENV_VAR,
-    UNTRAINED_SEED,
     ScreenerCard,
     describe_screener_model,
 )
-from ml.weights.registry import WEIGHTS_FILENAME
-
-if TYPE_CHECKING:
-    import keras
 
 SCREENER = "screener"
 
@@ -42,6 +41,7 @@ __all__ = [
     "ScreenerAnalyser",
     "ScreenerResult",
     "describe_screener_model",
+    "screener_network_source",
 ]
 
 
@@ -79,6 +79,24 @@ class ScreenerResult:
         return None
 
 
+def screener_network_source(card: ScreenerCard, weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+    """What the engine builds for ``card`` and its weights (the card carries their verified hash)."""
+    return NetworkSource(
+        builder="ml.screener.network:keras_network",
+        arguments={
+            "card": card.to_dict(),
+            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
+        },
+        identity={
+            "kind": card.kind,
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "input_channels": card.input_channels,
+            **weights_identity(card.weights_sha256, card.version),
+        },
+    )
+
+
 class ScreenerAnalyser:
     """A loaded screener: ``prepare`` radiographs, then ``run`` a batch of them in one pass."""
 
@@ -87,11 +105,9 @@ class ScreenerAnalyser:
     card_type: ClassVar[type[ScreenerCard]] = ScreenerCard
     result_type: ClassVar[type[ScreenerResult]] = ScreenerResult
 
-    def __init__(self, card: ScreenerCard, model: keras.Model) -> None:
-        from ml.training.monitoring import predictor
-
+    def __init__(self, card: ScreenerCard, network: Network) -> None:
         self.card = card
-        self._forward = predictor(model)
+        self._network = network
 
     @staticmethod
     def describe(weights_dir: str | os.PathLike[str] | None) -> ScreenerCard:
@@ -110,26 +126,24 @@ class ScreenerAnalyser:
         threads: int | None = None,
         backend: str | None = None,
     ) -> ScreenerAnalyser:
-        """Build the screener ``weights_dir`` holds (None: the seeded untrained InceptionV3).
+        """The screener of ``weights_dir`` (None: the seeded untrained InceptionV3) on ``threads`` threads.
 
-        ``threads`` sets TensorFlow's intra-op threads if TensorFlow has not started yet.
-        Raises WeightsError for a bad directory, card or weights file.
+        ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for a bad directory, card or
+        weights file.
         """
         card = describe_screener_model(weights_dir)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from ml.inference.runtime_keras import configure_threads
-        from ml.screener.architectures import build_screener, seed_weights
-        from ml.weights.directory import load_weights_file
+        network = load_network(screener_network_source(card, weights_dir), threads=threads, backend=backend)
+        return cls(card, network)
 
-        if threads is not None:
-            configure_threads(threads)
-        model = build_screener(card.architecture, card.input_size, card.input_channels)
-        if weights_dir is None:
-            seed_weights(model, UNTRAINED_SEED)
-        else:
-            directory = Path(weights_dir).expanduser()
-            load_weights_file(model, directory / WEIGHTS_FILENAME)
-        return cls(card, model)
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return screener_network_source(describe_screener_model(weights_dir), weights_dir)
+
+    @property
+    def backend(self) -> str:
+        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
+        return self._network.name
 
     def run(self, inputs: Sequence[AnalyserInput]) -> list[ScreenerResult]:
         """One result per prepared input, in order."""
@@ -147,7 +161,7 @@ class ScreenerAnalyser:
             )
         if tensors.shape[0] == 0:
             return []
-        probabilities = np.asarray(self._forward(tensors.astype(np.float32)), dtype=np.float64)[:, 0]
+        probabilities = np.asarray(self._network.run(tensors.astype(np.float32)), dtype=np.float64)[:, 0]
         threshold = self.card.threshold
         return [
             ScreenerResult(

@@ -5,9 +5,11 @@
     inputs = [AnalyserInput(SegmentationAnalyser.prepare(card, r), r.width, r.height, view) ...]
     results = analyser.run(inputs)                        # masks, and the ratio where trained
 
-Without weights (``weights_dir`` None) it runs the seeded, untrained U-Net, and its card
-says so (``trained`` false, a version ending in ``-untrained-seed0``); an untrained
-segmentation measures no ratio, since its outlines are not anatomy.
+The network runs through ``ml.engine``: on a CPU, OpenVINO reads it converted from the Keras
+network (``ml.segmentation.network``) and cached, so loading imports no TensorFlow. Without
+weights (``weights_dir`` None) it runs the seeded, untrained U-Net, and its card says so
+(``trained`` false, a version ending in ``-untrained-seed0``); an untrained segmentation
+measures no ratio, since its outlines are not anatomy.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ml.analyser import RADIOGRAPH, AnalyserInput
+from ml.engine.loading import load_network
+from ml.engine.network import Network
+from ml.engine.source import NetworkSource, weights_identity
 from ml.images.radiograph import Radiograph
 from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
@@ -31,7 +37,7 @@ from ml.segmentation.cardiothoracic import (
     measure_cardiothoracic_ratio,
     unmeasurable_reason,
 )
-from ml.segmentation.preprocessing import network_input, resize_grey
+from ml.segmentation.preprocessing import card_resize, network_input, resize_grey
 from ml.segmentation.result import Segmentation
 
 SEGMENTATION = "segmentation"
@@ -46,6 +52,7 @@ __all__ = [
     "SegmentationAnalyser",
     "SegmentationResult",
     "describe_segmentation_model",
+    "segmentation_network_source",
 ]
 
 
@@ -107,6 +114,26 @@ class SegmentationResult:
         return self.segmentation.to_bytes() if self.segmentation is not None else None
 
 
+def segmentation_network_source(
+    card: SegmentationCard, weights_dir: str | os.PathLike[str] | None
+) -> NetworkSource:
+    """What the engine builds for ``card`` (as ``describe_segmentation_model`` gave it) and its weights."""
+    return NetworkSource(
+        builder="ml.segmentation.network:keras_network",
+        arguments={
+            "card": card.to_dict(),
+            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
+        },
+        identity={
+            "kind": card.kind,
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "outputs": len(card.structures),
+            **weights_identity(card.weights_sha256, card.version),
+        },
+    )
+
+
 class SegmentationAnalyser:
     """A built segmentation network and its card."""
 
@@ -115,17 +142,9 @@ class SegmentationAnalyser:
     card_type: ClassVar[type[SegmentationCard]] = SegmentationCard
     result_type: ClassVar[type[SegmentationResult]] = SegmentationResult
 
-    def __init__(self, model: object, card: SegmentationCard) -> None:
-        self._model = model
+    def __init__(self, network: Network, card: SegmentationCard) -> None:
+        self._network = network
         self.card = card
-        import tensorflow as tf
-
-        side = card.input_size
-        # One trace per process for any batch size.
-        self._forward = tf.function(
-            lambda images: model(images, training=False),
-            input_signature=[tf.TensorSpec((None, side, side, 3), tf.float32)],
-        )
 
     @staticmethod
     def describe(weights_dir: str | os.PathLike[str] | None) -> SegmentationCard:
@@ -135,7 +154,8 @@ class SegmentationAnalyser:
     def prepare(card: SegmentationCard, subject: Radiograph) -> np.ndarray:
         """The (S, S, 3) float32 input ``card``'s network takes for a screened radiograph; needs no
         network, so the web process prepares it when it takes an upload in."""
-        return network_input(resize_grey(subject.pixels, card.input_size), card.preprocessing)
+        resized = resize_grey(subject.pixels, card.input_size, card_resize(card.preprocessing))
+        return network_input(resized, card.preprocessing)
 
     @classmethod
     def load(
@@ -145,17 +165,25 @@ class SegmentationAnalyser:
         threads: int | None = None,
         backend: str | None = None,
     ) -> SegmentationAnalyser:
-        """Build the network of ``weights_dir``'s card (the untrained U-Net for None) on ``threads`` threads.
+        """The network of ``weights_dir``'s card (the untrained U-Net for None) on ``threads`` threads.
 
-        Raises WeightsError for anything wrong with the directory.
+        ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for anything wrong with the directory.
         """
         card = describe_segmentation_model(weights_dir)
-        from ml.inference.engine import configure_threads
+        network = load_network(
+            segmentation_network_source(card, weights_dir), threads=threads, backend=backend
+        )
+        return cls(network, card)
 
-        configure_threads(threads)
-        from ml.segmentation.network import load_network
+    @staticmethod
+    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return segmentation_network_source(describe_segmentation_model(weights_dir), weights_dir)
 
-        return cls(load_network(card, weights_dir), card)
+    @property
+    def backend(self) -> str:
+        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
+        return self._network.name
 
     def run(self, inputs: Sequence[AnalyserInput]) -> list[SegmentationResult]:
         """Each input's masks, with its radiograph's ratio where the card is trained."""
@@ -169,17 +197,21 @@ class SegmentationAnalyser:
             for segmentation, item in zip(segmentations, inputs, strict=True)
         ]
 
-    def segment(self, tensors: np.ndarray, sizes: Sequence[tuple[int, int]]) -> list[Segmentation]:
-        """Segment one batch of prepared inputs; ``sizes`` are the radiographs' (width, height)."""
+    def logits(self, tensors: np.ndarray) -> np.ndarray:
+        """The network's (n, S, S, structures) logits for a batch of prepared inputs."""
         side = self.card.input_size
         tensors = np.asarray(tensors, dtype=np.float32)
         if tensors.ndim != 4 or tensors.shape[1:] != (side, side, 3):
             raise ValueError(
                 f"Expected prepared inputs of shape (n, {side}, {side}, 3), not {tensors.shape}."
             )
+        return self._network.run(tensors)
+
+    def segment(self, tensors: np.ndarray, sizes: Sequence[tuple[int, int]]) -> list[Segmentation]:
+        """Segment one batch of prepared inputs; ``sizes`` are the radiographs' (width, height)."""
         if len(sizes) != len(tensors):
             raise ValueError(f"{len(tensors)} inputs but {len(sizes)} sizes.")
-        logits = np.asarray(self._forward(tensors))
+        logits = self.logits(tensors)
         # sigmoid(logit) >= threshold, without computing the sigmoid.
         cut = float(np.log(self.card.threshold / (1.0 - self.card.threshold)))
         return [

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml.cards.base import Card
+from ml.segmentation.preprocessing import AREA
 from ml.segmentation.structures import UNET_STRUCTURES
 from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
 
@@ -42,8 +43,9 @@ class SegmentationCard(Card):
     ``architecture`` is ``{"name": "unet-efficientnetb0", "decoder_filters": [...]}`` or
     ``{"name": "pspnet", "block_config": [3, 4, 23, 3]}``; ``preprocessing`` says how a
     radiograph becomes the network's input: the whole image stretched to ``input_size``
-    square (no crop, so every pixel gets a label), grey levels in [0, 1] in three equal
-    channels, then ``(value - mean) / std`` per channel.
+    square (no crop, so every pixel gets a label) by the resampling ``resize`` names
+    (``ml.segmentation.preprocessing``; ``area`` where absent), grey levels in [0, 1] in three
+    equal channels, then ``(value - mean) / std`` per channel.
     """
 
     KIND = KIND
@@ -72,9 +74,15 @@ class SegmentationCard(Card):
         return untrained_unet_card()
 
 
-def imagenet_preprocessing() -> dict[str, Any]:
-    """The card's preprocessing: stretched, [0, 1], ImageNet's per-channel mean and standard deviation."""
-    return {"fit": "stretch", "scale": [0, 1], "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD)}
+def imagenet_preprocessing(resize: str = AREA) -> dict[str, Any]:
+    """The card's preprocessing: stretched by ``resize``, in [0, 1], standardised by ImageNet's statistics."""
+    return {
+        "fit": "stretch",
+        "resize": resize,
+        "scale": [0, 1],
+        "mean": list(IMAGENET_MEAN),
+        "std": list(IMAGENET_STD),
+    }
 
 
 def untrained_unet_card(

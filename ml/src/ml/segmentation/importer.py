@@ -19,6 +19,7 @@ import numpy as np
 
 from ml.errors import WeightsError
 from ml.segmentation.card import SegmentationCard, imagenet_preprocessing
+from ml.segmentation.preprocessing import SKIMAGE_LINEAR_ANTIALIAS
 from ml.segmentation.pspnet_layout import PUBLISHED_BLOCK_CONFIG, pspnet_layout
 from ml.segmentation.structures import CHESTX_DET_TARGETS
 from ml.weights.registry import sha256_file
@@ -79,7 +80,8 @@ def chestx_det_card(path: Path, digest: str, name: str | None, version: str | No
         "architecture": {"name": "pspnet", "block_config": list(PUBLISHED_BLOCK_CONFIG)},
         "structures": [canonical for _, canonical in CHESTX_DET_TARGETS],
         "input_size": CHESTX_DET_INPUT_SIZE,
-        "preprocessing": imagenet_preprocessing(),
+        # As torchxrayvision feeds it: XRayResizer's scikit-image resize, not OpenCV's area filter.
+        "preprocessing": imagenet_preprocessing(SKIMAGE_LINEAR_ANTIALIAS),
         "trained": True,
         "training_data": CHESTX_DET_TRAINING_DATA,
         "source": {

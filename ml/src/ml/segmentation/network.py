@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import keras
 
@@ -44,6 +45,11 @@ def load_network(card: SegmentationCard, weights_dir: str | os.PathLike[str] | N
     if weights_dir is not None:
         load_weights_file(model, Path(weights_dir) / WEIGHTS_FILENAME)
     return model
+
+
+def keras_network(card: dict[str, Any], weights_dir: str | None) -> keras.Model:
+    """The engine's builder (``ml.engine.source``): the network of a card's JSON and its weights directory."""
+    return load_network(SegmentationCard.from_dict(card), weights_dir)
 
 
 def save_network(
