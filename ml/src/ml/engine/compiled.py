@@ -60,6 +60,10 @@ class CompiledNetwork:
         self.key = key
         # Whether this load converted the network (False: it was read from the cache).
         self.converted = converted
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise NetworkConversionError(
+                f"The converted network {key} does not have one input and one output."
+            )
         dimensions = list(model.input(0).get_partial_shape())[1:]
         if not all(dimension.is_static for dimension in dimensions):
             raise NetworkConversionError(f"The converted network {key} has a dynamic input {dimensions}.")

@@ -32,8 +32,17 @@ def convert(source: NetworkSource, output: str) -> None:
     model = build_keras_model(source)
     if len(model.outputs) != 1:
         raise ValueError(f"{source.builder} built a network with {len(model.outputs)} outputs, not one.")
-    converted = ov.convert_model(predictor(model).get_concrete_function())
-    ov.save_model(converted, output, compress_to_fp16=False)
+    concrete = predictor(model).get_concrete_function()
+    converted = ov.convert_model(concrete)
+    # OpenVINO's frontend turns the IdentityN of every custom-gradient op (Keras's swish in
+    # EfficientNet) into an extra output, which would be computed and transposed on every
+    # call: only the network's own output is kept.
+    wanted = concrete.outputs[0].name
+    outputs = [candidate for candidate in converted.outputs if wanted in candidate.get_names()]
+    if len(outputs) != 1:
+        raise ValueError(f"{source.builder}'s converted network has no single output named {wanted}.")
+    network = ov.Model(outputs, converted.get_parameters(), converted.get_friendly_name())
+    ov.save_model(network, output, compress_to_fp16=False)
     # The next request builds its network in a clean state (and this one's memory is freed).
     keras.backend.clear_session()
 

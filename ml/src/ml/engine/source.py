@@ -18,7 +18,7 @@ from importlib import metadata
 from typing import Any
 
 # Bumped whenever the conversion itself changes, so that old cache entries are not read.
-CONVERSION_FORMAT = 1
+CONVERSION_FORMAT = 2
 
 
 @dataclass(frozen=True)
