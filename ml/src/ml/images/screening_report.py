@@ -81,7 +81,7 @@ def add_screening_parsers(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=[],
         metavar="IMAGE",
-        help="real radiographs that decode inverted",
+        help="real radiographs that decode inverted (also when among IMAGE)",
     )
     report.set_defaults(command=run_report)
 
@@ -115,8 +115,12 @@ def measure(upright_paths: list[Path], inverted_paths: list[Path]) -> list[Outco
     ``inverted_paths`` are real radiographs known to decode with inverted grey levels (such
     as a MONOCHROME1 file whose pixels were stored for MONOCHROME2): they should be accepted
     and corrected. Each real image is judged against a template of the others, leaving out
-    its duplicates too, so no image is judged by a template it helped to make.
+    its duplicates too, so no image is judged by a template it helped to make. A file named in
+    both lists is an inverted one (so a folder can be given whole); a file name given twice
+    (one film in two folders) counts once.
     """
+    inverted_files = {path.resolve() for path in inverted_paths}
+    upright_paths = [path for path in upright_paths if path.resolve() not in inverted_files]
     upright = {path.name: decode_radiograph(path.read_bytes()) for path in upright_paths}
     inverted = {path.name: decode_radiograph(path.read_bytes()) for path in inverted_paths}
     thumbnails = {name: template_thumbnail(radiograph.pixels) for name, radiograph in upright.items()}
