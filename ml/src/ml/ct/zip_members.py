@@ -49,18 +49,18 @@ def dicom_members(data: bytes) -> list[tuple[str, bytes]]:
         entries = archive.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError) as error:
         raise ImageDecodeError("The zip file is damaged and cannot be opened.") from error
-    if len(entries) > MAX_ZIP_MEMBERS:
-        raise ImageTooLargeError(
-            f"The zip file holds {len(entries)} files; at most {MAX_ZIP_MEMBERS} are read."
-        )
-    for entry in entries:
-        _check_name(entry.filename)
-    members = [entry for entry in entries if not entry.is_dir() and not _skipped(entry.filename)]
-    if not members:
-        raise ImageDecodeError("The zip file holds no files.")
-    _check_declared_sizes(members)
-    budget = _Budget(total_limit=min(MAX_ZIP_UNCOMPRESSED_BYTES, _ratio_limit(len(data))))
     with archive:
+        if len(entries) > MAX_ZIP_MEMBERS:
+            raise ImageTooLargeError(
+                f"The zip file holds {len(entries)} files; at most {MAX_ZIP_MEMBERS} are read."
+            )
+        for entry in entries:
+            _check_name(entry.filename)
+        members = [entry for entry in entries if not entry.is_dir() and not _skipped(entry.filename)]
+        if not members:
+            raise ImageDecodeError("The zip file holds no files.")
+        _check_declared_sizes(members)
+        budget = _Budget(total_limit=min(MAX_ZIP_UNCOMPRESSED_BYTES, _ratio_limit(len(data))))
         return [(member.filename, _inflate(archive, member, budget, len(data))) for member in members]
 
 
