@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from ct_writers import ct_slice, enhanced_ct, write_nifti
 
-from ml.ct import series as series_module
+from ml.ct import zip_members
 from ml.ct.analyser import CTResult
 from ml.ct.card import untrained_ct_card
 from ml.ct.series import read_ct_series
@@ -155,14 +155,14 @@ def test_zip_refusals_say_what_is_wrong(members, error, words):
 
 
 def test_zip_with_too_many_members_is_refused_before_reading_them(monkeypatch):
-    monkeypatch.setattr(series_module, "MAX_ZIP_MEMBERS", 3)
+    monkeypatch.setattr(zip_members, "MAX_ZIP_MEMBERS", 3)
     members = {f"{i}.dcm": b"x" for i in range(4)}
     with pytest.raises(ImageTooLargeError, match="4 files; at most 3"):
         read_ct_series(zip_bytes(members))
 
 
 def test_zip_expanding_beyond_the_cap_is_refused_before_extraction(monkeypatch):
-    monkeypatch.setattr(series_module, "MAX_ZIP_UNCOMPRESSED_BYTES", 1 << 20)
+    monkeypatch.setattr(zip_members, "MAX_ZIP_UNCOMPRESSED_BYTES", 1 << 20)
     with pytest.raises(ImageTooLargeError, match="expands to"):
         read_ct_series(zip_bytes({"big.dcm": bytes(2 << 20)}))
 

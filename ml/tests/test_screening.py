@@ -1,4 +1,5 @@
-"""Input screening: every real radiograph passes; other images are refused with their reason."""
+"""Input screening: every real radiograph passes (the 156 films of nih-screening/ included, none of
+which made the shipped template); other images are refused with their reason."""
 
 from __future__ import annotations
 
@@ -15,13 +16,20 @@ from ml.errors import ImageRejectedError
 from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
 from ml.images.screening import INVERTED, UPRIGHT, screen_radiograph
-from ml.images.screening_report import document, measure, screenshot
+from ml.images.screening_report import document, measure, negative_examples, screenshot, verdict_of
 
 
 def real_radiograph_paths() -> list[Path]:
     paths = sorted((cxr_data_dir() / "nih").glob("*.png")) + sorted((cxr_data_dir() / "dicom").glob("*.dcm"))
     if len(paths) < 20:
         pytest.fail(f"Expected the 18 NIH radiographs and 2 DICOMs under {cxr_data_dir()}")
+    return paths
+
+
+def nih_screening_paths() -> list[Path]:
+    paths = sorted((cxr_data_dir() / "nih-screening").glob("*.png"))
+    if len(paths) < 156:
+        pytest.fail(f"Expected the 156 frontal chest films of nih-screening/ under {cxr_data_dir()}")
     return paths
 
 
@@ -46,6 +54,32 @@ def test_every_real_radiograph_passes_the_screening(path):
         assert (screening.orientation, screening.corrected) == (INVERTED, INVERTED)
     else:
         assert (screening.orientation, screening.corrected) == (UPRIGHT, None)
+
+
+def test_no_real_frontal_chest_film_of_nih_screening_or_nih_is_refused():
+    # Padded, bordered, tightly framed and grey-inverted films among them were refused as "not a
+    # chest radiograph" while their borders counted as anatomy and as flat grey levels.
+    paths = nih_screening_paths() + sorted((cxr_data_dir() / "nih").glob("*.png"))
+    verdicts = {
+        f"{path.parent.name}/{path.name}": verdict_of(decode_radiograph(path.read_bytes())) for path in paths
+    }
+    refused = sorted(name for name, verdict in verdicts.items() if verdict.startswith("refused"))
+    assert refused == [], f"{len(refused)}/{len(verdicts)} real chest films refused"
+
+
+def test_nih_film_stored_with_inverted_grey_levels_is_accepted_and_corrected():
+    # ChestX-ray14 holds a few films saved with bright lungs; its white film edge hid the anatomy.
+    path = cxr_data_dir() / "nih-screening" / "00017999_000.png"
+    _, screening = screen_radiograph(decode_radiograph(path.read_bytes()))
+    assert (screening.orientation, screening.corrected) == (INVERTED, INVERTED)
+
+
+def test_every_photo_document_screenshot_and_noise_image_but_the_rocket_is_refused():
+    verdicts = {name: verdict_of(radiograph) for name, _kind, radiograph in negative_examples()}
+    accepted = sorted(name for name, verdict in verdicts.items() if not verdict.startswith("refused"))
+    # The one known false acceptance (README, "Input screening"): a rocket upright on its pad.
+    assert accepted == ["rocket (grey)"], accepted
+    assert len(verdicts) == 43
 
 
 def test_monochrome1_sample_ends_up_with_bright_bone_like_its_monochrome2_twin():
@@ -80,6 +114,16 @@ def test_radiograph_saved_as_rgb_or_rgba_with_equal_channels_passes(upright):
         Image.fromarray(stacked, mode=mode).save(buffer, format="PNG")
         _, screening = screen_radiograph(decode_radiograph(buffer.getvalue()))
         assert screening.orientation == UPRIGHT, mode
+
+
+@pytest.mark.parametrize("border", [0.0, 1.0], ids=["black-padding", "white-film-edge"])
+def test_real_film_off_centre_on_a_flat_canvas_passes_upright(upright, border):
+    # The film on a canvas 1.5 times its size, in the top left corner, as some archives pad them.
+    height, width = upright.pixels.shape
+    canvas = np.full((height * 3 // 2, width * 3 // 2), border, dtype=np.float32)
+    canvas[:height, :width] = upright.pixels
+    _, screening = screen_radiograph(png_radiograph(canvas))
+    assert (screening.orientation, screening.corrected) == (UPRIGHT, None)
 
 
 def test_colour_photograph_is_refused():

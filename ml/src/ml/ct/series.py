@@ -1,11 +1,10 @@
 """Read a chest CT series into Hounsfield units: DICOM slices (a folder or a zip), one
 multi-frame DICOM (enhanced CT), or a NIfTI volume (training data such as MosMedData).
 
-Everything from outside is checked before pixels are decoded: a zip's member count and
-declared sizes (and each member is read no further than its declared size, so a lying
-header cannot inflate it), the number of slices and voxels, the modality (CT only), one
-series per upload, and slices of one size. Refusals are ``ml.errors.ImageError``s whose
-messages say what is wrong with the upload.
+Everything from outside is checked before pixels are decoded: a zip's members (``ml.ct.zip_members``:
+names, count, sizes and expansion, checked while inflating), the number of slices and voxels,
+the modality (CT only), one series per upload, and slices of one size. Refusals are
+``ml.errors.ImageError``s whose messages say what is wrong with the upload.
 """
 
 from __future__ import annotations
@@ -13,7 +12,6 @@ from __future__ import annotations
 import gzip
 import io
 import os
-import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,14 +22,13 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 
+from ml.ct.zip_members import dicom_members
 from ml.errors import ImageDecodeError, ImageRejectedError, ImageTooLargeError, UnsupportedImageError
 
 MAX_SLICES = 2000
 MAX_SLICE_SIDE = 2048
 # 2**28 voxels are 1 GiB of float32 Hounsfield units.
 MAX_VOXELS = 1 << 28
-MAX_ZIP_MEMBERS = MAX_SLICES + 50
-MAX_ZIP_UNCOMPRESSED_BYTES = 3 << 30
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 _ZIP_MAGIC = b"PK\x03\x04"
 _DICOM_MAGIC_OFFSET = 128
@@ -93,7 +90,7 @@ def read_ct_datasets(data: bytes) -> list[Dataset]:
     """The DICOM files of a zip's members, or the one file, parsed but not yet checked as a series
     (``series_from_datasets`` does that); an ``ImageError`` for a zip or file that cannot be read."""
     if is_zip(data):
-        return _zip_datasets(data)
+        return [_parse_dicom(content, name) for name, content in dicom_members(data)]
     if data[_DICOM_MAGIC_OFFSET : _DICOM_MAGIC_OFFSET + 4] == b"DICM":
         return [_parse_dicom(data, "the upload")]
     raise UnsupportedImageError("A CT series must be a zip of DICOM slices or a (multi-frame) DICOM file.")
@@ -114,47 +111,6 @@ def _read_folder(folder: Path) -> CTSeries:
         except OSError as error:
             raise ImageDecodeError(f"{path} cannot be read ({error.strerror or error}).") from error
     return series_from_datasets(datasets)
-
-
-def _zip_datasets(data: bytes) -> list[Dataset]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [info for info in archive.infolist() if not info.is_dir()]
-    except (zipfile.BadZipFile, ValueError, EOFError) as error:
-        raise ImageDecodeError("The zip file is damaged and cannot be opened.") from error
-    members = [info for info in members if not _hidden(info.filename)]
-    if not members:
-        raise ImageDecodeError("The zip file holds no files.")
-    if len(members) > MAX_ZIP_MEMBERS:
-        raise ImageTooLargeError(
-            f"The zip file holds {len(members)} files; at most {MAX_ZIP_MEMBERS} are read."
-        )
-    declared = sum(info.file_size for info in members)
-    if declared > MAX_ZIP_UNCOMPRESSED_BYTES:
-        raise ImageTooLargeError(
-            f"The zip file expands to {declared / 2**30:.1f} GiB, "
-            f"over {MAX_ZIP_UNCOMPRESSED_BYTES >> 30} GiB."
-        )
-    datasets = []
-    with archive:
-        for info in members:
-            if info.filename.rsplit("/", 1)[-1].upper() == "DICOMDIR":
-                continue
-            try:
-                with archive.open(info) as handle:
-                    # One byte more than declared tells a member that lies about its size.
-                    content = handle.read(info.file_size + 1)
-            except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
-                raise ImageDecodeError(f"{info.filename} in the zip file cannot be extracted.") from error
-            if len(content) != info.file_size:
-                raise ImageDecodeError(f"{info.filename} in the zip file is not the size its header says.")
-            datasets.append(_parse_dicom(content, info.filename))
-    return datasets
-
-
-def _hidden(name: str) -> bool:
-    # Archivers add "__MACOSX/" resource forks and ".DS_Store" files beside the slices.
-    return any(part.startswith((".", "__MACOSX")) for part in name.split("/"))
 
 
 def _parse_dicom(data: bytes, name: str) -> Dataset:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,18 @@ from PIL import Image, ImageDraw
 from ml.errors import ImageRejectedError
 from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
-from ml.images.screening import INVERTED, build_template, correlation, screen_radiograph, thumbnail
+from ml.images.screening import (
+    INVERTED,
+    MIN_CHEST_SCORE,
+    UPRIGHT,
+    build_template,
+    correlation,
+    film_content,
+    orientation_scores,
+    screen_radiograph,
+    template_from_thumbnails,
+    template_thumbnail,
+)
 
 # Pictures bundled with scikit-image (no download): photographs, microscopy, astronomy, a
 # scanned page, text, logos and drawings.
@@ -31,6 +42,8 @@ SCIKIT_IMAGE_PICTURES = (
     "immunohistochemistry", "logo", "microaneurysms", "moon", "page", "retina", "rocket",
     "shepp_logan_phantom", "text",
 )  # fmt: skip
+# The kinds of images made by negative_examples: none of them may be accepted.
+NEGATIVE_KINDS = ("picture", "document", "screenshot", "noise")
 # Two thumbnails this alike are the same radiograph (e.g. one file saved twice).
 DUPLICATE_CORRELATION = 0.99
 
@@ -41,6 +54,9 @@ class Outcome:
     kind: str
     expected: str
     verdict: str
+    # The orientation that matched the template best, and its correlation (whatever the verdict).
+    best_orientation: str
+    chest_score: float
 
     @property
     def correct(self) -> bool:
@@ -65,7 +81,7 @@ def add_screening_parsers(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=[],
         metavar="IMAGE",
-        help="real radiographs that decode inverted",
+        help="real radiographs that decode inverted (also when among IMAGE)",
     )
     report.set_defaults(command=run_report)
 
@@ -99,42 +115,46 @@ def measure(upright_paths: list[Path], inverted_paths: list[Path]) -> list[Outco
     ``inverted_paths`` are real radiographs known to decode with inverted grey levels (such
     as a MONOCHROME1 file whose pixels were stored for MONOCHROME2): they should be accepted
     and corrected. Each real image is judged against a template of the others, leaving out
-    its duplicates too, so no image is judged by a template it helped to make.
+    its duplicates too, so no image is judged by a template it helped to make. A file named in
+    both lists is an inverted one (so a folder can be given whole); a file name given twice
+    (one film in two folders) counts once.
     """
+    inverted_files = {path.resolve() for path in inverted_paths}
+    upright_paths = [path for path in upright_paths if path.resolve() not in inverted_files]
     upright = {path.name: decode_radiograph(path.read_bytes()) for path in upright_paths}
     inverted = {path.name: decode_radiograph(path.read_bytes()) for path in inverted_paths}
+    thumbnails = {name: template_thumbnail(radiograph.pixels) for name, radiograph in upright.items()}
     outcomes = []
     for name, radiograph in {**upright, **inverted}.items():
         as_upright = radiograph.pixels if name in upright else (1.0 - radiograph.pixels).astype(np.float32)
-        template = leave_out_template(as_upright, upright)
+        template = leave_out_template(template_thumbnail(as_upright), thumbnails)
         expected = "accepted" if name in upright else f"accepted, {INVERTED} corrected"
-        outcomes.append(Outcome(name, "real radiograph", expected, verdict_of(radiograph, template)))
+        outcomes.append(outcome(name, "real radiograph", expected, radiograph, template))
         for quarter_turns in (1, 2, 3):
             turned = radiograph.with_pixels(np.ascontiguousarray(np.rot90(as_upright, -quarter_turns)))
             outcomes.append(
-                Outcome(
-                    name, f"rotated {90 * quarter_turns}", "refused: rotated", verdict_of(turned, template)
-                )
+                outcome(name, f"rotated {90 * quarter_turns}", "refused: rotated", turned, template)
             )
         flipped = radiograph.with_pixels((1.0 - as_upright).astype(np.float32))
-        outcomes.append(
-            Outcome(name, "inverted", f"accepted, {INVERTED} corrected", verdict_of(flipped, template))
-        )
-    template = build_template(radiograph.pixels for radiograph in upright.values())
+        outcomes.append(outcome(name, "inverted", f"accepted, {INVERTED} corrected", flipped, template))
+    template = template_from_thumbnails(list(thumbnails.values()))
     for name, kind, radiograph in negative_examples():
-        outcomes.append(Outcome(name, kind, "refused", verdict_of(radiograph, template).split(":")[0]))
+        judged = outcome(name, kind, "refused", radiograph, template)
+        outcomes.append(replace(judged, verdict=judged.verdict.split(":")[0]))
     return outcomes
 
 
-def leave_out_template(pixels: np.ndarray, upright: dict[str, Radiograph]) -> np.ndarray:
-    """A template of the upright radiographs other than this image and its duplicates."""
-    own = thumbnail(pixels)
-    others = [
-        radiograph.pixels
-        for radiograph in upright.values()
-        if abs(correlation(thumbnail(radiograph.pixels), own)) < DUPLICATE_CORRELATION
-    ]
-    return build_template(others)
+def outcome(name: str, kind: str, expected: str, radiograph: Radiograph, template: np.ndarray) -> Outcome:
+    scores = orientation_scores(film_content(radiograph.pixels), template)
+    best = max(scores, key=scores.__getitem__)
+    return Outcome(name, kind, expected, verdict_of(radiograph, template), best, scores[best])
+
+
+def leave_out_template(own: np.ndarray, thumbnails: dict[str, np.ndarray]) -> np.ndarray:
+    """A template of the upright radiographs' thumbnails other than this one and its duplicates'."""
+    return template_from_thumbnails(
+        [other for other in thumbnails.values() if abs(correlation(other, own)) < DUPLICATE_CORRELATION]
+    )
 
 
 def negative_examples() -> Iterator[tuple[str, str, Radiograph]]:
@@ -216,6 +236,23 @@ def format_report(outcomes: list[Outcome]) -> str:
         f"False acceptance rate: {len(false_acceptances)}/{len(others)} other images accepted as upright "
         f"radiographs ({accepted})."
     )
+    lowest = min(real, key=lambda outcome: outcome.chest_score)
+    lines.append(
+        f"Lowest chest score of a real radiograph: {lowest.chest_score:.3f} ({lowest.name}); "
+        f"the screening accepts from {MIN_CHEST_SCORE:.2f}."
+    )
+    matching = [
+        outcome
+        for outcome in others
+        if outcome.kind in NEGATIVE_KINDS and outcome.best_orientation in (UPRIGHT, INVERTED)
+    ]
+    if matching:
+        ranked = sorted(matching, key=lambda outcome: outcome.chest_score, reverse=True)[:3]
+        lines.append(
+            "Highest chest scores of other images that match upright or inverted: "
+            + ", ".join(f"{outcome.chest_score:.3f} ({outcome.name})" for outcome in ranked)
+            + "."
+        )
     wrong_reason = [outcome for outcome in others if not outcome.correct and outcome.verdict != "accepted"]
     if wrong_reason:
         lines.append(
