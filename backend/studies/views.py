@@ -46,7 +46,7 @@ from studies.serializers import (
 )
 from studies.services import study_create
 from studies.throttles import UploadRateThrottle
-from studies.uploads import upload_too_large
+from studies.uploads import study_upload_body_limit, upload_too_large
 
 PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
 
@@ -99,7 +99,7 @@ class StudyListCreateView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         # Refuse an oversized body from its declared length, before the multipart parser reads it.
         declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared_length > request_size_limit():
+        if declared_length > study_upload_body_limit():
             raise upload_too_large(declared_length)
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -119,12 +119,6 @@ class StudyListCreateView(generics.ListAPIView):
             StudyCreatedSerializer(study).data,
             status=status.HTTP_201_CREATED if study.from_cache else status.HTTP_202_ACCEPTED,
         )
-
-
-def request_size_limit() -> int:
-    # Each file of a study may reach the limit; the multipart envelope adds a few hundred bytes
-    # around each file.
-    return settings.CXR_MAX_IMAGES_PER_STUDY * (settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024)
 
 
 class StudyDetailView(APIView):
