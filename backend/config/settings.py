@@ -99,6 +99,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its answer carries every header above; before any view: an API path with a NUL or
+    # other control character answers the JSON 404.
+    "common.control_characters.ControlCharacterPathMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
