@@ -10,7 +10,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser, MultiPartParser
@@ -36,11 +36,12 @@ from studies.selectors import (
     study_list,
 )
 from studies.serializers import (
+    ReadyEventSerializer,
     SegmentationOutlinesSerializer,
+    StudyChangeEventSerializer,
     StudyCreatedSerializer,
     StudyCreateSerializer,
     StudyDetailSerializer,
-    StudyEventSerializer,
     StudyListQuerySerializer,
     StudySummarySerializer,
 )
@@ -241,13 +242,24 @@ class StudyEventsView(APIView):
     @extend_schema(
         summary="Live status of my studies (all studies for an admin), as server-sent events",
         description=(
-            "text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), "
-            "then one `event: study` whose data is a StudyEvent each time a study changes status, and "
-            "`: heartbeat` comments while quiet. The stream ends when the access token expires: "
-            "reconnect with a fresh one."
+            "text/event-stream: a sequence of events, each sent as an `event:` line and a `data:` "
+            "line; the schema describes one event (StudyStreamEvent), its `data` being the JSON that "
+            "the `data:` line holds. First `event: ready` with `{}` once subscribed (refetch then, "
+            "to miss nothing), then one `event: study` whose data is a StudyEvent each time a "
+            "study changes status, and "
+            "`: heartbeat` comments while quiet. The stream ends when the access token expires, or "
+            "when the user is deactivated, changes role or has a new password: reconnect with a "
+            "fresh token. GET only (405 otherwise)."
         ),
         responses={
-            (200, "text/event-stream"): OpenApiResponse(StudyEventSerializer, description="Study events"),
+            (200, "text/event-stream"): OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="StudyStreamEvent",
+                    serializers={"ready": ReadyEventSerializer, "study": StudyChangeEventSerializer},
+                    resource_type_field_name="event",
+                ),
+                description="One event of the stream",
+            ),
         },
     )
     async def get(self, request: Request) -> StreamingHttpResponse:
@@ -267,6 +279,9 @@ class StudyEventsView(APIView):
         self.headers = self.default_response_headers
         try:
             await sync_to_async(self.authenticate_and_release_database)(drf_request, *args, **kwargs)
+            if drf_request.method != "GET":
+                # As DRF's own dispatch: 405 with Allow: GET, in the error shape.
+                self.http_method_not_allowed(drf_request)
             response: HttpResponseBase = await self.get(drf_request)
         except Exception as error:
             response = self.handle_exception(error)

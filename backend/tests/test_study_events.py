@@ -181,6 +181,21 @@ def test_a_stream_with_a_bad_token_is_refused_with_401_in_the_error_shape(server
     stream.close()
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE", "OPTIONS", "HEAD"])
+def test_the_stream_answers_only_get_and_405_in_the_error_shape_otherwise(clinician, server_address, method):
+    connection = http.client.HTTPConnection(*server_address, timeout=5)
+    try:
+        token = AccessToken.for_user(clinician)
+        connection.request(method, "/api/studies/events/", headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        assert response.status == 405
+        assert response.getheader("Allow") == "GET"
+        if method != "HEAD":
+            assert set(json.loads(response.read())) == {"message", "extra"}
+    finally:
+        connection.close()
+
+
 def test_the_stream_ends_when_its_access_token_expires(clinician, open_stream):
     stream = ready(open_stream(clinician, lifetime=timedelta(seconds=1)))
 

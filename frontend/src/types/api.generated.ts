@@ -150,7 +150,7 @@ export interface paths {
   "/api/studies/events/": {
     /**
      * Live status of my studies (all studies for an admin), as server-sent events
-     * @description text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires: reconnect with a fresh one.
+     * @description text/event-stream: a sequence of events, each sent as an `event:` line and a `data:` line; the schema describes one event (StudyStreamEvent), its `data` being the JSON that the `data:` line holds. First `event: ready` with `{}` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires, or when the user is deactivated, changes role or has a new password: reconnect with a fresh token. GET only (405 otherwise).
      */
     get: operations["studies_events_retrieve"];
   };
@@ -639,6 +639,16 @@ export interface components {
      * @enum {string}
      */
     ProtocolEnum: "dimse" | "stow-rs";
+    /** @description `event: ready`, first on the stream once it is subscribed; its data is an empty object. */
+    ReadyEvent: {
+      event: components["schemas"]["ReadyEventEventEnum"];
+      data: Record<string, never>;
+    };
+    /**
+     * @description * `ready` - ready
+     * @enum {string}
+     */
+    ReadyEventEventEnum: "ready";
     /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
@@ -704,6 +714,16 @@ export interface components {
       /** @description Closed polygons of [x, y] points in radiograph pixels. */
       outlines: number[][][];
     };
+    /** @description `event: study`, each time one of the user's studies changes status. */
+    StudyChangeEvent: {
+      event: components["schemas"]["StudyChangeEventEventEnum"];
+      data: components["schemas"]["StudyEvent"];
+    };
+    /**
+     * @description * `study` - study
+     * @enum {string}
+     */
+    StudyChangeEventEventEnum: "study";
     StudyCreateRequest: {
       /**
        * Format: binary
@@ -805,6 +825,7 @@ export interface components {
      * @enum {string}
      */
     StudyStatusEnum: "queued" | "running" | "done" | "failed";
+    StudyStreamEvent: components["schemas"]["ReadyEvent"] | components["schemas"]["StudyChangeEvent"];
     StudySummary: {
       /** Format: uuid */
       id: string;
@@ -2079,14 +2100,14 @@ export interface operations {
   };
   /**
    * Live status of my studies (all studies for an admin), as server-sent events
-   * @description text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires: reconnect with a fresh one.
+   * @description text/event-stream: a sequence of events, each sent as an `event:` line and a `data:` line; the schema describes one event (StudyStreamEvent), its `data` being the JSON that the `data:` line holds. First `event: ready` with `{}` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires, or when the user is deactivated, changes role or has a new password: reconnect with a fresh token. GET only (405 otherwise).
    */
   studies_events_retrieve: {
     responses: {
-      /** @description Study events */
+      /** @description One event of the stream */
       200: {
         content: {
-          "text/event-stream": components["schemas"]["StudyEvent"];
+          "text/event-stream": components["schemas"]["StudyStreamEvent"];
         };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
