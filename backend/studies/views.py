@@ -25,6 +25,7 @@ from common.serializers import ErrorSerializer
 from ml.analysers import SEGMENTATION
 from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png, image_finding_heatmap_png
+from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_answer, uploaded_files_fingerprint
 from studies.models import Study
 from studies.segmentation import segmentation_outlines
 from studies.selectors import (
@@ -86,22 +87,35 @@ class StudyListCreateView(generics.ListAPIView):
                 ErrorSerializer,
                 description=(
                     "Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several "
-                    "files: laterals without a frontal image."
+                    "files: laterals without a frontal image; or an Idempotency-Key already used for "
+                    "other files."
                 ),
             ),
         },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Upload a radiograph, or several radiographs as one study",
         description=(
             "202 when queued for analysis; 201 with cached=true when answered from the result cache. "
             "Several files (images) make one study; if any is refused, nothing is stored and "
-            "extra.refused names each refused file with its status and reason."
+            "extra.refused names each refused file with its status and reason. With an "
+            "Idempotency-Key header, a retry with the same key and files gets the first answer again "
+            "(Idempotent-Replayed: true) and stores nothing; the same key with other files is 422."
         ),
     )
     def post(self, request: Request) -> Response:
-        # Refuse an oversized body from its declared length, before the multipart parser reads it.
+        # Refuse an oversized body from its declared length, before the multipart parser reads it
+        # (under ASGI, config/request_limits.py has refused it before Django read it).
         declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
         if declared_length > study_upload_body_limit():
             raise upload_too_large(declared_length)
+        return idempotent_answer(
+            view=self,
+            request=request,
+            fingerprint=lambda: uploaded_files_fingerprint(route="studies", files=request.FILES),
+            answer=lambda: self.create(request),
+        )
+
+    def create(self, request: Request) -> Response:
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         study = study_create(owner=request.user, uploads=serializer.uploads)
