@@ -174,9 +174,13 @@ def web(django_db_setup) -> Iterator[LiveWeb]:
 def upload_over_http(web: LiveWeb, token: str, key: str, radiograph: bytes) -> tuple[int, bytes]:
     boundary = "cxr-boundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="chest.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode() + radiograph + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="chest.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + radiograph
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     request = urllib.request.Request(
         web.url("/api/studies/"),
         data=body,
