@@ -72,7 +72,7 @@ export interface paths {
     get: operations["studies_list"];
     /**
      * Upload a radiograph, or several radiographs as one study
-     * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason.
+     * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason. With an Idempotency-Key header, a retry with the same key and files gets the first answer again (Idempotent-Replayed: true) and stores nothing; the same key with other files is 422.
      */
     post: operations["studies_create"];
   };
@@ -1166,6 +1166,12 @@ export interface operations {
    * @description multipart/related; type="application/dicom". Each instance becomes a study of the caller, through the same screening and de-identification as an upload; the DICOM JSON answer lists stored instances (00081199, with the study's URL in 00081190) and refused ones (00081198, with the failure reason in 00081197 and its text in 00000902).
    */
   dicomweb_studies_create: {
+    parameters: {
+      header?: {
+        /** @description Makes a retry safe: the same key (1 to 128 visible ASCII characters, per user, kept CXR_IDEMPOTENCY_KEY_HOURS) with the same content gets the first answer again and stores nothing; with other content, 422. */
+        "Idempotency-Key"?: string;
+      };
+    };
     requestBody?: {
       content: {
         "multipart/related": string;
@@ -1208,6 +1214,12 @@ export interface operations {
       };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An Idempotency-Key already used for other content */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -1406,9 +1418,15 @@ export interface operations {
   };
   /**
    * Upload a radiograph, or several radiographs as one study
-   * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason.
+   * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason. With an Idempotency-Key header, a retry with the same key and files gets the first answer again (Idempotent-Replayed: true) and stores nothing; the same key with other files is 422.
    */
   studies_create: {
+    parameters: {
+      header?: {
+        /** @description Makes a retry safe: the same key (1 to 128 visible ASCII characters, per user, kept CXR_IDEMPOTENCY_KEY_HOURS) with the same content gets the first answer again and stores nothing; with other content, 422. */
+        "Idempotency-Key"?: string;
+      };
+    };
     requestBody?: {
       content: {
         "multipart/form-data": components["schemas"]["StudyCreateRequest"];
@@ -1449,7 +1467,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several files: laterals without a frontal image. */
+      /** @description Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several files: laterals without a frontal image; or an Idempotency-Key already used for other files. */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
