@@ -16,7 +16,7 @@ from accounts.serializers import (
     UserUpdateSerializer,
 )
 from accounts.services import user_create, user_set_password, user_update
-from accounts.throttles import SignInAddressThrottle, SignInUsernameThrottle
+from accounts.throttles import FailedSignInThrottle, SignInAddressThrottle, SignInUsernameThrottle
 from audit.models import AuditAction
 from audit.services import audit_record
 
@@ -27,7 +27,19 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
 
     throttle_classes = [SignInUsernameThrottle, SignInAddressThrottle]
 
+    def get_throttles(self) -> list[FailedSignInThrottle]:
+        # The same instances for the whole request: each holds the place it took under its limit.
+        if not hasattr(self, "sign_in_throttles"):
+            self.sign_in_throttles = [throttle() for throttle in self.throttle_classes]
+        return self.sign_in_throttles
+
+    def release_throttles(self) -> None:
+        for throttle in self.get_throttles():
+            throttle.release()
+
     def throttled(self, request: Request, wait: float | None) -> None:
+        # No password is checked: the places this attempt took are given back.
+        self.release_throttles()
         audit_record(
             action=AuditAction.SIGN_IN_FAILED,
             request=request,
@@ -38,11 +50,12 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
 
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
+        failed = False
         try:
             serializer.is_valid(raise_exception=True)
         except AuthenticationFailed:
-            for throttle in self.get_throttles():
-                throttle.record_failure(request)
+            # The places this attempt took under the limits stay taken: it counts as a failure.
+            failed = True
             audit_record(
                 action=AuditAction.SIGN_IN_FAILED,
                 request=request,
@@ -52,6 +65,9 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
             raise
         except TokenError as error:
             raise InvalidToken(error.args[0]) from error
+        finally:
+            if not failed:
+                self.release_throttles()
         audit_record(
             action=AuditAction.SIGN_IN,
             request=request,

@@ -102,6 +102,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so that its answer carries every header above; before any view: an API path with a NUL or
+    # other control character answers the JSON 404.
+    "common.control_characters.ControlCharacterPathMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -249,6 +252,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CXR_UPLOAD_RATE = os.environ.get("CXR_UPLOAD_RATE", "60/min")
 CXR_MAX_PENDING_STUDIES_PER_USER = env_int("CXR_MAX_PENDING_STUDIES_PER_USER", 50)
 CXR_PENDING_RETRY_AFTER_SECONDS = 30
+# An upload's Idempotency-Key (studies.idempotency) and the answer it got are kept this long: a retry
+# within it gets that answer again, a later one is a new upload.
+CXR_IDEMPOTENCY_KEY_HOURS = env_int("CXR_IDEMPOTENCY_KEY_HOURS", 24)
 
 # The model: a weights directory (card.json + model.weights.h5) or, unset, seeded untrained weights.
 CXR_WEIGHTS = os.environ.get("CXR_WEIGHTS") or None

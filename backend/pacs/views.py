@@ -22,6 +22,7 @@ from pacs.services import received_image_store
 from pacs.statuses import refusal_comment, refusal_status
 from pacs.stow import BodyPart, multipart_related_parts, sop_reference, stow_body_limit
 from studies.ct import refuse_ct_export
+from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, fingerprint_of, idempotent_answer
 from studies.selectors import study_get
 from studies.throttles import UploadRateThrottle
 from studies.uploads import upload_too_large
@@ -90,6 +91,13 @@ class MultipartRelatedParser(BaseParser):
         return multipart_related_parts(content_type=media_type or "", body=body)
 
 
+def stow_fingerprint(request: Request) -> str:
+    parts = request.data if isinstance(request.data, list) else []
+    return fingerprint_of(
+        route="dicomweb-stow", parts=([part.content_type.encode(), part.data] for part in parts)
+    )
+
+
 def sequence(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {"vr": "SQ", "Value": items}
 
@@ -100,10 +108,14 @@ class StowView(APIView):
 
     @extend_schema(
         request={"multipart/related": OpenApiTypes.BINARY},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         responses={
             200: OpenApiResponse(OpenApiTypes.OBJECT, description="DICOM JSON: every instance stored"),
             202: OpenApiResponse(OpenApiTypes.OBJECT, description="DICOM JSON: some instances refused"),
             409: OpenApiResponse(ErrorSerializer, description="No instance stored; extra.dicom says why"),
+            422: OpenApiResponse(
+                ErrorSerializer, description="An Idempotency-Key already used for other content"
+            ),
         },
         summary="DICOMweb STOW-RS: store chest radiographs sent by a PACS",
         description=(
@@ -116,6 +128,14 @@ class StowView(APIView):
     def post(self, request: Request) -> Response:
         if int(request.META.get("CONTENT_LENGTH") or 0) > stow_body_limit():
             raise upload_too_large(int(request.META["CONTENT_LENGTH"]))
+        return idempotent_answer(
+            view=self,
+            request=request,
+            fingerprint=lambda: stow_fingerprint(request),
+            answer=lambda: self.store(request),
+        )
+
+    def store(self, request: Request) -> Response:
         if not isinstance(request.data, list):
             # An empty body never reaches the parser.
             raise DomainError("The multipart/related body holds no DICOM instance.", extra={"parts": 0})

@@ -13,7 +13,7 @@ import threading
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import redis
 import redis.asyncio
@@ -22,8 +22,13 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 
+class Message(NamedTuple):
+    channel: str
+    data: str
+
+
 class Subscription(Protocol):
-    async def next_message(self, *, timeout: float) -> str | None:
+    async def next_message(self, *, timeout: float) -> Message | None:
         """The next message on the subscribed channels, or None when ``timeout`` seconds pass first."""
         ...
 
@@ -71,23 +76,26 @@ class RedisSubscription:
     def __init__(self, pubsub: redis.asyncio.client.PubSub):
         self.pubsub = pubsub
 
-    async def next_message(self, *, timeout: float) -> str | None:
+    async def next_message(self, *, timeout: float) -> Message | None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         # get_message answers None early for the subscribe confirmations it skips; wait on.
         while (left := deadline - loop.time()) > 0:
             message = await self.pubsub.get_message(ignore_subscribe_messages=True, timeout=left)
             if message is not None and message["type"] == "message":
-                data = message["data"]
-                return data.decode() if isinstance(data, bytes) else str(data)
+                return Message(channel=text(message["channel"]), data=text(message["data"]))
         return None
 
 
+def text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 class QueueSubscription:
-    def __init__(self, queue: asyncio.Queue[str]):
+    def __init__(self, queue: asyncio.Queue[Message]):
         self.queue = queue
 
-    async def next_message(self, *, timeout: float) -> str | None:
+    async def next_message(self, *, timeout: float) -> Message | None:
         try:
             return await asyncio.wait_for(self.queue.get(), timeout)
         except TimeoutError:
@@ -99,20 +107,24 @@ class InProcessHub:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]]] = {}
+        self.subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Message]]]] = {}
 
     def publish(self, channels: list[str], message: str) -> None:
         with self.lock:
-            targets = {target for channel in channels for target in self.subscribers.get(channel, ())}
-        for loop, queue in targets:
+            # Each subscriber once, with the channel it heard the message on: no stream subscribes
+            # to two of the channels one message goes to.
+            targets = {
+                target: channel for channel in channels for target in self.subscribers.get(channel, ())
+            }
+        for (loop, queue), channel in targets.items():
             # The analysis thread is not the stream's event loop: hand the message over to it. A
             # loop that has closed (RuntimeError) belongs to a stream whose subscription is ending.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(queue.put_nowait, message)
+                loop.call_soon_threadsafe(queue.put_nowait, Message(channel=channel, data=message))
 
     @asynccontextmanager
     async def subscribe(self, channels: list[str]) -> AsyncIterator[QueueSubscription]:
-        target = (asyncio.get_running_loop(), asyncio.Queue[str]())
+        target = (asyncio.get_running_loop(), asyncio.Queue[Message]())
         with self.lock:
             for channel in channels:
                 self.subscribers.setdefault(channel, set()).add(target)

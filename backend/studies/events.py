@@ -3,6 +3,11 @@
 The places that change a status call ``study_events_publish`` inside their transaction; once it
 commits, each study's state as committed goes to its owner's channel and to the admins' channel
 (studies.event_broker). ``study_event_stream`` turns one user's channel into server-sent events.
+
+A stream is authenticated once, when it opens, but may stay open for a token's lifetime: every
+change saved to its user (through the API, the admin site or a shell) is announced on the user's
+own channel, and the stream ends at once when its user is deactivated, changes role or has a new
+password, so that it never tells anyone what they may no longer see.
 """
 
 import json
@@ -10,8 +15,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 
 from accounts.models import User
 from studies import event_broker
@@ -25,6 +31,10 @@ def owner_channel(owner_id: int) -> str:
 
 def all_studies_channel() -> str:
     return f"{settings.CXR_EVENTS_CHANNEL_PREFIX}:study-events:all"
+
+
+def user_channel(user_id: int) -> str:
+    return f"{settings.CXR_EVENTS_CHANNEL_PREFIX}:study-events:user:{user_id}"
 
 
 def channels_for(user: User) -> list[str]:
@@ -49,6 +59,26 @@ def publish_committed(study_ids: list[uuid.UUID]) -> None:
         )
 
 
+def user_changed_publish(*, user_id: int) -> None:
+    """Tell the user's open streams, once the change commits, to check whether they may go on."""
+    # robust: the change is committed; a stream that missed it checks again at its next heartbeat.
+    transaction.on_commit(
+        lambda: event_broker.publish(channels=[user_channel(user_id)], message="changed"), robust=True
+    )
+
+
+def stream_still_allowed(user: User) -> bool:
+    """Whether ``user`` may still hear what their stream was opened for: still active, in the same
+    role, with the same password (a new one revokes every token)."""
+    try:
+        return User.objects.filter(
+            pk=user.pk, is_active=True, is_staff=user.is_staff, password=user.password
+        ).exists()
+    finally:
+        # The stream holds no database connection while it waits (studies.views).
+        connections.close_all()
+
+
 def server_sent_event(event: str, data: str) -> str:
     return f"event: {event}\ndata: {data}\n\n"
 
@@ -58,13 +88,21 @@ async def study_event_stream(*, user: User, until: float) -> AsyncIterator[str]:
 
     The first event, ``ready``, comes once the subscription is live: a client that refetches then
     misses nothing. Comments keep proxies from closing a quiet stream. The stream ends when the
-    token expires, and the client reconnects with a fresh one, so a revoked user stops hearing
-    within a token's lifetime. A client that goes away cancels the generator, and leaving the
-    ``async with`` ends the subscription.
+    token expires, and the client reconnects with a fresh one; it ends at once when a change to
+    its user is announced that takes away what it was opened for (and, should an announcement be
+    lost, at the next heartbeat's check). A client that goes away cancels the generator, and
+    leaving the ``async with`` ends the subscription.
     """
     heartbeat = settings.CXR_EVENTS_HEARTBEAT_SECONDS
-    async with event_broker.subscribe(channels_for(user)) as subscription:
+    own_channel = user_channel(user.pk)
+    async with event_broker.subscribe([*channels_for(user), own_channel]) as subscription:
         yield server_sent_event("ready", "{}")
         while (left := until - time.time()) > 0:
             message = await subscription.next_message(timeout=min(heartbeat, left))
-            yield server_sent_event("study", message) if message is not None else ": heartbeat\n\n"
+            if message is not None and message.channel != own_channel:
+                yield server_sent_event("study", message.data)
+                continue
+            if not await sync_to_async(stream_still_allowed)(user):
+                return
+            if message is None:
+                yield ": heartbeat\n\n"

@@ -219,3 +219,24 @@ class AnalyserRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of study {self.study_id} ({self.status})"
+
+
+class UploadAnswer(models.Model):
+    """The first answer to an upload sent with an Idempotency-Key header, answered again to its
+    retries (studies.idempotency): one row per user and key, kept CXR_IDEMPOTENCY_KEY_HOURS."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    # A hash of what was sent (route and files): a retry must send the same.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The answer's JSON as text: PostgreSQL's jsonb would not keep the order of its keys.
+    body = models.TextField()
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "key"], name="one_answer_per_owner_and_key")]
+
+    def __str__(self) -> str:
+        return f"answer {self.status_code} to key {self.key!r} of user {self.owner_id}"

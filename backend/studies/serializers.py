@@ -58,6 +58,25 @@ class StudyEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "object", "additionalProperties": False, "maxProperties": 0})
+class EmptyObjectField(serializers.DictField):
+    pass
+
+
+class ReadyEventSerializer(serializers.Serializer):
+    """`event: ready`, first on the stream once it is subscribed; its data is an empty object."""
+
+    event = serializers.ChoiceField(choices=["ready"])
+    data = EmptyObjectField()
+
+
+class StudyChangeEventSerializer(serializers.Serializer):
+    """`event: study`, each time one of the user's studies changes status."""
+
+    event = serializers.ChoiceField(choices=["study"])
+    data = StudyEventSerializer()
+
+
 class TopFindingSerializer(serializers.Serializer):
     label = serializers.CharField()
     probability = serializers.FloatField()

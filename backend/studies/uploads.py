@@ -47,6 +47,12 @@ def upload_too_large(size: int) -> DomainError:
     )
 
 
+def study_upload_body_limit() -> int:
+    """The largest body POST /api/studies/ takes: each file of a study may reach the limit, and the
+    multipart envelope adds a few hundred bytes around each file."""
+    return settings.CXR_MAX_IMAGES_PER_STUDY * (settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024)
+
+
 def receive_upload(upload: UploadedFile) -> ReceivedUpload:
     """Read the upload within the size limit and tell its type from its content, not its name."""
     if upload.size is not None and upload.size > settings.CXR_MAX_UPLOAD_BYTES:

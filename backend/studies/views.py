@@ -10,7 +10,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import generics, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser, MultiPartParser
@@ -25,6 +25,7 @@ from common.serializers import ErrorSerializer
 from ml.segmentation.analyser import SEGMENTATION
 from studies.events import study_event_stream
 from studies.heatmaps import finding_heatmap_png, image_finding_heatmap_png
+from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_answer, uploaded_files_fingerprint
 from studies.models import Study
 from studies.segmentation import segmentation_outlines
 from studies.selectors import (
@@ -36,17 +37,18 @@ from studies.selectors import (
     study_list,
 )
 from studies.serializers import (
+    ReadyEventSerializer,
     SegmentationOutlinesSerializer,
+    StudyChangeEventSerializer,
     StudyCreatedSerializer,
     StudyCreateSerializer,
     StudyDetailSerializer,
-    StudyEventSerializer,
     StudyListQuerySerializer,
     StudySummarySerializer,
 )
 from studies.services import study_create
 from studies.throttles import UploadRateThrottle
-from studies.uploads import upload_too_large
+from studies.uploads import study_upload_body_limit, upload_too_large
 
 PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
 
@@ -85,22 +87,35 @@ class StudyListCreateView(generics.ListAPIView):
                 ErrorSerializer,
                 description=(
                     "Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several "
-                    "files: laterals without a frontal image."
+                    "files: laterals without a frontal image; or an Idempotency-Key already used for "
+                    "other files."
                 ),
             ),
         },
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         summary="Upload a radiograph, or several radiographs as one study",
         description=(
             "202 when queued for analysis; 201 with cached=true when answered from the result cache. "
             "Several files (images) make one study; if any is refused, nothing is stored and "
-            "extra.refused names each refused file with its status and reason."
+            "extra.refused names each refused file with its status and reason. With an "
+            "Idempotency-Key header, a retry with the same key and files gets the first answer again "
+            "(Idempotent-Replayed: true) and stores nothing; the same key with other files is 422."
         ),
     )
     def post(self, request: Request) -> Response:
-        # Refuse an oversized body from its declared length, before the multipart parser reads it.
+        # Refuse an oversized body from its declared length, before the multipart parser reads it
+        # (under ASGI, config/request_limits.py has refused it before Django read it).
         declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared_length > request_size_limit():
+        if declared_length > study_upload_body_limit():
             raise upload_too_large(declared_length)
+        return idempotent_answer(
+            view=self,
+            request=request,
+            fingerprint=lambda: uploaded_files_fingerprint(route="studies", files=request.FILES),
+            answer=lambda: self.create(request),
+        )
+
+    def create(self, request: Request) -> Response:
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         study = study_create(owner=request.user, uploads=serializer.uploads)
@@ -119,12 +134,6 @@ class StudyListCreateView(generics.ListAPIView):
             StudyCreatedSerializer(study).data,
             status=status.HTTP_201_CREATED if study.from_cache else status.HTTP_202_ACCEPTED,
         )
-
-
-def request_size_limit() -> int:
-    # Each file of a study may reach the limit; the multipart envelope adds a few hundred bytes
-    # around each file.
-    return settings.CXR_MAX_IMAGES_PER_STUDY * (settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024)
 
 
 class StudyDetailView(APIView):
@@ -247,13 +256,24 @@ class StudyEventsView(APIView):
     @extend_schema(
         summary="Live status of my studies (all studies for an admin), as server-sent events",
         description=(
-            "text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), "
-            "then one `event: study` whose data is a StudyEvent each time a study changes status, and "
-            "`: heartbeat` comments while quiet. The stream ends when the access token expires: "
-            "reconnect with a fresh one."
+            "text/event-stream: a sequence of events, each sent as an `event:` line and a `data:` "
+            "line; the schema describes one event (StudyStreamEvent), its `data` being the JSON that "
+            "the `data:` line holds. First `event: ready` with `{}` once subscribed (refetch then, "
+            "to miss nothing), then one `event: study` whose data is a StudyEvent each time a "
+            "study changes status, and "
+            "`: heartbeat` comments while quiet. The stream ends when the access token expires, or "
+            "when the user is deactivated, changes role or has a new password: reconnect with a "
+            "fresh token. GET only (405 otherwise)."
         ),
         responses={
-            (200, "text/event-stream"): OpenApiResponse(StudyEventSerializer, description="Study events"),
+            (200, "text/event-stream"): OpenApiResponse(
+                PolymorphicProxySerializer(
+                    component_name="StudyStreamEvent",
+                    serializers={"ready": ReadyEventSerializer, "study": StudyChangeEventSerializer},
+                    resource_type_field_name="event",
+                ),
+                description="One event of the stream",
+            ),
         },
     )
     async def get(self, request: Request) -> StreamingHttpResponse:
@@ -273,6 +293,9 @@ class StudyEventsView(APIView):
         self.headers = self.default_response_headers
         try:
             await sync_to_async(self.authenticate_and_release_database)(drf_request, *args, **kwargs)
+            if drf_request.method != "GET":
+                # As DRF's own dispatch: 405 with Allow: GET, in the error shape.
+                self.http_method_not_allowed(drf_request)
             response: HttpResponseBase = await self.get(drf_request)
         except Exception as error:
             response = self.handle_exception(error)

@@ -1,6 +1,9 @@
-"""The API's edges: sign-in throttling against password guessing, and security headers everywhere."""
+"""The API's edges: sign-in throttling against password guessing, security headers everywhere, and
+hostile path parameters on every route."""
 
 import pytest
+from django.urls import get_resolver
+from django.urls.converters import IntConverter, UUIDConverter
 from rest_framework.test import APIClient
 
 from audit.models import AuditAction, AuditEvent
@@ -122,3 +125,53 @@ def test_a_path_that_matches_no_endpoint_answers_json_404_even_with_an_encoded_l
     response = client.get(path)
     assert response.status_code == 404 and response["Content-Type"] == "application/json"
     assert response.json()["message"].startswith("No API endpoint at /api/")
+
+
+def api_routes_with_parameters() -> list[tuple[str, list[str], dict]]:
+    """Every route of the API's URLconf that takes path parameters: its format string, its
+    parameters and their converters, read from the resolver so that a new route is covered too."""
+    routes: dict[str, tuple[list[str], dict]] = {}
+    for _key, entries in get_resolver().reverse_dict.lists():
+        for possibilities, _pattern, _defaults, converters in entries:
+            for format_string, parameters in possibilities:
+                if format_string.startswith("api/") and parameters:
+                    routes[format_string] = (parameters, converters)
+    return [(route, *routes[route]) for route in sorted(routes)]
+
+
+def valid_value(converter: object, study_id: str) -> str:
+    if isinstance(converter, UUIDConverter):
+        return study_id
+    if isinstance(converter, IntConverter):
+        return "0"
+    return "x"
+
+
+def test_the_walk_finds_the_routes_with_parameters():
+    routes = {route for route, _parameters, _converters in api_routes_with_parameters()}
+    # Those the issue named, among every other route with a path parameter.
+    assert "api/studies/%(study_id)s/heatmaps/%(label)s/" in routes
+    assert "api/studies/%(study_id)s/findings/%(label)s/explanations/" in routes
+    assert "api/studies/%(study_id)s/images/%(position)s/heatmaps/%(label)s/" in routes
+    assert len(routes) >= 15
+
+
+def test_a_path_parameter_with_a_control_character_answers_the_json_404_on_every_route(
+    admin_user, client_for, analysed_study
+):
+    # An admin passes every permission check, and the study exists and is analysed (with an image
+    # at position 0), so each hostile parameter reaches whatever the view does with it.
+    client = client_for(admin_user)
+    wrong = []
+    for route, parameters, converters in api_routes_with_parameters():
+        values = {name: valid_value(converters.get(name), str(analysed_study.id)) for name in parameters}
+        for hostile in parameters:
+            for character in ("%00", "%0A", "%1B", "%7F"):
+                path = "/" + route % {**values, hostile: f"a{character}b"}
+                for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+                    response = client.generic(method, path)
+                    if (response.status_code, response["Content-Type"]) != (404, "application/json") or set(
+                        response.json()
+                    ) != {"message", "extra"}:
+                        wrong.append((method, path, response.status_code))
+    assert wrong == []

@@ -15,16 +15,18 @@ from typing import Any
 
 import pytest
 import uvicorn
+from django.contrib.auth.models import update_last_login
 from django.db import connection, transaction
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.services import user_set_password, user_update
 from config.asgi import application
 from studies.analysis import study_fail
 from studies.event_broker import redis_client
 from studies.events import owner_channel
 from studies.models import Study
-from tests.factories import StudyFactory
+from tests.factories import AdminFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -181,10 +183,86 @@ def test_a_stream_with_a_bad_token_is_refused_with_401_in_the_error_shape(server
     stream.close()
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "TRACE", "OPTIONS", "HEAD"])
+def test_the_stream_answers_only_get_and_405_in_the_error_shape_otherwise(clinician, server_address, method):
+    connection = http.client.HTTPConnection(*server_address, timeout=5)
+    try:
+        token = AccessToken.for_user(clinician)
+        connection.request(method, "/api/studies/events/", headers={"Authorization": f"Bearer {token}"})
+        response = connection.getresponse()
+        assert response.status == 405
+        assert response.getheader("Allow") == "GET"
+        if method != "HEAD":
+            assert set(json.loads(response.read())) == {"message", "extra"}
+    finally:
+        connection.close()
+
+
 def test_the_stream_ends_when_its_access_token_expires(clinician, open_stream):
     stream = ready(open_stream(clinician, lifetime=timedelta(seconds=1)))
 
     assert stream.next_event(timeout=5) is None
+
+
+# How soon a stream must end once its user may no longer hold it (issue 20: within a second).
+REVOCATION_DEADLINE_SECONDS = 1.0
+
+
+def assert_ends_within_the_deadline(stream: EventStream) -> None:
+    started = time.monotonic()
+    # A stream that went on would time out here (socket.timeout), or deliver an event.
+    assert stream.next_event(timeout=REVOCATION_DEADLINE_SECONDS) is None
+    assert time.monotonic() - started <= REVOCATION_DEADLINE_SECONDS
+
+
+def test_an_admins_stream_ends_when_they_are_demoted_and_hears_no_more_of_others_studies(
+    admin_user, other_clinician, open_stream
+):
+    acting_admin = AdminFactory()
+    stream = ready(open_stream(admin_user))
+
+    user_update(user=admin_user, acting_user=acting_admin, role=Role.CLINICIAN)
+    fail_in_transaction(StudyFactory(owner=other_clinician, status="running"), "not theirs any more")
+
+    assert_ends_within_the_deadline(stream)
+
+
+def test_a_stream_ends_when_its_user_is_deactivated(admin_user, clinician, open_stream):
+    stream = ready(open_stream(clinician))
+
+    user_update(user=clinician, acting_user=admin_user, is_active=False)
+
+    assert_ends_within_the_deadline(stream)
+
+
+def test_a_stream_ends_when_its_users_password_is_changed(clinician, open_stream):
+    stream = ready(open_stream(clinician))
+
+    user_set_password(user=clinician, password="a brand new passphrase 42")
+
+    assert_ends_within_the_deadline(stream)
+
+
+def test_a_stream_ends_when_its_user_is_deactivated_from_the_admin_site(clinician, open_stream):
+    # Django's admin site saves the user row itself, without the accounts services.
+    stream = ready(open_stream(clinician))
+
+    clinician.is_active = False
+    clinician.save()
+
+    assert_ends_within_the_deadline(stream)
+
+
+def test_a_stream_goes_on_when_its_user_only_signs_in_again(clinician, open_stream):
+    study = StudyFactory(owner=clinician, status="running")
+    stream = ready(open_stream(clinician))
+
+    # Signing in saves last_login: nothing the stream depends on.
+    update_last_login(None, clinician)
+    fail_in_transaction(study, "still heard")
+
+    event = stream.next_event(timeout=2)
+    assert event is not None and event[1]["id"] == str(study.id)
 
 
 def test_a_client_that_goes_away_ends_its_redis_subscription(clinician, open_stream):

@@ -8,6 +8,8 @@ import json
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -336,6 +338,56 @@ def test_upload_over_the_limit_is_refused_by_nginx_with_413_in_the_api_error_sha
     }
     # gunicorn's access log shows every request Django answered: this one never reached it.
     assert '"POST /api/studies/ HTTP/1.1" 413' not in topology.web.log.read_text()
+
+
+def tls_connection(topology: Topology) -> ssl.SSLSocket:
+    context = ssl.create_default_context(cafile=str(topology.certificate))
+    raw = socket.create_connection(
+        ("127.0.0.1", topology.https_port), timeout=10, source_address=(CLIENT_ADDRESS, 0)
+    )
+    return context.wrap_socket(raw, server_hostname=HOSPITAL_HOST)
+
+
+@pytest.mark.parametrize("path", ["/api/studies/", "/api/dicomweb/studies/"])
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
+def test_an_upload_without_a_valid_token_is_answered_401_by_nginx_before_its_body_is_read(
+    topology, path, authorization
+):
+    declared = 40 * 1024 * 1024  # under nginx's 50 MiB, which it would otherwise read and buffer first
+    head = [f"POST {path} HTTP/1.1", f"Host: {HOSPITAL_HOST}", f"Content-Length: {declared}",
+            "Content-Type: multipart/form-data; boundary=x"]  # fmt: skip
+    if authorization is not None:
+        head.append(f"Authorization: {authorization}")
+    with tls_connection(topology) as connection:
+        connection.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + b"\0" * (1024 * 1024))
+        # The rest of the body is never sent: the answer must come without it.
+        connection.settimeout(10)
+        answer = b""
+        while b"}" not in answer:
+            chunk = connection.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    head_text, body = answer.split(b"\r\n\r\n", 1)
+    assert head_text.startswith(b"HTTP/1.1 401"), head_text
+    headers = head_text.decode().lower()
+    assert "content-type: application/json" in headers
+    assert 'www-authenticate: bearer realm="api"' in headers
+    assert set(json.loads(body)) == {"message", "extra"}
+    # Django saw only the token check, never the upload.
+    assert f'"POST {path} HTTP/1.1" 401' not in topology.web.log.read_text()
+
+
+def test_the_worklist_and_an_upload_with_a_valid_token_pass_the_token_check(topology, clinician_token):
+    client = topology.client()
+    worklist = client.request("GET", topology.https("/api/studies/"), headers=bearer(clinician_token))
+    assert worklist.status == 200 and "results" in worklist.json()
+    # An empty upload with a valid token reaches Django, which says what is wrong with it.
+    empty = client.request(
+        "POST", topology.https("/api/studies/"), fields={"image": ("empty.png", b"", "image/png")},
+        headers=bearer(clinician_token),
+    )  # fmt: skip
+    assert empty.status == 400 and set(empty.json()) == {"message", "extra"}
+    assert '"POST /api/studies/ HTTP/1.1" 400' in topology.web.log.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -72,7 +72,7 @@ export interface paths {
     get: operations["studies_list"];
     /**
      * Upload a radiograph, or several radiographs as one study
-     * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason.
+     * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason. With an Idempotency-Key header, a retry with the same key and files gets the first answer again (Idempotent-Replayed: true) and stores nothing; the same key with other files is 422.
      */
     post: operations["studies_create"];
   };
@@ -150,7 +150,7 @@ export interface paths {
   "/api/studies/events/": {
     /**
      * Live status of my studies (all studies for an admin), as server-sent events
-     * @description text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires: reconnect with a fresh one.
+     * @description text/event-stream: a sequence of events, each sent as an `event:` line and a `data:` line; the schema describes one event (StudyStreamEvent), its `data` being the JSON that the `data:` line holds. First `event: ready` with `{}` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires, or when the user is deactivated, changes role or has a new password: reconnect with a fresh token. GET only (405 otherwise).
      */
     get: operations["studies_events_retrieve"];
   };
@@ -639,6 +639,16 @@ export interface components {
      * @enum {string}
      */
     ProtocolEnum: "dimse" | "stow-rs";
+    /** @description `event: ready`, first on the stream once it is subscribed; its data is an empty object. */
+    ReadyEvent: {
+      event: components["schemas"]["ReadyEventEventEnum"];
+      data: Record<string, never>;
+    };
+    /**
+     * @description * `ready` - ready
+     * @enum {string}
+     */
+    ReadyEventEventEnum: "ready";
     /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
@@ -704,6 +714,16 @@ export interface components {
       /** @description Closed polygons of [x, y] points in radiograph pixels. */
       outlines: number[][][];
     };
+    /** @description `event: study`, each time one of the user's studies changes status. */
+    StudyChangeEvent: {
+      event: components["schemas"]["StudyChangeEventEventEnum"];
+      data: components["schemas"]["StudyEvent"];
+    };
+    /**
+     * @description * `study` - study
+     * @enum {string}
+     */
+    StudyChangeEventEventEnum: "study";
     StudyCreateRequest: {
       /**
        * Format: binary
@@ -805,6 +825,7 @@ export interface components {
      * @enum {string}
      */
     StudyStatusEnum: "queued" | "running" | "done" | "failed";
+    StudyStreamEvent: components["schemas"]["ReadyEvent"] | components["schemas"]["StudyChangeEvent"];
     StudySummary: {
       /** Format: uuid */
       id: string;
@@ -1145,6 +1166,12 @@ export interface operations {
    * @description multipart/related; type="application/dicom". Each instance becomes a study of the caller, through the same screening and de-identification as an upload; the DICOM JSON answer lists stored instances (00081199, with the study's URL in 00081190) and refused ones (00081198, with the failure reason in 00081197 and its text in 00000902).
    */
   dicomweb_studies_create: {
+    parameters: {
+      header?: {
+        /** @description Makes a retry safe: the same key (1 to 128 visible ASCII characters, per user, kept CXR_IDEMPOTENCY_KEY_HOURS) with the same content gets the first answer again and stores nothing; with other content, 422. */
+        "Idempotency-Key"?: string;
+      };
+    };
     requestBody?: {
       content: {
         "multipart/related": string;
@@ -1187,6 +1214,12 @@ export interface operations {
       };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description An Idempotency-Key already used for other content */
+      422: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
@@ -1385,9 +1418,15 @@ export interface operations {
   };
   /**
    * Upload a radiograph, or several radiographs as one study
-   * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason.
+   * @description 202 when queued for analysis; 201 with cached=true when answered from the result cache. Several files (images) make one study; if any is refused, nothing is stored and extra.refused names each refused file with its status and reason. With an Idempotency-Key header, a retry with the same key and files gets the first answer again (Idempotent-Replayed: true) and stores nothing; the same key with other files is 422.
    */
   studies_create: {
+    parameters: {
+      header?: {
+        /** @description Makes a retry safe: the same key (1 to 128 visible ASCII characters, per user, kept CXR_IDEMPOTENCY_KEY_HOURS) with the same content gets the first answer again and stores nothing; with other content, 422. */
+        "Idempotency-Key"?: string;
+      };
+    };
     requestBody?: {
       content: {
         "multipart/form-data": components["schemas"]["StudyCreateRequest"];
@@ -1428,7 +1467,7 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several files: laterals without a frontal image. */
+      /** @description Readable, but not a frontal chest radiograph (extra.reason, extra.tag); several files: laterals without a frontal image; or an Idempotency-Key already used for other files. */
       422: {
         content: {
           "application/json": components["schemas"]["Error"];
@@ -2079,14 +2118,14 @@ export interface operations {
   };
   /**
    * Live status of my studies (all studies for an admin), as server-sent events
-   * @description text/event-stream. First `event: ready` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires: reconnect with a fresh one.
+   * @description text/event-stream: a sequence of events, each sent as an `event:` line and a `data:` line; the schema describes one event (StudyStreamEvent), its `data` being the JSON that the `data:` line holds. First `event: ready` with `{}` once subscribed (refetch then, to miss nothing), then one `event: study` whose data is a StudyEvent each time a study changes status, and `: heartbeat` comments while quiet. The stream ends when the access token expires, or when the user is deactivated, changes role or has a new password: reconnect with a fresh token. GET only (405 otherwise).
    */
   studies_events_retrieve: {
     responses: {
-      /** @description Study events */
+      /** @description One event of the stream */
       200: {
         content: {
-          "text/event-stream": components["schemas"]["StudyEvent"];
+          "text/event-stream": components["schemas"]["StudyStreamEvent"];
         };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
