@@ -6,9 +6,13 @@ import { boundaries, globals, js, tseslint } from './lint/index.js';
 const aliasResolver = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lint', 'alias-resolver.cjs');
 
 // The layering (bulletproof-react): app → features → shared code. Nothing imports the app but the
-// entry point (src/main.tsx, outside every layer) and the test helpers; a feature imports only itself and shared code (features meet
-// in src/app/routes); shared code never imports a feature. lint/boundaries-check.js plants
-// violations and fails `npm run lint` if this rule stops catching them.
+// entry point (src/main.tsx, outside every layer) and the test helpers; a feature imports only
+// itself and shared code (features meet in src/app/routes); shared code never imports a feature,
+// and within it each layer imports only itself and the layers after it in SHARED (components →
+// hooks → lib → utils and config → types). lint/boundaries-check.js plants violations and fails
+// `npm run lint` if this rule stops catching them.
+const SHARED = ['components', 'hooks', 'lib', 'utils', 'types'];
+
 const layers = {
   plugins: { boundaries },
   settings: {
@@ -18,7 +22,11 @@ const layers = {
       { type: 'app', pattern: 'src/app' },
       { type: 'feature', pattern: 'src/features/*', capture: ['feature'] },
       { type: 'testing', pattern: 'src/testing' },
-      { type: 'shared', pattern: ['src/components', 'src/hooks', 'src/lib', 'src/utils', 'src/config', 'src/types'] },
+      { type: 'components', pattern: 'src/components' },
+      { type: 'hooks', pattern: 'src/hooks' },
+      { type: 'lib', pattern: 'src/lib' },
+      { type: 'utils', pattern: ['src/utils', 'src/config'] },
+      { type: 'types', pattern: 'src/types' },
     ],
   },
   rules: {
@@ -27,7 +35,7 @@ const layers = {
       {
         default: 'disallow',
         policies: [
-          { from: { element: { type: 'app' } }, allow: { to: { element: { types: { anyOf: ['app', 'feature', 'shared'] } } } } },
+          { from: { element: { type: 'app' } }, allow: { to: { element: { types: { anyOf: ['app', 'feature', ...SHARED] } } } } },
           {
             from: { element: { type: 'feature' } },
             allow: {
@@ -36,10 +44,13 @@ const layers = {
               },
             },
           },
-          { from: { element: { type: 'feature' } }, allow: { to: { element: { type: 'shared' } } } },
-          { from: { element: { type: 'shared' } }, allow: { to: { element: { type: 'shared' } } } },
+          { from: { element: { type: 'feature' } }, allow: { to: { element: { types: { anyOf: SHARED } } } } },
+          ...SHARED.map((layer, index) => ({
+            from: { element: { type: layer } },
+            allow: { to: { element: { types: { anyOf: SHARED.slice(index) } } } },
+          })),
           // Test helpers render the whole app; only tests may import them.
-          { from: { element: { type: 'testing' } }, allow: { to: { element: { types: { anyOf: ['app', 'shared', 'testing'] } } } } },
+          { from: { element: { type: 'testing' } }, allow: { to: { element: { types: { anyOf: ['app', 'testing', ...SHARED] } } } } },
           { from: { file: { path: '**/*.test.{ts,tsx}' } }, allow: { to: { element: { type: 'testing' } } } },
         ],
       },

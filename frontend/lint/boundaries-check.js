@@ -25,6 +25,24 @@ const cases = [
     forbidden: true,
   },
   {
+    name: 'a lower shared layer importing a higher one',
+    filePath: 'src/lib/planted.ts',
+    code: "import { Loading } from '@/components/ui/loading';\nexport const planted = Loading;\n",
+    forbidden: true,
+  },
+  {
+    name: 'app code importing the test helpers',
+    filePath: 'src/features/health/planted.ts',
+    code: "import { clinician } from '@/testing/fixtures';\nexport const planted = clinician;\n",
+    forbidden: true,
+  },
+  {
+    name: 'a test importing the test helpers',
+    filePath: 'src/features/health/planted.test.ts',
+    code: "import { clinician } from '@/testing/fixtures';\nexport const planted = clinician;\n",
+    forbidden: false,
+  },
+  {
     name: 'a feature importing itself and shared code',
     filePath: 'src/features/health/planted.ts',
     code:
@@ -56,6 +74,6 @@ for (const { name, filePath, code, forbidden } of cases) {
   for (const message of [...flagged, ...fatal]) console.log(`       ${message.line}:${message.column} ${message.message}`);
 }
 if (failures > 0) {
-  console.error(`${failures} layering check(s) failed: the ${RULE} rule no longer says what eslint.config.js means`);
+  console.error(`${failures} layering check(s) failed: the ${RULE} rule lets a forbidden import pass or flags an allowed one`);
   process.exit(1);
 }
