@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { boundaries, globals, js, tseslint } from './lint/index.js';
+import { boundaries, defineConfig, globals, js, tseslint } from './lint/index.js';
 
 const aliasResolver = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lint', 'alias-resolver.cjs');
 
@@ -58,7 +58,7 @@ const layers = {
   },
 };
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist', 'node_modules', 'lint/node_modules', 'src/types/api.generated.ts'] },
   js.configs.recommended,
   tseslint.configs.recommended,
