@@ -28,7 +28,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 help:
 	@echo "make run      install, build the web app, migrate and serve at http://$(HOST):$(PORT)"
 	@echo "make test     install and run every check (lint, Python, web app, browser)"
-	@echo "make lint     ruff, the TypeScript compiler and the generated API types"
+	@echo "make lint     ruff, the TypeScript compiler, ESLint (the web app's layers) and the generated API types"
 	@echo "make api-types   regenerate frontend/src/types/api.generated.ts from the OpenAPI schema"
 	@echo "make manage ARGS=\"...\"   run manage.py;  make ml ARGS=\"...\"   run python -m ml"
 	@echo "make bench    time the engine against other runtimes, every network, a study, a worker (last line: JSON)"
@@ -43,8 +43,9 @@ $(PYTHON_DEPS): backend/requirements.txt backend/requirements-dev.txt ml/pyproje
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r backend/requirements-dev.txt -e 'ml[cpu]'
 	touch $@
 
-$(NODE_DEPS): frontend/package.json frontend/package-lock.json
+$(NODE_DEPS): frontend/package.json frontend/package-lock.json frontend/lint/package.json frontend/lint/package-lock.json
 	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	cd frontend && npm ci --prefix lint --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(SPA): $(NODE_DEPS) $(SPA_SOURCES)
@@ -111,6 +112,7 @@ lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml
 	$(VENV)/bin/ruff format --check backend ml
 	cd frontend && npm run typecheck
+	cd frontend && npm run lint
 	$(MAKE) --no-print-directory check-api-types
 
 # The web app's API types are generated from the backend's OpenAPI schema; lint fails when the

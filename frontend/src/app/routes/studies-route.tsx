@@ -2,9 +2,9 @@ import { useSearchParams } from 'react-router';
 
 import { useIsAdmin } from '@/features/auth/api/get-me';
 import { useModelCard } from '@/features/model/api/get-model-card';
-import { StudiesList } from '@/features/studies/components/studies-list';
-import { ORDERING_TEXT, type WorklistFilter } from '@/features/studies/components/studies-filters';
 import { UploadRadiographs } from '@/features/studies/components/upload-radiographs';
+import { ORDERING_TEXT, type WorklistFilter } from '@/features/worklist/components/studies-filters';
+import { StudiesList } from '@/features/worklist/components/studies-list';
 import { STUDY_STATUSES, type StudyOrdering } from '@/types/api';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

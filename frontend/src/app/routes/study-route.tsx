@@ -10,7 +10,8 @@ import { useActiveModelTrained } from '@/features/health/api/get-health';
 import { PacsStatus } from '@/features/pacs/components/pacs-status';
 import { ReportDownload } from '@/features/reports/components/report-download';
 import { useStudy } from '@/features/studies/api/get-study';
-import { StudyDetails } from '@/features/studies/components/study-details';
+
+import { StudyDetails } from './study-details';
 
 export function StudyRoute() {
   const { studyId = '' } = useParams();

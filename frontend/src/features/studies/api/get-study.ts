@@ -1,10 +1,9 @@
 import { queryOptions, useQuery } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
+import { fallbackPollInterval, useLiveStatusConnected } from '@/lib/live-status';
 import type { Study } from '@/types/api';
-
-import { hasWorkInProgress } from '../utils/study-status';
-import { fallbackPollInterval, useLiveStatusConnected } from './live-status';
+import { hasWorkInProgress } from '@/utils/study-status';
 
 export const studyQueryOptions = (id: string, { live }: { live: boolean }) =>
   queryOptions({

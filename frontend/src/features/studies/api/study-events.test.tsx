@@ -2,12 +2,12 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
+import { FALLBACK_POLL_MS } from '@/lib/live-status';
 import { clinician, healthFixture, modelCardFixture, summaryFixture } from '@/testing/fixtures';
 import { eventStreamRoute, jsonResponse, type MockHandler, type MockRequest, mockFetch } from '@/testing/mock-fetch';
 import { renderApp, signInForTest } from '@/testing/render-app';
 import type { StudyStatus } from '@/types/api';
 
-import { FALLBACK_POLL_MS } from './live-status';
 import { reconnectDelay, STUDY_EVENTS_PATH } from './study-events';
 
 const png = (name: string) => new File([new Uint8Array([137, 80, 78, 71])], name, { type: 'image/png' });

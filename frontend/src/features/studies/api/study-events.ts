@@ -2,11 +2,11 @@ import { type QueryClient, useQueryClient } from '@tanstack/react-query';
 import { useEffect } from 'react';
 
 import { api } from '@/lib/api-client';
+import { liveStatus } from '@/lib/live-status';
 import { readServerSentEvents } from '@/lib/server-sent-events';
 import type { Study, StudyEvent } from '@/types/api';
+import { hasWorkInProgress } from '@/utils/study-status';
 
-import { hasWorkInProgress } from '../utils/study-status';
-import { liveStatus } from './live-status';
 import { studyStatusKey } from './get-study-status';
 
 export const STUDY_EVENTS_PATH = '/api/studies/events/';

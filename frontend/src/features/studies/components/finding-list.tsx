@@ -1,9 +1,9 @@
 import { type ReactNode, useId } from 'react';
 
+import { CalibratedScoreLegend } from '@/components/calibrated-score-legend';
 import type { Finding } from '@/types/api';
 
 import { sortFindings } from '../utils/sort-findings';
-import { CalibratedScoreLegend } from './calibrated-score-legend';
 import { FindingButton } from './finding-button';
 
 type FindingListProps = {

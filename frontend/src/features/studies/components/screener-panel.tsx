@@ -1,8 +1,7 @@
+import { AnalyserModel, AnalyserRunStatus } from '@/components/analyser-run-status';
 import { UntrainedAnalyserWarning } from '@/components/ui/untrained-model-banner';
 import type { Screener } from '@/types/api';
 import { formatPercent } from '@/utils/format';
-
-import { AnalyserModel, AnalyserRunStatus } from './analyser-run-status';
 
 /** The screener flags studies for a closer look; it must never be read as clearing one. */
 export const SCREENER_NEVER_NORMAL =

@@ -1,9 +1,9 @@
 import { Link } from 'react-router';
 
+import { StudyStatusBadge } from '@/components/study-status-badge';
 import { paths } from '@/config/paths';
 
 import { useStudyStatus } from '../api/get-study-status';
-import { StudyStatusBadge } from './study-status-badge';
 
 export type UploadResult =
   | { key: number; fileName: string; state: 'waiting' }

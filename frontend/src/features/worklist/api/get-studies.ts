@@ -1,10 +1,9 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
+import { fallbackPollInterval, useLiveStatusConnected } from '@/lib/live-status';
 import type { Paginated, StudiesQuery, StudySummary } from '@/types/api';
-
-import { hasWorkInProgress } from '../utils/study-status';
-import { fallbackPollInterval, useLiveStatusConnected } from './live-status';
+import { hasWorkInProgress } from '@/utils/study-status';
 
 export type StudiesFilter = Required<Pick<StudiesQuery, 'page'>> & Omit<StudiesQuery, 'page'>;
 

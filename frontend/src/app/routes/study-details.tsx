@@ -1,30 +1,29 @@
 import { type ReactNode, useState } from 'react';
 
+import { StudyStatusBadge } from '@/components/study-status-badge';
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
+import { AnatomyOverlay } from '@/features/anatomy/components/anatomy-overlay';
+import { SegmentationPanel } from '@/features/anatomy/components/segmentation-panel';
+import { useAnatomyLayers } from '@/features/anatomy/hooks/use-anatomy-layers';
+import { CTPanel, CTSliceStrip } from '@/features/ct/components/ct-panel';
+import { useExplanation } from '@/features/explanations/api/explanations';
+import { ExplanationComparison } from '@/features/explanations/components/explanation-comparison';
+import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from '@/features/explanations/components/explanation-controls';
+import { DEFAULT_METHOD, METHOD_NAMES } from '@/features/explanations/utils/explanation-methods';
+import { useStudy } from '@/features/studies/api/get-study';
+import { FindingList } from '@/features/studies/components/finding-list';
+import { ImageMetadata } from '@/features/studies/components/image-metadata';
+import { ModelSummary } from '@/features/studies/components/model-summary';
+import { ScreenerPanel } from '@/features/studies/components/screener-panel';
+import { ScreeningNotice } from '@/features/studies/components/screening-notice';
+import { describeAggregation } from '@/features/studies/utils/aggregation';
+import { ImageStrip, NOT_ANALYSED_NOTE } from '@/features/viewer/components/image-strip';
+import { RadiographViewer } from '@/features/viewer/components/radiograph-viewer';
+import { usePrefetchStudyFiles } from '@/hooks/use-study-file';
 import type { Finding, Study, StudyImage } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
-
-import { useExplanation } from '../api/explanations';
-import { usePrefetchStudyFiles } from '../api/get-study-file';
-import { useStudy } from '../api/get-study';
-import { useAnatomyLayers } from '../hooks/use-anatomy-layers';
-import { describeAggregation } from '../utils/aggregation';
-import { DEFAULT_METHOD, METHOD_NAMES } from '../utils/explanation-methods';
-import { isInProgress } from '../utils/study-status';
-import { AnatomyOverlay } from './anatomy-overlay';
-import { CTPanel, CTSliceStrip } from './ct-panel';
-import { ExplanationComparison } from './explanation-comparison';
-import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from './explanation-controls';
-import { FindingList } from './finding-list';
-import { ImageMetadata } from './image-metadata';
-import { ImageStrip, NOT_ANALYSED_NOTE } from './image-strip';
-import { ScreeningNotice } from './screening-notice';
-import { ModelSummary } from './model-summary';
-import { RadiographViewer } from './radiograph-viewer';
-import { ScreenerPanel } from './screener-panel';
-import { SegmentationPanel } from './segmentation-panel';
-import { StudyStatusBadge } from './study-status-badge';
+import { isInProgress } from '@/utils/study-status';
 
 type StudyDetailsProps = {
   studyId: string;

@@ -1,3 +1,4 @@
+import { AnalyserModel, AnalyserRunStatus } from '@/components/analyser-run-status';
 import { UntrainedAnalyserWarning } from '@/components/ui/untrained-model-banner';
 import { errorMessage } from '@/lib/api-error';
 import type { CardiothoracicRatio, Segmentation } from '@/types/api';
@@ -11,7 +12,6 @@ import {
   structureLabel,
   THORAX_LINE_COLOUR,
 } from '../utils/anatomy';
-import { AnalyserModel, AnalyserRunStatus } from './analyser-run-status';
 
 const UNTRAINED_RATIO_NOTE = 'The segmentation model is untrained, so no cardiothoracic ratio is given.';
 const NO_RATIO_NOTE = 'No cardiothoracic ratio was measured.';

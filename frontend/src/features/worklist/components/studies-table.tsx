@@ -1,11 +1,11 @@
 import { Link } from 'react-router';
 
+import { StudyStatusBadge } from '@/components/study-status-badge';
 import { paths } from '@/config/paths';
 import type { StudySummary } from '@/types/api';
 import { displayLabel, formatDateTime, formatPercent } from '@/utils/format';
 
 import { ScreenerFlag } from './screener-flag';
-import { StudyStatusBadge } from './study-status-badge';
 
 function StudyNote({ study }: { study: StudySummary }) {
   if (study.status === 'failed') return <span className="error-text">{study.message || 'Analysis failed.'}</span>;

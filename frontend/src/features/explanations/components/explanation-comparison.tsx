@@ -1,9 +1,9 @@
 import { useObjectUrl } from '@/hooks/use-object-url';
+import { useStudyFile } from '@/hooks/use-study-file';
 import type { ExplanationMethod, Finding } from '@/types/api';
 import { displayLabel } from '@/utils/format';
 
 import { useExplanation } from '../api/explanations';
-import { useStudyFile } from '../api/get-study-file';
 import { METHOD_NAMES } from '../utils/explanation-methods';
 import { FaithfulnessScores } from './faithfulness-scores';
 

@@ -1,11 +1,10 @@
+import { AnalyserModel, AnalyserRunStatus } from '@/components/analyser-run-status';
 import { Loading } from '@/components/ui/loading';
 import { UntrainedAnalyserWarning } from '@/components/ui/untrained-model-banner';
 import { useObjectUrl } from '@/hooks/use-object-url';
+import { useStudyFile } from '@/hooks/use-study-file';
 import type { CTResult } from '@/types/api';
 import { formatPercent } from '@/utils/format';
-
-import { useStudyFile } from '../api/get-study-file';
-import { AnalyserModel, AnalyserRunStatus } from './analyser-run-status';
 
 const STRIP_WIDTH = 512;
 const STRIP_HEIGHT = 48;

@@ -1,9 +1,9 @@
+import { CalibratedScoreLegend } from '@/components/calibrated-score-legend';
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
 import { Pagination } from '@/components/ui/pagination';
 
 import { useStudies } from '../api/get-studies';
-import { CalibratedScoreLegend } from './calibrated-score-legend';
 import { ScreenerLegend } from './screener-flag';
 import { StudiesFilters, type WorklistFilter } from './studies-filters';
 import { StudiesTable } from './studies-table';

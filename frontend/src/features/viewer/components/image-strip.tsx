@@ -1,7 +1,6 @@
 import { useObjectUrl } from '@/hooks/use-object-url';
+import { useStudyFile } from '@/hooks/use-study-file';
 import type { StudyImage } from '@/types/api';
-
-import { useStudyFile } from '../api/get-study-file';
 
 export const NOT_ANALYSED_NOTE = 'not analysed (frontal views only)';
 

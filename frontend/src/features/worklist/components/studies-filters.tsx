@@ -1,8 +1,7 @@
 import { Field } from '@/components/ui/field';
 import { STUDY_STATUSES, type StudyOrdering, type StudyStatus } from '@/types/api';
 import { displayLabel } from '@/utils/format';
-
-import { STATUS_TEXT } from '../utils/study-status';
+import { STATUS_TEXT } from '@/utils/study-status';
 
 export type WorklistFilter = {
   status?: StudyStatus;
