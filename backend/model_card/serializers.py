@@ -27,7 +27,7 @@ class BestEpochSerializer(serializers.Serializer):
 
 
 class ModelValidationSerializer(serializers.Serializer):
-    """The card's validation figures, in the one schema the card schema (ml/cards/card.schema.json) checks."""
+    """The card's validation figures, as the card schema (ml/cards/card.schema.json) defines them."""
 
     split = serializers.JSONField(help_text="How the validation set was drawn (by patient, fraction, seed).")
     images = serializers.IntegerField()

@@ -563,7 +563,7 @@ export interface components {
       training_data?: string | null;
       validation?: components["schemas"]["ModelValidation"] | null;
     };
-    /** @description The card's validation figures, in the one schema ml.weights.validation checks. */
+    /** @description The card's validation figures, as the card schema (ml/cards/card.schema.json) defines them. */
     ModelValidation: {
       /** @description How the validation set was drawn (by patient, fraction, seed). */
       split: unknown;
