@@ -95,7 +95,7 @@ SHA256 ?=
 WEIGHTS_DIR ?= weights/torchxrayvision-nih
 
 weights: $(PYTHON_DEPS)
-	$(PY) -m ml.weights.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
+	$(PY) -m ml.classifier.fetch --sha256 "$(SHA256)" --out $(WEIGHTS_DIR)
 
 # Backups of the service this environment points at (DATABASE_URL, CXR_MEDIA_ROOT or CXR_S3_*): the
 # database as pg_dump writes it and every media file, with their SHA-256 (backend/backups/).

@@ -35,11 +35,11 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
+from ml.classifier.card import DEFAULT_STUDY_AGGREGATION
 from ml.images.rendering import HEATMAP_LUT
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
-from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from studies import storage
 from studies.heatmaps import finding_heatmap_png
 from studies.models import AnalyserRun, Finding, Study, StudyStatus
@@ -48,7 +48,7 @@ from studies.selectors import analyser_run_result
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
 NOTICE_TEXT = "Decision support, not a diagnosis."
-# A card's study aggregation rule in words (ml.inference.aggregation).
+# A card's study aggregation rule in words (ml.classifier.aggregation).
 RULE_WORDS = {"mean": "mean", "max": "highest"}
 # Images are embedded at this many pixels on their long side: sharp on paper, small in a download.
 EMBEDDED_IMAGE_PIXELS = 768

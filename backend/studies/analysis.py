@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
 from ml.classifier.analyser import CLASSIFIER, ClassifierResult
+from ml.classifier.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.errors import ImageError, WeightsError
-from ml.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.pipeline import Pipeline
 from ml.prepared import PreparedImage
 from pacs.tasks import file_results_enqueue

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.errors import DomainError
-from ml.explanations.explanation import METHODS
+from ml.classifier.explanations.explanation import METHODS
 from studies.dispatch import enqueue_explanation
 from studies.models import Explanation, Finding, Study, StudyStatus
 

@@ -4,7 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ml.explanations.explanation import METHODS
+from ml.classifier.explanations.explanation import METHODS
 from studies.models import Explanation, StudyStatus
 
 NOT_REQUESTED = "not_requested"

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.serializers import ErrorSerializer
-from ml.explanations.explanation import METHODS
+from ml.classifier.explanations.explanation import METHODS
 from studies.explanation_requests import checked_method, explanation_request
 from studies.explanation_serializers import ExplanationSerializer, not_requested
 from studies.explanations import explanation_png

@@ -1,4 +1,4 @@
-"""Computing and drawing a finding's explanation by one method (ml.explanations), in the worker.
+"""Computing and drawing a finding's explanation by one method (ml.classifier.explanations), in the worker.
 
 ``explanation_compute`` claims a queued row (studies.explanation_requests queues them), runs
 ``Pipeline.explain`` on the input the web process prepared for the study, and stores the small
@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from common.errors import DomainError
 from ml.classifier.analyser import CLASSIFIER
-from ml.explanations.explanation import Explanation as ComputedExplanation
-from ml.explanations.heatmaps import FILE_EXTENSION
+from ml.classifier.explanations.explanation import Explanation as ComputedExplanation
+from ml.classifier.explanations.heatmaps import FILE_EXTENSION
 from ml.images.rendering import heatmap_png
 from studies import storage
 from studies.analysis import prepared_input

@@ -1,13 +1,13 @@
 """A finding's heatmap as the browser and the PDF see it: brought to the radiograph's size on request.
 
-Images keep their maps small (one file per image, ml.explanations.heatmaps); studies analysed
+Images keep their maps small (one file per image, ml.classifier.explanations.heatmaps); studies analysed
 before that kept one rendered PNG per finding, served as they are. A study's own heatmaps are its
 key image's.
 """
 
 import numpy as np
 
-from ml.explanations.heatmaps import Heatmaps
+from ml.classifier.explanations.heatmaps import Heatmaps
 from ml.images.rendering import heatmap_png
 from studies import storage
 from studies.models import Finding, ImageFinding, Study, StudyImage

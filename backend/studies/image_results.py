@@ -2,7 +2,7 @@
 
 An image's result (findings and small heatmaps) is what the model, or the result cache keyed by
 that image's content, said of it. The study's findings aggregate them by the card's
-``study_aggregation`` (ml.inference.aggregation): for a study of one image they equal its own.
+``study_aggregation`` (ml.classifier.aggregation): for a study of one image they equal its own.
 The study's heatmaps are its key image's (its first frontal one), as the PDF and the PACS
 objects show that image.
 """
@@ -10,9 +10,9 @@ objects show that image.
 from collections.abc import Sequence
 from dataclasses import asdict
 
-from ml.inference.aggregation import aggregate_findings
-from ml.inference.postprocess import Finding
-from ml.weights.card import ModelCard
+from ml.classifier.aggregation import aggregate_findings
+from ml.classifier.card import ModelCard
+from ml.classifier.postprocess import Finding
 from studies.models import ImageFinding, Study, StudyImage
 from studies.result_cache import CachedFinding, CachedResult
 

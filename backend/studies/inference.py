@@ -13,10 +13,10 @@ from django.conf import settings
 
 from ml.analysers import AnalyserWeights
 from ml.classifier.analyser import CLASSIFIER
+from ml.classifier.card import ModelCard
+from ml.classifier.registry import describe_active_model
 from ml.ct.card import CT_KIND
 from ml.pipeline import Pipeline
-from ml.weights.card import ModelCard
-from ml.weights.registry import describe_active_model
 from observability.metrics import observe_model_load
 
 _pipeline: Pipeline | None = None

@@ -54,7 +54,7 @@ class Study(models.Model):
     display_file = models.FileField(max_length=255)
     # The network's input, prepared by the web process when it screened the upload, so that the
     # worker runs the model without decoding the image again; and the result's small heatmaps
-    # (ml.explanations.heatmaps), brought to the radiograph's size only when one is shown.
+    # (ml.classifier.explanations.heatmaps), brought to the radiograph's size only when one is shown.
     model_input_file = models.FileField(max_length=255, blank=True)
     heatmaps_file = models.FileField(max_length=255, blank=True)
     # What the file said about the image (modality, body part, view, age, sex, pixel spacing),
@@ -84,7 +84,7 @@ class FindingValues(models.Model):
     threshold = models.FloatField()
     positive = models.BooleanField()
     # The probability rescaled so that the threshold maps to 0.5: comparable across findings,
-    # which triage sorts by (ml.inference.postprocess.calibrated_score).
+    # which triage sorts by (ml.classifier.postprocess.calibrated_score).
     calibrated_score = models.FloatField()
 
     class Meta:
@@ -151,9 +151,9 @@ class ImageFinding(FindingValues):
 
 
 class Explanation(models.Model):
-    """One finding of a study explained by one method (ml.explanations), computed once when first asked.
+    """One finding of a study explained by one method (ml.classifier.explanations), computed once asked.
 
-    The small map is kept as a file (ml.explanations.explanation.Explanation.to_bytes) and drawn
+    The small map is kept as a file (ml.classifier.explanations.explanation.Explanation.to_bytes) and drawn
     at the radiograph's size only when shown, like the study's Grad-CAM maps.
     """
 
@@ -163,7 +163,7 @@ class Explanation(models.Model):
     status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
     message = models.TextField(blank=True, default="")
     map_file = models.FileField(max_length=255, blank=True)
-    # Faithfulness of the map (ml.explanations.faithfulness): lower deletion and higher insertion
+    # Faithfulness of the map (ml.classifier.explanations.faithfulness): lower deletion and higher insertion
     # areas mean the map points at what the model really uses.
     deletion_auc = models.FloatField(null=True, blank=True)
     insertion_auc = models.FloatField(null=True, blank=True)

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.storage import default_storage
 
-from ml.weights.card import ModelCard
+from ml.classifier.card import ModelCard
 
 
 @dataclass(frozen=True)

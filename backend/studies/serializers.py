@@ -4,10 +4,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ml.classifier.card import DEFAULT_STUDY_AGGREGATION
 from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
-from ml.weights.card import DEFAULT_STUDY_AGGREGATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card

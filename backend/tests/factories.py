@@ -48,7 +48,7 @@ class StudyFactory(factory.django.DjangoModelFactory):
 
 def add_findings(study, probabilities: dict[str, float], threshold: float = 0.5) -> None:
     """Give a study findings with these probabilities (positive at or above the threshold)."""
-    from ml.inference.postprocess import calibrated_score, is_positive
+    from ml.classifier.postprocess import calibrated_score, is_positive
     from studies.models import Finding
 
     Finding.objects.bulk_create(

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from audit.models import AuditAction, AuditEvent
-from ml.explanations.explanation import METHODS
+from ml.classifier.explanations.explanation import METHODS
 from studies.explanations import explanation_compute
 from studies.models import Explanation, StudyStatus
 from tests.conftest import queued_task_count

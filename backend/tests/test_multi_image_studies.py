@@ -11,9 +11,9 @@ from pydicom.uid import generate_uid
 
 from audit.models import AuditAction, AuditEvent
 from ml.classifier.analyser import CLASSIFIER
+from ml.classifier.card import ModelCard
+from ml.classifier.postprocess import calibrated_score
 from ml.ct.synthetic import shuffled_series_zip
-from ml.inference.postprocess import calibrated_score
-from ml.weights.card import ModelCard
 from pacs.models import ReceivedImage, ReceivedProtocol
 from pacs.services import received_image_store
 from studies import inference
@@ -67,7 +67,7 @@ def upload_images(django_capture_on_commit_callbacks):
 @pytest.fixture(scope="session")
 def max_rule_weights(tmp_path_factory) -> Path:
     """The seeded untrained network installed as a weights directory whose card says "max"."""
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     directory = tmp_path_factory.mktemp("max-rule") / "weights"
     card = InferenceEngine.load(None, backend="keras").save(directory, trained=False)

@@ -10,8 +10,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from audit.models import AuditAction, AuditEvent
-from ml.explanations.heatmaps import Heatmaps
-from ml.inference.preprocessing import CropBox
+from ml.classifier.explanations.heatmaps import Heatmaps
+from ml.images.preprocessing import CropBox
 from tests.factories import StudyFactory, add_findings
 from tests.test_auth import assert_error_shape
 

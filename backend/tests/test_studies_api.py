@@ -162,8 +162,8 @@ def test_unknown_api_path_is_json_404(client_for, clinician):
 
 
 def test_study_shows_the_cards_validation_figures_in_their_typed_schema(clinician, client_for):
-    from ml.weights.card import ModelCard
-    from ml.weights.registry import untrained_card
+    from ml.classifier.card import ModelCard
+    from ml.classifier.registry import untrained_card
     from tests.factories import StudyFactory
 
     finding = {

@@ -6,8 +6,8 @@ import pytest
 from django.core.files.storage import default_storage
 from PIL import Image
 
-from ml.explanations.heatmaps import Heatmaps
-from ml.inference.postprocess import calibrated_score
+from ml.classifier.explanations.heatmaps import Heatmaps
+from ml.classifier.postprocess import calibrated_score
 from studies.analysis import studies_analyze
 from studies.models import Study, StudyImage, StudyStatus
 from studies.storage import original_path

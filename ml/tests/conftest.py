@@ -16,7 +16,7 @@ from ml.images.radiograph import Radiograph
 
 if TYPE_CHECKING:
     from ml.classifier.analyser import ClassifierResult
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_ENV_VAR = "CXR_DATA_DIR"
@@ -103,7 +103,7 @@ def analyze(engine: InferenceEngine, radiograph: Radiograph) -> ClassifierResult
 @pytest.fixture(scope="session")
 def untrained_engine():
     # Imported here so that the TensorFlow-free tests never pay for importing TensorFlow.
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     return InferenceEngine.load(None)
 
@@ -117,7 +117,7 @@ def torchxrayvision_state(radiograph: Radiograph):
     """
     from densenet_reference import random_state
 
-    from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
+    from ml.images.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
 
     image = prepare_input(radiograph, PreprocessingSpec.from_dict(default_preprocessing())).tensor
     return random_state(11, 1, 18, image.transpose(0, 3, 1, 2))
@@ -128,7 +128,7 @@ def torchxrayvision_weights_dir(torchxrayvision_state, tmp_path_factory) -> Path
     """Those weights saved as the published NIH file is (a legacy pickle), then imported."""
     from torch_writer import save_checkpoint, torchxrayvision_module
 
-    from ml.weights.importers import import_checkpoint
+    from ml.classifier.importers import import_checkpoint
 
     folder = tmp_path_factory.mktemp("torchxrayvision")
     checkpoint = save_checkpoint(

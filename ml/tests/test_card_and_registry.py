@@ -9,16 +9,11 @@ import sys
 
 import pytest
 
+from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+from ml.classifier.card import ModelCard
+from ml.classifier.registry import describe_active_model, untrained_card
 from ml.errors import WeightsError
 from ml.labels import CHESTXRAY14_LABELS
-from ml.weights.card import ModelCard
-from ml.weights.registry import (
-    CARD_FILENAME,
-    WEIGHTS_FILENAME,
-    describe_active_model,
-    sha256_file,
-    untrained_card,
-)
 
 
 def test_labels_are_the_14_chestxray14_findings_in_alphabetical_order():
@@ -213,9 +208,9 @@ def test_weights_dir_from_env_reads_cxr_weights(tmp_path):
 def test_describing_a_model_does_not_import_tensorflow(tmp_path):
     directory = _fake_weights_dir(tmp_path)
     code = (
-        "import sys, ml.weights.registry, ml.cli, ml.images.decoding, ml.images.rendering\n"
-        f"assert ml.weights.registry.describe_active_model({str(directory)!r}).trained\n"
-        "assert not ml.weights.registry.describe_active_model(None).trained\n"
+        "import sys, ml.classifier.registry, ml.cli, ml.images.decoding, ml.images.rendering\n"
+        f"assert ml.classifier.registry.describe_active_model({str(directory)!r}).trained\n"
+        "assert not ml.classifier.registry.describe_active_model(None).trained\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'TensorFlow was imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

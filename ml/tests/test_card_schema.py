@@ -12,11 +12,13 @@ from jsonschema import Draft202012Validator
 
 from ml.cards.base import Card, identity_digest
 from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
+from ml.classifier.card import ModelCard
+from ml.classifier.explanations.settings import IG_BASELINES
+from ml.classifier.importers import IMAGENET_MEAN, IMAGENET_STD
 from ml.ct.card import CTModelCard
 from ml.errors import WeightsError
 from ml.evaluation.grouping import AGGREGATION_RULES
-from ml.explanations.settings import IG_BASELINES
-from ml.inference.preprocessing import COLOUR_CHANNELS, RESAMPLING_FILTERS
+from ml.images.preprocessing import COLOUR_CHANNELS, RESAMPLING_FILTERS
 from ml.screener.card import ARCHITECTURES as SCREENER_ARCHITECTURES
 from ml.screener.card import ScreenerCard, screener_preprocessing, untrained_screener_card
 from ml.segmentation.card import ARCHITECTURES as SEGMENTATION_ARCHITECTURES
@@ -24,8 +26,6 @@ from ml.segmentation.card import SegmentationCard, untrained_unet_card
 from ml.segmentation.importer import chestx_det_card
 from ml.segmentation.preprocessing import AREA, RESIZES, card_resize
 from ml.segmentation.structures import KNOWN_STRUCTURES
-from ml.weights.card import ModelCard
-from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
 
 # The schema file as the package ships it, read here directly rather than through ml.cards.
 SCHEMA_PATH = Path(__file__).parents[1] / "src" / "ml" / "cards" / "card.schema.json"

@@ -7,7 +7,7 @@ import json
 from conftest import run_ml
 from PIL import Image
 
-from ml.inference.postprocess import calibrated_score
+from ml.classifier.postprocess import calibrated_score
 from ml.labels import CHESTXRAY14_LABELS
 
 

@@ -9,9 +9,9 @@ import sys
 import numpy as np
 from conftest import analyze
 
-from ml.inference.model import densenet_weights
+from ml.classifier.architecture import weights_digest
+from ml.classifier.network import densenet_weights
 from ml.labels import CHESTXRAY14_LABELS
-from ml.weights.architecture import weights_digest
 
 
 def test_analysis_has_14_probabilities_in_unit_range_keyed_by_label(untrained_engine, radiograph):
@@ -50,7 +50,7 @@ def test_untrained_card_is_marked_untrained_with_the_hash_of_the_built_weights(u
 
 
 def test_untrained_weights_are_deterministic_across_builds(untrained_engine, radiograph):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     rebuilt = InferenceEngine.load(None)
     assert rebuilt.card == untrained_engine.card
@@ -60,7 +60,7 @@ def test_untrained_weights_are_deterministic_across_builds(untrained_engine, rad
 
 
 def test_explain_returns_one_probability_row_and_seven_by_seven_maps_per_image(untrained_engine, radiograph):
-    from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+    from ml.images.preprocessing import PreprocessingSpec, prepare_input
 
     spec = PreprocessingSpec.from_dict(untrained_engine.card.preprocessing)
     images = np.concatenate([prepare_input(radiograph, spec).tensor] * 2)
@@ -73,7 +73,7 @@ def test_threads_are_set_before_tensorflow_starts_and_later_changes_only_log():
     # A fresh process, because this test session's TensorFlow is already initialised.
     code = (
         "import logging, tensorflow as tf\n"
-        "from ml.inference.engine import configure_threads\n"
+        "from ml.classifier.engine import configure_threads\n"
         "configure_threads(1)\n"
         "tf.constant(1.0) + 1.0\n"
         "assert tf.config.threading.get_intra_op_parallelism_threads() == 1\n"

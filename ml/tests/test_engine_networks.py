@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from pspnet_reference import random_state
 
+from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 from ml.ct.analyser import CTAnalyser, ct_network_source
 from ml.ct.card import CTModelCard, describe_ct_model
 from ml.ct.network import load_ct_network
@@ -50,7 +51,6 @@ from ml.segmentation.network import build_network, save_network
 from ml.segmentation.pspnet import assign_pspnet_weights
 from ml.segmentation.pspnet_layout import pspnet_layout
 from ml.segmentation.structures import CHESTX_DET_TARGETS
-from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
 # float32 throughout; OpenVINO sums in another order than TensorFlow, so the outputs differ
 # by rounding, far below this.

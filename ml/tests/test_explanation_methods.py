@@ -12,9 +12,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from ml.explanations.explanation import METHODS, Explanation, explain
-from ml.explanations.faithfulness import faithfulness, removed_input
-from ml.explanations.settings import (
+from ml.classifier.explanations.explanation import METHODS, Explanation, explain
+from ml.classifier.explanations.faithfulness import faithfulness, removed_input
+from ml.classifier.explanations.settings import (
     ExplanationSettings,
     FaithfulnessSettings,
     IntegratedGradientsSettings,
@@ -43,10 +43,10 @@ def patch_mask() -> np.ndarray:
 def planted_engine():
     import keras
 
-    from ml.inference.engine import InferenceEngine
-    from ml.inference.model import FEATURE_MAP_LAYER, INPUT_LAYER, LOGITS_LAYER, PROBABILITIES_LAYER
-    from ml.weights.card import ModelCard
-    from ml.weights.registry import untrained_card
+    from ml.classifier.card import ModelCard
+    from ml.classifier.engine import InferenceEngine
+    from ml.classifier.network import FEATURE_MAP_LAYER, INPUT_LAYER, LOGITS_LAYER, PROBABILITIES_LAYER
+    from ml.classifier.registry import untrained_card
 
     keras.utils.set_random_seed(0)
     mask = patch_mask()[np.newaxis, :, :, np.newaxis]
@@ -99,7 +99,7 @@ def test_the_planted_network_responds_to_the_patch_and_not_without_it(planted_en
 
 
 def test_integrated_gradients_attributions_sum_to_the_logit_difference_within_one_percent(planted_engine):
-    from ml.explanations.integrated_gradients import integrated_gradients
+    from ml.classifier.explanations.integrated_gradients import integrated_gradients
 
     image = planted_image()
     baseline = removed_input(image, SETTINGS.faithfulness.blur_sigma)
@@ -110,7 +110,7 @@ def test_integrated_gradients_attributions_sum_to_the_logit_difference_within_on
 
 
 def test_occlusion_finds_the_planted_patch(planted_engine):
-    from ml.explanations.occlusion import occlusion
+    from ml.classifier.explanations.occlusion import occlusion
 
     image = planted_image()
     removed = removed_input(image, SETTINGS.faithfulness.blur_sigma)
@@ -170,8 +170,8 @@ def test_an_unknown_method_or_label_is_refused_by_name(planted_engine):
 def test_integrated_gradients_are_complete_within_one_percent_on_the_real_densenet(
     untrained_engine, radiograph
 ):
-    from ml.explanations.integrated_gradients import integrated_gradients
-    from ml.inference.model import feature_map_model
+    from ml.classifier.explanations.integrated_gradients import integrated_gradients
+    from ml.classifier.network import feature_map_model
     from ml.pipeline import Pipeline
 
     image = Pipeline.for_engine(untrained_engine).prepare(radiograph).inputs["classifier"]
@@ -188,9 +188,9 @@ def test_integrated_gradients_are_complete_within_one_percent_on_the_real_densen
 
 
 def test_card_explanation_settings_default_when_absent_and_are_checked_strictly():
+    from ml.classifier.card import ModelCard
+    from ml.classifier.registry import untrained_card
     from ml.errors import WeightsError
-    from ml.weights.card import ModelCard
-    from ml.weights.registry import untrained_card
 
     fields = untrained_card().to_dict()
     assert "explanations" not in fields

@@ -13,8 +13,8 @@ import threading
 import pytest
 from torch_writer import save_checkpoint, torchxrayvision_module
 
-from ml.weights.fetch import FetchError, fetch
-from ml.weights.registry import describe_active_model
+from ml.classifier.fetch import FetchError, fetch
+from ml.classifier.registry import describe_active_model
 
 NIH_FILE = "nih-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt"
 

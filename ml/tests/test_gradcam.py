@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.explanations.gradcam import (
+from ml.classifier.explanations.gradcam import (
     class_activation_maps,
     linear_interpolation_matrix,
     maps_to_radiograph_frame,
     normalise_maps,
 )
-from ml.inference.preprocessing import CropBox, PreprocessingSpec, prepare_input
+from ml.images.preprocessing import CropBox, PreprocessingSpec, prepare_input
 
 
 def test_maps_are_normalised_per_class_and_all_zero_maps_stay_zero():
@@ -62,17 +62,17 @@ def test_one_pass_gradcam_equals_textbook_gradient_tape_gradcam_for_every_class(
     import keras
     import tensorflow as tf
 
-    from ml.inference.engine import InferenceEngine
-    from ml.inference.model import (
+    from ml.classifier.architecture import seeded_untrained_weights
+    from ml.classifier.engine import InferenceEngine
+    from ml.classifier.network import (
         LOGITS_LAYER,
         assign_densenet_weights,
         build_densenet121,
         densenet_weights,
         feature_map_model,
     )
-    from ml.inference.runtime_openvino import OpenVINORuntime
-    from ml.weights.architecture import seeded_untrained_weights
-    from ml.weights.registry import untrained_card
+    from ml.classifier.registry import untrained_card
+    from ml.classifier.runtime_openvino import OpenVINORuntime
 
     card = untrained_card()
     model = build_densenet121(len(card.labels))

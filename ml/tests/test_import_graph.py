@@ -30,7 +30,12 @@ def import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+                # ``from package import module`` depends on that module; ``from module import name``
+                # on the module.
+                targets = [
+                    f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
+                    for alias in node.names
+                ]
             else:
                 continue
             for target in targets:
@@ -94,3 +99,46 @@ def test_no_module_of_ml_imports_itself_back_through_others_even_lazily():
     graph = import_graph()
     assert len(graph) > 100 and "ml.pipeline" in graph["ml.cli"]
     assert circles(graph) == []
+
+
+# The floor: shared parts every model package builds on. The models: one package per analyser.
+FLOOR = (
+    "ml.errors",
+    "ml.labels",
+    "ml.analyser",
+    "ml.prepared",
+    "ml.images",
+    "ml.cards",
+    "ml.engine",
+    "ml.weights",
+    "ml.evaluation.metrics",
+    "ml.evaluation.binary",
+    "ml.evaluation.grouping",
+    "ml.evaluation.plots",
+)
+MODELS = ("ml.classifier", "ml.segmentation", "ml.screener", "ml.ct")
+
+
+def within(module: str, packages: tuple[str, ...]) -> str | None:
+    return next(
+        (package for package in packages if module == package or module.startswith(f"{package}.")), None
+    )
+
+
+def test_the_floor_imports_no_model_and_no_model_imports_another():
+    graph = import_graph()
+    upward = sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if within(module, FLOOR)
+        for target in targets
+        if not within(target, FLOOR)
+    )
+    assert upward == []
+    across = sorted(
+        (module, target)
+        for module, targets in graph.items()
+        for target in targets
+        if within(module, MODELS) and within(target, MODELS) not in (None, within(module, MODELS))
+    )
+    assert across == []

@@ -17,13 +17,14 @@ from conftest import analyze, run_ml
 from densenet_reference import forward, random_state
 from torch_writer import chexnet_checkpoint, save_checkpoint, torchxrayvision_module
 
+from ml.cards.files import CARD_FILENAME
+from ml.classifier.card import ModelCard
+from ml.classifier.explanations.gradcam import normalise_maps
+from ml.classifier.importers import PUBLISHED_TORCHXRAYVISION, import_checkpoint, read_checkpoint
+from ml.classifier.registry import describe_active_model
 from ml.errors import WeightsError
-from ml.explanations.gradcam import normalise_maps
-from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.images.preprocessing import PreprocessingSpec, prepare_input
 from ml.labels import CHESTXRAY14_LABELS
-from ml.weights.card import ModelCard
-from ml.weights.importers import PUBLISHED_TORCHXRAYVISION, import_checkpoint, read_checkpoint
-from ml.weights.registry import CARD_FILENAME, describe_active_model
 
 NIH_FILE = "nih-densenet121-d121-tw-lr001-rot45-tr15-sc15-seed0-best.pt"
 TOLERANCE = 1e-4
@@ -46,7 +47,7 @@ def _reference(state, card: ModelCard, radiograph):
 def test_imported_torchxrayvision_weights_compute_pytorchs_densenet121(
     backend, torchxrayvision_state, torchxrayvision_weights_dir, radiograph
 ):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     engine = InferenceEngine.load(torchxrayvision_weights_dir, backend=backend)
     expected, expected_maps, logits = _reference(torchxrayvision_state, engine.card, radiograph)
@@ -88,7 +89,7 @@ def test_torchxrayvision_card_lists_only_learnt_findings_with_published_threshol
 
 
 def test_imported_chexnet_weights_compute_pytorchs_densenet121(radiograph, tmp_path):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     image = prepare_input(
         radiograph,

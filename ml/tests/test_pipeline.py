@@ -12,8 +12,8 @@ import pytest
 from PIL import Image, ImageOps
 
 from ml.classifier.analyser import CLASSIFIER
+from ml.classifier.explanations.heatmaps import Heatmaps
 from ml.errors import ImageRejectedError
-from ml.explanations.heatmaps import Heatmaps
 from ml.pipeline import Pipeline
 from ml.prepared import PreparedImage
 

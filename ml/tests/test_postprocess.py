@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ml.inference.postprocess import calibrated_score, findings_from_probabilities
-from ml.weights.registry import untrained_card
+from ml.classifier.postprocess import calibrated_score, findings_from_probabilities
+from ml.classifier.registry import untrained_card
 
 
 @pytest.mark.parametrize("threshold", [0.0004, 0.02, 0.11, 0.5, 0.9])

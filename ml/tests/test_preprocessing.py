@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ml.images.radiograph import Radiograph
-from ml.inference.preprocessing import (
+from ml.images.preprocessing import (
     CropBox,
     PreprocessingSpec,
     centre_square_crop,
     default_preprocessing,
     prepare_input,
 )
+from ml.images.radiograph import Radiograph
 
 
 def test_default_pipeline_is_greyscale_centre_square_224_scaled_to_plus_minus_1024():

@@ -18,13 +18,14 @@ import numpy as np
 import pytest
 from conftest import run_ml
 
+from ml.cards.files import CARD_FILENAME
+from ml.classifier.card import ModelCard
+from ml.classifier.engine import InferenceEngine
+from ml.classifier.forms import INT8_FORM, INT8_WEIGHTS_FILENAME, choose_form
+from ml.classifier.quantization import TOLERANCE, quantize_weights_directory
+from ml.classifier.quantize_cli import prepared_inputs
+from ml.classifier.registry import describe_active_model
 from ml.errors import WeightsError
-from ml.inference.engine import InferenceEngine
-from ml.inference.forms import INT8_FORM, INT8_WEIGHTS_FILENAME, choose_form
-from ml.inference.quantization import TOLERANCE, quantize_weights_directory
-from ml.inference.quantize_cli import prepared_inputs
-from ml.weights.card import ModelCard
-from ml.weights.registry import CARD_FILENAME, describe_active_model
 
 # Far looser than the service's 0.01: the random checkpoint's int8 form meets only this, which
 # lets the tests see an accepted form being run.

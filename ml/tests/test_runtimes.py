@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import analyze
 
+from ml.classifier.engine import InferenceEngine
 from ml.engine.backend import BACKEND_ENV_VAR, resolve_backend
 from ml.images.decoding import decode_radiograph
-from ml.inference.engine import InferenceEngine
-from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.images.preprocessing import PreprocessingSpec, prepare_input
 
 # Every runtime must give the Keras model's probabilities to within this, on every radiograph.
 PROBABILITY_TOLERANCE = 1e-4
@@ -60,9 +60,9 @@ def test_analyses_agree_across_runtimes_including_heatmaps_at_the_radiograph_siz
 
 
 def test_weights_file_reader_gives_the_arrays_keras_loads(engines, torchxrayvision_weights_dir):
-    from ml.inference.model import densenet_weights
-    from ml.weights.h5 import read_densenet_weights
-    from ml.weights.registry import WEIGHTS_FILENAME
+    from ml.cards.files import WEIGHTS_FILENAME
+    from ml.classifier.h5 import read_densenet_weights
+    from ml.classifier.network import densenet_weights
 
     read = read_densenet_weights(torchxrayvision_weights_dir / WEIGHTS_FILENAME, 1, 14)
     loaded = densenet_weights(engines["keras"].model)
@@ -73,8 +73,8 @@ def test_weights_file_reader_gives_the_arrays_keras_loads(engines, torchxrayvisi
 
 
 def test_an_openvino_engine_builds_its_keras_model_on_demand(engines):
-    from ml.inference.model import densenet_weights
-    from ml.weights.architecture import weights_digest
+    from ml.classifier.architecture import weights_digest
+    from ml.classifier.network import densenet_weights
 
     openvino, keras = (densenet_weights(engines[name].model) for name in ("openvino", "keras"))
     assert weights_digest(openvino, 1, 14) == weights_digest(keras, 1, 14)

@@ -80,7 +80,7 @@ def test_untrained_analyser_segments_a_real_radiograph_the_same_way_each_load(ra
 
 
 def test_a_directorys_card_is_read_again_when_its_files_change(tmp_path: Path) -> None:
-    from ml.weights.registry import sha256_file
+    from ml.cards.files import sha256_file
 
     directory = tmp_path / "weights"
     directory.mkdir()

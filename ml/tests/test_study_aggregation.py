@@ -10,12 +10,12 @@ import pydicom
 import pytest
 from test_dicom import sample_path, with_tags
 
+from ml.classifier.aggregation import aggregate_findings
+from ml.classifier.card import ModelCard
+from ml.classifier.postprocess import calibrated_score, findings_from_probabilities
+from ml.classifier.registry import untrained_card
 from ml.errors import ImageRejectedError, WeightsError
-from ml.inference.aggregation import aggregate_findings
-from ml.inference.postprocess import calibrated_score, findings_from_probabilities
 from ml.pipeline import Pipeline
-from ml.weights.card import ModelCard
-from ml.weights.registry import untrained_card
 
 
 def card_with(rule: str) -> ModelCard:

@@ -121,8 +121,8 @@ def test_imagenet_weights_fold_into_the_first_layer_for_our_input_scaling(tmp_pa
     """Our network on [-1024, 1024] grey equals the ImageNet network on its normalised RGB."""
     import keras
 
-    from ml.inference.model import build_densenet121
-    from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
+    from ml.classifier.network import build_densenet121
+    from ml.images.preprocessing import PreprocessingSpec, default_preprocessing
     from ml.training.initialisation import IMAGENET_MEAN, IMAGENET_STD, load_imagenet_backbone
 
     reference = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(64, 64, 3))
@@ -153,7 +153,7 @@ def test_imagenet_weights_fold_into_the_first_layer_for_our_input_scaling(tmp_pa
 
 def test_input_pipeline_feeds_the_services_tensors_and_augments_within_range():
     from ml.images.decoding import decode_radiograph
-    from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
+    from ml.images.preprocessing import PreprocessingSpec, default_preprocessing, prepare_input
     from ml.training.pipeline import augmenter, make_dataset
 
     spec = PreprocessingSpec.from_dict(default_preprocessing(64))

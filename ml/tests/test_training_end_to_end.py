@@ -14,11 +14,11 @@ import pytest
 from conftest import analyze
 from tiny_datasets import build_nih_folder, build_planted_csv, real_images
 
+from ml.classifier.card import ModelCard
 from ml.cli import main
 from ml.images.decoding import decode_radiograph
 from ml.labels import CHESTXRAY14_LABELS
 from ml.training.chestxray14 import EIGHT_CLASS_LABELS
-from ml.weights.card import ModelCard
 
 SIZE = 64
 
@@ -41,7 +41,7 @@ def stand_in_imagenet(tmp_path_factory):
 
 
 def test_train_evaluate_localize_on_a_chestxray14_folder(tmp_path, nih_folder, stand_in_imagenet, capsys):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     out = tmp_path / "model"
     code = main(
@@ -189,7 +189,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, nih_folder):
     """An 8-class, 3-channel run stopped after its first epoch finishes the second on --resume."""
     import keras
 
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
     from ml.training.config import TrainingConfig, resume_config
     from ml.training.trainer import train
 

@@ -10,9 +10,10 @@ import sys
 import pytest
 from conftest import analyze
 
+from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME
+from ml.classifier.registry import describe_active_model
 from ml.errors import WeightsError
 from ml.labels import CHESTXRAY14_LABELS
-from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, describe_active_model
 
 CUSTOM_THRESHOLDS = {label: round(0.1 + 0.05 * index, 2) for index, label in enumerate(CHESTXRAY14_LABELS)}
 
@@ -32,7 +33,7 @@ def saved_dir(untrained_engine, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def loaded_engine(saved_dir):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     return InferenceEngine.load(saved_dir)
 
@@ -67,8 +68,8 @@ def test_loaded_card_is_trained_with_custom_thresholds_and_the_file_hash(loaded_
 def test_registry_agrees_with_the_engine_without_importing_tensorflow(loaded_engine, saved_dir):
     assert describe_active_model(saved_dir) == loaded_engine.card
     code = (
-        "import sys, ml.weights.registry\n"
-        f"card = ml.weights.registry.describe_active_model({str(saved_dir)!r})\n"
+        "import sys, ml.classifier.registry\n"
+        f"card = ml.classifier.registry.describe_active_model({str(saved_dir)!r})\n"
         f"assert card.weights_sha256 == {loaded_engine.card.weights_sha256!r}\n"
         "assert 'tensorflow' not in sys.modules, 'TensorFlow was imported'\n"
     )
@@ -76,7 +77,7 @@ def test_registry_agrees_with_the_engine_without_importing_tensorflow(loaded_eng
 
 
 def test_missing_card_raises_weights_error(saved_dir, tmp_path):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     directory = _copy_dir(saved_dir, tmp_path / "no-card")
     (directory / CARD_FILENAME).unlink()
@@ -85,7 +86,7 @@ def test_missing_card_raises_weights_error(saved_dir, tmp_path):
 
 
 def test_corrupt_weights_file_raises_weights_error(saved_dir, tmp_path):
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
     directory = _copy_dir(saved_dir, tmp_path / "corrupt")
     data = bytearray((directory / WEIGHTS_FILENAME).read_bytes())
@@ -105,8 +106,8 @@ def test_corrupt_weights_file_raises_weights_error(saved_dir, tmp_path):
 def test_weights_of_another_architecture_raise_weights_error(untrained_engine, tmp_path):
     import dataclasses
 
-    from ml.inference.engine import InferenceEngine
-    from ml.inference.model import build_densenet121
+    from ml.classifier.engine import InferenceEngine
+    from ml.classifier.network import build_densenet121
     from ml.weights.directory import save_weights_directory
 
     three_class = build_densenet121(3)

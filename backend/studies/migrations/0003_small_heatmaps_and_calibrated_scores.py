@@ -8,7 +8,7 @@ from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
 
-from ml.inference.postprocess import calibrated_score
+from ml.classifier.postprocess import calibrated_score
 
 
 def score_existing_findings(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:

@@ -49,7 +49,7 @@ import numpy as np
 from ml.bench_networks import NetworkFigures, cold_worker, network_figures, print_networks, worker_study_ms
 
 if TYPE_CHECKING:
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
     from ml.pipeline import Pipeline
     from ml.prepared import PreparedImage
 
@@ -81,9 +81,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     from ml.classifier.analyser import CLASSIFIER
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.card import ModelCard
+    from ml.classifier.engine import InferenceEngine
     from ml.pipeline import Pipeline
-    from ml.weights.card import ModelCard
 
     data_dir = arguments.data or _shared_radiographs()
     paths = sorted(data_dir.resolve().glob("*.png"))
@@ -274,10 +274,10 @@ def _forward_only(
     """The engine's network in the form it runs, probabilities only: the forward pass alone."""
     card = engine.card
     if engine.backend.startswith("openvino"):
-        from ml.inference.forms import INT8_FORM, INT8_MODEL_FILENAME
-        from ml.inference.runtime_openvino import OpenVINORuntime
-        from ml.weights.h5 import read_densenet_weights
-        from ml.weights.registry import WEIGHTS_FILENAME
+        from ml.cards.files import WEIGHTS_FILENAME
+        from ml.classifier.forms import INT8_FORM, INT8_MODEL_FILENAME
+        from ml.classifier.h5 import read_densenet_weights
+        from ml.classifier.runtime_openvino import OpenVINORuntime
 
         weights = read_densenet_weights(weights_dir / WEIGHTS_FILENAME, card.input_channels, len(card.labels))
         runtime = OpenVINORuntime(
@@ -327,9 +327,9 @@ def _int8_candidate(
     float32: np.ndarray,
 ) -> Int8Figures:
     """OpenVINO int8: the directory's accepted form if it has one, else quantized here with NNCF."""
-    from ml.inference.forms import INT8_FORM, INT8_MODEL_FILENAME
-    from ml.inference.quantization import TOLERANCE
-    from ml.inference.runtime_openvino import OpenVINORuntime
+    from ml.classifier.forms import INT8_FORM, INT8_MODEL_FILENAME
+    from ml.classifier.quantization import TOLERANCE
+    from ml.classifier.runtime_openvino import OpenVINORuntime
 
     record = (card.inference or {}).get("forms", {}).get(INT8_FORM)
     if record is not None and record["accepted"]:
@@ -337,8 +337,8 @@ def _int8_candidate(
     else:
         from openvino import save_model
 
-        from ml.inference.quantization import int8_model
-        from ml.inference.runtime_openvino import build_model
+        from ml.classifier.quantization import int8_model
+        from ml.classifier.runtime_openvino import build_model
 
         # Calibrated on every other radiograph, as `python -m ml quantize` would be given them.
         model = int8_model(build_model(weights, card.input_channels, card.input_size), inputs[0::2])
@@ -372,8 +372,8 @@ def _comparisons(
     """Other runtimes of the same network, each noted with its largest difference from Keras (int8: f32)."""
     import tensorflow as tf
 
+    from ml.classifier.network import densenet_weights
     from ml.engine.keras_forward import configure_threads
-    from ml.inference.model import densenet_weights
 
     configure_threads(threads)
     model = engine.model
@@ -427,7 +427,7 @@ def _comparisons(
                 lambda x: session.run(None, {name: x})[0],
             )
         )
-    from ml.inference.runtime_openvino import OpenVINORuntime
+    from ml.classifier.runtime_openvino import OpenVINORuntime
 
     weights = densenet_weights(model)
     float32 = None
@@ -457,7 +457,7 @@ def _explanation_times(pipeline: Pipeline, image: PreparedImage) -> dict[str, di
     has explained before runs it.
     """
     from ml.classifier.analyser import CLASSIFIER
-    from ml.explanations.explanation import METHODS
+    from ml.classifier.explanations.explanation import METHODS
 
     [result] = pipeline.run(CLASSIFIER, [image])
     label = min(result.findings, key=lambda finding: abs(finding.probability - 0.5)).label

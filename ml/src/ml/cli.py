@@ -18,22 +18,22 @@ from pathlib import Path
 from typing import Any
 
 from ml.classifier.analyser import CLASSIFIER
+from ml.classifier.card import ModelCard
+from ml.classifier.explanations.explanation import METHODS, Explanation
+from ml.classifier.import_cli import add_import_parser
+from ml.classifier.quantize_cli import add_quantize_parser
+from ml.classifier.registry import WEIGHTS_ENV_VAR, describe_active_model
 from ml.cli_options import UNTRAINED_WARNING
 from ml.ct.cli import add_ct_parsers
 from ml.errors import DataError, ImageError, WeightsError
 from ml.evaluation.cli import add_evaluate_parser
-from ml.explanations.explanation import METHODS, Explanation
 from ml.images.rendering import heatmap_png
 from ml.images.screening_report import add_screening_parsers
-from ml.inference.quantize_cli import add_quantize_parser
 from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
 from ml.screener.cli import add_screener_parsers
 from ml.segmentation.cli import add_segmentation_parsers
 from ml.training.cli import add_train_parser
-from ml.weights.card import ModelCard
-from ml.weights.import_cli import add_import_parser
-from ml.weights.registry import WEIGHTS_ENV_VAR, describe_active_model
 
 EXIT_BAD_INPUT = 2
 

@@ -30,10 +30,10 @@ from typing import TYPE_CHECKING, Literal, overload
 from ml.analyser import RADIOGRAPH, AnalyserCard, AnalyserInput, AnalyserResult
 from ml.analysers import Analysers, AnalyserWeights
 from ml.classifier.analyser import CLASSIFIER, Classifier, ClassifierResult
+from ml.classifier.explanations.explanation import Explanation, explain
 from ml.ct.analyser import CT_KIND
 from ml.ct.intake import CTIntake, PreparedCT, is_ct_series, take_in_ct
 from ml.errors import UnsupportedImageError
-from ml.explanations.explanation import Explanation, explain
 from ml.images.decoding import decode_radiograph, image_format
 from ml.images.deidentification import clean_copy, words_of
 from ml.images.dicom import deidentified_copy, identifying_values, is_lateral_view, read_dataset
@@ -43,7 +43,7 @@ from ml.images.screening import Screening, screen_radiograph
 from ml.prepared import PreparedImage
 
 if TYPE_CHECKING:
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ class Pipeline:
         return self.analysers.run(kind, inputs)
 
     def explain(self, image: PreparedImage, label: str, method: str) -> Explanation:
-        """One finding explained by one method (``ml.explanations.explanation.METHODS``), with its
+        """One finding explained by one method (``ml.classifier.explanations.explanation.METHODS``), with its
         faithfulness scores; ValueError for an unknown label or method, or another model's input."""
         image.input_for(CLASSIFIER, self.analysers.input_key(CLASSIFIER))
         return explain(self.engine, image, label, method)

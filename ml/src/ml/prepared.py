@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml.inference.preprocessing import CropBox, centre_square_crop
+from ml.images.preprocessing import CropBox, centre_square_crop
 
 # The prefix of an analyser's input in a prepared image's npz file.
 INPUT_PREFIX = "input_of_"

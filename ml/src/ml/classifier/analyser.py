@@ -1,7 +1,7 @@
 """The 14-finding DenseNet121 classifier through the one analyser contract (``ml.analyser``).
 
 Its result is the findings (probability, threshold, positive, calibrated score per label) and their
-Grad-CAM heatmaps, from one forward pass of the inference engine (``ml.inference.engine``).
+Grad-CAM heatmaps, from one forward pass of the inference engine (``ml.classifier.engine``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ml.analyser import RADIOGRAPH, AnalyserInput
-from ml.explanations.heatmaps import Heatmaps
+from ml.classifier.card import ModelCard
+from ml.classifier.explanations.heatmaps import Heatmaps
+from ml.classifier.postprocess import Finding, findings_from_probabilities
+from ml.classifier.registry import describe_active_model
+from ml.images.preprocessing import PreprocessingSpec, centre_square_crop, prepare_input
 from ml.images.radiograph import Radiograph
-from ml.inference.postprocess import Finding, findings_from_probabilities
-from ml.inference.preprocessing import PreprocessingSpec, centre_square_crop, prepare_input
-from ml.weights.card import ModelCard
-from ml.weights.registry import describe_active_model
 
 CLASSIFIER = "classifier"
 
@@ -67,7 +67,7 @@ class Classifier:
     result_type: ClassVar[type[ClassifierResult]] = ClassifierResult
 
     def __init__(self, engine: Any) -> None:
-        # ml.inference.engine.InferenceEngine; not imported here, so describing needs no runtime.
+        # ml.classifier.engine.InferenceEngine; not imported here, so describing needs no runtime.
         self.engine = engine
 
     @property
@@ -94,7 +94,7 @@ class Classifier:
         threads: int | None = None,
         backend: str | None = None,
     ) -> Classifier:
-        from ml.inference.engine import InferenceEngine
+        from ml.classifier.engine import InferenceEngine
 
         return cls(InferenceEngine.load(weights_dir, threads=threads, backend=backend))
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import keras
 
+from ml.cards.files import WEIGHTS_FILENAME
 from ml.ct.card import CT_UNTRAINED_SEED, CTModelCard
 from ml.ct.model import build_resnet18
 from ml.weights.directory import load_weights_file
-from ml.weights.registry import WEIGHTS_FILENAME
 
 
 def load_ct_network(card: CTModelCard, weights_dir: str | os.PathLike[str] | None) -> keras.Model:

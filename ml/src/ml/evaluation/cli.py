@@ -18,7 +18,7 @@ from ml.evaluation.grouping import AGGREGATION_RULES
 
 def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``evaluate`` subcommand."""
-    from ml.weights.registry import WEIGHTS_ENV_VAR
+    from ml.classifier.registry import WEIGHTS_ENV_VAR
 
     parser = subparsers.add_parser(
         "evaluate",
@@ -95,14 +95,14 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_evaluate(arguments: argparse.Namespace) -> int:
+    from ml.classifier.card import ModelCard
+    from ml.classifier.registry import describe_active_model
     from ml.evaluation.binary import describe_operating_point
     from ml.evaluation.inputs import ScoreTable, aggregate, pair, read_scores
     from ml.evaluation.metrics import ThresholdRule
     from ml.evaluation.report import evaluate_findings, write_evaluation
     from ml.training.chestxray14 import read_label_table
     from ml.training.tables import locate_images, read_list
-    from ml.weights.card import ModelCard
-    from ml.weights.registry import describe_active_model
 
     truth = read_label_table(arguments.truth)
     if arguments.image_list is not None:

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from ml.classifier.analyser import CLASSIFIER
+from ml.classifier.card import ModelCard
 from ml.errors import DataError, ImageDecodeError, ImageRejectedError
 from ml.pipeline import Pipeline
 from ml.prepared import PreparedImage
-from ml.weights.card import ModelCard
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from ml.errors import DataError
 
 def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register the ``localize`` subcommand."""
-    from ml.weights.registry import WEIGHTS_ENV_VAR
+    from ml.classifier.registry import WEIGHTS_ENV_VAR
 
     parser = subparsers.add_parser(
         "localize",
@@ -56,11 +56,11 @@ def add_localize_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_localize(arguments: argparse.Namespace) -> int:
+    from ml.classifier.card import ModelCard
+    from ml.classifier.registry import describe_active_model
     from ml.localization.boxes import read_boxes
     from ml.localization.metrics import THRESHOLDS, assess, summarise
     from ml.training.tables import index_images, name_key
-    from ml.weights.card import ModelCard
-    from ml.weights.registry import describe_active_model
 
     if not 0.0 < arguments.heatmap_threshold <= 1.0:
         raise DataError(f"--heatmap-threshold must lie in (0, 1], not {arguments.heatmap_threshold}.")

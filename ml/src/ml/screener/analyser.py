@@ -25,8 +25,8 @@ from ml.analyser import RADIOGRAPH, AnalyserInput
 from ml.engine.loading import load_network
 from ml.engine.network import Network
 from ml.engine.source import NetworkSource, weights_identity
+from ml.images.preprocessing import prepare_input
 from ml.images.radiograph import Radiograph
-from ml.inference.preprocessing import prepare_input
 from ml.screener.card import (
     SCREENER_WEIGHTS_ENV_VAR,
     ScreenerCard,

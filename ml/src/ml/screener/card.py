@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml.cards.base import Card
-from ml.inference.preprocessing import PreprocessingSpec
-from ml.weights.card import radiograph_preprocessing
+from ml.images.preprocessing import PreprocessingSpec, radiograph_preprocessing
 
 SCREENER_WEIGHTS_ENV_VAR = "CXR_SCREENER_WEIGHTS"
 KIND = "screener"

@@ -12,10 +12,10 @@ from typing import Any
 
 import keras
 
+from ml.cards.files import WEIGHTS_FILENAME
 from ml.screener.architectures import build_screener, seed_weights
 from ml.screener.card import UNTRAINED_SEED, ScreenerCard
 from ml.weights.directory import load_weights_file
-from ml.weights.registry import WEIGHTS_FILENAME
 
 
 def load_screener_network(card: ScreenerCard, weights_dir: str | os.PathLike[str] | None) -> keras.Model:

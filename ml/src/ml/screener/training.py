@@ -21,8 +21,9 @@ from typing import Any
 import keras
 import numpy as np
 
+from ml.cards.files import CARD_FILENAME
 from ml.errors import DataError
-from ml.inference.preprocessing import PreprocessingSpec
+from ml.images.preprocessing import PreprocessingSpec
 from ml.screener.architectures import build_screener, describe_stage, logits_model, set_stage_trainable
 from ml.screener.card import ScreenerCard, default_screener_name, screener_preprocessing
 from ml.screener.config import ScreenerConfig
@@ -38,7 +39,6 @@ from ml.training.provenance import code_version, describe_code
 from ml.training.stages import Stage
 from ml.training.trainer import open_run, run_stages, training_precision, wants_mixed_precision
 from ml.weights.directory import load_weights_file, write_weights_file
-from ml.weights.registry import CARD_FILENAME
 
 TRAINING_RECORD = "training.json"
 INITIALISATION = "random (keras.applications weights=None; no ImageNet weights are downloaded)"

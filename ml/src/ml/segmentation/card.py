@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml.cards.base import Card
+from ml.images.preprocessing import IMAGENET_MEAN, IMAGENET_STD
 from ml.segmentation.preprocessing import AREA
 from ml.segmentation.structures import UNET_STRUCTURES
-from ml.weights.importers import IMAGENET_MEAN, IMAGENET_STD
 
 SEGMENTATION_WEIGHTS_ENV_VAR = "CXR_SEGMENTATION_WEIGHTS"
 KIND = "segmentation"

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from ml.cards.files import sha256_file
 from ml.errors import WeightsError
 from ml.segmentation.card import SegmentationCard, imagenet_preprocessing
 from ml.segmentation.preprocessing import SKIMAGE_LINEAR_ANTIALIAS
 from ml.segmentation.pspnet_layout import PUBLISHED_BLOCK_CONFIG, pspnet_layout
 from ml.segmentation.structures import CHESTX_DET_TARGETS
-from ml.weights.registry import sha256_file
 from ml.weights.torch_checkpoint import read_torch_checkpoint
 
 CHESTX_DET_INPUT_SIZE = 512

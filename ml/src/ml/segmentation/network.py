@@ -12,12 +12,12 @@ from typing import Any
 
 import keras
 
+from ml.cards.files import WEIGHTS_FILENAME
 from ml.errors import WeightsError
 from ml.segmentation.card import UNTRAINED_SEED, SegmentationCard
 from ml.segmentation.pspnet import build_pspnet
 from ml.segmentation.unet import build_unet
 from ml.weights.directory import load_weights_file, save_weights_directory
-from ml.weights.registry import WEIGHTS_FILENAME
 
 
 def build_network(card: SegmentationCard) -> keras.Model:

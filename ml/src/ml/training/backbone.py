@@ -15,13 +15,13 @@ from typing import Any
 import keras
 import numpy as np
 
+from ml.cards.files import sha256_file
+from ml.classifier.network import LOGITS_LAYER
 from ml.errors import DataError
-from ml.inference.model import LOGITS_LAYER
-from ml.inference.preprocessing import PreprocessingSpec
+from ml.images.preprocessing import PreprocessingSpec
 from ml.training.config import TrainingConfig
 from ml.training.initialisation import default_imagenet_path, load_imagenet_backbone
 from ml.training.monitoring import say
-from ml.weights.registry import sha256_file
 
 
 def initialise(model: keras.Model, config: TrainingConfig, spec: PreprocessingSpec) -> dict[str, Any]:

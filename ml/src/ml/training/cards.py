@@ -15,11 +15,13 @@ from typing import Any
 
 import numpy as np
 
+from ml.classifier.card import ModelCard
+from ml.classifier.network import build_densenet121
+from ml.classifier.registry import MODEL_NAME
 from ml.errors import DataError
 from ml.evaluation.metrics import ThresholdRule
 from ml.evaluation.report import evaluate_findings, write_evaluation
-from ml.inference.model import build_densenet121
-from ml.inference.preprocessing import PreprocessingSpec
+from ml.images.preprocessing import PreprocessingSpec
 from ml.training.checkpoints import BEST_WEIGHTS, atomic_write_text
 from ml.training.chestxray14 import EIGHT_CLASS_LABELS
 from ml.training.config import TrainingConfig
@@ -27,9 +29,7 @@ from ml.training.datasets import TrainingData
 from ml.training.monitoring import say
 from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code
-from ml.weights.card import ModelCard
 from ml.weights.directory import load_weights_file, save_weights_directory
-from ml.weights.registry import MODEL_NAME
 
 TRAINING_RECORD = "training.json"
 VALIDATION_DIR = "validation"

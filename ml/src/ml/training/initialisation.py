@@ -23,11 +23,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from ml.inference.preprocessing import PreprocessingSpec
+from ml.images.preprocessing import IMAGENET_MEAN, IMAGENET_STD, PreprocessingSpec
 
 IMAGENET_FILENAME = "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"
-IMAGENET_MEAN = np.array([0.485, 0.456, 0.406])
-IMAGENET_STD = np.array([0.229, 0.224, 0.225])
 FIRST_CONV = "conv1_conv"
 FIRST_NORM = "conv1_bn"
 
@@ -41,7 +39,7 @@ def default_imagenet_path() -> Path:
 def load_imagenet_backbone(model: keras.Model, weights_path: Path, spec: PreprocessingSpec) -> int:
     """Copy ImageNet DenseNet121 weights into ``model``'s backbone; return the number of layers set.
 
-    ``model`` is ``ml.inference.model.build_densenet121``'s; its head keeps its fresh initialisation.
+    ``model`` is ``ml.classifier.network.build_densenet121``'s; its head keeps its fresh initialisation.
     Raises ValueError if the file does not fit DenseNet121.
     """
     size = int(model.input_shape[1])
@@ -80,8 +78,9 @@ def _fold_input_scaling(
     """
     low, high = spec.scale
     span = high - low
-    scale = 1.0 / (span * IMAGENET_STD)  # per input channel
-    shift = (-low / span - IMAGENET_MEAN) / IMAGENET_STD
+    mean, std = np.asarray(IMAGENET_MEAN), np.asarray(IMAGENET_STD)
+    scale = 1.0 / (span * std)  # per input channel
+    shift = (-low / span - mean) / std
     scaled = kernel * scale[None, None, :, None]
     offset = np.einsum("hwco,c->o", kernel, shift)
     if channels == 1:

@@ -1,7 +1,7 @@
 """The tf.data input pipeline: parallel decoding, the service's preprocessing, augmentation.
 
 Images are decoded and preprocessed by the very functions the service runs on uploads
-(``ml.images.decoding.decode_radiograph`` and ``ml.inference.preprocessing.prepare_input``), wrapped in
+(``ml.images.decoding.decode_radiograph`` and ``ml.images.preprocessing.prepare_input``), wrapped in
 ``tf.numpy_function`` and mapped in parallel, so the network is trained on exactly the
 tensors it will see in production: same crop, same antialiased resize, same scaling.
 Augmentation then runs on batches as TensorFlow ops.
@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from ml.errors import ImageDecodeError
 from ml.images.decoding import decode_radiograph
-from ml.inference.preprocessing import PreprocessingSpec, prepare_input
+from ml.images.preprocessing import PreprocessingSpec, prepare_input
 from ml.training.datasets import ImageSet
 from ml.training.monitoring import predict, predictor
 

@@ -29,9 +29,10 @@ from typing import Any, Protocol
 import keras
 import tensorflow as tf
 
+from ml.classifier.card import ModelCard
+from ml.classifier.network import LOGITS_LAYER, build_densenet121
 from ml.errors import DataError
-from ml.inference.model import LOGITS_LAYER, build_densenet121
-from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
+from ml.images.preprocessing import PreprocessingSpec, default_preprocessing
 from ml.training.backbone import describe_unfrozen, initialise, make_optimizer, set_trainable
 from ml.training.cards import default_name, save_best
 from ml.training.checkpoints import (
@@ -46,7 +47,6 @@ from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_we
 from ml.training.monitoring import ValidationAUROC, predictor
 from ml.training.pipeline import cache_path, make_dataset
 from ml.training.stages import LoopSettings, Stage, StagedData, fit_stages
-from ml.weights.card import ModelCard
 
 
 @dataclass

@@ -18,8 +18,8 @@ from typing import Protocol, TypeVar, runtime_checkable
 import h5py
 import keras
 
+from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 from ml.errors import WeightsError
-from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
 
 
 @runtime_checkable

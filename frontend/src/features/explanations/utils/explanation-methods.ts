@@ -2,7 +2,7 @@ import type { ExplanationMethod, ExplanationStatus } from '@/types/api';
 
 export const DEFAULT_METHOD: ExplanationMethod = 'gradcam';
 
-/** In the server's order (ml.explanations.explanation.METHODS), with the names a reader knows them by. */
+/** In the server's order (ml.classifier.explanations.explanation.METHODS), with the names a reader knows them by. */
 export const METHOD_NAMES: Record<ExplanationMethod, string> = {
   gradcam: 'Grad-CAM',
   saliency: 'Gradient saliency',

@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ml.inference.model import feature_map_model, logits_kernel
+from ml.classifier.network import feature_map_model, logits_kernel
 
 
 class KerasRuntime:

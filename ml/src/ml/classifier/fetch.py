@@ -1,6 +1,6 @@
 """``make weights``: download a published checkpoint, check its SHA-256, import it.
 
-    python -m ml.weights.fetch --sha256 HASH [--url URL] [--format torchxrayvision] [--out DIR]
+    python -m ml.classifier.fetch --sha256 HASH [--url URL] [--format torchxrayvision] [--out DIR]
 
 The address defaults to torchxrayvision's NIH DenseNet121. torchxrayvision publishes no
 checksums, so no hash is pinned here: the operator passes the SHA-256 of the file they
@@ -23,8 +23,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from ml.classifier.importers import FORMATS, import_checkpoint
 from ml.errors import WeightsError
-from ml.weights.importers import FORMATS, import_checkpoint
 
 DEFAULT_URL = (
     "https://github.com/mlmed/torchxrayvision/releases/download/v1/"
@@ -37,7 +37,9 @@ CONNECT_TIMEOUT_S = 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ml.weights.fetch", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m ml.classifier.fetch", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--url", default=DEFAULT_URL)
     parser.add_argument("--sha256", default="", help="the SHA-256 the downloaded file must have")
     parser.add_argument("--format", default="torchxrayvision", choices=FORMATS, dest="checkpoint_format")

@@ -1,13 +1,13 @@
 """The inference engine: one built model per process, probabilities and heatmaps per image.
 
 Two runtimes compute the same network. On a CPU the engine runs DenseNet121 on OpenVINO
-(``ml.inference.runtime_openvino``) in float32, built from the weights file without TensorFlow: on
+(``ml.classifier.runtime_openvino``) in float32, built from the weights file without TensorFlow: on
 the reference 2-core CPU it is as fast as ONNX Runtime and about 1.7 times as fast as
 TensorFlow (README, "Performance"), and a worker starts in under a second. The Keras model
-on TensorFlow (``ml.inference.runtime_keras``) stays the reference that the tests hold every runtime
+on TensorFlow (``ml.classifier.runtime_keras``) stays the reference that the tests hold every runtime
 to, and runs where a GPU is visible. ``$CXR_BACKEND`` (``auto``, ``openvino``, ``keras``)
 overrides the choice. On OpenVINO, an int8 form of the weights that ``python -m ml quantize``
-accepted replaces float32 where ``ml.inference.forms`` finds it valid and fit for this CPU.
+accepted replaces float32 where ``ml.classifier.forms`` finds it valid and fit for this CPU.
 
 Build the engine inside each worker process after it forks (``InferenceEngine.load`` in
 Celery's ``worker_process_init`` or a lazily built per-process singleton), never at import
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from ml.classifier.architecture import DenseNetWeights, seeded_untrained_weights, weights_digest
+from ml.classifier.card import ModelCard
+from ml.classifier.explanations.gradcam import class_activation_maps
+from ml.classifier.registry import UNTRAINED_SEED, WEIGHTS_FILENAME, describe_active_model
 from ml.engine.backend import checked_threads, resolve_backend
-from ml.explanations.gradcam import class_activation_maps
-from ml.weights.architecture import DenseNetWeights, seeded_untrained_weights, weights_digest
-from ml.weights.card import ModelCard
-from ml.weights.registry import UNTRAINED_SEED, WEIGHTS_FILENAME, describe_active_model
 
 if TYPE_CHECKING:
     import keras
@@ -55,7 +55,7 @@ class InferenceEngine:
         if runtime is None:
             if model is None:
                 raise ValueError("InferenceEngine needs a Keras model or a runtime.")
-            from ml.inference.runtime_keras import KerasRuntime
+            from ml.classifier.runtime_keras import KerasRuntime
             from ml.weights.directory import check_model_matches_card
 
             check_model_matches_card(model, card)
@@ -91,20 +91,20 @@ class InferenceEngine:
                 card, weights_sha256=weights_digest(weights, card.input_channels, len(card.labels))
             )
         else:
-            from ml.weights.h5 import read_densenet_weights
+            from ml.classifier.h5 import read_densenet_weights
 
             weights_path = Path(weights_dir).expanduser().resolve() / WEIGHTS_FILENAME
             weights = read_densenet_weights(weights_path, card.input_channels, len(card.labels))
         if chosen == "keras":
+            from ml.classifier.network import assign_densenet_weights, build_densenet121
             from ml.engine.keras_forward import configure_threads
-            from ml.inference.model import assign_densenet_weights, build_densenet121
 
             configure_threads(threads)
             model = build_densenet121(len(card.labels), card.input_channels, card.input_size)
             assign_densenet_weights(model, weights)
             return cls(model, _card_in_use(card, "keras-tensorflow"))
-        from ml.inference.forms import choose_form
-        from ml.inference.runtime_openvino import OpenVINORuntime
+        from ml.classifier.forms import choose_form
+        from ml.classifier.runtime_openvino import OpenVINORuntime
 
         # The fastest form the card accepts for this CPU (its files checked), else float32.
         form = choose_form(card, weights_dir) if weights_dir is not None else None
@@ -132,7 +132,7 @@ class InferenceEngine:
     def model(self) -> keras.Model:
         """The Keras model with this engine's weights (built on first use when OpenVINO runs)."""
         if self._model is None:
-            from ml.inference.model import assign_densenet_weights, build_densenet121
+            from ml.classifier.network import assign_densenet_weights, build_densenet121
 
             if self._weights is None:
                 raise RuntimeError("This engine has neither a Keras model nor the arrays to build one.")

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from ml.weights.importers import FORMATS, import_checkpoint, read_thresholds_file
+from ml.classifier.importers import FORMATS, import_checkpoint, read_thresholds_file
 
 
 def add_import_parser(commands: argparse._SubParsersAction) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ml.weights.card import ModelCard
+from ml.classifier.card import ModelCard
 
 
 @dataclass(frozen=True)

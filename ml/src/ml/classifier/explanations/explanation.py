@@ -5,12 +5,12 @@
     explanation.at_radiograph_size()                      # the map in [0, 1], placed on request
     Explanation.from_bytes(explanation.to_bytes())        # kept as one small npz
 
-Grad-CAM comes from the engine's one pass (``ml.explanations.gradcam``) and stays 7x7; the other
+Grad-CAM comes from the engine's one pass (``ml.classifier.explanations.gradcam``) and stays 7x7; the other
 methods' maps are at the network's input resolution. Gradient methods run the Keras model on
 TensorFlow (``InferenceEngine.model``, built from the same arrays on first use) and differentiate
 the finding's logit; occlusion and the faithfulness curves run forward passes on the engine's
 own runtime and read the finding's probability. Every map's faithfulness is measured the same
-way, at the input resolution (see ``ml.explanations.faithfulness``).
+way, at the input resolution (see ``ml.classifier.explanations.faithfulness``).
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.explanations.faithfulness import LabelProbability, faithfulness, removed_input
-from ml.explanations.gradcam import maps_to_radiograph_frame, normalise_maps
-from ml.explanations.occlusion import occlusion
-from ml.explanations.settings import ExplanationSettings
-from ml.inference.preprocessing import CropBox, frame_from_array, frame_to_array
+from ml.classifier.explanations.faithfulness import LabelProbability, faithfulness, removed_input
+from ml.classifier.explanations.gradcam import maps_to_radiograph_frame, normalise_maps
+from ml.classifier.explanations.occlusion import occlusion
+from ml.classifier.explanations.settings import ExplanationSettings
+from ml.images.preprocessing import CropBox, frame_from_array, frame_to_array
 from ml.prepared import CLASSIFIER
 
 if TYPE_CHECKING:
-    from ml.inference.engine import InferenceEngine
+    from ml.classifier.engine import InferenceEngine
     from ml.prepared import PreparedImage
 
 GRADCAM = "gradcam"
@@ -169,16 +169,16 @@ def _relevance(
         return relevance, _display(relevance), {**settings.to_dict()["occlusion"], "target": CURVE_TARGET}
     # The gradient methods import TensorFlow: only when one of them is asked for.
     if method == "saliency":
-        from ml.explanations.saliency import saliency
+        from ml.classifier.explanations.saliency import saliency
 
         relevance = saliency(engine.model, image, class_index)
         return relevance, _display(relevance), {"target": GRADIENT_TARGET}
     if method == "smoothgrad":
-        from ml.explanations.smoothgrad import smoothgrad
+        from ml.classifier.explanations.smoothgrad import smoothgrad
 
         relevance = smoothgrad(engine.model, image, class_index, settings.smoothgrad)
         return relevance, _display(relevance), {**settings.to_dict()["smoothgrad"], "target": GRADIENT_TARGET}
-    from ml.explanations.integrated_gradients import integrated_gradients
+    from ml.classifier.explanations.integrated_gradients import integrated_gradients
 
     ig = settings.integrated_gradients
     baseline = removed if ig.baseline == "blurred" else np.zeros_like(image)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ml.explanations.gradcam import maps_to_radiograph_frame
-from ml.inference.preprocessing import CropBox, frame_from_array, frame_to_array
+from ml.classifier.explanations.gradcam import maps_to_radiograph_frame
+from ml.images.preprocessing import CropBox, frame_from_array, frame_to_array
 
 FILE_EXTENSION = "npz"
 

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ml.errors import WeightsError
 from ml.images.radiograph import Radiograph
 
 # Pillow's antialiasing filters by the names a card may use.
@@ -31,6 +32,10 @@ RESAMPLING_FILTERS: dict[str, Image.Resampling] = {
 
 # The only values of the descriptive keys this module implements; a card that asks for
 # anything else is refused rather than silently run through a different pipeline.
+# ImageNet's per-channel statistics, which networks pretrained on it (and checkpoints imported from
+# them) standardise their inputs with.
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 SUPPORTED_COLOUR = "greyscale"
 COLOUR_CHANNELS = {"greyscale": 1, "rgb": 3}
 SUPPORTED_CROP = "centre square"
@@ -208,3 +213,23 @@ def prepare_input(radiograph: Radiograph, spec: PreprocessingSpec, channels: int
             raise ValueError(f"The preprocessing has {mean.size} means for {channels} channels.")
         tensor = ((tensor - mean) / std).astype(np.float32)
     return ModelInput(tensor=tensor, crop=crop)
+
+
+def radiograph_preprocessing(
+    noun: str, preprocessing: dict[str, Any], input_size: int, input_channels: int
+) -> dict[str, Any]:
+    """A radiograph network's ``preprocessing`` with its defaults filled in, checked against the
+    card's input (``ml.images.preprocessing.PreprocessingSpec``; the classifier's and the screener's)."""
+    try:
+        spec = PreprocessingSpec.from_dict(preprocessing)
+    except ValueError as error:
+        raise WeightsError(f"The {noun}'s {error}") from error
+    if spec.colour == "rgb" and input_channels != 3:
+        raise WeightsError(
+            f'The {noun}\'s preprocessing.colour "rgb" needs input_channels 3, not {input_channels}.'
+        )
+    if spec.resize != input_size:
+        raise WeightsError(
+            f"The {noun}'s preprocessing.resize ({spec.resize}) differs from its input_size ({input_size})."
+        )
+    return spec.to_dict()

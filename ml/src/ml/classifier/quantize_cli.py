@@ -60,8 +60,8 @@ def add_quantize_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def run_quantize(arguments: argparse.Namespace) -> int:
+    from ml.classifier.quantization import quantize_weights_directory
     from ml.engine.backend import available_cpus
-    from ml.inference.quantization import quantize_weights_directory
 
     overlap = {path.resolve() for path in arguments.calibration} & {
         path.resolve() for path in arguments.held_out

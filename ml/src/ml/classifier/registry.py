@@ -6,15 +6,15 @@ directory is remembered until one of its files changes (``ml.cards.base.Card.des
 
 A weights directory holds two files (``ml.cards.files``):
 
-- ``card.json``: the model card (see ``ml.weights.card.ModelCard``);
-- ``model.weights.h5``: the Keras 3 weights of ``ml.inference.model.build_densenet121`` for the card's
+- ``card.json``: the model card (see ``ml.classifier.card.ModelCard``);
+- ``model.weights.h5``: the Keras 3 weights of ``ml.classifier.network.build_densenet121`` for the card's
   labels, input size and channels.
 """
 
 from __future__ import annotations
 
 from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
-from ml.weights.card import MODEL_NAME, UNTRAINED_SEED, WEIGHTS_ENV_VAR, ModelCard, untrained_card
+from ml.classifier.card import MODEL_NAME, UNTRAINED_SEED, WEIGHTS_ENV_VAR, ModelCard, untrained_card
 
 # The names the classifier's callers have always imported from here.
 __all__ = [

@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ml.inference.model import LOGITS_LAYER
+from ml.classifier.network import LOGITS_LAYER
 
 # Inputs per backward pass: DenseNet121 at 224 pixels keeps about 0.3 GB of activations per image.
 GRADIENT_BATCH = 8

@@ -2,7 +2,7 @@
 
 The graph is written here op by op (rather than converted from the Keras model) so that a
 worker needs neither TensorFlow nor a conversion step: it reads ``model.weights.h5`` with
-h5py and compiles in well under a second. It computes what ``ml.inference.model.build_densenet121``
+h5py and compiles in well under a second. It computes what ``ml.classifier.network.build_densenet121``
 computes, in float32 unless asked otherwise; the tests hold it to the Keras reference.
 
 Batch norm is folded into one multiply and add per channel; OpenVINO fuses those into
@@ -20,9 +20,9 @@ import numpy as np
 import openvino as ov
 import openvino.opset13 as ops
 
+from ml.classifier.architecture import HEAD_LAYER, KERAS_BN_EPSILON, DenseNetWeights, iter_blocks
 from ml.engine.compiled import cpu_compile_config
 from ml.errors import WeightsError
-from ml.weights.architecture import HEAD_LAYER, KERAS_BN_EPSILON, DenseNetWeights, iter_blocks
 
 # OpenVINO picks bf16 by itself on CPUs that have it; "f32" keeps full precision.
 PRECISIONS = ("f32", "bf16")
@@ -139,7 +139,7 @@ class OpenVINORuntime:
     ) -> None:
         """Compile the network built from ``weights``, or the int8 model ``quantized_model``.
 
-        A quantized model (written by ``ml.inference.quantization``) replaces the network, not
+        A quantized model (written by ``ml.classifier.quantization``) replaces the network, not
         the weights: the dense head's kernel still comes from ``weights`` for Grad-CAM.
         """
         if precision not in PRECISIONS:

@@ -1,5 +1,5 @@
 """Occlusion sensitivity (Zeiler and Fergus, 2014): how much the finding's probability drops
-when a square window of the input is removed (blurred, as ``ml.explanations.faithfulness``
+when a square window of the input is removed (blurred, as ``ml.classifier.explanations.faithfulness``
 removes pixels), the window sliding by ``stride``. Forward passes only, on the engine's runtime.
 """
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.explanations.faithfulness import FORWARD_BATCH, LabelProbability
-from ml.explanations.settings import OcclusionSettings
+from ml.classifier.explanations.faithfulness import FORWARD_BATCH, LabelProbability
+from ml.classifier.explanations.settings import OcclusionSettings
 
 
 def window_starts(size: int, window: int, stride: int) -> list[int]:

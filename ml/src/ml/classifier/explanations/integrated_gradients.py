@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from ml.explanations.gradients import logit_gradients
+from ml.classifier.explanations.gradients import logit_gradients
 
 
 @dataclass(frozen=True)

@@ -72,10 +72,10 @@ Layer = Conv | BatchNorm | Dense
 
 
 def densenet121_layers(input_channels: int, num_classes: int) -> list[Layer]:
-    """The layers with parameters, in the order Keras creates them for ``ml.inference.model``.
+    """The layers with parameters, in the order Keras creates them for ``ml.classifier.network``.
 
     That order matters: Keras 3 weights files name layers by class and creation order
-    (``conv2d_17``), and ``ml.weights.h5`` relies on it to read them without Keras.
+    (``conv2d_17``), and ``ml.classifier.h5`` relies on it to read them without Keras.
     """
     layers: list[Layer] = [
         Conv("conv1_conv", 7, input_channels, STEM_FILTERS),

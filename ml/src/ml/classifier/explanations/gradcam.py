@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ml.inference.preprocessing import CropBox
+from ml.images.preprocessing import CropBox
 
 
 def class_activation_maps(feature_map: np.ndarray, kernel: np.ndarray) -> np.ndarray:

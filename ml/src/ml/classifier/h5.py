@@ -1,10 +1,10 @@
-"""Read a Keras 3 ``model.weights.h5`` of ``ml.inference.model.build_densenet121`` without Keras.
+"""Read a Keras 3 ``model.weights.h5`` of ``ml.classifier.network.build_densenet121`` without Keras.
 
 The OpenVINO runtime builds its network from these arrays, so a worker never has to
 import TensorFlow. Keras 3 stores a functional model's weights under generic names, one
 group per layer with weights, named by class and creation order (``layers/conv2d``,
 ``layers/conv2d_1``, ..., ``layers/batch_normalization_3``, ``layers/dense``), each with
-``vars/0``, ``vars/1``, ... in the layer's variable order. ``ml.weights.architecture`` lists the
+``vars/0``, ``vars/1``, ... in the layer's variable order. ``ml.classifier.architecture`` lists the
 layers in that order, and a test checks this reader against Keras's own loader.
 """
 
@@ -16,8 +16,15 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from ml.classifier.architecture import (
+    BatchNorm,
+    Conv,
+    Dense,
+    DenseNetWeights,
+    check_weights,
+    densenet121_layers,
+)
 from ml.errors import WeightsError
-from ml.weights.architecture import BatchNorm, Conv, Dense, DenseNetWeights, check_weights, densenet121_layers
 
 _KERAS_CLASS_NAMES = {Conv: "conv2d", BatchNorm: "batch_normalization", Dense: "dense"}
 

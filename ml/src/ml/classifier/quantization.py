@@ -12,7 +12,7 @@ that search is slow, so it runs only when asked for (``--mixed-precision``).
 Whatever the verdict, the card records it (``inference.forms["openvino-int8"]``: accepted or
 not, the largest difference, how many radiographs, the CPU and tool versions, the forward
 times measured there); an accepted form's model is written beside the weights as
-``model.int8.xml``/``.bin`` with their SHA-256 in the record. ``ml.inference.forms`` decides at
+``model.int8.xml``/``.bin`` with their SHA-256 in the record. ``ml.classifier.forms`` decides at
 load time whether a worker runs it.
 """
 
@@ -31,15 +31,15 @@ from typing import Any
 
 import numpy as np
 
-from ml.inference.forms import (
+from ml.classifier.card import ModelCard
+from ml.classifier.forms import (
     INT8_FORM,
     INT8_MODEL_FILENAME,
     INT8_WEIGHTS_FILENAME,
     cpu_model_name,
     int8_instruction_set,
 )
-from ml.weights.card import ModelCard
-from ml.weights.registry import CARD_FILENAME, WEIGHTS_FILENAME, describe_active_model, sha256_file
+from ml.classifier.registry import CARD_FILENAME, WEIGHTS_FILENAME, describe_active_model, sha256_file
 
 # Every probability of an accepted form lies within this of float32's, on every held-out image.
 TOLERANCE = 0.01
@@ -89,8 +89,8 @@ def quantize_weights_directory(
     directory = Path(weights_dir).expanduser().resolve()
     card = describe_active_model(directory)
     openvino, nncf = _import_tools()
-    from ml.inference.runtime_openvino import build_model
-    from ml.weights.h5 import read_densenet_weights
+    from ml.classifier.h5 import read_densenet_weights
+    from ml.classifier.runtime_openvino import build_model
 
     weights = read_densenet_weights(directory / WEIGHTS_FILENAME, card.input_channels, len(card.labels))
     model = build_model(weights, card.input_channels, card.input_size)
@@ -151,7 +151,7 @@ class _Judge:
     """Compiles networks as the engine does and compares their probabilities with float32's."""
 
     def __init__(self, core: Any, threads: int, model: Any, held_out: list[np.ndarray]) -> None:
-        from ml.inference.runtime_openvino import PROBABILITIES_OUTPUT
+        from ml.classifier.runtime_openvino import PROBABILITIES_OUTPUT
 
         self.core = core
         self.threads = threads

@@ -5,7 +5,7 @@ per finding: the images' probabilities pooled by the card's ``study_aggregation`
 published multi-view work averages its views) or "max" (the most suspicious image decides), with
 the same pooling as evaluation's (``ml.evaluation.grouping``). The card's threshold then applies to
 the aggregated probability, and the calibrated score is computed from it, exactly as for one
-image (``ml.inference.postprocess``).
+image (``ml.classifier.postprocess``).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ml.classifier.card import ModelCard
+from ml.classifier.postprocess import Finding, findings_from_probabilities
 from ml.evaluation.grouping import pool_groups
-from ml.inference.postprocess import Finding, findings_from_probabilities
-from ml.weights.card import ModelCard
 
 
 def aggregate_findings(per_image: Sequence[Sequence[Finding]], card: ModelCard) -> tuple[Finding, ...]:

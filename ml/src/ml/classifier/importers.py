@@ -31,10 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ml.errors import WeightsError
-from ml.inference.preprocessing import default_preprocessing
-from ml.labels import CHESTXRAY14_LABELS
-from ml.weights.architecture import (
+from ml.classifier.architecture import (
     FEATURE_CHANNELS,
     HEAD_LAYER,
     KERAS_BN_EPSILON,
@@ -42,8 +39,11 @@ from ml.weights.architecture import (
     check_weights,
     densenet121_layers,
 )
-from ml.weights.card import ModelCard
-from ml.weights.registry import sha256_file
+from ml.classifier.card import ModelCard
+from ml.classifier.registry import sha256_file
+from ml.errors import WeightsError
+from ml.images.preprocessing import IMAGENET_MEAN, IMAGENET_STD, default_preprocessing
+from ml.labels import CHESTXRAY14_LABELS
 from ml.weights.torch_checkpoint import PickledObject, module_state_dict, read_torch_checkpoint
 
 FORMATS = ("torchxrayvision", "chexnet")
@@ -117,8 +117,6 @@ CHEXNET_OUTPUTS = (
     "Pleural_Thickening",
     "Hernia",
 )
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
 # Other spellings of ChestX-ray14 findings met in published label lists.
 LABEL_ALIASES = {
     "Pleural Thickening": "Pleural_Thickening",
@@ -307,7 +305,7 @@ def import_checkpoint(
     # Validating through from_dict catches anything the card format refuses before writing.
     card = ModelCard.from_dict(card.to_dict())
 
-    from ml.inference.model import assign_densenet_weights, build_densenet121
+    from ml.classifier.network import assign_densenet_weights, build_densenet121
     from ml.weights.directory import save_weights_directory
 
     model = build_densenet121(len(card.labels), card.input_channels, card.input_size)

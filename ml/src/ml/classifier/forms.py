@@ -1,6 +1,6 @@
 """Which form of the network a CPU worker runs: float32, or a quantized form the card accepts.
 
-``python -m ml quantize`` (``ml.inference.quantization``) writes an int8 OpenVINO model into a
+``python -m ml quantize`` (``ml.classifier.quantization``) writes an int8 OpenVINO model into a
 weights directory and records in the card whether it was accepted (every probability within
 the tolerance of float32 on held-out radiographs), on which CPU it was judged and how fast it
 was there. This module only reads those records, so a worker never imports NNCF.
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ml.classifier.card import ModelCard
+from ml.classifier.registry import sha256_file
 from ml.errors import WeightsError
-from ml.weights.card import ModelCard
-from ml.weights.registry import sha256_file
 
 logger = logging.getLogger(__name__)
 

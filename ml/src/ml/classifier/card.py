@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml.cards.base import Card
+from ml.classifier.explanations.settings import ExplanationSettings
 from ml.errors import WeightsError
-from ml.explanations.settings import ExplanationSettings
-from ml.inference.preprocessing import PreprocessingSpec, default_preprocessing
+from ml.images.preprocessing import default_preprocessing, radiograph_preprocessing
 from ml.labels import CHESTXRAY14_LABELS
 
 WEIGHTS_ENV_VAR = "CXR_WEIGHTS"
@@ -26,7 +26,7 @@ UNTRAINED_SEED = 0
 DEFAULT_THRESHOLD = 0.5
 INPUT_SIZE = 224
 INPUT_CHANNELS = 1
-# The rule a card names for a study of several images when it names none (ml.inference.aggregation).
+# The rule a card names for a study of several images when it names none (ml.classifier.aggregation).
 DEFAULT_STUDY_AGGREGATION = "mean"
 
 
@@ -64,11 +64,11 @@ class ModelCard(Card):
     # Quantized forms of the weights and how each was judged (``{"forms": {name: record}}``);
     # the card an engine reports adds ``"in_use"``, the form that computes its results.
     inference: dict[str, Any] | None = None
-    # The explanation methods' settings (``ml.explanations.settings``), every field filled in;
+    # The explanation methods' settings (``ml.classifier.explanations.settings``), every field filled in;
     # None where the card has no such section, which then explains with the defaults.
     explanations: dict[str, Any] | None = None
     # How a study of several images turns its images' probabilities into one per finding
-    # (ml.inference.aggregation): "mean", as the published multi-view work does, or "max".
+    # (ml.classifier.aggregation): "mean", as the published multi-view work does, or "max".
     study_aggregation: str = DEFAULT_STUDY_AGGREGATION
 
     @classmethod
@@ -108,7 +108,7 @@ def untrained_card(seed: int = UNTRAINED_SEED) -> ModelCard:
     """The card of the seeded, untrained DenseNet121 used when no weights are installed.
 
     ``weights_sha256`` is None here because the weights only exist once TensorFlow has built
-    the model; ``ml.inference.engine.InferenceEngine.card`` fills it in after building.
+    the model; ``ml.classifier.engine.InferenceEngine.card`` fills it in after building.
     """
     return ModelCard(
         name=MODEL_NAME,
@@ -121,26 +121,6 @@ def untrained_card(seed: int = UNTRAINED_SEED) -> ModelCard:
         weights_sha256=None,
         trained=False,
     )
-
-
-def radiograph_preprocessing(
-    noun: str, preprocessing: dict[str, Any], input_size: int, input_channels: int
-) -> dict[str, Any]:
-    """A radiograph network's ``preprocessing`` with its defaults filled in, checked against the
-    card's input (``ml.inference.preprocessing.PreprocessingSpec``; the classifier's and the screener's)."""
-    try:
-        spec = PreprocessingSpec.from_dict(preprocessing)
-    except ValueError as error:
-        raise WeightsError(f"The {noun}'s {error}") from error
-    if spec.colour == "rgb" and input_channels != 3:
-        raise WeightsError(
-            f'The {noun}\'s preprocessing.colour "rgb" needs input_channels 3, not {input_channels}.'
-        )
-    if spec.resize != input_size:
-        raise WeightsError(
-            f"The {noun}'s preprocessing.resize ({spec.resize}) differs from its input_size ({input_size})."
-        )
-    return spec.to_dict()
 
 
 def _check_validation_figures(validation: dict[str, Any], labels: tuple[str, ...]) -> None:

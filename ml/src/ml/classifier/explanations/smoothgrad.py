@@ -9,8 +9,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ml.explanations.gradients import logit_gradients
-from ml.explanations.settings import SmoothGradSettings
+from ml.classifier.explanations.gradients import logit_gradients
+from ml.classifier.explanations.settings import SmoothGradSettings
 
 NOISE_SEED = 0
 

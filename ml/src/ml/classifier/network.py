@@ -2,7 +2,7 @@
 
 The head is deliberately linear after the pool: the gradient of a class logit with
 respect to the last feature map is then that class's dense weights spread over the map,
-which is what lets ``ml.explanations.gradcam`` explain every finding from one forward pass.
+which is what lets ``ml.classifier.explanations.gradcam`` explain every finding from one forward pass.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ml.weights.architecture import DenseNetWeights, check_weights
+from ml.classifier.architecture import DenseNetWeights, check_weights
 
 INPUT_LAYER = "radiograph"
 # The backbone's final BatchNorm + ReLU output (7 x 7 x 1024 at 224 pixels). The name is
@@ -62,7 +62,7 @@ def logits_kernel(model: keras.Model) -> np.ndarray:
 
 
 def densenet_weights(model: keras.Model) -> DenseNetWeights:
-    """The model's arrays in the framework-neutral form of ``ml.weights.architecture``."""
+    """The model's arrays in the framework-neutral form of ``ml.classifier.architecture``."""
     return {
         layer.name: {
             variable.name: np.array(variable.numpy(), dtype=np.float32) for variable in layer.weights

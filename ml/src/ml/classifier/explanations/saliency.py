@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from ml.explanations.gradients import logit_gradients
+from ml.classifier.explanations.gradients import logit_gradients
 
 
 def saliency(model: keras.Model, image: np.ndarray, class_index: int) -> np.ndarray:

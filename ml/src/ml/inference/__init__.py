@@ -1,1 +1,0 @@
-"""Running the classifier: preprocessing, the DenseNet121 on OpenVINO or Keras, postprocessing."""
