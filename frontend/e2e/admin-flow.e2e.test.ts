@@ -102,8 +102,9 @@ describe('admin flow', () => {
       await page.getByRole('button', { name: `Reactivate ${nurse}`, exact: true }).waitFor();
 
       expect((await api('/api/studies/', { token })).status).toBe(401);
-      // The next thing the clinician does fails and sends them back to sign-in (the refresh is refused too).
-      await clinician.page.getByRole('link', { name: 'Studies' }).click();
+      // The open live-status stream ends at the deactivation, its refresh is refused, and the web app
+      // sends the clinician back to sign-in; a reload stays there.
+      await clinician.page.getByRole('button', { name: 'Sign in' }).waitFor();
       await clinician.page.reload();
       await clinician.page.getByRole('button', { name: 'Sign in' }).waitFor();
       const signInAgain = await clinician.page.request.post(`${baseUrl}/api/auth/token/`, {
