@@ -81,12 +81,12 @@ def test_shuffled_labels_stay_near_chance(tmp_path, capsys):
     assert 0.35 < auroc < 0.65, auroc
 
 
-def test_a_stopped_run_resumes_under_mixed_precision_and_trains_the_epochs_it_lacked(tmp_path, capsys):
+def test_a_stopped_run_resumes_with_its_settings_and_trains_the_epochs_it_lacked(tmp_path, capsys):
     data = write_blob_folder(tmp_path / "data", normal=12, abnormal=12, size=SIZE)
     out = tmp_path / "screener"
-    # Float16 compute (a GPU's default) also runs on a CPU: the loss-scaling optimizer must resume too.
-    mixed = ("--mixed-precision", "on")
-    assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "1", *mixed)) == 0
+    # Float32, as a CPU trains: the loss-scaling optimizer's resume is test_training_checkpoints'.
+    precision = ("--mixed-precision", "off")
+    assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "1", *precision)) == 0
     first = json.loads((out / "training.json").read_text())["history"]
     assert main(["train-screener", "--out", str(out), "--resume", "--finetune-epochs", "2", "--quiet"]) == 0
     record = json.loads((out / "training.json").read_text())
@@ -95,7 +95,7 @@ def test_a_stopped_run_resumes_under_mixed_precision_and_trains_the_epochs_it_la
     ]  # fmt: skip
     assert record["history"][:2] == first
     assert record["config"]["architecture"] == "elu-cnn" and record["config"]["finetune_epochs"] == 2
-    assert record["config"]["mixed_precision"] == "on" and record["card"]["trained"] is True
+    assert record["config"]["mixed_precision"] == "off" and record["card"]["trained"] is True
     capsys.readouterr()
     assert main(["train-screener", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "There is no run to resume" in capsys.readouterr().err
