@@ -122,11 +122,11 @@ def test_train_evaluate_localize_on_a_chestxray14_folder(tmp_path, nih_folder, s
     assert "T(IoBB) = 0.5" in (localization / "report.md").read_text()
 
 
-def planted_run(root, *, shuffle: bool):
+def planted_run(root):
     from ml.training.config import TrainingConfig
     from ml.training.trainer import train
 
-    labels = build_planted_csv(root / "data", size=SIZE, per_image=12, shuffle_labels=shuffle)
+    labels = build_planted_csv(root / "data", size=SIZE, per_image=12)
     config = TrainingConfig(
         data=str(labels),
         out=str(root / "model"),
@@ -151,23 +151,13 @@ def fresh_mass_auroc(model_directory, truth, out) -> float:
 
 
 def test_the_loop_learns_a_planted_signal(tmp_path):
-    result = planted_run(tmp_path, shuffle=False)
+    result = planted_run(tmp_path)
     mass = result.card.validation["findings"]["Mass"]
     assert mass["auroc"] > 0.9, result.history
     assert mass["positives"] > 10 and mass["negatives"] > 10
 
     fresh = build_planted_csv(tmp_path / "fresh", size=SIZE, per_image=3, seed=99)
     assert fresh_mass_auroc(result.directory, fresh, tmp_path / "fresh-evaluation") > 0.9
-
-
-def test_shuffled_labels_stay_near_chance(tmp_path):
-    result = planted_run(tmp_path, shuffle=True)
-    # Judged on a fresh, larger set whose labels are shuffled too (independent of the images): the
-    # validation figure is the best of eight epochs picked on that same validation set, which leans
-    # above 0.5 by selection alone.
-    fresh = build_planted_csv(tmp_path / "fresh", size=SIZE, per_image=6, seed=99, shuffle_labels=True)
-    auroc = fresh_mass_auroc(result.directory, fresh, tmp_path / "fresh-evaluation")
-    assert 0.25 < auroc < 0.75, (auroc, result.history)
 
 
 def optimizer_steps(out) -> int:
