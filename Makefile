@@ -132,9 +132,11 @@ check-api-types: $(PYTHON_DEPS) $(NODE_DEPS)
 
 test: lint test-python test-frontend test-e2e
 
-# The topology test serves the built web app through nginx.
+# The topology test serves the built web app through nginx. ml's tests spend most of their time
+# tracing TensorFlow graphs, mostly on one core, so two processes share them (a module stays in one,
+# its fixtures built once); the backend's share queues and ports, and run in one.
 test-python: $(PYTHON_DEPS) $(SPA) system-packages
-	$(VENV)/bin/python -m pytest ml/tests
+	$(VENV)/bin/python -m pytest ml/tests --numprocesses 2 --dist loadscope
 	cd backend && PATH=$$PATH:/usr/sbin DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest
 

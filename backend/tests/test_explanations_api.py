@@ -2,12 +2,15 @@
 
 import io
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from audit.models import AuditAction, AuditEvent
+from ml.classifier.card import ModelCard
 from ml.classifier.explanations.explanation import METHODS
+from studies import inference
 from studies.explanations import explanation_compute
 from studies.models import Explanation, StudyStatus
 from tests.conftest import queued_task_count
@@ -19,6 +22,15 @@ from tests.test_worker_end_to_end import (  # noqa: F401 (celery_worker: a fixtu
 )
 
 EXPLANATION_SECONDS = 240
+# Each method at a fraction of its default cost (occlusion 4 windows instead of 169, 4 integration
+# steps instead of 64...): the worker test is about every method running there and being kept,
+# with the settings the installed card gives, not about the maps' resolution.
+CHEAP_EXPLANATIONS = {
+    "occlusion": {"window": 112, "stride": 112},
+    "integrated_gradients": {"steps": 4},
+    "smoothgrad": {"samples": 2},
+    "faithfulness": {"steps": 4},
+}
 
 
 def explanations_url(study_id, label: str, method: str = "") -> str:
@@ -116,9 +128,29 @@ def wait_for_explanation(client, url: str, logs: WorkerLogs) -> dict:
     pytest.fail(f"{url} did not finish in {EXPLANATION_SECONDS} s:\n{logs.read_text()}")
 
 
+@pytest.fixture(scope="session")
+def cheap_explanation_weights(tmp_path_factory) -> Path:
+    """The seeded untrained network installed as a weights directory whose card sets cheap explanations."""
+    from ml.classifier.engine import InferenceEngine
+
+    directory = tmp_path_factory.mktemp("cheap-explanations") / "weights"
+    card = InferenceEngine.load(None, backend="keras").save(directory, trained=False)
+    ModelCard.from_dict({**card.to_dict(), "explanations": CHEAP_EXPLANATIONS}).save(directory / "card.json")
+    return directory
+
+
+@pytest.fixture
+def installed_cheap_explanations(cheap_explanation_weights, settings, monkeypatch) -> None:
+    """Those weights for this process and for the worker the test starts after it (its environment)."""
+    settings.CXR_WEIGHTS = str(cheap_explanation_weights)
+    monkeypatch.setenv("CXR_WEIGHTS", str(cheap_explanation_weights))
+    monkeypatch.setattr(inference, "_pipeline", None)
+
+
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_every_method_runs_in_the_worker_on_a_real_radiograph_and_is_kept(
+def test_every_method_runs_in_the_worker_on_a_real_radiograph_with_the_cards_settings_and_is_kept(
+    installed_cheap_explanations,
     celery_worker,  # noqa: F811 (the imported fixture)
     clinician,
     client_for,
@@ -145,7 +177,9 @@ def test_every_method_runs_in_the_worker_on_a_real_radiograph_and_is_kept(
         assert again.json()["finished_at"] == body["finished_at"] and queued_task_count() == tasks_before
         assert png_size(client.get(body["image"])) == (study["width"], study["height"])
     integrated = client.get(explanations_url(study["id"], label, "integrated_gradients")).json()
-    assert integrated["parameters"]["target"] == "logit" and integrated["parameters"]["steps"] == 64
+    assert integrated["parameters"]["target"] == "logit" and integrated["parameters"]["steps"] == 4
+    occlusion = client.get(explanations_url(study["id"], label, "occlusion")).json()["parameters"]
+    assert (occlusion["window"], occlusion["stride"]) == (112, 112)
     listed = client.get(explanations_url(study["id"], label)).json()
     assert {row["status"] for row in listed} == {"done"}
 

@@ -72,21 +72,20 @@ def test_shuffled_labels_stay_near_chance(tmp_path, capsys):
     data = write_blob_folder(tmp_path / "data", normal=40, abnormal=40, size=SIZE, shuffle_labels=True)
     out = tmp_path / "screener"
     assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "4")) == 0
-    # Judged on fresh images whose names are shuffled too: the validation figure is the best
-    # epoch's on that same set, which leans above 0.5 by selection alone.
-    fresh = write_blob_folder(
-        tmp_path / "fresh", normal=60, abnormal=60, size=SIZE, seed=99, shuffle_labels=True
-    )
-    auroc = evaluate_json(out, fresh, capsys)["figures"]["auroc"]
-    assert 0.35 < auroc < 0.65, auroc
+    # The run's own validation figure (its best epoch's, which leans above 0.5 by selection
+    # alone) stays far from the 0.9 the planted blob gives above; validation images or labels
+    # leaking into the training would lift it. (Fresh images with shuffled labels are at chance
+    # whatever the model, so they could not show anything.)
+    validation = json.loads((out / "card.json").read_text())["validation"]["auroc"]
+    assert 0.2 < validation < 0.8, validation
 
 
-def test_a_stopped_run_resumes_under_mixed_precision_and_trains_the_epochs_it_lacked(tmp_path, capsys):
+def test_a_stopped_run_resumes_with_its_settings_and_trains_the_epochs_it_lacked(tmp_path, capsys):
     data = write_blob_folder(tmp_path / "data", normal=12, abnormal=12, size=SIZE)
     out = tmp_path / "screener"
-    # Float16 compute (a GPU's default) also runs on a CPU: the loss-scaling optimizer must resume too.
-    mixed = ("--mixed-precision", "on")
-    assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "1", *mixed)) == 0
+    # Float32, as a CPU trains: the loss-scaling optimizer's resume is test_training_checkpoints'.
+    precision = ("--mixed-precision", "off")
+    assert main(train_cli(data, out, "--head-epochs", "1", "--finetune-epochs", "1", *precision)) == 0
     first = json.loads((out / "training.json").read_text())["history"]
     assert main(["train-screener", "--out", str(out), "--resume", "--finetune-epochs", "2", "--quiet"]) == 0
     record = json.loads((out / "training.json").read_text())
@@ -95,7 +94,7 @@ def test_a_stopped_run_resumes_under_mixed_precision_and_trains_the_epochs_it_la
     ]  # fmt: skip
     assert record["history"][:2] == first
     assert record["config"]["architecture"] == "elu-cnn" and record["config"]["finetune_epochs"] == 2
-    assert record["config"]["mixed_precision"] == "on" and record["card"]["trained"] is True
+    assert record["config"]["mixed_precision"] == "off" and record["card"]["trained"] is True
     capsys.readouterr()
     assert main(["train-screener", "--out", str(tmp_path / "none"), "--resume"]) == 2
     assert "There is no run to resume" in capsys.readouterr().err

@@ -173,15 +173,12 @@ def build_planted_csv(
     *,
     size: int = 64,
     per_image: int = 12,
-    shuffle_labels: bool = False,
     seed: int = 0,
 ) -> Path:
     """A generic label CSV whose "Mass" positives carry a bright square mark; "Nodule" is noise.
 
     Each real radiograph yields ``per_image`` variants, all of one patient (so the split by
-    patient keeps them together); half of the variants, at random, get the mark. With
-    ``shuffle_labels`` the label columns are permuted across images, cutting every link
-    between an image and its labels.
+    patient keeps them together); half of the variants, at random, get the mark.
     """
     rng = np.random.default_rng(seed)
     rows = []
@@ -197,14 +194,11 @@ def build_planted_csv(
             name = f"images/{real.path.stem}_{copy:02d}.png"
             save_png(image, root / name)
             rows.append([name, mass, int(rng.random() < 0.3), real.patient])
-    labels = np.array([[row[1], row[2]] for row in rows])
-    if shuffle_labels:
-        labels = labels[rng.permutation(len(rows))]
     path = root / "labels.csv"
     _write_csv(
         path,
         ["path", "Mass", "Nodule", "patient_id"],
-        [[row[0], *map(str, label), row[3]] for row, label in zip(rows, labels, strict=True)],
+        [[name, str(mass), str(nodule), patient] for name, mass, nodule, patient in rows],
     )
     return path
 
