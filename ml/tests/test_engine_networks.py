@@ -23,7 +23,7 @@ import pytest
 from pspnet_reference import random_state
 
 from ml.cards.files import CARD_FILENAME, WEIGHTS_FILENAME, sha256_file
-from ml.ct.analyser import CTAnalyser, ct_network_source
+from ml.ct.analyser import CTAnalyser
 from ml.ct.card import CTModelCard, describe_ct_model
 from ml.ct.network import load_ct_network
 from ml.ct.series import read_ct_series
@@ -34,12 +34,11 @@ from ml.engine.compiled import CompiledNetwork, convert_missing
 from ml.engine.source import NetworkSource
 from ml.images.decoding import decode_radiograph
 from ml.images.radiograph import Radiograph
-from ml.screener.analyser import ScreenerAnalyser, screener_network_source
+from ml.screener.analyser import ScreenerAnalyser
 from ml.screener.card import ScreenerCard, screener_preprocessing
 from ml.screener.network import load_screener_network
 from ml.segmentation.analyser import (
     SegmentationAnalyser,
-    segmentation_network_source,
 )
 from ml.segmentation.card import (
     SegmentationCard,
@@ -197,18 +196,18 @@ def warm_cache(
 ) -> list[str]:
     """Every network converted into the session's cache by one child process (one TensorFlow import)."""
     sources = [
-        segmentation_network_source(describe_segmentation_model(unet.directory), unet.directory),
-        segmentation_network_source(describe_segmentation_model(pspnet.directory), pspnet.directory),
+        SegmentationAnalyser.source_of(describe_segmentation_model(unet.directory), unet.directory),
+        SegmentationAnalyser.source_of(describe_segmentation_model(pspnet.directory), pspnet.directory),
         screener_source(inception_screener),
         screener_source(elu_screener),
-        ct_network_source(describe_ct_model(ct_resnet.directory), ct_resnet.directory),
+        CTAnalyser.source_of(describe_ct_model(ct_resnet.directory), ct_resnet.directory),
     ]
     return convert_missing(sources)
 
 
 def screener_source(built: Built) -> NetworkSource:
     card = ScreenerCard.describe(built.directory)
-    return screener_network_source(card, built.directory)
+    return ScreenerAnalyser.source_of(card, built.directory)
 
 
 def test_unet_on_openvino_equals_its_keras_forward_on_real_radiographs(

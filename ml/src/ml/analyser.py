@@ -17,11 +17,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, Self
 
 import numpy as np
 
-from ml.engine.source import NetworkSource
+from ml.engine.loading import load_network
+from ml.engine.network import Network
+from ml.engine.source import NetworkSource, weights_identity
 
 # What an analyser reads, and so which intake prepares its input.
 RADIOGRAPH = "radiograph"
@@ -119,3 +122,71 @@ class Analyser(Protocol):
 def read_result(analyser: type[Analyser], data: dict[str, Any], card: dict[str, Any]) -> AnalyserResult:
     """A result as stored (``result.to_dict()`` and ``result.card.to_dict()``), typed again."""
     return analyser.result_type.from_dict(data, analyser.card_type.from_dict(card))
+
+
+class NetworkAnalyser:
+    """What every analyser whose Keras network ``ml.engine`` runs shares: describing, the network's
+    source for the engine, loading it, and which runtime computes it.
+
+    A kind names its card class, the builder the engine calls (``"package.module:function"``,
+    given the card's JSON and the weights directory) and what besides the weights its network's
+    numbers depend on (``network_identity``); it adds ``prepare`` and ``run``.
+    """
+
+    card_type: ClassVar[type[Any]]
+    builder: ClassVar[str]
+
+    def __init__(self, card: Any, network: Network) -> None:
+        self.card = card
+        self._network = network
+
+    @classmethod
+    def describe(cls, weights_dir: str | os.PathLike[str] | None) -> Any:
+        return cls.card_type.describe(weights_dir)
+
+    @staticmethod
+    def network_identity(card: Any) -> dict[str, Any]:
+        """The card's settings the network's numbers depend on (its weights aside)."""
+        raise NotImplementedError
+
+    @classmethod
+    def source_of(cls, card: Any, weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``card`` (as ``describe`` gave it: its weights' hash checked)."""
+        return NetworkSource(
+            builder=cls.builder,
+            arguments={
+                "card": card.to_dict(),
+                "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
+            },
+            identity={
+                "kind": card.kind,
+                **cls.network_identity(card),
+                **weights_identity(card.weights_sha256, card.version),
+            },
+        )
+
+    @classmethod
+    def network_source(cls, weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
+        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
+        return cls.source_of(cls.describe(weights_dir), weights_dir)
+
+    @classmethod
+    def load(
+        cls,
+        weights_dir: str | os.PathLike[str] | None,
+        *,
+        threads: int | None = None,
+        backend: str | None = None,
+    ) -> Self:
+        """The network of ``weights_dir`` (None: the kind's seeded untrained one) on ``threads`` threads.
+
+        ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for a bad directory, card or
+        weights file.
+        """
+        card = cls.describe(weights_dir)
+        return cls(card, load_network(cls.source_of(card, weights_dir), threads=threads, backend=backend))
+
+    @property
+    def backend(self) -> str:
+        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
+        return self._network.name

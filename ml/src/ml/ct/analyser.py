@@ -11,26 +11,21 @@ is the seeded, untrained one and the card says so (``trained: false``, a version
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ml.analyser import CT_SERIES, AnalyserInput
+from ml.analyser import CT_SERIES, AnalyserInput, NetworkAnalyser
 from ml.ct.card import CT_KIND, CT_WEIGHTS_ENV_VAR, CTModelCard, describe_ct_model
 from ml.ct.series import CTSeries
 from ml.ct.window import network_slices, network_slices_uint8, slices_from_uint8
-from ml.engine.loading import load_network
-from ml.engine.network import Network
-from ml.engine.source import NetworkSource, weights_identity
 from ml.evaluation.grouping import pool
 
 DEFAULT_BATCH_SIZE = 16
 
-__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "ct_network_source", "describe_ct_model"]
+__all__ = ["CT_WEIGHTS_ENV_VAR", "CTAnalyser", "CTResult", "describe_ct_model"]
 
 
 @dataclass(frozen=True)
@@ -74,71 +69,29 @@ class CTResult:
         return None
 
 
-def ct_network_source(card: CTModelCard, weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
-    """What the engine builds for ``card`` (as ``describe_ct_model`` gave it) and its weights."""
-    return NetworkSource(
-        builder="ml.ct.network:keras_network",
-        arguments={
-            "card": card.to_dict(),
-            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
-        },
-        identity={
-            "kind": card.kind,
-            "architecture": card.architecture,
-            "input_size": card.input_size,
-            "base_filters": card.base_filters,
-            **weights_identity(card.weights_sha256, card.version),
-        },
-    )
-
-
-class CTAnalyser:
+class CTAnalyser(NetworkAnalyser):
     """The ResNet-18 of a CT weights directory (or the untrained one), ready to score series."""
 
     kind: ClassVar[str] = CT_KIND
     reads: ClassVar[str] = CT_SERIES
     card_type: ClassVar[type[CTModelCard]] = CTModelCard
     result_type: ClassVar[type[CTResult]] = CTResult
-
-    def __init__(self, card: CTModelCard, network: Network) -> None:
-        self.card = card
-        self._network = network
+    builder: ClassVar[str] = "ml.ct.network:keras_network"
+    card: CTModelCard
 
     @staticmethod
-    def describe(weights_dir: str | os.PathLike[str] | None) -> CTModelCard:
-        return describe_ct_model(weights_dir)
+    def network_identity(card: CTModelCard) -> dict[str, Any]:
+        return {
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "base_filters": card.base_filters,
+        }
 
     @staticmethod
     def prepare(card: CTModelCard, subject: CTSeries) -> np.ndarray:
         """Every slice windowed and resized for ``card``, as uint8 (slices, size, size): made at intake,
         so the worker only runs the network."""
         return network_slices_uint8(subject.hounsfield, card.window, card.input_size)
-
-    @classmethod
-    def load(
-        cls,
-        weights_dir: str | os.PathLike[str] | None,
-        *,
-        threads: int | None = None,
-        backend: str | None = None,
-    ) -> CTAnalyser:
-        """The network with the directory's weights (None: the seeded untrained network).
-
-        ``threads`` limits the CPU threads (default: the CPUs this process may use); ``backend``
-        overrides ``$CXR_BACKEND``. Raises WeightsError for a bad weights directory.
-        """
-        card = describe_ct_model(weights_dir)
-        return cls(card, load_network(ct_network_source(card, weights_dir), threads=threads, backend=backend))
-
-    @staticmethod
-    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
-        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
-        return ct_network_source(describe_ct_model(weights_dir), weights_dir)
-
-    @property
-    def backend(self) -> str:
-        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
-        return self._network.name
 
     def score_slices(self, hounsfield: np.ndarray, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
         """Each slice's probability, float64, for (slices, rows, columns) Hounsfield units."""

@@ -13,18 +13,13 @@ the target sensitivity"; a result below it is not a report that the study is nor
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ml.analyser import RADIOGRAPH, AnalyserInput
-from ml.engine.loading import load_network
-from ml.engine.network import Network
-from ml.engine.source import NetworkSource, weights_identity
+from ml.analyser import RADIOGRAPH, AnalyserInput, NetworkAnalyser
 from ml.images.preprocessing import prepare_input
 from ml.images.radiograph import Radiograph
 from ml.screener.card import (
@@ -41,7 +36,6 @@ __all__ = [
     "ScreenerAnalyser",
     "ScreenerResult",
     "describe_screener_model",
-    "screener_network_source",
 ]
 
 
@@ -79,71 +73,28 @@ class ScreenerResult:
         return None
 
 
-def screener_network_source(card: ScreenerCard, weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
-    """What the engine builds for ``card`` and its weights (the card carries their verified hash)."""
-    return NetworkSource(
-        builder="ml.screener.network:keras_network",
-        arguments={
-            "card": card.to_dict(),
-            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
-        },
-        identity={
-            "kind": card.kind,
-            "architecture": card.architecture,
-            "input_size": card.input_size,
-            "input_channels": card.input_channels,
-            **weights_identity(card.weights_sha256, card.version),
-        },
-    )
-
-
-class ScreenerAnalyser:
+class ScreenerAnalyser(NetworkAnalyser):
     """A loaded screener: ``prepare`` radiographs, then ``run`` a batch of them in one pass."""
 
     kind: ClassVar[str] = SCREENER
     reads: ClassVar[str] = RADIOGRAPH
     card_type: ClassVar[type[ScreenerCard]] = ScreenerCard
     result_type: ClassVar[type[ScreenerResult]] = ScreenerResult
-
-    def __init__(self, card: ScreenerCard, network: Network) -> None:
-        self.card = card
-        self._network = network
+    builder: ClassVar[str] = "ml.screener.network:keras_network"
+    card: ScreenerCard
 
     @staticmethod
-    def describe(weights_dir: str | os.PathLike[str] | None) -> ScreenerCard:
-        return describe_screener_model(weights_dir)
+    def network_identity(card: ScreenerCard) -> dict[str, Any]:
+        return {
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "input_channels": card.input_channels,
+        }
 
     @staticmethod
     def prepare(card: ScreenerCard, subject: Radiograph) -> np.ndarray:
         """The screener's float32 (S, S, C) input for an already screened radiograph, as its card says."""
         return prepare_input(subject, card.spec, card.input_channels).tensor[0]
-
-    @classmethod
-    def load(
-        cls,
-        weights_dir: str | os.PathLike[str] | None,
-        *,
-        threads: int | None = None,
-        backend: str | None = None,
-    ) -> ScreenerAnalyser:
-        """The screener of ``weights_dir`` (None: the seeded untrained InceptionV3) on ``threads`` threads.
-
-        ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for a bad directory, card or
-        weights file.
-        """
-        card = describe_screener_model(weights_dir)
-        network = load_network(screener_network_source(card, weights_dir), threads=threads, backend=backend)
-        return cls(card, network)
-
-    @staticmethod
-    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
-        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
-        return screener_network_source(describe_screener_model(weights_dir), weights_dir)
-
-    @property
-    def backend(self) -> str:
-        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
-        return self._network.name
 
     def run(self, inputs: Sequence[AnalyserInput]) -> list[ScreenerResult]:
         """One result per prepared input, in order."""

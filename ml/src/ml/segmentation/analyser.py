@@ -14,18 +14,13 @@ measures no ratio, since its outlines are not anatomy.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from ml.analyser import RADIOGRAPH, AnalyserInput
-from ml.engine.loading import load_network
-from ml.engine.network import Network
-from ml.engine.source import NetworkSource, weights_identity
+from ml.analyser import RADIOGRAPH, AnalyserInput, NetworkAnalyser
 from ml.images.radiograph import Radiograph
 from ml.segmentation.card import (
     SEGMENTATION_WEIGHTS_ENV_VAR,
@@ -52,7 +47,6 @@ __all__ = [
     "SegmentationAnalyser",
     "SegmentationResult",
     "describe_segmentation_model",
-    "segmentation_network_source",
 ]
 
 
@@ -114,41 +108,23 @@ class SegmentationResult:
         return self.segmentation.to_bytes() if self.segmentation is not None else None
 
 
-def segmentation_network_source(
-    card: SegmentationCard, weights_dir: str | os.PathLike[str] | None
-) -> NetworkSource:
-    """What the engine builds for ``card`` (as ``describe_segmentation_model`` gave it) and its weights."""
-    return NetworkSource(
-        builder="ml.segmentation.network:keras_network",
-        arguments={
-            "card": card.to_dict(),
-            "weights_dir": None if weights_dir is None else str(Path(weights_dir).expanduser().resolve()),
-        },
-        identity={
-            "kind": card.kind,
-            "architecture": card.architecture,
-            "input_size": card.input_size,
-            "outputs": len(card.structures),
-            **weights_identity(card.weights_sha256, card.version),
-        },
-    )
-
-
-class SegmentationAnalyser:
+class SegmentationAnalyser(NetworkAnalyser):
     """A built segmentation network and its card."""
 
     kind: ClassVar[str] = SEGMENTATION
     reads: ClassVar[str] = RADIOGRAPH
     card_type: ClassVar[type[SegmentationCard]] = SegmentationCard
     result_type: ClassVar[type[SegmentationResult]] = SegmentationResult
-
-    def __init__(self, network: Network, card: SegmentationCard) -> None:
-        self._network = network
-        self.card = card
+    builder: ClassVar[str] = "ml.segmentation.network:keras_network"
+    card: SegmentationCard
 
     @staticmethod
-    def describe(weights_dir: str | os.PathLike[str] | None) -> SegmentationCard:
-        return describe_segmentation_model(weights_dir)
+    def network_identity(card: SegmentationCard) -> dict[str, Any]:
+        return {
+            "architecture": card.architecture,
+            "input_size": card.input_size,
+            "outputs": len(card.structures),
+        }
 
     @staticmethod
     def prepare(card: SegmentationCard, subject: Radiograph) -> np.ndarray:
@@ -156,34 +132,6 @@ class SegmentationAnalyser:
         network, so the web process prepares it when it takes an upload in."""
         resized = resize_grey(subject.pixels, card.input_size, card_resize(card.preprocessing))
         return network_input(resized, card.preprocessing)
-
-    @classmethod
-    def load(
-        cls,
-        weights_dir: str | os.PathLike[str] | None,
-        *,
-        threads: int | None = None,
-        backend: str | None = None,
-    ) -> SegmentationAnalyser:
-        """The network of ``weights_dir``'s card (the untrained U-Net for None) on ``threads`` threads.
-
-        ``backend`` overrides ``$CXR_BACKEND``. Raises WeightsError for anything wrong with the directory.
-        """
-        card = describe_segmentation_model(weights_dir)
-        network = load_network(
-            segmentation_network_source(card, weights_dir), threads=threads, backend=backend
-        )
-        return cls(network, card)
-
-    @staticmethod
-    def network_source(weights_dir: str | os.PathLike[str] | None) -> NetworkSource:
-        """What the engine builds for ``weights_dir`` (``ml.engine.compiled.convert_missing`` takes it)."""
-        return segmentation_network_source(describe_segmentation_model(weights_dir), weights_dir)
-
-    @property
-    def backend(self) -> str:
-        """What computes the network: ``openvino-f32`` or ``keras-tensorflow``."""
-        return self._network.name
 
     def run(self, inputs: Sequence[AnalyserInput]) -> list[SegmentationResult]:
         """Each input's masks, with its radiograph's ratio where the card is trained."""
