@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from loadtest.clinicians import multipart
 from PIL import Image
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -172,22 +173,14 @@ def web(django_db_setup) -> Iterator[LiveWeb]:
 
 
 def upload_over_http(web: LiveWeb, token: str, key: str, radiograph: bytes) -> tuple[int, bytes]:
-    boundary = "cxr-boundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="chest.png"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + radiograph
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+    body, content_type = multipart("chest.png", radiograph)
     request = urllib.request.Request(
         web.url("/api/studies/"),
         data=body,
         method="POST",
         headers={
             "Authorization": f"Bearer {token}",
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Type": content_type,
             "Idempotency-Key": key,
         },
     )

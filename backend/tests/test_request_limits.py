@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
+from loadtest.clinicians import multipart
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
@@ -187,15 +188,7 @@ def test_an_upload_of_a_deactivated_user_is_answered_401_before_its_body_is_read
 def test_an_upload_within_the_limits_passes_the_layer_and_is_queued(web, clinician):
     radiograph = (NIH_DIR / "00030012_000.png").read_bytes()
     assert len(radiograph) < FILE_LIMIT
-    boundary = "cxr-boundary"
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="image"; filename="chest.png"\r\n'
-            "Content-Type: image/png\r\n\r\n"
-        ).encode()
-        + radiograph
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
+    body, content_type = multipart("chest.png", radiograph)
     with web.connect(timeout=60) as connection:
         connection.sendall(
             request_head(
@@ -203,7 +196,7 @@ def test_an_upload_within_the_limits_passes_the_layer_and_is_queued(web, clinici
                 {
                     "Authorization": bearer(clinician),
                     "Content-Length": str(len(body)),
-                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "Content-Type": content_type,
                 },
             )
             + body
