@@ -119,7 +119,7 @@ def network_figures(radiograph: Any, scratch: Path, threads: int) -> list[Networ
             runtime_of(unet),
             lambda x: unet.segment(x, [size] * len(x)),
             load_network(unet.card, None),
-            unet.prepare(radiograph)[np.newaxis],
+            unet.prepare(unet.card, radiograph)[np.newaxis],
         )
     )
 
@@ -143,7 +143,7 @@ def network_figures(radiograph: Any, scratch: Path, threads: int) -> list[Networ
             runtime_of(pspnet),
             lambda x: pspnet.segment(x, [size] * len(x)),
             pspnet_model,
-            pspnet.prepare(radiograph)[np.newaxis],
+            pspnet.prepare(pspnet.card, radiograph)[np.newaxis],
         )
     )
     # The PSPNet's 270 MB of weights and its Keras twin are not kept beside the other networks.
@@ -157,7 +157,7 @@ def network_figures(radiograph: Any, scratch: Path, threads: int) -> list[Networ
             runtime_of(screener),
             screener.score,
             build_screener(card.architecture, card.input_size, card.input_channels),
-            screener.prepare(radiograph)[np.newaxis],
+            screener.prepare(card, radiograph)[np.newaxis],
         )
     )
 
