@@ -154,7 +154,13 @@ def test_the_floor_holds_the_shared_training_loop_and_the_classifier_its_own_tra
     assert within("ml.training.stages", FLOOR) and within("ml.training.runs", FLOOR)
     assert "ml.classifier.training.trainer" in graph and "ml.training.trainer" not in graph
     # Each trainer builds on the shared loop.
-    for trainer in ("ml.classifier.training.trainer", "ml.screener.training", "ml.segmentation.training"):
+    trainers = (
+        "ml.classifier.training.trainer",
+        "ml.screener.training",
+        "ml.segmentation.training",
+        "ml.ct.training",
+    )
+    for trainer in trainers:
         assert graph[trainer] & {"ml.training.runs", "ml.training.stages"}, trainer
 
 
