@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
 from common.errors import DomainError
-from ml.analyser import AnalyserCard, AnalyserResult
-from ml.ct.analyser import CTResult
+from ml.analyser import AnalyserCard, AnalyserResult, read_result
+from ml.ct.analyser import CTAnalyser, CTResult
 from ml.ct.card import CT_KIND
 from ml.ct.intake import PreparedCT
 from ml.pipeline import Pipeline
@@ -41,7 +41,7 @@ def ct_study_analyze(*, study: Study, pipeline: Pipeline) -> None:
     [result] = pipeline.run(CT, [prepared])
     card = result.card.to_dict()
     with transaction.atomic():
-        ct_study_complete(study=study, card=card, result=result.to_dict(), from_cache=False)
+        ct_study_complete(study=study, card=card, result=result, from_cache=False)
     try:
         ct_cached_result_put(card=pipeline.card(CT), sha256=study.image_sha256, card_dict=card, result=result)
     except CACHE_ERRORS as error:
@@ -50,7 +50,7 @@ def ct_study_analyze(*, study: Study, pipeline: Pipeline) -> None:
 
 
 def ct_study_complete(
-    *, study: Study, card: dict[str, Any], result: dict[str, Any], from_cache: bool
+    *, study: Study, card: dict[str, Any], result: AnalyserResult, from_cache: bool
 ) -> None:
     """Store the CT run and mark the study done (call inside a transaction)."""
     now = timezone.now()
@@ -60,8 +60,8 @@ def ct_study_complete(
         defaults={
             "status": StudyStatus.DONE,
             "card": card,
-            "result": result,
-            "score": result["patient_probability"],
+            "result": result.to_dict(),
+            "score": result.score,
             "message": "",
             "started_at": study.started_at or now,
             "finished_at": now,
@@ -89,10 +89,10 @@ def ct_cache_key(*, card: AnalyserCard, sha256: str) -> str:
     return f"ct-result:{card.cache_identity}:{sha256}"
 
 
-def ct_cached_result_get(*, card: AnalyserCard, sha256: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """The (card, result) stored for this series' bytes and this card, if any."""
+def ct_cached_result_get(*, card: AnalyserCard, sha256: str) -> tuple[dict[str, Any], AnalyserResult] | None:
+    """The card (as stored) and the typed result cached for this series' bytes and this card, if any."""
     value = cache.get(ct_cache_key(card=card, sha256=sha256))
-    return (value["card"], value["result"]) if value else None
+    return (value["card"], read_result(CTAnalyser, value["result"], value["card"])) if value else None
 
 
 def ct_cached_result_put(

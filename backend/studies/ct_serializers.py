@@ -6,10 +6,12 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from ml.ct.analyser import CTResult
 from ml.ct.card import CT_KIND
 from ml.evaluation.grouping import AGGREGATION_RULES
 from model_card.serializers import AnalyserCardSerializer
 from studies.models import Study, StudyStatus
+from studies.selectors import analyser_run_result
 
 
 class CTSerializer(serializers.Serializer):
@@ -37,18 +39,20 @@ def ct_of(study: Study) -> dict[str, Any] | None:
     run = next((run for run in study.analyser_runs.all() if run.kind == CT_KIND), None)
     if run is None:
         return None
-    result = run.result or {}
+    # The result is read as ml's CTResult, so its fields are named in one place (ml.ct.analyser).
+    result = analyser_run_result(run)
+    ct = result if isinstance(result, CTResult) else None
     done = run.status == StudyStatus.DONE
     return CTSerializer(
         {
             "status": run.status,
             "message": run.message,
             "analyser": AnalyserCardSerializer(run.card).data if run.card else None,
-            "patient_probability": result.get("patient_probability"),
-            "threshold": result.get("threshold"),
-            "positive": result.get("positive"),
-            "aggregation": result.get("aggregation"),
-            "slice_probabilities": result.get("slice_probabilities", []),
+            "patient_probability": ct.patient_probability if ct else None,
+            "threshold": ct.threshold if ct else None,
+            "positive": ct.positive if ct else None,
+            "aggregation": ct.aggregation if ct else None,
+            "slice_probabilities": list(ct.slice_probabilities) if ct else [],
             "strip": reverse("study-ct-strip", kwargs={"study_id": study.id}) if done else None,
         }
     ).data

@@ -6,8 +6,9 @@ from rest_framework import serializers
 
 from ml.classifier.card import DEFAULT_STUDY_AGGREGATION
 from ml.evaluation.grouping import AGGREGATION_RULES
-from ml.screener.analyser import SCREENER
-from ml.segmentation.analyser import SEGMENTATION
+from ml.screener.analyser import SCREENER, ScreenerResult
+from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
+from ml.segmentation.cardiothoracic import CardiothoracicRatio
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
@@ -142,13 +143,32 @@ def screener_of(study: Study) -> dict[str, Any] | None:
     run = analyser_runs_by_kind(study).get(SCREENER)
     if run is None:
         return None
+    # Read as ml's ScreenerResult, so a renamed field breaks here rather than answering null.
     result = analyser_run_result(run)
+    screener = result if isinstance(result, ScreenerResult) else None
     return {
         "status": run.status,
         "message": run.message,
         "analyser": analyser_card(run),
-        **(result.to_dict() if result else {"probability": None, "threshold": None, "likely_abnormal": None}),
+        "probability": screener.probability if screener else None,
+        "threshold": screener.threshold if screener else None,
+        "likely_abnormal": screener.likely_abnormal if screener else None,
         "trained": run.card.get("trained") if run.card else None,
+    }
+
+
+def cardiothoracic_ratio_of(ratio: CardiothoracicRatio | None) -> dict[str, Any] | None:
+    """The API's cardiothoracic ratio: ml's measurement, with both lines as [x, y] ends."""
+    if ratio is None:
+        return None
+    return {
+        "ratio": ratio.ratio,
+        "heart_line": ratio.heart_line.to_list(),
+        "thorax_line": ratio.thorax_line.to_list(),
+        "normal_upper_limit": ratio.normal_upper_limit,
+        "above_range": ratio.above_range,
+        "view": ratio.view,
+        "caveat": ratio.caveat,
     }
 
 
@@ -370,13 +390,17 @@ class StudyDetailSerializer(StudySummarySerializer):
         if run is None:
             return None
         result = analyser_run_result(run)
+        anatomy = result if isinstance(result, SegmentationResult) else None
+        ratio = anatomy.cardiothoracic_ratio if anatomy else None
         return SegmentationSerializer(
             {
                 "status": run.status,
                 "message": run.message,
                 "analyser": analyser_card(run),
-                **(result.to_dict() if result else {"structures": []}),
-                "outlines": reverse("study-segmentation", kwargs={"study_id": study.id}) if result else None,
+                "structures": list(anatomy.structures) if anatomy else [],
+                "outlines": reverse("study-segmentation", kwargs={"study_id": study.id}) if anatomy else None,
+                "cardiothoracic_ratio": cardiothoracic_ratio_of(ratio),
+                "cardiothoracic_ratio_note": anatomy.cardiothoracic_ratio_note if anatomy else None,
             }
         ).data
 

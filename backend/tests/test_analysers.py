@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
+from ml.segmentation.cardiothoracic import AP_CAVEAT, CardiothoracicRatio, MeasurementLine
 from studies.analyser_runs import analyser_runs_execute
 from studies.models import AnalyserRun, StudyStatus
 from studies.reconciliation import studies_reconcile
@@ -39,6 +40,34 @@ def test_both_analysers_run_on_a_real_radiograph_after_its_findings_and_say_they
     assert segmentation["cardiothoracic_ratio"] is None
     assert "untrained" in segmentation["cardiothoracic_ratio_note"]
     assert {"left_lung", "right_lung", "heart"} <= set(segmentation["structures"])
+
+
+def test_a_measured_cardiothoracic_ratio_reaches_the_api_as_ml_stored_it(
+    analysed_study, clinician, client_for
+):
+    # The untrained network measures no ratio, so a trained card's measurement is stored by hand.
+    ratio = CardiothoracicRatio(
+        ratio=0.5625,
+        heart_line=MeasurementLine(y=300, x_start=200, x_end=343),
+        thorax_line=MeasurementLine(y=280, x_start=120, x_end=375),
+        view="AP",
+    )
+    run = AnalyserRun.objects.get(study=analysed_study, kind=SEGMENTATION)
+    run.card = {**run.card, "trained": True}
+    run.result = {**run.result, "cardiothoracic_ratio": ratio.to_dict(), "cardiothoracic_ratio_note": None}
+    run.save(update_fields=["card", "result"])
+
+    segmentation = client_for(clinician).get(f"/api/studies/{analysed_study.id}/").json()["segmentation"]
+    assert segmentation["cardiothoracic_ratio"] == {
+        "ratio": 0.5625,
+        "heart_line": [[200, 300], [343, 300]],
+        "thorax_line": [[120, 280], [375, 280]],
+        "normal_upper_limit": 0.5,
+        "above_range": True,
+        "view": "AP",
+        "caveat": AP_CAVEAT,
+    }
+    assert segmentation["cardiothoracic_ratio_note"] is None
 
 
 def test_segmentation_outlines_are_polygons_in_radiograph_pixels(analysed_study, clinician, client_for):

@@ -101,7 +101,8 @@ def test_no_module_of_ml_imports_itself_back_through_others_even_lazily():
     assert circles(graph) == []
 
 
-# The floor: shared parts every model package builds on. The models: one package per analyser.
+# The floor: shared parts every model package builds on (``ml.training`` is the loop, checkpoints,
+# data and monitoring the four trainers share). The models: one package per analyser.
 FLOOR = (
     "ml.errors",
     "ml.labels",
@@ -115,8 +116,12 @@ FLOOR = (
     "ml.evaluation.binary",
     "ml.evaluation.grouping",
     "ml.evaluation.plots",
+    "ml.evaluation.report",
+    "ml.training",
 )
 MODELS = ("ml.classifier", "ml.segmentation", "ml.screener", "ml.ct")
+# Above the models: the registry and pipeline that run every model, and the programs built on them.
+TOP = ("ml.analysers", "ml.pipeline", "ml.cli", "ml.__main__", "ml.bench", "ml.bench_networks")
 
 
 def within(module: str, packages: tuple[str, ...]) -> str | None:
@@ -142,3 +147,60 @@ def test_the_floor_imports_no_model_and_no_model_imports_another():
         if within(module, MODELS) and within(target, MODELS) not in (None, within(module, MODELS))
     )
     assert across == []
+
+
+def test_the_floor_holds_the_shared_training_loop_and_the_classifier_its_own_trainer():
+    graph = import_graph()
+    assert within("ml.training.stages", FLOOR) and within("ml.training.runs", FLOOR)
+    assert "ml.classifier.training.trainer" in graph and "ml.training.trainer" not in graph
+    # Each trainer builds on the shared loop.
+    trainers = (
+        "ml.classifier.training.trainer",
+        "ml.screener.training",
+        "ml.segmentation.training",
+        "ml.ct.training",
+    )
+    for trainer in trainers:
+        assert graph[trainer] & {"ml.training.runs", "ml.training.stages"}, trainer
+
+
+def is_command_line(module: str) -> bool:
+    """A command's module (``cli``, ``*_cli``, ``cli_*``): the programs' layer, on top of everything."""
+    last = module.rpartition(".")[2]
+    return last == "cli" or last.endswith("_cli") or last.startswith("cli_")
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """Imports of the floor's and the models' modules that reach the pipeline, its registry or a command.
+
+    Only a command's module (``ml.segmentation.cli``, ``ml.classifier.quantize_cli``) may run a model
+    through the pipeline; what a model is and does never depends on the pipeline that runs it.
+    """
+    return sorted(
+        (module, target)
+        for module, targets in graph.items()
+        if within(module, FLOOR + MODELS) and not is_command_line(module)
+        for target in targets
+        if within(target, TOP) or is_command_line(target)
+    )
+
+
+def test_the_upward_rule_finds_a_model_importing_the_pipeline_but_lets_its_command_do_so():
+    graph = {
+        "ml.segmentation.network": {"ml.pipeline"},
+        "ml.segmentation.cli": {"ml.pipeline", "ml.cli_options"},
+        "ml.training.stages": {"ml.classifier.train_cli"},
+        "ml.pipeline": {"ml.segmentation.network"},
+    }
+    assert upward_imports(graph) == [
+        ("ml.segmentation.network", "ml.pipeline"),
+        ("ml.training.stages", "ml.classifier.train_cli"),
+    ]
+
+
+def test_only_the_commands_of_models_import_the_pipeline_or_another_command():
+    graph = import_graph()
+    # The rule has something to allow: these commands run their model through the service's pipeline.
+    for command in ("ml.classifier.quantize_cli", "ml.segmentation.cli"):
+        assert "ml.pipeline" in graph[command], command
+    assert upward_imports(graph) == []

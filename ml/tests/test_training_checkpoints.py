@@ -19,7 +19,7 @@ def network_and_compiled_logits_model():
     import keras
 
     from ml.training.backbone import make_optimizer
-    from ml.training.trainer import training_precision
+    from ml.training.runs import training_precision
 
     with training_precision(True):
         inputs = keras.Input((3,))

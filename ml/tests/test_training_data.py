@@ -122,8 +122,8 @@ def test_imagenet_weights_fold_into_the_first_layer_for_our_input_scaling(tmp_pa
     import keras
 
     from ml.classifier.network import build_densenet121
+    from ml.classifier.training.initialisation import IMAGENET_MEAN, IMAGENET_STD, load_imagenet_backbone
     from ml.images.preprocessing import PreprocessingSpec, default_preprocessing
-    from ml.training.initialisation import IMAGENET_MEAN, IMAGENET_STD, load_imagenet_backbone
 
     reference = keras.applications.DenseNet121(include_top=False, weights=None, input_shape=(64, 64, 3))
     # Non-trivial normalisation statistics, so that the folded offset is really tested.

@@ -123,8 +123,8 @@ def test_train_evaluate_localize_on_a_chestxray14_folder(tmp_path, nih_folder, s
 
 
 def planted_run(root):
-    from ml.training.config import TrainingConfig
-    from ml.training.trainer import train
+    from ml.classifier.training.config import TrainingConfig
+    from ml.classifier.training.trainer import train
 
     labels = build_planted_csv(root / "data", size=SIZE, per_image=12)
     config = TrainingConfig(
@@ -179,8 +179,9 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, nih_folder):
     import keras
 
     from ml.classifier.engine import InferenceEngine
-    from ml.training.config import TrainingConfig, resume_config
-    from ml.training.trainer import train
+    from ml.classifier.training.config import TrainingConfig
+    from ml.classifier.training.trainer import train
+    from ml.training.config import resume_config
 
     class StopAfterFirstEpoch(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -214,7 +215,7 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, nih_folder):
 
     assert main(["train", "--out", str(out), "--data", str(nih_folder.root)]) == 2  # not over a run
 
-    result = train(resume_config(out), resume=True, verbose=0)
+    result = train(resume_config(out, TrainingConfig.from_dict), resume=True, verbose=0)
     assert [(epoch["stage"], epoch["epoch"]) for epoch in result.history] == [
         ("finetune", 1),
         ("finetune", 2),
@@ -226,5 +227,5 @@ def test_an_interrupted_run_resumes_where_it_stopped(tmp_path, nih_folder):
     assert tuple(analysis.probabilities) == EIGHT_CLASS_LABELS
 
     # Training longer continues the finished run from its last epoch, with the same settings.
-    longer = resume_config(out, finetune_epochs=4)
+    longer = resume_config(out, TrainingConfig.from_dict, finetune_epochs=4)
     assert longer.finetune_epochs == 4 and longer.label_set == "8" and longer.version == card.version

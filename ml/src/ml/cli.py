@@ -23,6 +23,7 @@ from ml.classifier.explanations.explanation import METHODS, Explanation
 from ml.classifier.import_cli import add_import_parser
 from ml.classifier.quantize_cli import add_quantize_parser
 from ml.classifier.registry import WEIGHTS_ENV_VAR, describe_active_model
+from ml.classifier.train_cli import add_train_parser
 from ml.cli_options import UNTRAINED_WARNING
 from ml.ct.cli import add_ct_parsers
 from ml.errors import DataError, ImageError, WeightsError
@@ -33,7 +34,6 @@ from ml.localization.cli import add_localize_parser
 from ml.pipeline import Intake, Pipeline
 from ml.screener.cli import add_screener_parsers
 from ml.segmentation.cli import add_segmentation_parsers
-from ml.training.cli import add_train_parser
 
 EXIT_BAD_INPUT = 2
 

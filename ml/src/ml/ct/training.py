@@ -25,7 +25,6 @@ from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from ml.ct.card import CT_LABEL, CT_MODEL_NAME, CTModelCard
 from ml.ct.model import LOGITS_LAYER, build_resnet18
@@ -36,7 +35,6 @@ from ml.errors import DataError
 from ml.evaluation.binary import binary_report, describe_operating_point
 from ml.evaluation.metrics import ThresholdRule
 from ml.training.backbone import make_optimizer, train_from
-from ml.training.cards import card_threshold
 from ml.training.checkpoints import (
     BEST_WEIGHTS,
     atomic_write_text,
@@ -47,6 +45,7 @@ from ml.training.config import CHECKPOINT_DIR, STATE_FILE, STATE_FORMAT, check_o
 from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_weights
 from ml.training.monitoring import ValidationAUROC, predict, predictor, say
 from ml.training.provenance import code_version, describe_code
+from ml.training.runs import card_threshold, training_precision, wants_mixed_precision
 from ml.training.stages import Stage, StagedData, fit_stages
 from ml.weights.directory import load_weights_file, save_weights_directory
 
@@ -142,17 +141,10 @@ def train_ct(
         write_state(checkpoint, state)
     else:
         config.version = state["config"]["version"]
-    mixed = config.mixed_precision == "on" or (
-        config.mixed_precision == "auto" and bool(tf.config.list_physical_devices("GPU"))
-    )
-    previous_policy = keras.config.dtype_policy()
-    try:
-        if mixed:
-            keras.config.set_dtype_policy("mixed_float16")
+    mixed = wants_mixed_precision(config.mixed_precision)
+    with training_precision(mixed):
         keras.utils.set_random_seed(config.seed + epochs_done(state))
         _fit(config, state, checkpoint, train_set, validation_set, mixed, verbose)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
     card = _save_best(config, state, checkpoint, validation_set)
     return CTTrainingResult(card=card, directory=out, history=list(state["history"]))
 

@@ -19,7 +19,7 @@ UNFREEZE_CHOICES = ("top", "all")
 
 @dataclass
 class ScreenerConfig(StoredSettings):
-    """Every setting of a screener run (the field names ``ml.training.trainer.run_stages`` reads)."""
+    """Every setting of a screener run (the field names ``ml.training.runs.run_stages`` reads)."""
 
     data: str
     out: str

@@ -2,7 +2,7 @@
 
 Stage 1 ("head") trains the logit on a frozen backbone; stage 2 ("finetune") unfreezes
 the top block(s) (or everything, ``unfreeze="all"``) at a lower learning rate. The loop
-is the classifier's (``ml.training.trainer.run_stages``): augmentation, the learning-rate
+is the one the classifier runs too (``ml.training.runs.run_stages``): augmentation, the learning-rate
 cut on a validation-AUROC plateau, early stopping on validation AUROC, a checkpoint every
 epoch under ``OUT/checkpoint/`` that ``resume`` continues, mixed precision on a GPU. At
 the end the best epoch is reloaded in float32, scored on validation, and the card's
@@ -36,8 +36,8 @@ from ml.training.losses import ClassBalancedBinaryCrossentropy, class_balance_we
 from ml.training.monitoring import say
 from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code
+from ml.training.runs import open_run, run_stages, training_precision, wants_mixed_precision
 from ml.training.stages import Stage
-from ml.training.trainer import open_run, run_stages, training_precision, wants_mixed_precision
 from ml.weights.directory import load_weights_file, write_weights_file
 
 TRAINING_RECORD = "training.json"

@@ -46,6 +46,7 @@ from ml.training.checkpoints import (
 from ml.training.config import CHECKPOINT_DIR, STATE_FILE, check_output, read_state
 from ml.training.monitoring import say
 from ml.training.provenance import code_version, describe_code
+from ml.training.runs import training_precision, wants_mixed_precision
 from ml.training.stages import Stage, StagedData, fit_stages
 from ml.weights.directory import load_weights_file
 
@@ -101,13 +102,8 @@ def train_segmentation(
         write_state(checkpoint, state)
     else:
         state["config"] = config.to_dict()
-    mixed = config.mixed_precision == "on" or (
-        config.mixed_precision == "auto" and bool(tf.config.list_physical_devices("GPU"))
-    )
-    previous_policy = keras.config.dtype_policy()
-    try:
-        if mixed:
-            keras.config.set_dtype_policy("mixed_float16")
+    mixed = wants_mixed_precision(config.mixed_precision)
+    with training_precision(mixed):
         # Resumed runs draw fresh shuffles and augmentations rather than replaying epoch 1's.
         keras.utils.set_random_seed(config.seed + epochs_done(state))
         model = build_unet(
@@ -117,8 +113,6 @@ def train_segmentation(
             tuple(config.encoder_scale),
         )
         _run_stages(model, config, data.structures, train, validation, state, checkpoint, mixed, verbose)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
     card = _save_best(config, data, validation_data, validation, state, checkpoint)
     return SegmentationTrainingResult(card=card, directory=out, history=list(state["history"]))
 

@@ -1,6 +1,12 @@
-"""Training DenseNet121 on ChestX-ray14 or a labelled CSV: ``python -m ml train``.
+"""The training floor every trainer shares (classifier, screener, segmentation, CT); it imports no model.
 
-Importing this package is cheap: only ``ml.training.trainer`` and the modules it runs
-(``backbone``, ``monitoring``, ``checkpoints``, ``cards``, ``pipeline``, ``losses`` and
-``initialisation``) import TensorFlow, and the CLI imports them only when a run starts.
+The stage loop (``stages``, with ``runs`` around it: a run's state, its precision, the loop over
+radiograph label sets), checkpoints and resuming (``checkpoints``, ``config``), the validation AUROC
+and progress lines (``monitoring``), the class-balanced loss (``losses``), which layers train and the
+optimizer (``backbone``), the tf.data pipeline (``pipeline``), ChestX-ray14's and labelled CSVs'
+tables and image sets (``chestxray14``, ``datasets``, ``tables``), the code's provenance and the
+options every training command shares (``cli``). Each model's own trainer is in its package
+(``ml.classifier.training``, ``ml.screener.training``, ...). Importing this package is cheap: only
+``runs``, ``stages``, ``checkpoints``, ``monitoring``, ``pipeline``, ``losses`` and ``backbone``
+import TensorFlow.
 """

@@ -18,23 +18,23 @@ import numpy as np
 from ml.classifier.card import ModelCard
 from ml.classifier.network import build_densenet121
 from ml.classifier.registry import MODEL_NAME
+from ml.classifier.training.config import TrainingConfig
 from ml.errors import DataError
 from ml.evaluation.metrics import ThresholdRule
 from ml.evaluation.report import evaluate_findings, write_evaluation
 from ml.images.preprocessing import PreprocessingSpec
+from ml.labels import CHESTXRAY14_LABELS
 from ml.training.checkpoints import BEST_WEIGHTS, atomic_write_text
 from ml.training.chestxray14 import EIGHT_CLASS_LABELS
-from ml.training.config import TrainingConfig
 from ml.training.datasets import TrainingData
 from ml.training.monitoring import say
 from ml.training.pipeline import predict_images
 from ml.training.provenance import code_version, describe_code
+from ml.training.runs import card_threshold
 from ml.weights.directory import load_weights_file, save_weights_directory
 
 TRAINING_RECORD = "training.json"
 VALIDATION_DIR = "validation"
-# A threshold the card needs for a label that validation cannot set (no positives there).
-FALLBACK_THRESHOLD = 0.5
 
 
 def save_best(
@@ -158,17 +158,8 @@ def card_validation(
     }
 
 
-def card_threshold(threshold: float | None) -> float:
-    """A chosen threshold as the card stores it: in [0, 1], or the fallback where none was chosen."""
-    if threshold is None:
-        return FALLBACK_THRESHOLD
-    return float(min(1.0, max(0.0, threshold)))
-
-
 def default_name(labels: tuple[str, ...]) -> str:
     """The card's name when the run was given none: the registry's for the label sets it knows."""
     if labels == EIGHT_CLASS_LABELS:
         return f"{MODEL_NAME}-8class"
-    from ml.labels import CHESTXRAY14_LABELS
-
     return MODEL_NAME if labels == CHESTXRAY14_LABELS else "densenet121-multilabel"
