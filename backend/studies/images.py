@@ -64,12 +64,14 @@ class ImageFiles:
     model_input: str
 
 
-def intake_or_refuse(data: bytes, *, filename: str, accept_lateral: bool = False) -> Intake:
+def intake_or_refuse(received: ReceivedUpload, *, accept_lateral: bool = False) -> Intake:
     """The pipeline's intake of an upload, its refusals answered with their status and reason."""
     try:
-        return analysis_pipeline().radiograph_intake(data, accept_lateral=accept_lateral)
+        return analysis_pipeline().radiograph_intake(
+            received.data, dataset=received.dataset, accept_lateral=accept_lateral
+        )
     except ImageError as error:
-        raise image_refusal(error, filename=filename) from error
+        raise image_refusal(error, filename=received.filename) from error
 
 
 def image_refusal(error: ImageError, *, filename: str) -> DomainError:
@@ -97,7 +99,7 @@ def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
 
 
 def image_accept(received: ReceivedUpload, *, accept_lateral: bool) -> AcceptedImage:
-    intake = intake_or_refuse(received.data, filename=received.filename, accept_lateral=accept_lateral)
+    intake = intake_or_refuse(received, accept_lateral=accept_lateral)
     return AcceptedImage(
         received=received,
         intake=intake,

@@ -15,7 +15,6 @@ from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
 from ml.ct.card import CT_KIND
-from ml.ct.intake import is_ct_series
 from ml.errors import ImageError
 from ml.images.deidentification import words_of
 from studies import storage
@@ -56,9 +55,9 @@ def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
     # where the study is inserted.
     check_pending_limit(owner=owner)
     received, refused = uploads_receive(uploads)
-    if len(received) == 1 and not refused and is_ct_series(received[0].data):
+    if len(received) == 1 and not refused and received[0].is_ct_series:
         return ct_study_create(owner=owner, received=received[0])
-    series = [upload.filename for upload in received if is_ct_series(upload.data)]
+    series = [upload.filename for upload in received if upload.is_ct_series]
     if series:
         raise DomainError(
             "A CT series is a study of its own: upload its zip or multi-frame file alone.",
@@ -70,7 +69,7 @@ def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
 def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
     """A study of one file already read within the size limit: an upload, or an image a PACS sent
     (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
-    if is_ct_series(received.data):
+    if received.is_ct_series:
         return ct_study_create(owner=owner, received=received)
     return study_create_from_files(owner=owner, received=[received])
 
@@ -143,7 +142,7 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     queued. If anything fails, the files already written are removed and no study row is left."""
     pipeline = analysis_pipeline()
     try:
-        intake = pipeline.intake(received.data)
+        intake = pipeline.intake(received.data, dataset=received.dataset)
     except ImageError as error:
         raise image_refusal(error, filename=received.filename) from error
     file_type = ZIP if intake.format == "zip" else DICOM

@@ -49,21 +49,6 @@ def dicom_with(**attributes: str) -> bytes:
     return buffer.getvalue()
 
 
-@pytest.fixture
-def upload_images(django_capture_on_commit_callbacks):
-    """POST several files as one study (the images field repeated), running the on-commit enqueue."""
-
-    def post(client, files: list[tuple[str, bytes]]):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(
-                "/api/studies/",
-                {"images": [SimpleUploadedFile(name, content) for name, content in files]},
-                format="multipart",
-            )
-
-    return post
-
-
 @pytest.fixture(scope="session")
 def max_rule_weights(tmp_path_factory) -> Path:
     """The seeded untrained network installed as a weights directory whose card says "max"."""
