@@ -11,7 +11,7 @@ from ml.segmentation.analyser import SEGMENTATION
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
-from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyKind, StudyStatus
+from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
 from studies.selectors import ANY_POSITIVE, analyser_run_result
 
 
@@ -153,6 +153,9 @@ def screener_of(study: Study) -> dict[str, Any] | None:
 
 
 class StudySummarySerializer(serializers.ModelSerializer):
+    # The study's image fields are its key image's (Study.key_image).
+    kind = serializers.ChoiceField(source="key_image.kind", choices=ImageKind.choices)
+    original_filename = serializers.CharField(source="key_image.original_filename")
     cached = serializers.BooleanField(source="from_cache")
     top_finding = serializers.SerializerMethodField(
         help_text="The most suspicious finding: the highest calibrated score."
@@ -303,6 +306,7 @@ class StudyImageSerializer(serializers.ModelSerializer):
         fields = [
             "position",
             "id",
+            "kind",
             "view",
             "analysed",
             "not_analysed_reason",
@@ -328,9 +332,16 @@ class StudyImageSerializer(serializers.ModelSerializer):
 
 class StudyDetailSerializer(StudySummarySerializer):
     image = serializers.SerializerMethodField()
+    key_image = serializers.IntegerField(
+        source="key_image.position",
+        help_text="The position of the study's key image (its first analysed frontal image), which "
+        "image, width, height, metadata, screening and the findings' heatmaps are of.",
+    )
+    width = serializers.IntegerField(source="key_image.width")
+    height = serializers.IntegerField(source="key_image.height")
     model = serializers.SerializerMethodField()
     metadata = serializers.SerializerMethodField()
-    screening = ScreeningSerializer(allow_null=True)
+    screening = ScreeningSerializer(source="key_image.screening", allow_null=True)
     findings = FindingSerializer(many=True, help_text="The study's findings, aggregated over its images.")
     aggregation = serializers.SerializerMethodField()
     images = StudyImageSerializer(many=True)
@@ -343,6 +354,7 @@ class StudyDetailSerializer(StudySummarySerializer):
         fields = [
             *StudySummarySerializer.Meta.fields,
             "image",
+            "key_image",
             "width",
             "height",
             "metadata",
@@ -382,7 +394,7 @@ class StudyDetailSerializer(StudySummarySerializer):
 
     @extend_schema_field(ImageMetadataSerializer)
     def get_metadata(self, study: Study) -> dict[str, Any]:
-        return metadata_of(study.image_metadata)
+        return metadata_of(study.key_image.image_metadata)
 
     @extend_schema_field(AggregationSerializer(allow_null=True))
     def get_aggregation(self, study: Study) -> dict[str, Any] | None:
@@ -400,7 +412,7 @@ class StudyDetailSerializer(StudySummarySerializer):
     def get_model(self, study: Study) -> dict[str, Any] | None:
         if not study.model_card:
             return None
-        if study.kind == StudyKind.CT:
+        if study.key_image.kind == ImageKind.CT:
             # A CT card's validation is patient-level, not the classifier's per-finding schema; the
             # CT panel shows the CT card itself.
             return ModelSummarySerializer({**study.model_card, "validation": None}).data

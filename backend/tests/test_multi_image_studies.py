@@ -141,9 +141,9 @@ def test_a_one_image_study_has_one_image_whose_findings_are_the_study_findings(a
     image = analysed_study.images.get()
     assert (image.position, image.view, image.analysed) == (0, "frontal", True)
     assert (image.original_file.name, image.display_file.name, image.heatmaps_file.name) == (
-        analysed_study.original_file.name,
-        analysed_study.display_file.name,
-        analysed_study.heatmaps_file.name,
+        analysed_study.key_image.original_file.name,
+        analysed_study.key_image.display_file.name,
+        analysed_study.key_image.heatmaps_file.name,
     )
     as_rows = lambda findings: sorted(  # noqa: E731
         (f.label, f.probability, f.threshold, f.positive, f.calibrated_score) for f in findings
