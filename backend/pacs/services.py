@@ -31,9 +31,15 @@ from studies.uploads import DICOM, ReceivedUpload, sniff, upload_too_large
 RECEIVED_FILENAME = "radiograph.dcm"
 
 
+def pacs_received(data: bytes) -> ReceivedUpload:
+    """What a PACS sent, as the upload ``received_image_store`` checks (size, DICOM) and takes in; its
+    one parse (``dataset``) also answers STOW-RS's reference of the instance (pacs.stow)."""
+    return ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
+
+
 def received_image_store(
     *,
-    data: bytes,
+    received: ReceivedUpload,
     owner: User,
     protocol: ReceivedProtocol,
     calling_ae_title: str = "",
@@ -42,11 +48,10 @@ def received_image_store(
     """Make a study of a DICOM image a PACS sent; a refusal raises DomainError as an upload's would."""
     audit_detail: dict[str, Any] = {"protocol": protocol.value, "calling_ae_title": calling_ae_title}
     try:
-        if len(data) > settings.CXR_MAX_UPLOAD_BYTES:
-            raise upload_too_large(len(data))
-        if sniff(data) != DICOM:
+        if len(received.data) > settings.CXR_MAX_UPLOAD_BYTES:
+            raise upload_too_large(len(received.data))
+        if sniff(received.data) != DICOM:
             raise DomainError("Not a DICOM file.", status_code=415, extra={"reason": "unreadable"})
-        received = ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
         group = study_group(received)
         with transaction.atomic():
             study_group_lock(group)

@@ -401,7 +401,10 @@ class StudyDetailSerializer(StudySummarySerializer):
         """The rule of the card that produced the findings; null until there are findings."""
         if not study.model_card:
             return None
-        analysed = sum(1 for image in study.images.all() if image.analysed)
+        # The classifier's images: a CT series is the CT analyser's.
+        analysed = sum(
+            1 for image in study.images.all() if image.analysed and image.kind == ImageKind.RADIOGRAPH
+        )
         rule = study.model_card.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
         return AggregationSerializer({"rule": rule, "images": analysed}).data
 

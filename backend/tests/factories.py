@@ -25,6 +25,8 @@ class StudyFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "studies.Study"
+        # The key image's hook saves the study itself.
+        skip_postgeneration_save = True
 
     owner = factory.SubFactory(UserFactory)
     status = "done"

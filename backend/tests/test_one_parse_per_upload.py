@@ -3,6 +3,7 @@ routing, the intake's decoding and de-identification, and a PACS image's sealed 
 
 from collections import Counter
 from collections.abc import Callable
+from io import BytesIO
 from os import PathLike
 from pathlib import Path
 
@@ -12,11 +13,11 @@ from cryptography.fernet import Fernet
 from pydicom.uid import generate_uid
 
 from pacs.models import ReceivedImage, ReceivedProtocol
-from pacs.services import received_image_store
+from pacs.services import pacs_received, received_image_store
 from studies.models import StudyImage
 from tests.conftest import NIH_DIR
 from tests.test_multi_image_studies import FRONTAL_DICOM, TWO_RADIOGRAPHS, dicom_with
-from tests.test_pacs_dicom_in import png_as_dicom
+from tests.test_pacs_dicom_in import png_as_dicom, stow
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +72,26 @@ def test_each_image_a_pacs_sends_is_parsed_once_grouping_and_origin_included(par
         for name in TWO_RADIOGRAPHS
     ]
 
-    first = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
-    second = received_image_store(data=sent[1], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    first = received_image_store(
+        received=pacs_received(sent[0]), owner=clinician, protocol=ReceivedProtocol.DIMSE
+    )
+    second = received_image_store(
+        received=pacs_received(sent[1]), owner=clinician, protocol=ReceivedProtocol.DIMSE
+    )
 
     assert second.pk == first.pk
     assert ReceivedImage.objects.get(study=first).sealed_origin is not None
     assert parses == Counter({sent[0]: 1, sent[1]: 1})
+
+
+def test_an_instance_sent_by_stow_rs_is_parsed_once_its_answer_s_reference_included(
+    parses, clinician, client_for
+):
+    sent = png_as_dicom(NIH_DIR / TWO_RADIOGRAPHS[0], study_uid=generate_uid(), patient_id="P", accession="A")
+
+    answer = stow(client_for(clinician), [("application/dicom", sent)])
+
+    assert answer.status_code == 200, answer.content
+    assert parses == Counter({sent: 1})
+    [stored] = answer.json()["00081199"]["Value"]
+    assert stored["00081155"]["Value"] == [pydicom.dcmread(BytesIO(sent)).SOPInstanceUID]
