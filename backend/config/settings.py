@@ -336,7 +336,7 @@ SPECTACULAR_SETTINGS = {
         "HealthStatusEnum": ["ok", "degraded"],
         "AuditActionEnum": "audit.models.AuditAction",
         "VerdictEnum": "feedback.models.Verdict",
-        "StudyKindEnum": "studies.models.StudyKind",
+        "StudyKindEnum": "studies.models.ImageKind",
         # Images of a study, slices of a CT series: pooled by the same rules (ml.evaluation.grouping).
         "AggregationRuleEnum": "ml.evaluation.grouping.AGGREGATION_RULES",
     },

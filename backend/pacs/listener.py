@@ -18,7 +18,7 @@ from pynetdicom.transport import ThreadedAssociationServer
 from common.errors import DomainError
 from pacs.models import ReceivedProtocol
 from pacs.selectors import receiving_user
-from pacs.services import received_image_store
+from pacs.services import pacs_received, received_image_store
 from pacs.statuses import OUT_OF_RESOURCES, PROCESSING_FAILURE, SUCCESS, refusal_comment, refusal_status
 
 logger = logging.getLogger(__name__)
@@ -45,7 +45,10 @@ def handle_store(event: evt.Event) -> Dataset:
         data = event.encoded_dataset()
         try:
             study = received_image_store(
-                data=data, owner=owner, protocol=ReceivedProtocol.DIMSE, calling_ae_title=calling_ae_title
+                received=pacs_received(data),
+                owner=owner,
+                protocol=ReceivedProtocol.DIMSE,
+                calling_ae_title=calling_ae_title,
             )
         except DomainError as error:
             comment = refusal_comment(error)

@@ -64,9 +64,9 @@ def stored_origin(*, study: Study) -> ImageOrigin:
     """The origin of a study as its stored (de-identified) radiograph tells it."""
     day = study.created_at.strftime("%Y%m%d")
     moment = study.created_at.strftime("%H%M%S")
-    if study.content_type == DICOM.content_type:
+    if study.key_image.content_type == DICOM.content_type:
         stored = pydicom.dcmread(
-            io.BytesIO(storage.read_file(study.original_file.name)), stop_before_pixels=True
+            io.BytesIO(storage.read_file(study.key_image.original_file.name)), stop_before_pixels=True
         )
         return ImageOrigin(
             study_instance_uid=stored.StudyInstanceUID,

@@ -9,11 +9,12 @@ refused are audited, with the protocol and the calling AE title but none of the 
 
 import hashlib
 import hmac
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
+from pydicom.dataset import Dataset
 
 from accounts.models import User
 from audit.models import AuditAction
@@ -30,9 +31,15 @@ from studies.uploads import DICOM, ReceivedUpload, sniff, upload_too_large
 RECEIVED_FILENAME = "radiograph.dcm"
 
 
+def pacs_received(data: bytes) -> ReceivedUpload:
+    """What a PACS sent, as the upload ``received_image_store`` checks (size, DICOM) and takes in; its
+    one parse (``dataset``) also answers STOW-RS's reference of the instance (pacs.stow)."""
+    return ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
+
+
 def received_image_store(
     *,
-    data: bytes,
+    received: ReceivedUpload,
     owner: User,
     protocol: ReceivedProtocol,
     calling_ae_title: str = "",
@@ -41,12 +48,11 @@ def received_image_store(
     """Make a study of a DICOM image a PACS sent; a refusal raises DomainError as an upload's would."""
     audit_detail: dict[str, Any] = {"protocol": protocol.value, "calling_ae_title": calling_ae_title}
     try:
-        if len(data) > settings.CXR_MAX_UPLOAD_BYTES:
-            raise upload_too_large(len(data))
-        if sniff(data) != DICOM:
+        if len(received.data) > settings.CXR_MAX_UPLOAD_BYTES:
+            raise upload_too_large(len(received.data))
+        if sniff(received.data) != DICOM:
             raise DomainError("Not a DICOM file.", status_code=415, extra={"reason": "unreadable"})
-        received = ReceivedUpload(filename=RECEIVED_FILENAME, file_type=DICOM, data=data)
-        group = study_group(data)
+        group = study_group(received)
         with transaction.atomic():
             study_group_lock(group)
             joined = study_of_group(owner=owner, group=group)
@@ -65,7 +71,8 @@ def received_image_store(
                     protocol=protocol,
                     calling_ae_title=calling_ae_title,
                     study_group=group,
-                    **sealed_origin(data),
+                    # A study was made of it, so the intake read the file as DICOM.
+                    **sealed_origin(cast(Dataset, received.dataset)),
                 )
             if study.status == StudyStatus.DONE:
                 # Answered from the result cache: its results can go back at once.
@@ -95,10 +102,10 @@ def received_image_store(
     return study
 
 
-def sealed_origin(data: bytes) -> dict[str, Any]:
+def sealed_origin(dataset: Dataset) -> dict[str, Any]:
     """The image's original identifiers, encrypted; without a key, none, and why results cannot go back."""
     try:
-        return {"sealed_origin": origin_seal(origin_of(data))}
+        return {"sealed_origin": origin_seal(origin_of(dataset))}
     except OriginKeyError as error:
         return {
             "sealed_origin": None,
@@ -107,9 +114,9 @@ def sealed_origin(data: bytes) -> dict[str, Any]:
         }
 
 
-def study_group(data: bytes) -> str:
+def study_group(received: ReceivedUpload) -> str:
     """A keyed hash of the image's Study Instance UID: equal for images of one PACS study."""
-    study_uid = dicom_study_uid(data)
+    study_uid = dicom_study_uid(received)
     if not study_uid:
         return ""
     return hmac.new(settings.SECRET_KEY.encode(), study_uid.encode(), hashlib.sha256).hexdigest()

@@ -5,15 +5,15 @@ standard's DICOM JSON store response: stored instances with the study each becam
 with a failure reason (and the refusal's text in an Error Comment).
 """
 
-import io
 from dataclasses import dataclass
 from typing import Any
 
-import pydicom
 from django.conf import settings
 from django.utils.http import parse_header_parameters
 
 from common.errors import DomainError
+from ml.errors import ImageError
+from studies.uploads import ReceivedUpload
 
 DICOM_MEDIA_TYPE = "application/dicom"
 
@@ -72,15 +72,20 @@ def multipart_related_parts(*, content_type: str, body: bytes) -> list[BodyPart]
     return parts
 
 
-def sop_reference(data: bytes) -> dict[str, Any]:
-    """The instance's SOP class and instance UIDs in DICOM JSON, as far as they can be read."""
+def sop_reference(received: ReceivedUpload) -> dict[str, Any]:
+    """The instance's SOP class and instance UIDs in DICOM JSON, as far as they can be read (from the
+    one parse the intake uses too)."""
     reference: dict[str, Any] = {}
     try:
-        dataset = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True, force=True)
-    except Exception:
-        # Arbitrary bytes raise many kinds of error in pydicom; the intake refuses such a part with
-        # its own status, and its reference is then simply empty.
+        dataset = received.dataset
+    except ImageError:
+        # The intake refuses such a part with its own status, and its reference is then simply empty.
         return reference
+    for tag, keyword in (("00081150", "SOPClassUID"), ("00081155", "SOPInstanceUID")):
+        value = str(dataset.get(keyword, "") or "") if dataset is not None else ""
+        if value:
+            reference[tag] = {"vr": "UI", "Value": [value]}
+    return reference
     for tag, keyword in (("00081150", "SOPClassUID"), ("00081155", "SOPInstanceUID")):
         value = str(dataset.get(keyword, "") or "")
         if value:

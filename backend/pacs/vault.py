@@ -4,13 +4,12 @@ Only the code that files results into the PACS (pacs.filing) opens them: the res
 sees ciphertext, so the identifiers reach no API answer, export, log or audit event.
 """
 
-import io
 import json
 from dataclasses import asdict
 
-import pydicom
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from pydicom.dataset import Dataset
 
 from pacs.origin import ImageOrigin
 
@@ -45,8 +44,8 @@ def origin_cipher() -> Fernet:
         raise OriginKeyError("CXR_ORIGIN_KEY is not a Fernet key (32 url-safe base64 bytes).") from error
 
 
-def origin_of(data: bytes) -> ImageOrigin:
-    dataset = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
+def origin_of(dataset: Dataset) -> ImageOrigin:
+    """The identifiers of a received image, from the dataset its intake read (as it arrived)."""
     values = {keyword: str(dataset.get(keyword, "") or "") for keyword in KEPT}
     return ImageOrigin(
         study_instance_uid=values["StudyInstanceUID"],

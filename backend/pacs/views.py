@@ -18,7 +18,7 @@ from pacs.fhir import study_fhir_report
 from pacs.models import ReceivedImage, ReceivedProtocol
 from pacs.selectors import dicom_nodes, filing_queue
 from pacs.serializers import DicomNodesSerializer, StudyPacsSerializer, study_pacs_data
-from pacs.services import received_image_store
+from pacs.services import pacs_received, received_image_store
 from pacs.statuses import refusal_comment, refusal_status
 from pacs.stow import BodyPart, multipart_related_parts, sop_reference, stow_body_limit
 from studies.ct import refuse_ct_export
@@ -142,10 +142,11 @@ class StowView(APIView):
         stored: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         for part in request.data:
-            reference = sop_reference(part.data)
+            received = pacs_received(part.data)
+            reference = sop_reference(received)
             try:
                 study = received_image_store(
-                    data=part.data, owner=request.user, protocol=ReceivedProtocol.STOW_RS, request=request
+                    received=received, owner=request.user, protocol=ReceivedProtocol.STOW_RS, request=request
                 )
             except DomainError as error:
                 failed.append(

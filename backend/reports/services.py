@@ -41,7 +41,7 @@ from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
 from studies import storage
-from studies.heatmaps import finding_heatmap_png
+from studies.heatmaps import image_heatmap_png
 from studies.models import AnalyserRun, Finding, Study, StudyStatus
 from studies.segmentation import segmentation_outlines
 from studies.selectors import analyser_run_result
@@ -141,7 +141,7 @@ def study_report_pdf(report: ReportRequest) -> bytes:
         rightMargin=1.8 * cm,
         topMargin=1.6 * cm,
         bottomMargin=1.6 * cm,
-        title=f"CXR report {study.original_filename}",
+        title=f"CXR report {study.key_image.original_filename}",
         author=report.user.username,
         subject=NOTICE_TEXT,
     )
@@ -222,11 +222,11 @@ def study_rows(report: ReportRequest) -> list[tuple[str, str]]:
     study = report.study
     full_name = report.user.get_full_name()
     rows = [
-        ("File", study.original_filename),
+        ("File", study.key_image.original_filename),
         ("Study", str(study.id)),
         ("Uploaded", format_time(study.created_at)),
         ("Analysed", format_time(study.finished_at)),
-        ("Image size", f"{study.width} x {study.height} px"),
+        ("Image size", f"{study.key_image.width} x {study.key_image.height} px"),
     ]
     for key, name in METADATA_NAMES.items():
         value = (report.metadata or {}).get(key)
@@ -252,7 +252,7 @@ def aggregation_note(study: Study, styles: dict[str, ParagraphStyle]) -> list[Fl
         f"This study holds {len(images)} images. Its findings are the {RULE_WORDS[rule]} of the "
         f"probabilities of its {analysed} analysed frontal image(s), by the model card's rule ({rule}); "
         f"lateral views are not analysed. The radiograph and heatmaps shown are of its first frontal "
-        f"image, {study.original_filename}."
+        f"image, {study.key_image.original_filename}."
     )
     return [Paragraph(escape(text), styles["Body"])]
 
@@ -398,13 +398,12 @@ def measurement_drawing(study: Study, run: AnalyserRun, ratio: CardiothoracicRat
 
 
 def radiograph_image(study: Study) -> Image.Image:
-    return Image.open(io.BytesIO(storage.read_file(study.display_file.name))).convert("RGBA")
+    return Image.open(io.BytesIO(storage.read_file(study.key_image.display_file.name))).convert("RGBA")
 
 
 def heatmap_overlay(study: Study, label: str) -> Image.Image:
     radiograph = radiograph_image(study)
-    finding = study.findings.get(label=label)
-    heatmap = Image.open(io.BytesIO(finding_heatmap_png(study=study, finding=finding))).convert("RGBA")
+    heatmap = Image.open(io.BytesIO(image_heatmap_png(image=study.key_image, label=label))).convert("RGBA")
     if heatmap.size != radiograph.size:
         heatmap = heatmap.resize(radiograph.size, Image.Resampling.BILINEAR)
     return Image.alpha_composite(radiograph, heatmap)

@@ -76,7 +76,7 @@ def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]
     ready = []
     for run in runs:
         try:
-            ready.append((run, prepared_input(run.study, pipeline, kind=kind)))
+            ready.append((run, prepared_input(run.study.key_image, pipeline, kind=kind)))
         except ImageError as error:
             analyser_runs_fail([run], message=f"The {kind} analyser could not read the image: {error}")
     try:

@@ -30,7 +30,7 @@ from studies.ct import ct_study_analyze
 from studies.events import study_events_publish
 from studies.image_results import image_results_store, study_result
 from studies.inference import active_model_card, ready_pipeline
-from studies.models import Finding, Study, StudyImage, StudyKind, StudyStatus
+from studies.models import Finding, ImageKind, Study, StudyImage, StudyStatus
 from studies.prepared import prepared_input
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
 
@@ -51,7 +51,7 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> list[uuid.UUID]:
         pipeline = ready_pipeline()
         ready: list[tuple[Study, list[StudyImage], list[PreparedImage]]] = []
         for study in batch:
-            if study.kind == StudyKind.CT:
+            if study.key_image.kind == ImageKind.CT:
                 ct_study_analyze_or_fail(study=study, pipeline=pipeline)
                 continue
             images = list(study.images.filter(analysed=True))
@@ -195,11 +195,8 @@ def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> N
     if from_cache:
         study.started_at = study.finished_at
     study.model_card = result.model_card
-    study.heatmaps_file = result.heatmaps_file
     study.from_cache = from_cache
-    study.save(
-        update_fields=["status", "started_at", "finished_at", "model_card", "heatmaps_file", "from_cache"]
-    )
+    study.save(update_fields=["status", "started_at", "finished_at", "model_card", "from_cache"])
     analyser_runs_create(study=study)
     study_events_publish([study.id])
 

@@ -1,6 +1,6 @@
 """Chest CT series as studies: the CT analyser's run, its result, and its cached answers.
 
-A CT study (``Study.kind == "ct"``) is created by studies.services from an upload that
+A CT study (its one image, the key image, of kind ``ct``) is created by studies.services from an upload that
 ``ml.ct.intake.is_ct_series`` routes here. The worker scores it with the pipeline's CT analyser
 (``Pipeline.run("ct", ...)``) instead of the classifier: the result is one ``AnalyserRun`` of kind
 ``ct`` (its card, each slice's probability, the patient's, the threshold, the aggregation rule;
@@ -25,7 +25,7 @@ from ml.ct.intake import PreparedCT
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
-from studies.models import AnalyserRun, Study, StudyKind, StudyStatus
+from studies.models import AnalyserRun, ImageKind, Study, StudyStatus
 from studies.selectors import analyser_run_result
 
 logger = logging.getLogger(__name__)
@@ -37,13 +37,15 @@ CT = CT_KIND
 def ct_study_analyze(*, study: Study, pipeline: Pipeline) -> None:
     """Score a claimed CT study's prepared slices and store its result (it raises on failure;
     the caller fails the study with the message)."""
-    prepared = PreparedCT.from_bytes(storage.read_file(study.model_input_file.name))
+    prepared = PreparedCT.from_bytes(storage.read_file(study.key_image.model_input_file.name))
     [result] = pipeline.run(CT, [prepared])
     card = result.card.to_dict()
     with transaction.atomic():
         ct_study_complete(study=study, card=card, result=result, from_cache=False)
     try:
-        ct_cached_result_put(card=pipeline.card(CT), sha256=study.image_sha256, card_dict=card, result=result)
+        ct_cached_result_put(
+            card=pipeline.card(CT), sha256=study.key_image.image_sha256, card_dict=card, result=result
+        )
     except CACHE_ERRORS as error:
         # The study is done; a cache that is down only costs a later identical upload a run.
         logger.warning("CT result of study %s not cached: %s", study.id, error)
@@ -108,9 +110,9 @@ def ct_cached_result_put(
 def refuse_ct_export(study: Study, export: str) -> None:
     """400 for an export made for radiograph findings (PDF report, FHIR, DICOM SR) of a CT study:
     its result is the CT panel's, which those formats do not carry yet."""
-    if study.kind == StudyKind.CT:
+    if study.key_image.kind == ImageKind.CT:
         raise DomainError(
             f"A CT study has no {export}: its result is shown on the study page and in the API (ct).",
             status_code=400,
-            extra={"kind": StudyKind.CT},
+            extra={"kind": ImageKind.CT},
         )

@@ -37,7 +37,7 @@ def explanation_compute(*, explanation_id: int) -> None:
         explanation.save(update_fields=["status", "started_at"])
     try:
         pipeline = ready_pipeline()
-        prepared = prepared_input(explanation.study, pipeline, kind=CLASSIFIER)
+        prepared = prepared_input(explanation.study.key_image, pipeline, kind=CLASSIFIER)
         computed = pipeline.explain(prepared, explanation.label, explanation.method)
         map_file = storage.write_file(
             storage.explanation_path(

@@ -4,37 +4,29 @@ The UID is read from the file as it arrived, before de-identification replaces i
 compared, never kept (a PACS image keeps a keyed hash of it: pacs.services.study_group).
 """
 
-import io
-import warnings
 from collections import defaultdict
 from collections.abc import Sequence
 
-import pydicom
-
 from common.errors import DomainError
-from studies.uploads import DICOM, ReceivedUpload
+from ml.errors import ImageError
+from studies.uploads import ReceivedUpload
 
 
-def dicom_study_uid(data: bytes) -> str:
-    """The Study Instance UID of a DICOM file as it arrived; empty when it has none or is unreadable."""
+def dicom_study_uid(upload: ReceivedUpload) -> str:
+    """The Study Instance UID of a DICOM file as it arrived; empty when it has none or is unreadable
+    (the intake refuses such a file with its own reason), and for other types."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            dataset = pydicom.dcmread(
-                io.BytesIO(data), stop_before_pixels=True, specific_tags=["StudyInstanceUID"]
-            )
-    except Exception:
-        # Arbitrary bytes raise many kinds of error in pydicom; the intake refuses such a file with
-        # its own reason, and it simply names no study here.
+        dataset = upload.dataset
+    except ImageError:
         return ""
-    return str(dataset.get("StudyInstanceUID", "") or "")
+    return str(dataset.get("StudyInstanceUID", "") or "") if dataset is not None else ""
 
 
 def check_one_dicom_study(received: Sequence[ReceivedUpload]) -> None:
     """Refuse (400) DICOM files of one upload that name different studies, naming the files by study."""
     files_by_study: dict[str, list[str]] = defaultdict(list)
     for upload in received:
-        if upload.file_type == DICOM and (uid := dicom_study_uid(upload.data)):
+        if uid := dicom_study_uid(upload):
             files_by_study[uid].append(upload.filename)
     if len(files_by_study) > 1:
         # The UIDs identify a patient's visit: the answer names the files, grouped, never the UIDs.

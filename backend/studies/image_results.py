@@ -3,8 +3,8 @@
 An image's result (findings and small heatmaps) is what the model, or the result cache keyed by
 that image's content, said of it. The study's findings aggregate them by the card's
 ``study_aggregation`` (ml.classifier.aggregation): for a study of one image they equal its own.
-The study's heatmaps are its key image's (its first frontal one), as the PDF and the PACS
-objects show that image.
+The study's heatmaps are its key image's own (Study.key_image), as the PDF and the PACS objects
+show that image.
 """
 
 from collections.abc import Sequence

@@ -27,7 +27,7 @@ from ml.pipeline import Intake
 from studies import storage
 from studies.grouping import check_one_dicom_study
 from studies.inference import analysis_pipeline
-from studies.models import ImageView, Study, StudyImage
+from studies.models import ImageView, StudyImage
 from studies.uploads import ReceivedUpload, receive_upload, upload_name
 
 NOT_ANALYSED_LATERAL = (
@@ -64,12 +64,14 @@ class ImageFiles:
     model_input: str
 
 
-def intake_or_refuse(data: bytes, *, filename: str, accept_lateral: bool = False) -> Intake:
+def intake_or_refuse(received: ReceivedUpload, *, accept_lateral: bool = False) -> Intake:
     """The pipeline's intake of an upload, its refusals answered with their status and reason."""
     try:
-        return analysis_pipeline().radiograph_intake(data, accept_lateral=accept_lateral)
+        return analysis_pipeline().radiograph_intake(
+            received.data, dataset=received.dataset, accept_lateral=accept_lateral
+        )
     except ImageError as error:
-        raise image_refusal(error, filename=filename) from error
+        raise image_refusal(error, filename=received.filename) from error
 
 
 def image_refusal(error: ImageError, *, filename: str) -> DomainError:
@@ -97,7 +99,7 @@ def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
 
 
 def image_accept(received: ReceivedUpload, *, accept_lateral: bool) -> AcceptedImage:
-    intake = intake_or_refuse(received.data, filename=received.filename, accept_lateral=accept_lateral)
+    intake = intake_or_refuse(received, accept_lateral=accept_lateral)
     return AcceptedImage(
         received=received,
         intake=intake,
@@ -185,9 +187,9 @@ def files_refused(refused: Sequence[DomainError], *, total: int) -> DomainError:
     )
 
 
-def key_position(images: Sequence[AcceptedImage]) -> int:
-    """The study's key image: its first frontal one (an accepted study always has one)."""
-    return next(position for position, image in enumerate(images) if not image.lateral)
+def key_image_of(images: Sequence[StudyImage]) -> StudyImage:
+    """The study's key image: its first analysed (frontal) one (an accepted study always has one)."""
+    return next(image for image in sorted(images, key=lambda image: image.position) if image.analysed)
 
 
 def image_files_write(
@@ -214,10 +216,12 @@ def image_files_write(
     return ImageFiles(original=original, display=display, model_input=model_input)
 
 
-def study_image_build(*, study: Study, position: int, image: AcceptedImage, files: ImageFiles) -> StudyImage:
+def study_image_build(
+    *, study_id: uuid.UUID, position: int, image: AcceptedImage, files: ImageFiles
+) -> StudyImage:
     """The StudyImage row of an accepted image (unsaved)."""
     return StudyImage(
-        study=study,
+        study_id=study_id,
         position=position,
         original_filename=image.filename,
         content_type=image.received.file_type.content_type,

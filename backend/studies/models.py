@@ -14,8 +14,10 @@ class StudyStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class StudyKind(models.TextChoices):
+class ImageKind(models.TextChoices):
     RADIOGRAPH = "radiograph", "Radiograph"
+    # A CT series (studies.ct) is scored by the CT analyser, not the classifier: its result is an
+    # AnalyserRun of kind "ct", and its width and height are one slice's.
     CT = "ct", "CT series"
 
 
@@ -24,9 +26,6 @@ class Study(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
     status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
-    # A CT series (studies.ct) is scored by the CT analyser, not the classifier: its result is an
-    # AnalyserRun of kind "ct", and its width and height are one slice's.
-    kind = models.CharField(max_length=16, choices=StudyKind.choices, default=StudyKind.RADIOGRAPH)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -40,27 +39,14 @@ class Study(models.Model):
     enqueued_at = models.DateTimeField(null=True, blank=True)
     requeues = models.PositiveSmallIntegerField(default=0)
 
-    # These image fields describe the study's key image, its first frontal image (the same files
-    # as that StudyImage's, never copies): the one the PACS objects (SR, Secondary Capture, FHIR),
-    # the PDF report and the study's heatmap route show. Every image is a StudyImage (``images``),
-    # and the study's findings aggregate its analysed images' (studies.study_images).
-    original_filename = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    image_sha256 = models.CharField(max_length=64, db_index=True)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    # The upload as stored (DICOM files de-identified), and an 8-bit greyscale PNG browsers can show.
-    original_file = models.FileField(max_length=255)
-    display_file = models.FileField(max_length=255)
-    # The network's input, prepared by the web process when it screened the upload, so that the
-    # worker runs the model without decoding the image again; and the result's small heatmaps
-    # (ml.classifier.explanations.heatmaps), brought to the radiograph's size only when one is shown.
-    model_input_file = models.FileField(max_length=255, blank=True)
-    heatmaps_file = models.FileField(max_length=255, blank=True)
-    # What the file said about the image (modality, body part, view, age, sex, pixel spacing),
-    # and how the input screening saw it (orientation, score, any correction it made).
-    image_metadata = models.JSONField(default=dict, blank=True)
-    screening = models.JSONField(null=True, blank=True)
+    # The study's key image, its first frontal analysed image (studies.images.key_image_of): the
+    # one the PACS objects (SR, Secondary Capture, FHIR), the PDF report and the study-level routes
+    # show, and the one the analysers beside the classifier read. Every image, the key one
+    # included, is a StudyImage (``images``); the study's findings aggregate its analysed images'
+    # (studies.image_results). Null only between the study's insert and its images'.
+    key_image = models.OneToOneField(
+        "StudyImage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # The model card that produced the findings, as it was then, and whether the result was
     # answered from the result cache instead of a model run.
@@ -112,20 +98,30 @@ class ImageView(models.TextChoices):
 
 
 class StudyImage(models.Model):
-    """One radiograph of a study, as stored, and whether the analysers read it."""
+    """One image of a study (a radiograph, or a CT series as one image), as stored, and whether the
+    analysers read it."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="images")
     # The order of upload (or of arrival from a PACS), from 0.
     position = models.PositiveSmallIntegerField()
+    kind = models.CharField(max_length=16, choices=ImageKind.choices, default=ImageKind.RADIOGRAPH)
     original_filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     image_sha256 = models.CharField(max_length=64, db_index=True)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # The upload as stored (DICOM files de-identified), and an 8-bit greyscale PNG browsers can show
+    # (a CT series: its middle slice in the lung window).
     original_file = models.FileField(max_length=255)
     display_file = models.FileField(max_length=255)
+    # The network's input, prepared by the web process when it screened the upload, so that the
+    # worker runs the model without decoding the image again; and the result's small heatmaps
+    # (ml.classifier.explanations.heatmaps), brought to the radiograph's size only when one is shown.
     model_input_file = models.FileField(max_length=255, blank=True)
     heatmaps_file = models.FileField(max_length=255, blank=True)
+    # What the file said about the image (modality, body part, view, age, sex, pixel spacing; a CT
+    # series: its slices and spacing), and how the input screening saw it (orientation, score, any
+    # correction it made).
     image_metadata = models.JSONField(default=dict, blank=True)
     screening = models.JSONField(null=True, blank=True)
     view = models.CharField(max_length=16, choices=ImageView.choices, default=ImageView.FRONTAL)

@@ -25,8 +25,8 @@ def study_segmentation(*, run: AnalyserRun) -> Segmentation:
 def segmentation_outlines(*, study: Study, run: AnalyserRun) -> dict[str, Any]:
     segmentation = study_segmentation(run=run)
     return {
-        "width": study.width,
-        "height": study.height,
+        "width": study.key_image.width,
+        "height": study.key_image.height,
         "trained": bool(run.card and run.card.get("trained")),
         "structures": [
             {"name": name, "outlines": segmentation.contours(name)} for name in segmentation.structures

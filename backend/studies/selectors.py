@@ -55,7 +55,7 @@ def study_list(
 ) -> QuerySet[Study]:
     """The worklist. `positive` keeps studies with a positive finding of that label (or any, "any");
     dates are whole days, both ends included. Each study carries its top finding and positive labels."""
-    studies = studies_visible_to(user=user)
+    studies = studies_visible_to(user=user).select_related("key_image")
     if status:
         studies = studies.filter(status=status)
     if positive:
@@ -104,6 +104,7 @@ def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     # Someone else's study answers exactly like a missing one, so ids cannot be probed.
     study = (
         studies_visible_to(user=user)
+        .select_related("key_image")
         .prefetch_related(
             "findings",
             "analyser_runs",

@@ -12,7 +12,7 @@ from ml.segmentation.cardiothoracic import CardiothoracicRatio
 from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
-from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyKind, StudyStatus
+from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
 from studies.selectors import ANY_POSITIVE, analyser_run_result
 
 
@@ -173,6 +173,9 @@ def cardiothoracic_ratio_of(ratio: CardiothoracicRatio | None) -> dict[str, Any]
 
 
 class StudySummarySerializer(serializers.ModelSerializer):
+    # The study's image fields are its key image's (Study.key_image).
+    kind = serializers.ChoiceField(source="key_image.kind", choices=ImageKind.choices)
+    original_filename = serializers.CharField(source="key_image.original_filename")
     cached = serializers.BooleanField(source="from_cache")
     top_finding = serializers.SerializerMethodField(
         help_text="The most suspicious finding: the highest calibrated score."
@@ -323,6 +326,7 @@ class StudyImageSerializer(serializers.ModelSerializer):
         fields = [
             "position",
             "id",
+            "kind",
             "view",
             "analysed",
             "not_analysed_reason",
@@ -348,9 +352,16 @@ class StudyImageSerializer(serializers.ModelSerializer):
 
 class StudyDetailSerializer(StudySummarySerializer):
     image = serializers.SerializerMethodField()
+    key_image = serializers.IntegerField(
+        source="key_image.position",
+        help_text="The position of the study's key image (its first analysed frontal image), which "
+        "image, width, height, metadata, screening and the findings' heatmaps are of.",
+    )
+    width = serializers.IntegerField(source="key_image.width")
+    height = serializers.IntegerField(source="key_image.height")
     model = serializers.SerializerMethodField()
     metadata = serializers.SerializerMethodField()
-    screening = ScreeningSerializer(allow_null=True)
+    screening = ScreeningSerializer(source="key_image.screening", allow_null=True)
     findings = FindingSerializer(many=True, help_text="The study's findings, aggregated over its images.")
     aggregation = serializers.SerializerMethodField()
     images = StudyImageSerializer(many=True)
@@ -363,6 +374,7 @@ class StudyDetailSerializer(StudySummarySerializer):
         fields = [
             *StudySummarySerializer.Meta.fields,
             "image",
+            "key_image",
             "width",
             "height",
             "metadata",
@@ -406,14 +418,17 @@ class StudyDetailSerializer(StudySummarySerializer):
 
     @extend_schema_field(ImageMetadataSerializer)
     def get_metadata(self, study: Study) -> dict[str, Any]:
-        return metadata_of(study.image_metadata)
+        return metadata_of(study.key_image.image_metadata)
 
     @extend_schema_field(AggregationSerializer(allow_null=True))
     def get_aggregation(self, study: Study) -> dict[str, Any] | None:
         """The rule of the card that produced the findings; null until there are findings."""
         if not study.model_card:
             return None
-        analysed = sum(1 for image in study.images.all() if image.analysed)
+        # The classifier's images: a CT series is the CT analyser's.
+        analysed = sum(
+            1 for image in study.images.all() if image.analysed and image.kind == ImageKind.RADIOGRAPH
+        )
         rule = study.model_card.get("study_aggregation", DEFAULT_STUDY_AGGREGATION)
         return AggregationSerializer({"rule": rule, "images": analysed}).data
 
@@ -424,7 +439,7 @@ class StudyDetailSerializer(StudySummarySerializer):
     def get_model(self, study: Study) -> dict[str, Any] | None:
         if not study.model_card:
             return None
-        if study.kind == StudyKind.CT:
+        if study.key_image.kind == ImageKind.CT:
             # A CT card's validation is patient-level, not the classifier's per-finding schema; the
             # CT panel shows the CT card itself.
             return ModelSummarySerializer({**study.model_card, "validation": None}).data

@@ -15,7 +15,6 @@ from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
 from ml.ct.card import CT_KIND
-from ml.ct.intake import is_ct_series
 from ml.errors import ImageError
 from ml.images.deidentification import words_of
 from studies import storage
@@ -30,12 +29,12 @@ from studies.images import (
     image_files_write,
     image_refusal,
     images_accept,
-    key_position,
+    key_image_of,
     study_image_build,
     uploads_receive,
 )
 from studies.inference import active_model_card, analysis_pipeline
-from studies.models import Study, StudyImage, StudyKind, StudyStatus
+from studies.models import ImageKind, Study, StudyImage, StudyStatus
 from studies.result_cache import cached_result_get
 from studies.selectors import studies_pending_count
 from studies.uploads import DICOM, ZIP, ReceivedUpload
@@ -56,9 +55,9 @@ def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
     # where the study is inserted.
     check_pending_limit(owner=owner)
     received, refused = uploads_receive(uploads)
-    if len(received) == 1 and not refused and is_ct_series(received[0].data):
+    if len(received) == 1 and not refused and received[0].is_ct_series:
         return ct_study_create(owner=owner, received=received[0])
-    series = [upload.filename for upload in received if is_ct_series(upload.data)]
+    series = [upload.filename for upload in received if upload.is_ct_series]
     if series:
         raise DomainError(
             "A CT series is a study of its own: upload its zip or multi-frame file alone.",
@@ -70,7 +69,7 @@ def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
 def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
     """A study of one file already read within the size limit: an upload, or an image a PACS sent
     (pacs.services). The pipeline's intake refuses it with its reason before anything is stored."""
-    if is_ct_series(received.data):
+    if received.is_ct_series:
         return ct_study_create(owner=owner, received=received)
     return study_create_from_files(owner=owner, received=[received])
 
@@ -81,7 +80,6 @@ def study_create_from_files(
     """A study of files already read within the size limit (studies.images takes them in, or refuses
     them all with those ``refused_before``)."""
     images = images_accept(received, refused_before=refused_before)
-    key = key_position(images)
     study_id = uuid.uuid4()
     card = active_model_card()
     cached = {
@@ -93,38 +91,25 @@ def study_create_from_files(
     from_cache = all(result is not None for result in cached.values())
     written: list[str] = []
     try:
-        files = [
-            image_files_write(
+        rows = [
+            study_image_build(
                 study_id=study_id,
                 position=position,
                 image=image,
-                with_model_input=not from_cache,
-                written=written,
+                files=image_files_write(
+                    study_id=study_id,
+                    position=position,
+                    image=image,
+                    with_model_input=not from_cache,
+                    written=written,
+                ),
             )
             for position, image in enumerate(images)
         ]
         with pending_cap_held(owner=owner):
-            study = Study.objects.create(
-                id=study_id,
-                owner=owner,
-                original_filename=images[key].filename,
-                content_type=images[key].received.file_type.content_type,
-                image_sha256=images[key].sha256,
-                width=images[key].intake.radiograph.width,
-                height=images[key].intake.radiograph.height,
-                original_file=files[key].original,
-                display_file=files[key].display,
-                model_input_file=files[key].model_input,
-                image_metadata=images[key].intake.radiograph.metadata.to_dict(),
-                screening=images[key].intake.screening.to_dict() if images[key].intake.screening else None,
-                enqueued_at=None if from_cache else timezone.now(),
-            )
-            study_images = StudyImage.objects.bulk_create(
-                study_image_build(study=study, position=position, image=image, files=files[position])
-                for position, image in enumerate(images)
-            )
+            study = study_insert(study_id=study_id, owner=owner, images=rows, queued=not from_cache)
             if from_cache:
-                results = [(image, cached[image.position]) for image in study_images if image.analysed]
+                results = [(image, cached[image.position]) for image in rows if image.analysed]
                 image_results_store(study=study, results=results)
                 study_complete(study=study, result=study_result(results), from_cache=True)
         if not from_cache:
@@ -140,10 +125,11 @@ def study_create_from_files(
 def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     """A CT study (studies.ct) from a zip of slices or a multi-frame CT DICOM: read, checked,
     de-identified and prepared by the pipeline's CT intake, then answered from the result cache or
-    queued. If anything fails, the files already written are removed and no study row is left."""
+    queued. The series is the study's one image, of kind CT. If anything fails, the files already
+    written are removed and no study row is left."""
     pipeline = analysis_pipeline()
     try:
-        intake = pipeline.intake(received.data)
+        intake = pipeline.intake(received.data, dataset=received.dataset)
     except ImageError as error:
         raise image_refusal(error, filename=received.filename) from error
     file_type = ZIP if intake.format == "zip" else DICOM
@@ -160,22 +146,22 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
         written.append(storage.write_file(storage.display_path(study_id), intake.display_png))
         if cached is None:
             written.append(storage.write_file(storage.model_input_path(study_id), intake.prepared.to_bytes()))
+        series = StudyImage(
+            study_id=study_id,
+            position=0,
+            kind=ImageKind.CT,
+            original_filename=filename,
+            content_type=file_type.content_type,
+            image_sha256=sha256,
+            width=intake.series.columns,
+            height=intake.series.rows,
+            original_file=written[0],
+            display_file=written[1],
+            model_input_file=written[2] if cached is None else "",
+            image_metadata=intake.series.to_dict(),
+        )
         with pending_cap_held(owner=owner):
-            study = Study.objects.create(
-                id=study_id,
-                owner=owner,
-                kind=StudyKind.CT,
-                original_filename=filename,
-                content_type=file_type.content_type,
-                image_sha256=sha256,
-                width=intake.series.columns,
-                height=intake.series.rows,
-                original_file=written[0],
-                display_file=written[1],
-                model_input_file=written[2] if cached is None else "",
-                image_metadata=intake.series.to_dict(),
-                enqueued_at=None if cached is not None else timezone.now(),
-            )
+            study = study_insert(study_id=study_id, owner=owner, images=[series], queued=cached is None)
             if cached is not None:
                 ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True)
         if cached is None:
@@ -183,6 +169,15 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     except BaseException:
         storage.delete_files(written)
         raise
+    return study
+
+
+def study_insert(*, study_id: uuid.UUID, owner: User, images: list[StudyImage], queued: bool) -> Study:
+    """Insert a study with its images (built for ``study_id``) and point it at its key image."""
+    study = Study.objects.create(id=study_id, owner=owner, enqueued_at=timezone.now() if queued else None)
+    StudyImage.objects.bulk_create(images)
+    study.key_image = key_image_of(images)
+    study.save(update_fields=["key_image"])
     return study
 
 
@@ -207,7 +202,7 @@ def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
             files = image_files_write(
                 study_id=study.id, position=position, image=image, with_model_input=True, written=written
             )
-            study_image_build(study=study, position=position, image=image, files=files).save()
+            study_image_build(study_id=study.id, position=position, image=image, files=files).save()
             if image.lateral:
                 return study
             study_requeue(study=study)

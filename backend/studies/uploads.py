@@ -1,14 +1,19 @@
 """Checks on an uploaded file before anything is decoded or stored: size, type and name."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from pydicom.dataset import Dataset
 
 from common.errors import DomainError
+from ml.ct.intake import is_ct_series
 from ml.ct.series import is_zip
+from ml.errors import ImageError
 from ml.images.decoding import image_format
+from ml.images.dicom import read_dataset
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,21 @@ class ReceivedUpload:
     filename: str
     file_type: FileType
     data: bytes
+
+    @cached_property
+    def dataset(self) -> Dataset | None:
+        """The DICOM file, parsed once for every reader of the upload: its grouping by study, a
+        PACS image's origin, the CT routing, and the intake's decoding and de-identification. None
+        for a PNG, JPEG or zip; an ml.errors.ImageError for a DICOM file that cannot be read."""
+        return read_dataset(self.data) if self.file_type == DICOM else None
+
+    @property
+    def is_ct_series(self) -> bool:
+        try:
+            return is_ct_series(self.data, dataset=self.dataset)
+        except ImageError:
+            # An unreadable file is the radiograph intake's to refuse, with its message.
+            return False
 
 
 def upload_too_large(size: int) -> DomainError:

@@ -24,13 +24,12 @@ from audit.services import audit_record
 from common.serializers import ErrorSerializer
 from ml.segmentation.analyser import SEGMENTATION
 from studies.events import study_event_stream
-from studies.heatmaps import finding_heatmap_png, image_finding_heatmap_png
+from studies.heatmaps import image_heatmap_png
 from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_answer, uploaded_files_fingerprint
-from studies.models import Study
+from studies.models import Study, StudyImage
 from studies.segmentation import segmentation_outlines
 from studies.selectors import (
     analyser_run_get,
-    finding_get,
     image_finding_get,
     study_get,
     study_image_get,
@@ -125,7 +124,7 @@ class StudyListCreateView(generics.ListAPIView):
             target_type="study",
             target_id=study.id,
             detail={
-                "filename": study.original_filename,
+                "filename": study.key_image.original_filename,
                 "cached": study.from_cache,
                 **({"images": len(serializer.uploads)} if len(serializer.uploads) > 1 else {}),
             },
@@ -145,45 +144,27 @@ class StudyDetailView(APIView):
 
 
 class StudyImageView(APIView):
-    @extend_schema(responses=PNG_RESPONSE, summary="The radiograph as an 8-bit greyscale PNG")
+    @extend_schema(responses=PNG_RESPONSE, summary="The study's key image as an 8-bit greyscale PNG")
     def get(self, request: Request, study_id: uuid.UUID) -> FileResponse:
         study = study_get(user=request.user, study_id=study_id)
-        audit_record(
-            action=AuditAction.IMAGE_DOWNLOAD, request=request, target_type="study", target_id=study.id
-        )
-        return private_png(study.display_file.open("rb"))
+        return image_png_answer(request, study.key_image)
 
 
 class StudyHeatmapView(APIView):
     @extend_schema(
-        responses=PNG_RESPONSE, summary="Grad-CAM heatmap of one finding, RGBA at the radiograph's size"
+        responses=PNG_RESPONSE,
+        summary="Grad-CAM heatmap of one finding on the study's key image, RGBA at the radiograph's size",
     )
     def get(self, request: Request, study_id: uuid.UUID, label: str) -> FileResponse:
         study = study_get(user=request.user, study_id=study_id)
-        finding = finding_get(study=study, label=label)
-        audit_record(
-            action=AuditAction.HEATMAP_DOWNLOAD,
-            request=request,
-            target_type="study",
-            target_id=study.id,
-            detail={"label": finding.label},
-        )
-        return private_png(ContentFile(finding_heatmap_png(study=study, finding=finding)))
+        return image_heatmap_answer(request, study.key_image, label)
 
 
 class StudyImagePositionView(APIView):
     @extend_schema(responses=PNG_RESPONSE, summary="One image of a study as an 8-bit greyscale PNG")
     def get(self, request: Request, study_id: uuid.UUID, position: int) -> FileResponse:
         study = study_get(user=request.user, study_id=study_id)
-        image = study_image_get(study=study, position=position)
-        audit_record(
-            action=AuditAction.IMAGE_DOWNLOAD,
-            request=request,
-            target_type="study",
-            target_id=study.id,
-            detail={"position": image.position},
-        )
-        return private_png(image.display_file.open("rb"))
+        return image_png_answer(request, study_image_get(study=study, position=position))
 
 
 class StudyImageHeatmapView(APIView):
@@ -193,16 +174,33 @@ class StudyImageHeatmapView(APIView):
     )
     def get(self, request: Request, study_id: uuid.UUID, position: int, label: str) -> FileResponse:
         study = study_get(user=request.user, study_id=study_id)
-        image = study_image_get(study=study, position=position)
-        finding = image_finding_get(image=image, label=label)
-        audit_record(
-            action=AuditAction.HEATMAP_DOWNLOAD,
-            request=request,
-            target_type="study",
-            target_id=study.id,
-            detail={"position": image.position, "label": finding.label},
-        )
-        return private_png(ContentFile(image_finding_heatmap_png(image=image, finding=finding)))
+        return image_heatmap_answer(request, study_image_get(study=study, position=position), label)
+
+
+# The study-level routes answer for the study's key image with the per-image answers below.
+
+
+def image_png_answer(request: Request, image: StudyImage) -> FileResponse:
+    audit_record(
+        action=AuditAction.IMAGE_DOWNLOAD,
+        request=request,
+        target_type="study",
+        target_id=image.study_id,
+        detail={"position": image.position},
+    )
+    return private_png(image.display_file.open("rb"))
+
+
+def image_heatmap_answer(request: Request, image: StudyImage, label: str) -> FileResponse:
+    finding = image_finding_get(image=image, label=label)
+    audit_record(
+        action=AuditAction.HEATMAP_DOWNLOAD,
+        request=request,
+        target_type="study",
+        target_id=image.study_id,
+        detail={"position": image.position, "label": finding.label},
+    )
+    return private_png(ContentFile(image_heatmap_png(image=image, label=finding.label)))
 
 
 class StudySegmentationView(APIView):

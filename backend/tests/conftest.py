@@ -144,6 +144,21 @@ def upload(django_capture_on_commit_callbacks) -> Callable[..., object]:
     return post
 
 
+@pytest.fixture
+def upload_images(django_capture_on_commit_callbacks) -> Callable[..., object]:
+    """POST several files as one study (the images field repeated), running the on-commit enqueue."""
+
+    def post(client: APIClient, files: list[tuple[str, bytes]]):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                "/api/studies/",
+                {"images": [SimpleUploadedFile(name, content) for name, content in files]},
+                format="multipart",
+            )
+
+    return post
+
+
 def analyse_here(study_id, *, claimant: str = "test") -> None:
     """What the findings worker and then the analysers' worker do for a study, in this process."""
     from studies.analyser_runs import analyser_runs_execute

@@ -20,20 +20,16 @@ class AdminFactory(UserFactory):
 
 
 class StudyFactory(factory.django.DjangoModelFactory):
-    """A study row without files; tests that need files write them (see tests/test_reports.py)."""
+    """A study row and its key image, without files; tests that need files write them (see
+    tests/test_reports.py)."""
 
     class Meta:
         model = "studies.Study"
+        # The key image's hook saves the study itself.
+        skip_postgeneration_save = True
 
     owner = factory.SubFactory(UserFactory)
     status = "done"
-    original_filename = factory.Sequence(lambda n: f"chest-{n}.png")
-    content_type = "image/png"
-    image_sha256 = factory.Sequence(lambda n: f"{n:064x}")
-    width = 1024
-    height = 1024
-    original_file = factory.LazyAttribute(lambda study: f"studies/{study.original_filename}")
-    display_file = factory.LazyAttribute(lambda study: f"studies/{study.original_filename}.display.png")
     model_card = factory.LazyFunction(
         lambda: {
             "name": "densenet121-chestxray14",
@@ -45,20 +41,42 @@ class StudyFactory(factory.django.DjangoModelFactory):
         }
     )
 
+    @factory.post_generation
+    def key_image(study, create: bool, extracted: object, **image_fields: object) -> None:
+        """``StudyFactory(key_image__original_filename=...)`` names the key image's fields."""
+        from studies.models import StudyImage
+
+        filename = image_fields.pop("original_filename", f"chest-{study.pk}.png")
+        study.key_image = StudyImage.objects.create(
+            study=study,
+            position=0,
+            original_filename=filename,
+            content_type="image/png",
+            image_sha256=f"{study.pk.int:064x}",
+            width=1024,
+            height=1024,
+            original_file=f"studies/{filename}",
+            display_file=f"studies/{filename}.display.png",
+            **image_fields,
+        )
+        study.save(update_fields=["key_image"])
+
 
 def add_findings(study, probabilities: dict[str, float], threshold: float = 0.5) -> None:
-    """Give a study findings with these probabilities (positive at or above the threshold)."""
+    """Give a study of one image findings with these probabilities (positive at or above the
+    threshold): its key image's, and so the study's."""
     from ml.classifier.postprocess import calibrated_score, is_positive
-    from studies.models import Finding
+    from studies.models import Finding, ImageFinding
 
-    Finding.objects.bulk_create(
-        Finding(
-            study=study,
-            label=label,
-            probability=probability,
-            threshold=threshold,
-            positive=is_positive(probability, threshold),
-            calibrated_score=calibrated_score(probability, threshold),
+    for model, owner in ((Finding, {"study": study}), (ImageFinding, {"image": study.key_image})):
+        model.objects.bulk_create(
+            model(
+                **owner,
+                label=label,
+                probability=probability,
+                threshold=threshold,
+                positive=is_positive(probability, threshold),
+                calibrated_score=calibrated_score(probability, threshold),
+            )
+            for label, probability in probabilities.items()
         )
-        for label, probability in probabilities.items()
-    )

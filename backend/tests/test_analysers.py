@@ -76,7 +76,10 @@ def test_segmentation_outlines_are_polygons_in_radiograph_pixels(analysed_study,
     outlines = client.get(study["segmentation"]["outlines"])
     assert outlines.status_code == 200, outlines.content
     body = outlines.json()
-    assert (body["width"], body["height"]) == (analysed_study.width, analysed_study.height)
+    assert (body["width"], body["height"]) == (
+        analysed_study.key_image.width,
+        analysed_study.key_image.height,
+    )
     assert body["trained"] is False
     assert [structure["name"] for structure in body["structures"]] == study["segmentation"]["structures"]
     points = [

@@ -111,7 +111,7 @@ def test_heatmap_download_is_recorded_with_its_finding(clinician, client_for):
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == rendered
     [event] = events(AuditAction.HEATMAP_DOWNLOAD)
-    assert (event.target_id, event.detail) == (str(study.id), {"label": "Effusion"})
+    assert (event.target_id, event.detail) == (str(study.id), {"position": 0, "label": "Effusion"})
 
 
 def test_polling_a_study_records_one_view_per_window(clinician, client_for):

@@ -123,7 +123,7 @@ def test_restore_refuses_a_database_that_is_not_empty(uploaded, tmp_path):
 
 def test_restore_refuses_a_damaged_backup(uploaded, tmp_path):
     call_command("backup", out=tmp_path / "backup")
-    display = tmp_path / "backup" / "media" / uploaded.display_file.name
+    display = tmp_path / "backup" / "media" / uploaded.key_image.display_file.name
     display.write_bytes(display.read_bytes()[:-10])
     with pytest.raises(CommandError, match="the backup is damaged"):
         call_command("restore", str(tmp_path / "backup"))

@@ -77,8 +77,8 @@ def test_stored_zip_is_one_new_series_without_the_originals_patient_name_or_id(c
     data, hounsfield = shuffled_series_zip(4)
     created = upload(client_for(clinician), data, "Test^Patient.zip")
     study = Study.objects.get(pk=created.json()["id"])
-    assert study.original_filename == "ct-series.zip"
-    with default_storage.open(study.original_file.name, "rb") as handle:
+    assert study.key_image.original_filename == "ct-series.zip"
+    with default_storage.open(study.key_image.original_file.name, "rb") as handle:
         stored = handle.read()
     assert b"Test^Patient" not in stored
     with zipfile.ZipFile(io.BytesIO(stored)) as archive:
@@ -96,7 +96,7 @@ def test_multiframe_ct_dicom_is_a_ct_study_with_one_probability_per_frame(clinic
     study = upload_and_analyse(client_for(clinician), upload, data, "enhanced.dcm")
     assert study["kind"] == "ct" and study["status"] == "done", study["message"]
     assert len(study["ct"]["slice_probabilities"]) == 3
-    assert Study.objects.get(pk=study["id"]).original_file.name.endswith(".dcm")
+    assert Study.objects.get(pk=study["id"]).key_image.original_file.name.endswith(".dcm")
 
 
 def analyse_with_ct_card(settings, directory, card, client, upload) -> dict:

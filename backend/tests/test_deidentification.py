@@ -119,11 +119,11 @@ def test_name_planted_in_image_metadata_and_file_name_is_nowhere(
     filename = f"{PATIENT.replace(' ', '_')}.{extension}"
     places = upload_and_collect(client_for(clinician), upload, media_root, content, filename)
     assert_absent(PATIENT.split(), {**places, "logs": caplog.text.encode()})
-    assert Study.objects.get().original_filename == f"radiograph.{extension}"
+    assert Study.objects.get().key_image.original_filename == f"radiograph.{extension}"
 
 
 def test_dicom_named_after_the_patient_is_stored_under_a_neutral_name(clinician, client_for, upload):
     patient_id = "16d7f894-55d7-4d95-8957-d18987f0e981"
     response = upload(client_for(clinician), SAMPLE.read_bytes(), f"{patient_id}.dcm")
     assert response.status_code == 202
-    assert Study.objects.get(pk=response.json()["id"]).original_filename == "radiograph.dcm"
+    assert Study.objects.get(pk=response.json()["id"]).key_image.original_filename == "radiograph.dcm"

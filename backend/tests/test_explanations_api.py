@@ -111,7 +111,10 @@ def test_asking_queues_once_and_the_computed_grad_cam_is_kept_with_its_scores(
     assert body["status"] == "done" and body["model"]["trained"] is False
     assert 0.0 <= body["deletion_auc"] <= 1.0 and 0.0 <= body["insertion_auc"] <= 1.0
     assert body["parameters"]["faithfulness"]["removed"] == "gaussian blur"
-    assert png_size(client.get(body["image"])) == (analysed_study.width, analysed_study.height)
+    assert png_size(client.get(body["image"])) == (
+        analysed_study.key_image.width,
+        analysed_study.key_image.height,
+    )
     assert AuditEvent.objects.filter(action=AuditAction.HEATMAP_DOWNLOAD, detail__method="gradcam").exists()
     listed = client.get(explanations_url(analysed_study.id, "Effusion")).json()
     assert [row["method"] for row in listed] == list(METHODS)

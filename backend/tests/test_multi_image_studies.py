@@ -15,7 +15,7 @@ from ml.classifier.card import ModelCard
 from ml.classifier.postprocess import calibrated_score
 from ml.ct.synthetic import shuffled_series_zip
 from pacs.models import ReceivedImage, ReceivedProtocol
-from pacs.services import received_image_store
+from pacs.services import pacs_received, received_image_store
 from studies import inference
 from studies.analysis import prepared_input, studies_analyze, studies_claim, study_store_results
 from studies.images import NOT_ANALYSED_LATERAL
@@ -47,21 +47,6 @@ def dicom_with(**attributes: str) -> bytes:
     buffer = io.BytesIO()
     dataset.save_as(buffer)
     return buffer.getvalue()
-
-
-@pytest.fixture
-def upload_images(django_capture_on_commit_callbacks):
-    """POST several files as one study (the images field repeated), running the on-commit enqueue."""
-
-    def post(client, files: list[tuple[str, bytes]]):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(
-                "/api/studies/",
-                {"images": [SimpleUploadedFile(name, content) for name, content in files]},
-                format="multipart",
-            )
-
-    return post
 
 
 @pytest.fixture(scope="session")
@@ -156,9 +141,9 @@ def test_a_one_image_study_has_one_image_whose_findings_are_the_study_findings(a
     image = analysed_study.images.get()
     assert (image.position, image.view, image.analysed) == (0, "frontal", True)
     assert (image.original_file.name, image.display_file.name, image.heatmaps_file.name) == (
-        analysed_study.original_file.name,
-        analysed_study.display_file.name,
-        analysed_study.heatmaps_file.name,
+        analysed_study.key_image.original_file.name,
+        analysed_study.key_image.display_file.name,
+        analysed_study.key_image.heatmaps_file.name,
     )
     as_rows = lambda findings: sorted(  # noqa: E731
         (f.label, f.probability, f.threshold, f.positive, f.calibrated_score) for f in findings
@@ -288,11 +273,15 @@ def one_pacs_study() -> list[bytes]:
 
 def test_two_images_a_pacs_sends_of_one_study_are_analysed_together_once_the_second_arrives(clinician):
     sent = one_pacs_study()
-    first = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    first = received_image_store(
+        received=pacs_received(sent[0]), owner=clinician, protocol=ReceivedProtocol.DIMSE
+    )
     studies_analyze(study_id=first.id, claimant="first")
     assert Study.objects.get(pk=first.id).status == "done"
 
-    second = received_image_store(data=sent[1], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    second = received_image_store(
+        received=pacs_received(sent[1]), owner=clinician, protocol=ReceivedProtocol.DIMSE
+    )
 
     assert second.pk == first.pk
     study = Study.objects.get(pk=first.id)
@@ -306,13 +295,15 @@ def test_two_images_a_pacs_sends_of_one_study_are_analysed_together_once_the_sec
 
 def test_a_result_computed_before_an_image_joined_is_not_stored_and_the_study_waits_again(clinician):
     sent = one_pacs_study()
-    study = received_image_store(data=sent[0], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    study = received_image_store(
+        received=pacs_received(sent[0]), owner=clinician, protocol=ReceivedProtocol.DIMSE
+    )
     [claimed] = studies_claim(study_id=study.id, claimant="slow-worker", limit=1)
     pipeline = inference.ready_pipeline()
     images = list(claimed.images.all())
     results = pipeline.run(CLASSIFIER, [prepared_input(image, pipeline, kind=CLASSIFIER) for image in images])
 
-    received_image_store(data=sent[1], owner=clinician, protocol=ReceivedProtocol.DIMSE)
+    received_image_store(received=pacs_received(sent[1]), owner=clinician, protocol=ReceivedProtocol.DIMSE)
     study_store_results(study=claimed, results=list(zip(images, results, strict=True)))
 
     study.refresh_from_db()

@@ -18,7 +18,7 @@ from django.apps import apps
 from pydicom.uid import generate_uid
 
 from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
-from pacs.services import received_image_store
+from pacs.services import pacs_received, received_image_store
 from pacs.tasks import file_results
 from studies.analysis import studies_analyze
 from studies.models import Study
@@ -147,7 +147,9 @@ def test_results_are_retried_while_the_pacs_is_down_then_say_why_and_go_once_it_
     owner = UserFactory()
     with django_capture_on_commit_callbacks(execute=False):
         study = received_image_store(
-            data=identified_radiograph[0].read_bytes(), owner=owner, protocol=ReceivedProtocol.STOW_RS
+            received=pacs_received(identified_radiograph[0].read_bytes()),
+            owner=owner,
+            protocol=ReceivedProtocol.STOW_RS,
         )
     studies_analyze(study_id=study.id, claimant="test")
 
@@ -175,7 +177,9 @@ def test_without_an_origin_key_the_identifiers_are_not_kept_and_the_study_says_w
     settings.CXR_ORIGIN_KEY = ""
     owner = UserFactory()
     study = received_image_store(
-        data=identified_radiograph[0].read_bytes(), owner=owner, protocol=ReceivedProtocol.STOW_RS
+        received=pacs_received(identified_radiograph[0].read_bytes()),
+        owner=owner,
+        protocol=ReceivedProtocol.STOW_RS,
     )
 
     received = ReceivedImage.objects.get(study=study)
@@ -191,7 +195,9 @@ def test_admins_see_the_dicom_nodes_their_last_contact_and_the_send_queue_with_f
     settings.CXR_DICOM_PORT = 11112
     settings.CXR_PACS_DESTINATION = f"{PACS_AE_TITLE}@127.0.0.1:4242"
     study = received_image_store(
-        data=identified_radiograph[0].read_bytes(), owner=clinician, protocol=ReceivedProtocol.DIMSE
+        received=pacs_received(identified_radiograph[0].read_bytes()),
+        owner=clinician,
+        protocol=ReceivedProtocol.DIMSE,
     )
 
     response = client_for(admin_user).get("/api/pacs/nodes/")

@@ -25,20 +25,20 @@ def finished_study(clinician, radiograph_path):
     """A done study with its display image and one heatmap file per finding in media storage."""
     clinician.first_name, clinician.last_name = "Gregory", "House"
     clinician.save()
-    study = StudyFactory(owner=clinician, original_filename="chest-pa.png")
+    study = StudyFactory(owner=clinician, key_image__original_filename="chest-pa.png")
     grey = io.BytesIO()
     Image.open(radiograph_path).convert("L").save(grey, format="PNG")
-    default_storage.save(study.display_file.name, ContentFile(grey.getvalue()))
+    default_storage.save(study.key_image.display_file.name, ContentFile(grey.getvalue()))
     add_findings(study, PROBABILITIES)
     labels = tuple(PROBABILITIES)
     ramp = np.tile(np.linspace(0.0, 1.0, 7, dtype=np.float32), (7, 1))
     # Each finding a different map: identical images would be stored once in the PDF.
     maps = np.stack([ramp ** (index + 1) for index in range(len(labels))])
     heatmaps = Heatmaps(labels=labels, maps=maps, crop=CropBox(0, 0, 1024), width=1024, height=1024)
-    study.heatmaps_file = default_storage.save(
+    study.key_image.heatmaps_file = default_storage.save(
         f"studies/{study.id}/heatmaps.npz", ContentFile(heatmaps.to_bytes())
     )
-    study.save(update_fields=["heatmaps_file"])
+    study.key_image.save(update_fields=["heatmaps_file"])
     return study
 
 
@@ -153,14 +153,14 @@ def test_client_asking_for_application_pdf_gets_the_pdf(clinician, client_for, f
 
 
 def test_report_lists_the_image_metadata_of_a_dicom_study(clinician, client_for, finished_study):
-    finished_study.image_metadata = {
+    finished_study.key_image.image_metadata = {
         "modality": "CR",
         "view_position": "PA",
         "patient_age_years": 62,
         "patient_sex": "M",
         "pixel_spacing_mm": [0.168, 0.168],
     }
-    finished_study.save()
+    finished_study.key_image.save()
     text = pdf_text(report(client_for(clinician), finished_study))
     expected = ["Patient age (years)", "62", "View position", "PA", "Pixel spacing (mm)", "0.168 x 0.168"]
     for line in expected:

@@ -37,14 +37,14 @@ def test_png_upload_is_queued_with_one_task(clinician, client_for, upload, radio
     assert response.json()["status"] == "queued"
     assert response.json()["cached"] is False
     study = Study.objects.get(pk=response.json()["id"])
-    assert (study.owner, study.width, study.height) == (clinician, 1024, 1024)
+    assert (study.owner, study.key_image.width, study.key_image.height) == (clinician, 1024, 1024)
     assert queued_task_count() == before + 1
 
 
 def test_jpeg_upload_is_accepted(clinician, client_for, upload, radiograph_jpeg):
     response = upload(client_for(clinician), radiograph_jpeg, "chest.jpg")
     assert response.status_code == 202, response.content
-    assert Study.objects.get(pk=response.json()["id"]).content_type == "image/jpeg"
+    assert Study.objects.get(pk=response.json()["id"]).key_image.content_type == "image/jpeg"
 
 
 def test_sixteen_bit_png_upload_is_accepted(clinician, client_for, upload, radiograph_path):

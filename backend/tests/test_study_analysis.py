@@ -24,11 +24,14 @@ def test_analysis_stores_fourteen_findings_and_one_small_heatmaps_file(analysed_
     for finding in findings:
         assert 0.0 <= finding.probability <= 1.0
         assert finding.calibrated_score == calibrated_score(finding.probability, finding.threshold)
-    with default_storage.open(analysed_study.heatmaps_file.name, "rb") as handle:
+    with default_storage.open(analysed_study.key_image.heatmaps_file.name, "rb") as handle:
         heatmaps = Heatmaps.from_bytes(handle.read())
     assert set(heatmaps.labels) == {finding.label for finding in findings}
     assert heatmaps.maps.shape == (14, 7, 7)
-    assert (heatmaps.width, heatmaps.height) == (analysed_study.width, analysed_study.height)
+    assert (heatmaps.width, heatmaps.height) == (
+        analysed_study.key_image.width,
+        analysed_study.key_image.height,
+    )
 
 
 def test_heatmap_is_served_as_rgba_png_at_the_radiographs_size(analysed_study, clinician, client_for):
@@ -36,7 +39,7 @@ def test_heatmap_is_served_as_rgba_png_at_the_radiographs_size(analysed_study, c
     response = client_for(clinician).get(f"/api/studies/{analysed_study.id}/heatmaps/{finding.label}/")
     assert response.status_code == 200
     heatmap = Image.open(io.BytesIO(b"".join(response.streaming_content)))
-    assert heatmap.size == (analysed_study.width, analysed_study.height)
+    assert heatmap.size == (analysed_study.key_image.width, analysed_study.key_image.height)
     assert heatmap.mode == "RGBA"
 
 
@@ -46,8 +49,8 @@ def test_worker_runs_the_input_the_web_process_prepared_without_decoding_again(
     study_id = upload(client_for(clinician), radiograph_bytes).json()["id"]
     study = Study.objects.get(pk=study_id)
     # With a prepared input in place, the original file is never read: corrupting it changes nothing.
-    default_storage.delete(study.original_file.name)
-    default_storage.save(study.original_file.name, io.BytesIO(b"\x89PNG\r\n\x1a\ncorrupted"))
+    default_storage.delete(study.key_image.original_file.name)
+    default_storage.save(study.key_image.original_file.name, io.BytesIO(b"\x89PNG\r\n\x1a\ncorrupted"))
     studies_analyze(study_id=study_id, claimant="test")
     assert Study.objects.get(pk=study_id).status == StudyStatus.DONE
 
@@ -132,7 +135,7 @@ def test_same_image_after_analysis_is_answered_from_cache_without_a_task(
 def test_cache_entry_whose_heatmaps_are_gone_is_analysed_again(
     analysed_study, clinician, client_for, upload, radiograph_bytes
 ):
-    default_storage.delete(analysed_study.heatmaps_file.name)
+    default_storage.delete(analysed_study.key_image.heatmaps_file.name)
     response = upload(client_for(clinician), radiograph_bytes)
     assert response.status_code == 202
     assert response.json()["cached"] is False

@@ -12,10 +12,11 @@ django.setup()
 import config.urls
 from studies.inference import active_model_card
 from studies.images import intake_or_refuse
+from studies.uploads import PNG, ReceivedUpload
 from health.checks import check_model
 card = active_model_card()
 assert check_model()["ok"], check_model()
-intake_or_refuse(open(sys.argv[1], "rb").read(), filename="chest.png")
+intake_or_refuse(ReceivedUpload(filename="chest.png", file_type=PNG, data=open(sys.argv[1], "rb").read()))
 heavy = sorted(name for name in ("tensorflow", "keras", "openvino") if name in sys.modules)
 print("loaded:", heavy)
 sys.exit(1 if heavy else 0)

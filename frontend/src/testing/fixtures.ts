@@ -74,6 +74,7 @@ export function studyImageFixture(position: number, findings: Finding[], overrid
   return {
     position,
     id: 100 + position,
+    kind: 'radiograph',
     view: 'frontal',
     analysed: true,
     not_analysed_reason: '',
@@ -101,6 +102,7 @@ function baseStudyFixture(): Omit<Study, 'images'> {
     ...summaryFixture(),
     screener: null,
     image: '/api/studies/7/image/',
+    key_image: 0,
     width: 1024,
     height: 1024,
     metadata: NO_METADATA,

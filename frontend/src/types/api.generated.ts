@@ -117,11 +117,11 @@ export interface paths {
     get: operations["studies_findings_explanations_image_retrieve"];
   };
   "/api/studies/{study_id}/heatmaps/{label}/": {
-    /** Grad-CAM heatmap of one finding, RGBA at the radiograph's size */
+    /** Grad-CAM heatmap of one finding on the study's key image, RGBA at the radiograph's size */
     get: operations["studies_heatmaps_retrieve"];
   };
   "/api/studies/{study_id}/image/": {
-    /** The radiograph as an 8-bit greyscale PNG */
+    /** The study's key image as an 8-bit greyscale PNG */
     get: operations["studies_image_retrieve"];
   };
   "/api/studies/{study_id}/images/{position}/": {
@@ -761,9 +761,9 @@ export interface components {
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["Screener"] | null;
       image: string;
-      /** Format: int64 */
+      /** @description The position of the study's key image (its first analysed frontal image), which image, width, height, metadata, screening and the findings' heatmaps are of. */
+      key_image: number;
       width: number;
-      /** Format: int64 */
       height: number;
       metadata: components["schemas"]["ImageMetadata"];
       screening: components["schemas"]["Screening"] | null;
@@ -790,6 +790,7 @@ export interface components {
     StudyImage: {
       position: number;
       id: number;
+      kind: components["schemas"]["StudyKindEnum"];
       view: components["schemas"]["ViewEnum"];
       analysed: boolean;
       not_analysed_reason: string;
@@ -1863,7 +1864,7 @@ export interface operations {
       };
     };
   };
-  /** Grad-CAM heatmap of one finding, RGBA at the radiograph's size */
+  /** Grad-CAM heatmap of one finding on the study's key image, RGBA at the radiograph's size */
   studies_heatmaps_retrieve: {
     parameters: {
       path: {
@@ -1897,7 +1898,7 @@ export interface operations {
       };
     };
   };
-  /** The radiograph as an 8-bit greyscale PNG */
+  /** The study's key image as an 8-bit greyscale PNG */
   studies_image_retrieve: {
     parameters: {
       path: {

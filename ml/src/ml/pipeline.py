@@ -36,13 +36,15 @@ from ml.ct.intake import CTIntake, PreparedCT, is_ct_series, take_in_ct
 from ml.errors import UnsupportedImageError
 from ml.images.decoding import decode_radiograph, image_format
 from ml.images.deidentification import clean_copy, words_of
-from ml.images.dicom import deidentified_copy, identifying_values, is_lateral_view, read_dataset
+from ml.images.dicom import deidentified_copy, identifying_values, is_dicom, is_lateral_view, read_dataset
 from ml.images.radiograph import Radiograph
 from ml.images.rendering import radiograph_png
 from ml.images.screening import Screening, screen_radiograph
 from ml.prepared import PreparedImage
 
 if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
+
     from ml.classifier.engine import InferenceEngine
 
 
@@ -127,8 +129,19 @@ class Pipeline:
         study waits for one."""
         self.analysers.build(kinds)
 
-    def intake(self, data: bytes, *, screen: bool = True, accept_lateral: bool = False) -> Intake | CTIntake:
+    def intake(
+        self,
+        data: bytes,
+        *,
+        dataset: Dataset | None = None,
+        screen: bool = True,
+        accept_lateral: bool = False,
+    ) -> Intake | CTIntake:
         """Decode, screen, de-identify and prepare one file; raise ml.errors.ImageError if it is refused.
+
+        A DICOM file is parsed once (``ml.images.dicom.read_dataset``), and that one reading serves
+        routing, decoding and de-identification; a caller that has read it already (the service
+        groups an upload's files by their study) passes it as ``dataset``.
 
         A chest CT series (``is_ct_series``) is taken in by the CT intake and answered as a ``CTIntake``
         where the CT analyser is configured. ``screen=False`` skips the input screening of a
@@ -139,18 +152,18 @@ class Pipeline:
         but not screened (the screening knows frontal views only), and ``intake.lateral`` says the
         analysers must not read it.
         """
-        if is_ct_series(data):
+        if dataset is None and is_dicom(data):
+            dataset = read_dataset(data)
+        if is_ct_series(data, dataset=dataset):
             if CT_KIND not in self.kinds:
                 raise UnsupportedImageError("CT series are not analysed here: upload a chest radiograph.")
-            return take_in_ct(data, self.analysers.card(CT_KIND))
-        radiograph = decode_radiograph(data, accept_lateral=accept_lateral)
+            return take_in_ct(data, self.analysers.card(CT_KIND), dataset=dataset)
+        radiograph = decode_radiograph(data, dataset=dataset, accept_lateral=accept_lateral)
         screening = None
         if screen and not is_lateral_view(radiograph.metadata.view_position):
             radiograph, screening = screen_radiograph(radiograph)
         file_format = image_format(data)
-        if file_format == "dicom":
-            # One reading of the file serves both the stored copy and the words it left out.
-            dataset = read_dataset(data)
+        if dataset is not None:
             stored, identifying = deidentified_copy(dataset), words_of(*identifying_values(dataset))
         else:
             clean = clean_copy(data, file_format)
@@ -164,9 +177,16 @@ class Pipeline:
             identifying_words=identifying,
         )
 
-    def radiograph_intake(self, data: bytes, *, screen: bool = True, accept_lateral: bool = False) -> Intake:
+    def radiograph_intake(
+        self,
+        data: bytes,
+        *,
+        dataset: Dataset | None = None,
+        screen: bool = True,
+        accept_lateral: bool = False,
+    ) -> Intake:
         """``intake`` for a caller that takes radiographs only: a CT series is refused as one."""
-        intake = self.intake(data, screen=screen, accept_lateral=accept_lateral)
+        intake = self.intake(data, dataset=dataset, screen=screen, accept_lateral=accept_lateral)
         if isinstance(intake, CTIntake):
             raise UnsupportedImageError("This is a CT series; a chest radiograph was expected here.")
         return intake

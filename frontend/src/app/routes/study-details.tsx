@@ -21,7 +21,7 @@ import { describeAggregation } from '@/features/studies/utils/aggregation';
 import { ImageStrip, NOT_ANALYSED_NOTE } from '@/features/viewer/components/image-strip';
 import { RadiographViewer } from '@/features/viewer/components/radiograph-viewer';
 import { usePrefetchStudyFiles } from '@/hooks/use-study-file';
-import type { Finding, Study, StudyImage } from '@/types/api';
+import type { Finding, Study } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 import { isInProgress } from '@/utils/study-status';
 
@@ -34,21 +34,20 @@ type StudyDetailsProps = {
   renderPanels?: (study: Study, selected: Finding | null) => ReactNode;
 };
 
-/** The image a study opens on: its key image, the first one the model read. */
-const keyPosition = (images: StudyImage[]) => (images.find((image) => image.analysed) ?? images[0])?.position ?? 0;
-
 export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingExtra, renderPanels }: StudyDetailsProps) {
   const study = useStudy(studyId);
   const [chosenPosition, setChosenPosition] = useState<number | null>(null);
   const [choice, setChoice] = useState<ExplanationChoice>(DEFAULT_CHOICE);
   const images = study.data?.images ?? [];
   const severalImages = images.length > 1;
+  // The study opens on its key image, as the API names it (its first frontal analysed image).
+  const keyPosition = study.data?.key_image ?? 0;
   const shownImage = severalImages
-    ? (images.find((image) => image.position === (chosenPosition ?? keyPosition(images))) ?? null)
+    ? (images.find((image) => image.position === (chosenPosition ?? keyPosition)) ?? null)
     : null;
   // The other explanation methods explain the study's key image only (the study's own image);
   // any other image shows its own Grad-CAM maps.
-  const keyImageShown = shownImage === null || shownImage.position === keyPosition(images);
+  const keyImageShown = shownImage === null || shownImage.position === keyPosition;
   const method = keyImageShown ? choice.method : DEFAULT_METHOD;
   // A study of one image shows the study's findings on it; of several, the shown image's own.
   const shownFindings = shownImage ? shownImage.findings : (study.data?.findings ?? []);
@@ -170,7 +169,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           {done && !keyImageShown && (
             <p className="muted">
               The screener, the segmentation and the explanation methods other than Grad-CAM read the
-              study&apos;s first frontal image (image {keyPosition(images) + 1}).
+              study&apos;s first frontal image (image {keyPosition + 1}).
             </p>
           )}
           {/* The route's panels (feedback on findings, the PDF report) are the radiograph's: a CT study has neither. */}

@@ -43,20 +43,23 @@ CT_GEOMETRY_ATTRIBUTES = (
 )
 
 
-def is_ct_series(data: bytes) -> bool:
+def is_ct_series(data: bytes, *, dataset: Dataset | None = None) -> bool:
     """Whether an upload goes to the CT intake: a zip (of slices), or a multi-frame DICOM file of
     Modality CT. A single CT slice is not a series: it stays the radiograph intake's to refuse
-    (a PACS sends a series slice by slice, and one study per slice would mean nothing)."""
+    (a PACS sends a series slice by slice, and one study per slice would mean nothing).
+    ``dataset`` is the DICOM file already read by the caller, so that its header is not parsed again."""
     if is_zip(data):
         return True
     if not is_dicom(data):
         return False
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            header = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
-    except Exception:  # an unreadable header is the radiograph intake's to refuse, with its message
-        return False
+    header = dataset
+    if header is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                header = pydicom.dcmread(io.BytesIO(data), stop_before_pixels=True)
+        except Exception:  # an unreadable header is the radiograph intake's to refuse, with its message
+            return False
     modality = str(header.get("Modality", "") or "").strip().upper()
     try:
         frames = int(header.get("NumberOfFrames", 1) or 1)
@@ -118,9 +121,11 @@ class CTIntake:
     identifying_words: frozenset[str]
 
 
-def take_in_ct(data: bytes, card: CTModelCard) -> CTIntake:
-    """Read, check, de-identify and prepare a series for ``card``; an ``ml.errors.ImageError`` if refused."""
-    datasets = read_ct_datasets(data)
+def take_in_ct(data: bytes, card: CTModelCard, *, dataset: Dataset | None = None) -> CTIntake:
+    """Read, check, de-identify and prepare a series for ``card``; an ``ml.errors.ImageError`` if refused.
+
+    ``dataset`` is a multi-frame file already read by the caller (a zip's slices are read here)."""
+    datasets = [dataset] if dataset is not None else read_ct_datasets(data)
     series = series_from_datasets(datasets)
     identifying = frozenset().union(*(words_of(*identifying_values(dataset)) for dataset in datasets))
     multiframe = series.source == "dicom-multiframe"

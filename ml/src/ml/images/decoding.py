@@ -11,6 +11,7 @@ import io
 import struct
 import warnings
 import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -18,6 +19,9 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from ml.errors import ImageDecodeError, ImageTooLargeError, UnsupportedImageError
 from ml.images import dicom
 from ml.images.radiograph import MAX_PIXELS, MIN_SIDE, Radiograph
+
+if TYPE_CHECKING:
+    from pydicom.dataset import Dataset
 
 # A pixel whose colour channels differ by more than this (of 255) is coloured, not grey.
 COLOUR_CHANNEL_SPREAD = 24
@@ -55,16 +59,19 @@ def image_format(data: bytes) -> str | None:
     return None
 
 
-def decode_radiograph(data: bytes, *, accept_lateral: bool = False) -> Radiograph:
+def decode_radiograph(
+    data: bytes, *, dataset: Dataset | None = None, accept_lateral: bool = False
+) -> Radiograph:
     """Decode a PNG, JPEG or DICOM file's bytes; raise ImageDecodeError for anything unreadable.
 
-    ``accept_lateral``: a DICOM file whose View Position is lateral is decoded rather than
-    refused (only a DICOM header says so; ``ml.images.dicom.decode_dicom``).
+    ``dataset`` is a DICOM file already read by the caller (``ml.images.dicom.read_dataset``), so
+    that it is not parsed again. ``accept_lateral``: a DICOM file whose View Position is lateral is
+    decoded rather than refused (only a DICOM header says so; ``ml.images.dicom.decode_dicom``).
     """
     if not data:
         raise ImageDecodeError("The file is empty.")
     if dicom.is_dicom(data):
-        return dicom.decode_dicom(data, accept_lateral=accept_lateral)
+        return dicom.decode_dicom(dataset if dataset is not None else data, accept_lateral=accept_lateral)
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; we want a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)

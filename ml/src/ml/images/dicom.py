@@ -82,13 +82,15 @@ def read_dataset(data: bytes) -> Dataset:
         raise ImageDecodeError("The DICOM file is truncated or corrupt.") from error
 
 
-def decode_dicom(data: bytes, *, accept_lateral: bool = False) -> Radiograph:
+def decode_dicom(data: bytes | Dataset, *, accept_lateral: bool = False) -> Radiograph:
     """Decode a single-frame greyscale DICOM radiograph, refusing other images by their tags.
+
+    ``data`` is the file's bytes or, where the caller has already read them, its dataset.
 
     ``accept_lateral`` lets a lateral view through (kept and shown beside a frontal image of the
     same study, never analysed); by default it is refused like any image the model cannot read.
     """
-    dataset = read_dataset(data)
+    dataset = data if isinstance(data, Dataset) else read_dataset(data)
     check_chest_radiograph_tags(dataset, accept_lateral=accept_lateral)
     rows, columns = int(dataset.get("Rows", 0) or 0), int(dataset.get("Columns", 0) or 0)
     if rows * columns > MAX_PIXELS:

@@ -56,6 +56,17 @@ function mockStudyServer(study: Study) {
 }
 
 describe('a study of several images', () => {
+  it('opens on the key image the API names, not one it works out itself', async () => {
+    signInForTest();
+    mockStudyServer({ ...twoFrontalsAndALateral(), key_image: 1 });
+    renderApp('/studies/7');
+
+    const strip = await screen.findByRole('list', { name: 'Images of this study' });
+    const thumbnails = within(strip).getAllByRole('button');
+    expect(thumbnails[1]).toHaveAttribute('aria-pressed', 'true');
+    expect(screen.getByRole('region', { name: 'Image 2 findings' })).toBeInTheDocument();
+  });
+
   it('shows the images as thumbnails, the study findings with their rule in words, and the selected image findings', async () => {
     signInForTest();
     mockStudyServer(twoFrontalsAndALateral());
