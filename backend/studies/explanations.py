@@ -9,9 +9,9 @@ import logging
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
 
 from common.errors import DomainError
+from common.jobs import job_claim, job_done, job_fail
 from ml.classifier.analyser import CLASSIFIER
 from ml.classifier.explanations.explanation import Explanation as ComputedExplanation
 from ml.classifier.explanations.heatmaps import FILE_EXTENSION
@@ -32,9 +32,7 @@ def explanation_compute(*, explanation_id: int) -> None:
         )
         if explanation is None or explanation.status != StudyStatus.QUEUED:
             return
-        explanation.status = StudyStatus.RUNNING
-        explanation.started_at = timezone.now()
-        explanation.save(update_fields=["status", "started_at"])
+        job_claim(explanation)
     try:
         pipeline = ready_pipeline()
         prepared = prepared_input(explanation.study, pipeline, kind=CLASSIFIER)
@@ -49,32 +47,16 @@ def explanation_compute(*, explanation_id: int) -> None:
         logger.exception(
             "Explanation %s (%s of %s) failed", explanation_id, explanation.method, explanation.label
         )
-        explanation.status = StudyStatus.FAILED
-        explanation.message = f"The explanation failed: {error}"
-        explanation.finished_at = timezone.now()
-        explanation.save(update_fields=["status", "message", "finished_at"])
+        job_fail(explanation, message=f"The explanation failed: {error}")
         return
     card = pipeline.engine.card
-    explanation.status = StudyStatus.DONE
     explanation.map_file = map_file
     explanation.deletion_auc = computed.deletion_auc
     explanation.insertion_auc = computed.insertion_auc
     explanation.parameters = computed.parameters
     explanation.seconds = computed.seconds
     explanation.model_card = {"name": card.name, "version": card.version, "trained": card.trained}
-    explanation.finished_at = timezone.now()
-    explanation.save(
-        update_fields=[
-            "status",
-            "map_file",
-            "deletion_auc",
-            "insertion_auc",
-            "parameters",
-            "seconds",
-            "model_card",
-            "finished_at",
-        ]
-    )
+    job_done(explanation, "map_file", "deletion_auc", "insertion_auc", "parameters", "seconds", "model_card")
 
 
 def explanation_map(explanation: Explanation) -> np.ndarray:

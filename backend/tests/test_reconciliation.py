@@ -9,9 +9,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from common.jobs import jobs_reconcile
 from studies.analysis import studies_analyze
 from studies.models import Study, StudyStatus
-from studies.reconciliation import studies_reconcile
 from studies.tasks import analyze_study
 from tests.conftest import queued_task_count
 from tests.factories import StudyFactory
@@ -35,8 +35,8 @@ def test_queued_study_whose_message_was_lost_is_enqueued_again_and_then_analysed
         enqueued_at=long_ago(settings, "CXR_QUEUED_DEADLINE_SECONDS")
     )
     tasks_before = queued_task_count()
-    outcome = studies_reconcile()
-    assert outcome.requeued == [queued_study.id]
+    outcome = jobs_reconcile()
+    assert outcome.requeued["study"] == [queued_study.id]
     assert queued_task_count() == tasks_before + 1
     queued_study.refresh_from_db()
     assert (queued_study.status, queued_study.requeues) == (StudyStatus.QUEUED, 1)
@@ -45,7 +45,7 @@ def test_queued_study_whose_message_was_lost_is_enqueued_again_and_then_analysed
 
 
 def test_queued_study_within_its_deadline_is_left_alone(queued_study):
-    assert studies_reconcile().requeued == []
+    assert jobs_reconcile().requeued["study"] == []
     assert Study.objects.get(pk=queued_study.pk).requeues == 0
 
 
@@ -53,7 +53,7 @@ def test_queued_study_enqueued_too_often_fails_with_a_message_for_the_clinician(
     Study.objects.filter(pk=queued_study.pk).update(
         enqueued_at=long_ago(settings, "CXR_QUEUED_DEADLINE_SECONDS"), requeues=settings.CXR_MAX_REQUEUES
     )
-    assert studies_reconcile().failed == [queued_study.id]
+    assert jobs_reconcile().failed["study"] == [queued_study.id]
     queued_study.refresh_from_db()
     assert queued_study.status == StudyStatus.FAILED
     assert "waited too long" in queued_study.message and "Upload the image again" in queued_study.message
@@ -67,7 +67,7 @@ def test_running_study_whose_worker_died_is_enqueued_again_and_then_analysed(que
         attempts=1,
         started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
     )
-    assert studies_reconcile().requeued == [queued_study.id]
+    assert jobs_reconcile().requeued["study"] == [queued_study.id]
     queued_study.refresh_from_db()
     assert (queued_study.status, queued_study.claimed_by) == (StudyStatus.QUEUED, "")
     studies_analyze(study_id=queued_study.id, claimant="new-task")
@@ -82,7 +82,7 @@ def test_running_study_interrupted_too_often_fails_with_a_message(queued_study, 
         attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS,
         started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
     )
-    assert studies_reconcile().failed == [queued_study.id]
+    assert jobs_reconcile().failed["study"] == [queued_study.id]
     study = Study.objects.get(pk=queued_study.pk)
     assert study.status == StudyStatus.FAILED and "interrupted" in study.message
 
@@ -91,8 +91,8 @@ def test_study_a_live_task_is_running_is_left_alone(queued_study):
     Study.objects.filter(pk=queued_study.pk).update(
         status=StudyStatus.RUNNING, claimed_by="live-task", attempts=1, started_at=timezone.now()
     )
-    outcome = studies_reconcile()
-    assert (outcome.requeued, outcome.failed) == ([], [])
+    outcome = jobs_reconcile()
+    assert not outcome
     assert Study.objects.get(pk=queued_study.pk).claimed_by == "live-task"
 
 
