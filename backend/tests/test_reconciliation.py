@@ -9,9 +9,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
-from common.jobs import jobs_reconcile
+from common.jobs import JOB_KINDS, Job, jobs_reconcile
+from ml.screener.analyser import SCREENER
 from studies.analysis import studies_analyze
-from studies.models import Study, StudyStatus
+from studies.models import Explanation, Study, StudyStatus
 from studies.tasks import analyze_study
 from tests.conftest import queued_task_count
 from tests.factories import StudyFactory
@@ -171,3 +172,41 @@ def test_task_redelivered_after_its_worker_died_takes_back_its_whole_batch(
     assert set(Study.objects.filter(pk__in=[first, second]).values_list("status", flat=True)) == {
         StudyStatus.DONE
     }
+
+
+def job_of_kind(kind: str, study: Study) -> Job:
+    """One job of ``kind`` belonging to an analysed study."""
+    if kind == "study":
+        return study
+    if kind == "analyser_run":
+        return study.analyser_runs.get(kind=SCREENER)
+    return Explanation.objects.create(study=study, label=study.findings.first().label, method="saliency")
+
+
+@pytest.mark.parametrize("kind", ["study", "analyser_run", "explanation"])
+def test_every_kind_of_job_whose_worker_died_is_handed_over_again_then_failed_for_the_clinician(
+    kind, analysed_study, settings
+):
+    assert set(JOB_KINDS) == {"study", "analyser_run", "explanation"}
+    job = job_of_kind(kind, analysed_study)
+    job_kind = JOB_KINDS[kind]
+    queue = settings.CXR_ANALYSER_QUEUE if kind == "analyser_run" else settings.CELERY_TASK_DEFAULT_QUEUE
+    dead = {
+        "status": StudyStatus.RUNNING,
+        "claimed_by": "dead-worker",
+        "started_at": long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
+    }
+    type(job).objects.filter(pk=job.pk).update(attempts=1, **dead)
+    before = queued_task_count(queue)
+    outcome = jobs_reconcile()
+    assert outcome.requeued[kind] == [job.pk] and outcome.failed[kind] == []
+    # The kind's own task went to its own queue, by name.
+    assert queued_task_count(queue) == before + 1
+    job.refresh_from_db()
+    assert (job.status, job.claimed_by, job.requeues) == (StudyStatus.QUEUED, "", 1)
+
+    type(job).objects.filter(pk=job.pk).update(attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS, **dead)
+    assert jobs_reconcile().failed[kind] == [job.pk]
+    job.refresh_from_db()
+    assert job.status == StudyStatus.FAILED and job.finished_at is not None
+    assert job.message == job_kind.gave_up_interrupted.format(attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS)
