@@ -8,7 +8,7 @@ from ml.classifier.card import DEFAULT_STUDY_AGGREGATION
 from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
-from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
+from studies.card_serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyKind, StudyStatus
