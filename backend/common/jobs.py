@@ -84,6 +84,27 @@ def job_claim(job: Job, *, claimant: str = "", now: datetime.datetime | None = N
     job_save(job)
 
 
+def claimable(claimant: str) -> Q:
+    """Queued jobs, and those the task ``claimant`` claimed before its worker died: Celery redelivers
+    a task under the same id, so the redelivered task takes its own claim back at once."""
+    mine = Q(status=JobStatus.RUNNING, claimed_by=claimant) if claimant else Q(pk__in=[])
+    return Q(status=JobStatus.QUEUED) | mine
+
+
+def jobs_claim(kind: "JobKind", jobs: list[Any], *, claimant: str) -> list[Any]:
+    """Claim these jobs (locked by the caller) for ``claimant``; those whose workers kept dying
+    (``max_attempts`` claims) are failed with the kind's message instead. Returns the claimed."""
+    limits, now = kind.limits(), timezone.now()
+    claimed = []
+    for job in jobs:
+        if job.attempts >= limits.max_attempts:
+            job_fail(job, message=kind.gave_up_interrupted.format(attempts=job.attempts))
+        else:
+            job_claim(job, claimant=claimant, now=now)
+            claimed.append(job)
+    return claimed
+
+
 def job_done(job: Job, *result_fields: str) -> None:
     """Mark ``job`` done and save it with the result fields the caller set."""
     job.status = JobStatus.DONE

@@ -17,13 +17,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from common.jobs import job_claim, job_done, jobs_fail
+from common.jobs import claimable, job_done, job_kind_of, jobs_claim, jobs_fail
 from ml.errors import ImageError, WeightsError
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
 from studies.inference import analysis_pipeline
-from studies.models import AnalyserRun, Study, StudyStatus
+from studies.models import AnalyserRun, Study
 from studies.prepared import prepared_input
 
 logger = logging.getLogger(__name__)
@@ -35,9 +35,9 @@ def analyser_runs_create(*, study: Study) -> None:
         AnalyserRun.objects.get_or_create(study=study, kind=kind, defaults={"enqueued_at": timezone.now()})
 
 
-def analyser_runs_execute(study_ids: Iterable[uuid.UUID]) -> None:
-    """Run the queued analyser runs of these studies, one batch per analyser."""
-    runs = analyser_runs_claim(study_ids)
+def analyser_runs_execute(study_ids: Iterable[uuid.UUID], *, claimant: str = "") -> None:
+    """Run the queued analyser runs of these studies, one batch per analyser, as the task ``claimant``."""
+    runs = analyser_runs_claim(study_ids, claimant=claimant)
     if not runs:
         return
     # The analysers build their own networks; the classifier's is not needed to run them.
@@ -47,18 +47,15 @@ def analyser_runs_execute(study_ids: Iterable[uuid.UUID]) -> None:
     study_events_publish({run.study_id for run in runs})
 
 
-def analyser_runs_claim(study_ids: Iterable[uuid.UUID]) -> list[AnalyserRun]:
+def analyser_runs_claim(study_ids: Iterable[uuid.UUID], *, claimant: str) -> list[AnalyserRun]:
     """Mark the studies' queued runs running; runs another task holds are skipped, not waited for."""
     with transaction.atomic():
         runs = list(
             AnalyserRun.objects.select_for_update(skip_locked=True)
             .select_related("study")
-            .filter(study_id__in=list(study_ids), status=StudyStatus.QUEUED)
+            .filter(claimable(claimant), study_id__in=list(study_ids))
         )
-        now = timezone.now()
-        for run in runs:
-            job_claim(run, now=now)
-    return runs
+        return jobs_claim(job_kind_of(AnalyserRun), runs, claimant=claimant)
 
 
 def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]) -> None:

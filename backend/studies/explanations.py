@@ -11,7 +11,7 @@ import numpy as np
 from django.db import transaction
 
 from common.errors import DomainError
-from common.jobs import job_claim, job_done, job_fail
+from common.jobs import claimable, job_done, job_fail, job_kind_of, jobs_claim
 from ml.classifier.analyser import CLASSIFIER
 from ml.classifier.explanations.explanation import Explanation as ComputedExplanation
 from ml.classifier.explanations.heatmaps import FILE_EXTENSION
@@ -24,15 +24,18 @@ from studies.models import Explanation, StudyStatus
 logger = logging.getLogger(__name__)
 
 
-def explanation_compute(*, explanation_id: int) -> None:
-    """Compute a queued explanation; a row already taken, done or gone is left alone."""
+def explanation_compute(*, explanation_id: int, claimant: str = "") -> None:
+    """Compute a queued explanation as the task ``claimant``; a row another task holds, done or gone
+    is left alone."""
     with transaction.atomic():
         explanation = (
-            Explanation.objects.select_for_update().select_related("study").filter(pk=explanation_id).first()
+            Explanation.objects.select_for_update()
+            .select_related("study")
+            .filter(claimable(claimant), pk=explanation_id)
+            .first()
         )
-        if explanation is None or explanation.status != StudyStatus.QUEUED:
+        if explanation is None or not jobs_claim(job_kind_of(Explanation), [explanation], claimant=claimant):
             return
-        job_claim(explanation)
     try:
         pipeline = ready_pipeline()
         prepared = prepared_input(explanation.study, pipeline, kind=CLASSIFIER)

@@ -53,11 +53,12 @@ def analyze_study(self: Task, study_id: str) -> None:
         analysers_hand_over(analysed)
 
 
-@shared_task(name=RUN_ANALYSERS, acks_late=True, reject_on_worker_lost=True)
-def run_analysers(study_id: str) -> None:
+@shared_task(name=RUN_ANALYSERS, bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_analysers(self: Task, study_id: str) -> None:
     """The analysers beside the classifier for a study whose findings are stored, on the analysers'
     queue (CXR_ANALYSER_QUEUE, settings.CELERY_TASK_ROUTES) and so in a worker process of their own."""
-    analyser_runs_execute([uuid.UUID(study_id)])
+    # As for a study: the task id names the claim, so a redelivered task takes its runs back.
+    analyser_runs_execute([uuid.UUID(study_id)], claimant=self.request.id or "")
 
 
 def analysers_hand_over(study_id: uuid.UUID) -> None:
@@ -69,10 +70,10 @@ def analysers_hand_over(study_id: uuid.UUID) -> None:
         logger.warning("Analysers of study %s left for the reconciler: %s", study_id, error)
 
 
-@shared_task(name=EXPLAIN_FINDING, acks_late=True, reject_on_worker_lost=True)
-def explain_finding(explanation_id: int) -> None:
-    # A redelivered task finds its explanation running or done and leaves it (explanation_compute).
-    explanation_compute(explanation_id=explanation_id)
+@shared_task(name=EXPLAIN_FINDING, bind=True, acks_late=True, reject_on_worker_lost=True)
+def explain_finding(self: Task, explanation_id: int) -> None:
+    # A redelivered task takes its own claim back; another task's running one, or a done one, is left.
+    explanation_compute(explanation_id=explanation_id, claimant=self.request.id or "")
 
 
 @shared_task(name="studies.reconcile_studies")

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from common.jobs import JOB_KINDS, Job, jobs_reconcile
 from ml.screener.analyser import SCREENER
+from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
-from studies.models import Explanation, Study, StudyStatus
+from studies.explanations import explanation_compute
+from studies.models import Explanation, Finding, Study, StudyStatus
 from studies.tasks import analyze_study
 from tests.conftest import queued_task_count
 from tests.factories import StudyFactory
@@ -210,3 +212,33 @@ def test_every_kind_of_job_whose_worker_died_is_handed_over_again_then_failed_fo
     job.refresh_from_db()
     assert job.status == StudyStatus.FAILED and job.finished_at is not None
     assert job.message == job_kind.gave_up_interrupted.format(attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS)
+
+
+@pytest.mark.parametrize("kind", ["study", "analyser_run", "explanation"])
+def test_every_kind_of_job_a_redelivered_task_had_claimed_is_taken_back_by_it_and_ends(
+    kind, analysed_study, settings
+):
+    """The worker died mid-task: Celery redelivers the task under the same id, which takes its own
+    claim back at once (no waiting for the running deadline); another task's live claim is left."""
+    job = job_of_kind(kind, analysed_study)
+    if kind == "study":
+        # Send it back to the queue so the classifier runs again (the fixture analysed it).
+        Finding.objects.filter(study=analysed_study).delete()
+    claimed = {
+        "status": StudyStatus.RUNNING,
+        "claimed_by": "task-1",
+        "attempts": 1,
+        "started_at": timezone.now(),
+    }
+    type(job).objects.filter(pk=job.pk).update(**claimed)
+    run_task = {
+        "study": lambda claimant: studies_analyze(study_id=analysed_study.id, claimant=claimant),
+        "analyser_run": lambda claimant: analyser_runs_execute([analysed_study.id], claimant=claimant),
+        "explanation": lambda claimant: explanation_compute(explanation_id=job.pk, claimant=claimant),
+    }[kind]
+    run_task("task-2")
+    job.refresh_from_db()
+    assert (job.status, job.claimed_by) == (StudyStatus.RUNNING, "task-1")
+    run_task("task-1")
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.message) == (StudyStatus.DONE, 2, "")
