@@ -111,6 +111,7 @@ restore: $(PYTHON_DEPS) system-packages
 lint: $(PYTHON_DEPS) $(NODE_DEPS)
 	$(VENV)/bin/ruff check backend ml
 	$(VENV)/bin/ruff format --check backend ml
+	cd backend && $(CURDIR)/$(VENV)/bin/lint-imports
 	cd frontend && npm run typecheck
 	cd frontend && npm run lint
 	$(MAKE) --no-print-directory check-api-types

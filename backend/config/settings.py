@@ -220,7 +220,7 @@ CXR_MAX_ANALYSIS_ATTEMPTS = env_int("CXR_MAX_ANALYSIS_ATTEMPTS", 3)
 # database writes for all of them (studies.analysis).
 CXR_ANALYSIS_BATCH_SIZE = env_int("CXR_ANALYSIS_BATCH_SIZE", 8)
 
-# --- Reliability: a study always ends (studies.reconciliation), a dependency down answers 503. ---
+# --- Reliability: a study always ends (common.jobs), a dependency down answers 503. ---
 # Celery beat runs the reconciler every CXR_RECONCILE_INTERVAL_SECONDS. A study queued for longer
 # than CXR_QUEUED_DEADLINE_SECONDS since it was last enqueued lost its message; one running for
 # longer than CXR_RUNNING_DEADLINE_SECONDS lost its worker. Either is enqueued again up to

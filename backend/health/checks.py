@@ -3,11 +3,11 @@
 import uuid
 from typing import Any
 
+from celery import current_app as celery_app
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
-from config.celery_app import app as celery_app
 from studies.inference import active_model_card
 
 

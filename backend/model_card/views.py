@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.selectors import feedback_agreement
-from model_card.serializers import AnalyserCardSerializer, ModelAgreementSerializer, ModelCardSerializer
+from studies.card_serializers import AnalyserCardSerializer, ModelAgreementSerializer, ModelCardSerializer
 from studies.inference import active_model_card, analyser_cards
 
 

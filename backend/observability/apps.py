@@ -8,3 +8,7 @@ class ObservabilityConfig(AppConfig):
     def ready(self) -> None:
         # Connects the Celery signal handlers that carry request ids and time analyses.
         from observability import celery_signals  # noqa: F401
+        from observability.metrics import model_load_observe
+        from studies.inference import model_loaded
+
+        model_loaded.connect(model_load_observe, dispatch_uid="observability-model-load")

@@ -7,13 +7,13 @@ in-process tests) they stay in this process's registry.
 """
 
 import os
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
+from celery import current_app
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -85,26 +85,31 @@ def process_tree_registry() -> CollectorRegistry:
     return registry
 
 
-@contextmanager
-def observe_model_load() -> Iterator[None]:
-    started = time.perf_counter()
-    yield
-    metrics().model_load.observe(time.perf_counter() - started)
+def model_load_observe(*, seconds: float, **_: Any) -> None:
+    """The receiver of studies.inference.model_loaded."""
+    metrics().model_load.observe(seconds)
 
 
-class StudiesByStatusCollector(Collector):
+class JobsByStatusCollector(Collector):
     """Counted in PostgreSQL at scrape time, so every web process reports the same numbers."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        # Imported here, not above: gunicorn's config imports this module before Django is set up.
         from django.db.models import Count
 
-        from studies.models import Study, StudyStatus
+        from common.jobs import JOB_KINDS, JobStatus
 
-        counts = dict(Study.objects.values_list("status").annotate(count=Count("id")).order_by())
-        family = GaugeMetricFamily("cxr_studies", "Studies by status", labels=["status"])
-        for status in StudyStatus.values:
-            family.add_metric([status], counts.get(status, 0))
-        yield family
+        # Every kind of background work (common.jobs), the studies under their own older name.
+        studies = GaugeMetricFamily("cxr_studies", "Studies by status", labels=["status"])
+        jobs = GaugeMetricFamily("cxr_jobs", "Background jobs by kind and status", labels=["kind", "status"])
+        for kind in JOB_KINDS.values():
+            counts = dict(kind.model.objects.values_list("status").annotate(count=Count("pk")).order_by())
+            for status in JobStatus.values:
+                jobs.add_metric([kind.name, status], counts.get(status, 0))
+                if kind.name == "study":
+                    studies.add_metric([status], counts.get(status, 0))
+        yield studies
+        yield jobs
 
 
 class QueueDepthCollector(Collector):
@@ -113,12 +118,11 @@ class QueueDepthCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from django.conf import settings
 
-        from config.celery_app import app
-
         if settings.CXR_EMBEDDED_TASKS:
             return
         family = GaugeMetricFamily("cxr_queue_depth", "Tasks waiting in the broker queue", labels=["queue"])
-        with app.connection_for_write() as connection:
+        # The project's app (config.celery_app), which Django's start made the current one.
+        with current_app.connection_for_write() as connection:
             # The study queue and the analysers' own (config/celery_app.py).
             for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CXR_ANALYSER_QUEUE):
                 family.add_metric([queue], connection.default_channel.client.llen(queue))
@@ -128,6 +132,6 @@ class QueueDepthCollector(Collector):
 def render_web_metrics() -> bytes:
     """The process tree's samples, then what the database and the broker say now."""
     scrape_time = CollectorRegistry()
-    scrape_time.register(StudiesByStatusCollector())
+    scrape_time.register(JobsByStatusCollector())
     scrape_time.register(QueueDepthCollector())
     return generate_latest(process_tree_registry()) + generate_latest(scrape_time)

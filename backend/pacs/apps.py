@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class PacsConfig(AppConfig):
     name = "pacs"
     verbose_name = "Hospital integration (DICOM and FHIR)"
+
+    def ready(self) -> None:
+        from pacs.tasks import file_results_enqueue
+        from studies.events import study_finished
+
+        study_finished.connect(file_results_enqueue, dispatch_uid="pacs-file-finished-study")

@@ -1,6 +1,7 @@
 """Celery task: file a study's results into the PACS, retried with exponential backoff while it is down."""
 
 import uuid
+from typing import Any
 
 from celery import Task, shared_task
 from django.conf import settings
@@ -29,7 +30,8 @@ def file_results(self: Task, study_id: str) -> None:
         raise self.retry(countdown=delay) from error
 
 
-def file_results_enqueue(*, study_id: uuid.UUID) -> None:
-    """Queue the filing of a finished study's results, for studies a PACS sent (uploads have no PACS)."""
+def file_results_enqueue(*, study_id: uuid.UUID, **_: Any) -> None:
+    """Queue the filing of a finished study's results, for studies a PACS sent (uploads have no PACS);
+    also the receiver of studies.events.study_finished (its sender and signal are not needed)."""
     if ReceivedImage.objects.filter(study_id=study_id).exists():
         file_results.delay(str(study_id))

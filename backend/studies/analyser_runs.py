@@ -5,26 +5,26 @@ analyser (``analyser_runs_create``); the task ``studies.run_analysers``, on the 
 and worker process, then runs them (``analyser_runs_execute``), one batch per analyser, so the
 clinician sees the findings without waiting for the other analysers, and the next study's findings
 never wait behind them. A run that fails is failed alone, with its message: the study and its
-findings stay as they are. The reconciler hands runs that a lost worker left behind again.
+findings stay as they are. Runs are jobs (common.jobs): the reconciler hands those that a lost
+worker left behind again, or fails them.
 """
 
 import logging
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from common.jobs import claimable, job_done, job_kind_of, jobs_claim, jobs_fail
 from ml.errors import ImageError, WeightsError
 from ml.pipeline import Pipeline
 from studies import storage
 from studies.events import study_events_publish
 from studies.inference import analysis_pipeline
-from studies.models import AnalyserRun, Study, StudyStatus
+from studies.models import AnalyserRun, Study
 from studies.prepared import prepared_input
-from studies.selectors import stuck_analyser_runs
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +32,12 @@ logger = logging.getLogger(__name__)
 def analyser_runs_create(*, study: Study) -> None:
     """Queue a run of every configured analyser for ``study`` (call inside the study's transaction)."""
     for kind in settings.CXR_ANALYSERS:
-        AnalyserRun.objects.get_or_create(study=study, kind=kind)
+        AnalyserRun.objects.get_or_create(study=study, kind=kind, defaults={"enqueued_at": timezone.now()})
 
 
-def analyser_runs_execute(study_ids: Iterable[uuid.UUID]) -> None:
-    """Run the queued analyser runs of these studies, one batch per analyser."""
-    runs = analyser_runs_claim(study_ids)
+def analyser_runs_execute(study_ids: Iterable[uuid.UUID], *, claimant: str = "") -> None:
+    """Run the queued analyser runs of these studies, one batch per analyser, as the task ``claimant``."""
+    runs = analyser_runs_claim(study_ids, claimant=claimant)
     if not runs:
         return
     # The analysers build their own networks; the classifier's is not needed to run them.
@@ -47,21 +47,15 @@ def analyser_runs_execute(study_ids: Iterable[uuid.UUID]) -> None:
     study_events_publish({run.study_id for run in runs})
 
 
-def analyser_runs_claim(study_ids: Iterable[uuid.UUID]) -> list[AnalyserRun]:
+def analyser_runs_claim(study_ids: Iterable[uuid.UUID], *, claimant: str) -> list[AnalyserRun]:
     """Mark the studies' queued runs running; runs another task holds are skipped, not waited for."""
     with transaction.atomic():
         runs = list(
             AnalyserRun.objects.select_for_update(skip_locked=True)
             .select_related("study")
-            .filter(study_id__in=list(study_ids), status=StudyStatus.QUEUED)
+            .filter(claimable(claimant), study_id__in=list(study_ids))
         )
-        now = timezone.now()
-        for run in runs:
-            run.status = StudyStatus.RUNNING
-            run.started_at = now
-            run.attempts += 1
-            run.save(update_fields=["status", "started_at", "attempts"])
-    return runs
+        return jobs_claim(job_kind_of(AnalyserRun), runs, claimant=claimant)
 
 
 def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]) -> None:
@@ -94,33 +88,8 @@ def analyser_runs_of_kind(pipeline: Pipeline, kind: str, runs: list[AnalyserRun]
         run.card = result.card.to_dict()
         run.result = result.to_dict()
         run.score = result.score
-        run.status = StudyStatus.DONE
-        run.finished_at = timezone.now()
-        run.message = ""
-        run.save(update_fields=["result_file", "card", "result", "score", "status", "finished_at", "message"])
+        job_done(run, "result_file", "card", "result", "score")
 
 
 def analyser_runs_fail(runs: list[AnalyserRun], *, message: str) -> None:
-    AnalyserRun.objects.filter(pk__in=[run.pk for run in runs]).update(
-        status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
-    )
-
-
-def analyser_runs_reconcile(now: datetime) -> tuple[list[uuid.UUID], int]:
-    """Hand stuck runs over again, or fail them after CXR_MAX_ANALYSIS_ATTEMPTS; return the studies
-    to enqueue (after this transaction commits) and how many runs were failed."""
-    requeued: set[uuid.UUID] = set()
-    failed = 0
-    for run in stuck_analyser_runs(now).select_for_update(skip_locked=True):
-        if run.attempts >= settings.CXR_MAX_ANALYSIS_ATTEMPTS:
-            analyser_runs_fail(
-                [run], message=f"The {run.kind} analyser was interrupted {run.attempts} times; giving up."
-            )
-            failed += 1
-            continue
-        run.status = StudyStatus.QUEUED
-        run.enqueued_at = now
-        run.attempts += 1
-        run.save(update_fields=["status", "enqueued_at", "attempts"])
-        requeued.add(run.study_id)
-    return sorted(requeued), failed
+    jobs_fail(AnalyserRun.objects.filter(pk__in=[run.pk for run in runs]), message=message)

@@ -18,16 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
+from common.jobs import job_claim, job_done, job_fail, jobs_fail
 from ml.classifier.analyser import CLASSIFIER, ClassifierResult
 from ml.classifier.explanations.heatmaps import FILE_EXTENSION as HEATMAPS_EXTENSION
 from ml.errors import ImageError, WeightsError
 from ml.pipeline import Pipeline
 from ml.prepared import PreparedImage
-from pacs.tasks import file_results_enqueue
 from studies import storage
 from studies.analyser_runs import analyser_runs_create
 from studies.ct import ct_study_analyze
-from studies.events import study_events_publish
+from studies.events import study_events_publish, study_finished_announce
 from studies.image_results import image_results_store, study_result
 from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding, ImageKind, Study, StudyImage, StudyStatus
@@ -100,7 +100,7 @@ def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Stu
         batch = [own]
         # A task redelivered because its worker died (same id, so same claimant) takes back the
         # rest of its first run's batch too: that run is gone, and otherwise those studies would
-        # wait for the reconciler's running deadline (studies.reconciliation).
+        # wait for the reconciler's running deadline (common.jobs).
         batch += list(
             Study.objects.select_for_update(skip_locked=True)
             .filter(
@@ -121,12 +121,7 @@ def studies_claim(*, study_id: uuid.UUID, claimant: str, limit: int) -> list[Stu
             batch += list(waiting)
         now = timezone.now()
         for study in batch:
-            study.attempts += 1
-            study.status = StudyStatus.RUNNING
-            study.started_at = now
-            study.claimed_by = claimant
-            study.message = ""
-            study.save(update_fields=["attempts", "status", "started_at", "claimed_by", "message"])
+            job_claim(study, claimant=claimant, now=now)
         study_events_publish(study.id for study in batch)
     return batch
 
@@ -176,8 +171,8 @@ def study_store_results(*, study: Study, results: list[tuple[StudyImage, Classif
         study.findings.all().delete()
         image_results_store(study=study, results=cached_results)
         study_complete(study=study, result=study_result(cached_results), from_cache=False)
-        # A study a PACS sent files its results back into it (pacs app).
-        transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
+        # A study a PACS sent files its results back into it (pacs.apps subscribes).
+        study_finished_announce(study.id)
     for image, cached in cached_results:
         try:
             cached_result_put(card=active_model_card(), image_sha256=image.image_sha256, result=cached)
@@ -190,28 +185,21 @@ def study_store_results(*, study: Study, results: list[tuple[StudyImage, Classif
 
 def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> None:
     Finding.objects.bulk_create(Finding(study=study, **asdict(finding)) for finding in result.findings)
-    study.status = StudyStatus.DONE
-    study.finished_at = timezone.now()
     if from_cache:
-        study.started_at = study.finished_at
+        study.started_at = timezone.now()
     study.model_card = result.model_card
     study.from_cache = from_cache
-    study.save(update_fields=["status", "started_at", "finished_at", "model_card", "from_cache"])
+    job_done(study, "model_card", "from_cache")
     analyser_runs_create(study=study)
     study_events_publish([study.id])
 
 
 def study_fail(*, study: Study, message: str) -> None:
-    study.status = StudyStatus.FAILED
-    study.finished_at = timezone.now()
-    study.message = message
-    study.save(update_fields=["status", "finished_at", "message"])
+    job_fail(study, message=message)
     study_events_publish([study.id])
 
 
 def studies_fail_unfinished(batch: list[Study], *, message: str) -> None:
     """Fail the studies of a batch that did not finish (some may have been stored already)."""
-    Study.objects.filter(pk__in=[study.pk for study in batch], status=StudyStatus.RUNNING).update(
-        status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
-    )
+    jobs_fail(Study.objects.filter(pk__in=[study.pk for study in batch]), message=message)
     study_events_publish(study.pk for study in batch)

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from common.dependencies import CACHE_ERRORS
 from common.errors import DomainError
+from common.jobs import job_done
 from ml.analyser import AnalyserCard, AnalyserResult, read_result
 from ml.ct.analyser import CTAnalyser, CTResult
 from ml.ct.card import CT_KIND
@@ -69,13 +70,11 @@ def ct_study_complete(
             "finished_at": now,
         },
     )
-    study.status = StudyStatus.DONE
-    study.finished_at = now
     if from_cache:
         study.started_at = now
     study.model_card = card
     study.from_cache = from_cache
-    study.save(update_fields=["status", "started_at", "finished_at", "model_card", "from_cache"])
+    job_done(study, "model_card", "from_cache")
     study_events_publish([study.id])
 
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from ml.ct.analyser import CTResult
 from ml.ct.card import CT_KIND
 from ml.evaluation.grouping import AGGREGATION_RULES
-from model_card.serializers import AnalyserCardSerializer
+from studies.card_serializers import AnalyserCardSerializer
 from studies.models import Study, StudyStatus
 from studies.selectors import analyser_run_result
 

@@ -18,11 +18,22 @@ from collections.abc import AsyncIterator, Iterable
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connections, transaction
+from django.dispatch import Signal
 
 from accounts.models import User
 from studies import event_broker
 from studies.models import Study
 from studies.serializers import StudyEventSerializer
+
+# Sent, with ``study_id``, once a study's analysed findings are committed. Integrations (the PACS
+# filing) connect to it in their AppConfig.ready, so that the core names none of them.
+study_finished = Signal()
+
+
+def study_finished_announce(study_id: uuid.UUID) -> None:
+    """Announce ``study_id`` finished once the current transaction commits; a receiver's failure
+    (a broker down) is logged and never fails the analysis already committed."""
+    transaction.on_commit(lambda: study_finished.send(sender=Study, study_id=study_id), robust=True)
 
 
 def owner_channel(owner_id: int) -> str:

@@ -43,7 +43,7 @@ class ExplanationSerializer(serializers.Serializer):
     )
     model = ExplanationModelSerializer(allow_null=True, source="model_card")
     image = serializers.SerializerMethodField(help_text="The map as an RGBA PNG overlay, once done.")
-    requested_at = serializers.DateTimeField(allow_null=True)
+    requested_at = serializers.DateTimeField(allow_null=True, source="enqueued_at")
     finished_at = serializers.DateTimeField(allow_null=True)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
@@ -57,5 +57,5 @@ class ExplanationSerializer(serializers.Serializer):
 def not_requested(*, study_id: Any, label: str, method: str) -> Explanation:
     """An unsaved row standing for an explanation nobody has asked for yet."""
     return Explanation(
-        study_id=study_id, label=label, method=method, status=NOT_REQUESTED, requested_at=None, parameters={}
+        study_id=study_id, label=label, method=method, status=NOT_REQUESTED, enqueued_at=None, parameters={}
     )

@@ -9,9 +9,9 @@ import logging
 
 import numpy as np
 from django.db import transaction
-from django.utils import timezone
 
 from common.errors import DomainError
+from common.jobs import claimable, job_done, job_fail, job_kind_of, jobs_claim
 from ml.classifier.analyser import CLASSIFIER
 from ml.classifier.explanations.explanation import Explanation as ComputedExplanation
 from ml.classifier.explanations.heatmaps import FILE_EXTENSION
@@ -24,17 +24,18 @@ from studies.models import Explanation, StudyStatus
 logger = logging.getLogger(__name__)
 
 
-def explanation_compute(*, explanation_id: int) -> None:
-    """Compute a queued explanation; a row already taken, done or gone is left alone."""
+def explanation_compute(*, explanation_id: int, claimant: str = "") -> None:
+    """Compute a queued explanation as the task ``claimant``; a row another task holds, done or gone
+    is left alone."""
     with transaction.atomic():
         explanation = (
-            Explanation.objects.select_for_update().select_related("study").filter(pk=explanation_id).first()
+            Explanation.objects.select_for_update()
+            .select_related("study")
+            .filter(claimable(claimant), pk=explanation_id)
+            .first()
         )
-        if explanation is None or explanation.status != StudyStatus.QUEUED:
+        if explanation is None or not jobs_claim(job_kind_of(Explanation), [explanation], claimant=claimant):
             return
-        explanation.status = StudyStatus.RUNNING
-        explanation.started_at = timezone.now()
-        explanation.save(update_fields=["status", "started_at"])
     try:
         pipeline = ready_pipeline()
         prepared = prepared_input(explanation.study.key_image, pipeline, kind=CLASSIFIER)
@@ -49,32 +50,16 @@ def explanation_compute(*, explanation_id: int) -> None:
         logger.exception(
             "Explanation %s (%s of %s) failed", explanation_id, explanation.method, explanation.label
         )
-        explanation.status = StudyStatus.FAILED
-        explanation.message = f"The explanation failed: {error}"
-        explanation.finished_at = timezone.now()
-        explanation.save(update_fields=["status", "message", "finished_at"])
+        job_fail(explanation, message=f"The explanation failed: {error}")
         return
     card = pipeline.engine.card
-    explanation.status = StudyStatus.DONE
     explanation.map_file = map_file
     explanation.deletion_auc = computed.deletion_auc
     explanation.insertion_auc = computed.insertion_auc
     explanation.parameters = computed.parameters
     explanation.seconds = computed.seconds
     explanation.model_card = {"name": card.name, "version": card.version, "trained": card.trained}
-    explanation.finished_at = timezone.now()
-    explanation.save(
-        update_fields=[
-            "status",
-            "map_file",
-            "deletion_auc",
-            "insertion_auc",
-            "parameters",
-            "seconds",
-            "model_card",
-            "finished_at",
-        ]
-    )
+    job_done(explanation, "map_file", "deletion_auc", "insertion_auc", "parameters", "seconds", "model_card")
 
 
 def explanation_map(explanation: Explanation) -> np.ndarray:

@@ -7,9 +7,13 @@ configured analyser (studies.tasks). The web process only takes uploads in throu
 """
 
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
+from django.dispatch import Signal
 
 from ml.analysers import AnalyserWeights
 from ml.classifier.analyser import CLASSIFIER
@@ -17,7 +21,10 @@ from ml.classifier.card import ModelCard
 from ml.classifier.registry import describe_active_model
 from ml.ct.card import CT_KIND
 from ml.pipeline import Pipeline
-from observability.metrics import observe_model_load
+
+# Sent, with ``seconds``, each time this process built networks: observability subscribes (its
+# AppConfig.ready), so the core does not name its metrics.
+model_loaded = Signal()
 
 _pipeline: Pipeline | None = None
 _pipeline_lock = threading.Lock()
@@ -47,7 +54,7 @@ def ready_pipeline() -> Pipeline:
     findings) and the CT analyser (a CT study is scored in the same task); timed as a model load."""
     pipeline = analysis_pipeline()
     if not pipeline.analysers.is_built(CLASSIFIER):
-        with observe_model_load():
+        with model_load_timed():
             pipeline.build((CLASSIFIER, CT_KIND))
     return pipeline
 
@@ -56,9 +63,16 @@ def ready_analysers() -> Pipeline:
     """This process's pipeline with every analyser that runs after a study's findings built (the
     analysers' worker, at start), timed as a model load."""
     pipeline = analysis_pipeline()
-    with observe_model_load():
+    with model_load_timed():
         pipeline.build(settings.CXR_ANALYSERS)
     return pipeline
+
+
+@contextmanager
+def model_load_timed() -> Iterator[None]:
+    started = time.perf_counter()
+    yield
+    model_loaded.send(sender=Pipeline, seconds=time.perf_counter() - started)
 
 
 def analyser_cards() -> list[dict[str, Any]]:

@@ -6,12 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from common.jobs import Job, JobStatus
 
-class StudyStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+# Every job's states (common.jobs), under the name the studies' code has always used.
+StudyStatus = JobStatus
 
 
 class ImageKind(models.TextChoices):
@@ -21,23 +19,12 @@ class ImageKind(models.TextChoices):
     CT = "ct", "CT series"
 
 
-class Study(models.Model):
+class Study(Job):
+    """The study's analysis is its job (common.jobs): claimed in batches (studies.analysis)."""
+
     # Random ids: a study's address reveals neither how many studies exist nor whose they are.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="studies")
-    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    message = models.TextField(blank=True, default="")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    # The task that claimed the study for analysis: a worker analyses waiting studies in batches,
-    # so a study's own task may find it already taken by another task's batch.
-    claimed_by = models.CharField(max_length=255, blank=True, default="")
-    # When the study was last handed to the queue, and how many times the reconciler handed it
-    # again (its message lost with a broker, or its worker gone): see studies.reconciliation.
-    enqueued_at = models.DateTimeField(null=True, blank=True)
-    requeues = models.PositiveSmallIntegerField(default=0)
 
     # The study's key image, its first frontal analysed image (studies.images.key_image_of): the
     # one the PACS objects (SR, Secondary Capture, FHIR), the PDF report and the study-level routes
@@ -146,7 +133,7 @@ class ImageFinding(FindingValues):
         constraints = [models.UniqueConstraint(fields=["image", "label"], name="one_image_finding_per_label")]
 
 
-class Explanation(models.Model):
+class Explanation(Job):
     """One finding of a study explained by one method (ml.classifier.explanations), computed once asked.
 
     The small map is kept as a file (ml.classifier.explanations.explanation.Explanation.to_bytes) and drawn
@@ -156,8 +143,6 @@ class Explanation(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="explanations")
     label = models.CharField(max_length=64)
     method = models.CharField(max_length=32)
-    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
-    message = models.TextField(blank=True, default="")
     map_file = models.FileField(max_length=255, blank=True)
     # Faithfulness of the map (ml.classifier.explanations.faithfulness): lower deletion and higher insertion
     # areas mean the map points at what the model really uses.
@@ -167,13 +152,10 @@ class Explanation(models.Model):
     seconds = models.FloatField(null=True, blank=True)
     # The card of the model that computed it: name, version and whether it was trained.
     model_card = models.JSONField(null=True, blank=True)
-    # When it was last queued: first asked for, or asked again after a failure or a lost task.
-    requested_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["requested_at"]
+        # When it was last queued: first asked for, or asked again after a failure or a lost task.
+        ordering = ["enqueued_at"]
         constraints = [
             models.UniqueConstraint(fields=["study", "label", "method"], name="one_explanation_per_method")
         ]
@@ -182,7 +164,7 @@ class Explanation(models.Model):
         return f"{self.method} of {self.label} ({self.status})"
 
 
-class AnalyserRun(models.Model):
+class AnalyserRun(Job):
     """What one analyser beside the classifier (ml.analysers: segmentation, screener) said of a study.
 
     Runs start when the study's findings are stored and finish on their own: a failed analyser
@@ -193,20 +175,11 @@ class AnalyserRun(models.Model):
     """
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="analyser_runs")
-    # The same four states as a study's.
     kind = models.CharField(max_length=32)
-    status = models.CharField(max_length=16, choices=StudyStatus.choices, default=StudyStatus.QUEUED)
     card = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     score = models.FloatField(null=True, blank=True)
     result_file = models.FileField(max_length=255, blank=True)
-    message = models.TextField(blank=True, default="")
-    # Claims by a worker and hand-overs by the reconciler, bounded by CXR_MAX_ANALYSIS_ATTEMPTS.
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    enqueued_at = models.DateTimeField(default=timezone.now)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["kind"]

@@ -3,13 +3,13 @@
 import datetime
 import uuid
 
-from django.conf import settings
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
 from common.dates import day_end, day_start
 from common.errors import NotFoundError
+from common.jobs import abandoned_running, default_limits
 from ml.analyser import AnalyserResult, read_result
 from ml.analysers import analyser_class
 from ml.screener.analyser import SCREENER
@@ -23,21 +23,10 @@ STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability"
 ANY_POSITIVE = "any"
 
 
-def abandoned_running(now: datetime.datetime) -> Q:
-    """Running studies whose claim is older than any live task can be."""
-    cutoff = now - datetime.timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS)
-    return Q(status=StudyStatus.RUNNING) & (Q(started_at__lt=cutoff) | Q(started_at__isnull=True))
-
-
-def overdue_queued(now: datetime.datetime) -> Q:
-    cutoff = now - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS)
-    return Q(status=StudyStatus.QUEUED, last_enqueued__lt=cutoff)
-
-
 def studies_pending_count(*, owner: User) -> int:
     """Studies of ``owner`` waiting for analysis; failed and abandoned ones do not wait."""
     pending = Study.objects.filter(owner=owner, status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING])
-    return pending.exclude(abandoned_running(timezone.now())).count()
+    return pending.exclude(abandoned_running(timezone.now(), default_limits())).count()
 
 
 def studies_visible_to(*, user: User) -> QuerySet[Study]:
@@ -154,13 +143,3 @@ def analyser_run_result(run: AnalyserRun) -> AnalyserResult | None:
     if run.status != StudyStatus.DONE or not run.result or not run.card:
         return None
     return read_result(analyser_class(run.kind), run.result, run.card)
-
-
-def stuck_analyser_runs(now: datetime.datetime) -> QuerySet[AnalyserRun]:
-    """Runs queued past the queue deadline (their message lost) or running past the running one."""
-    queued_cutoff = now - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS)
-    running_cutoff = now - datetime.timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS)
-    return AnalyserRun.objects.filter(
-        Q(status=StudyStatus.QUEUED, enqueued_at__lt=queued_cutoff)
-        | Q(status=StudyStatus.RUNNING, started_at__lt=running_cutoff)
-    )

@@ -9,7 +9,7 @@ from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
-from model_card.serializers import AnalyserCardSerializer, ModelValidationSerializer
+from studies.card_serializers import AnalyserCardSerializer, ModelValidationSerializer
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
+from common.jobs import job_enqueued, job_save, jobs_fail
 from ml.ct.card import CT_KIND
 from ml.errors import ImageError
 from ml.images.deidentification import words_of
@@ -34,7 +35,7 @@ from studies.images import (
     uploads_receive,
 )
 from studies.inference import active_model_card, analysis_pipeline
-from studies.models import ImageKind, Study, StudyImage, StudyStatus
+from studies.models import ImageKind, Study, StudyImage
 from studies.result_cache import cached_result_get
 from studies.selectors import studies_pending_count
 from studies.uploads import DICOM, ZIP, ReceivedUpload
@@ -219,28 +220,10 @@ def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
 
 def study_requeue(*, study: Study) -> None:
     """Send a study back to the queue as if new: its analysis starts over with every image."""
-    study.status = StudyStatus.QUEUED
-    study.enqueued_at = timezone.now()
-    study.started_at = None
-    study.finished_at = None
-    study.message = ""
-    study.claimed_by = ""
-    study.attempts = 0
-    study.requeues = 0
+    job_enqueued(study)
+    study.attempts = study.requeues = 0
     study.from_cache = False
-    study.save(
-        update_fields=[
-            "status",
-            "enqueued_at",
-            "started_at",
-            "finished_at",
-            "message",
-            "claimed_by",
-            "attempts",
-            "requeues",
-            "from_cache",
-        ]
-    )
+    job_save(study, "from_cache")
     study_events_publish([study.id])
 
 
@@ -308,6 +291,4 @@ def check_pending_limit(*, owner: User) -> None:
 
 def studies_fail_interrupted(*, message: str) -> int:
     """Fail studies that an embedded-mode process left queued or running when it stopped."""
-    return Study.objects.filter(status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING]).update(
-        status=StudyStatus.FAILED, finished_at=timezone.now(), message=message
-    )
+    return jobs_fail(Study.objects.all(), message=message)

@@ -11,14 +11,17 @@ from celery.signals import worker_process_init
 from django.conf import settings
 
 from common.dependencies import BROKER_ERRORS
+from common.jobs import jobs_fail_claimed, jobs_reconcile
 from ml.errors import WeightsError
 from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
+from studies.dispatch import ANALYZE_STUDY, EXPLAIN_FINDING, RUN_ANALYSERS, STUDY, enqueue_analysers
 from studies.explanations import explanation_compute
 from studies.inference import ready_analysers, ready_pipeline
-from studies.reconciliation import TIMED_OUT, studies_fail_claimed, studies_reconcile
 
 logger = logging.getLogger(__name__)
+
+TIMED_OUT = "The analysis took longer than {seconds} s and was stopped. Upload the image again."
 
 
 class AnalysisTask(Task):
@@ -39,12 +42,10 @@ class AnalysisTask(Task):
     ) -> None:
         if isinstance(exc, TimeLimitExceeded):
             seconds = settings.CELERY_TASK_TIME_LIMIT
-            studies_fail_claimed(claimant=task_id, message=TIMED_OUT.format(seconds=seconds))
+            jobs_fail_claimed(STUDY, claimant=task_id, message=TIMED_OUT.format(seconds=seconds))
 
 
-@shared_task(
-    name="studies.analyze_study", base=AnalysisTask, bind=True, acks_late=True, reject_on_worker_lost=True
-)
+@shared_task(name=ANALYZE_STUDY, base=AnalysisTask, bind=True, acks_late=True, reject_on_worker_lost=True)
 def analyze_study(self: Task, study_id: str) -> None:
     # The task id names the claim, so a redelivered task (same id) takes its study back.
     done = studies_analyze(study_id=uuid.UUID(study_id), claimant=self.request.id or f"task-{study_id}")
@@ -52,31 +53,33 @@ def analyze_study(self: Task, study_id: str) -> None:
         analysers_hand_over(analysed)
 
 
-@shared_task(name="studies.run_analysers", acks_late=True, reject_on_worker_lost=True)
-def run_analysers(study_id: str) -> None:
+@shared_task(name=RUN_ANALYSERS, bind=True, acks_late=True, reject_on_worker_lost=True)
+def run_analysers(self: Task, study_id: str) -> None:
     """The analysers beside the classifier for a study whose findings are stored, on the analysers'
     queue (CXR_ANALYSER_QUEUE, settings.CELERY_TASK_ROUTES) and so in a worker process of their own."""
-    analyser_runs_execute([uuid.UUID(study_id)])
+    # As for a study: the task id names the claim, so a redelivered task takes its runs back.
+    analyser_runs_execute([uuid.UUID(study_id)], claimant=self.request.id or "")
 
 
 def analysers_hand_over(study_id: uuid.UUID) -> None:
     """Send a study's queued analyser runs to their queue; a broker that is down leaves them queued,
     for the reconciler to hand over, without failing the findings already stored."""
     try:
-        run_analysers.delay(str(study_id))
+        enqueue_analysers(study_id)
     except BROKER_ERRORS as error:
         logger.warning("Analysers of study %s left for the reconciler: %s", study_id, error)
 
 
-@shared_task(name="studies.explain_finding", acks_late=True, reject_on_worker_lost=True)
-def explain_finding(explanation_id: int) -> None:
-    # A redelivered task finds its explanation running or done and leaves it (explanation_compute).
-    explanation_compute(explanation_id=explanation_id)
+@shared_task(name=EXPLAIN_FINDING, bind=True, acks_late=True, reject_on_worker_lost=True)
+def explain_finding(self: Task, explanation_id: int) -> None:
+    # A redelivered task takes its own claim back; another task's running one, or a done one, is left.
+    explanation_compute(explanation_id=explanation_id, claimant=self.request.id or "")
 
 
 @shared_task(name="studies.reconcile_studies")
 def reconcile_studies() -> None:
-    studies_reconcile()
+    """Every kind of background work (common.jobs), not only studies; the name is beat's."""
+    jobs_reconcile()
 
 
 @worker_process_init.connect

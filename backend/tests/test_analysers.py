@@ -7,12 +7,12 @@ import threading
 import pytest
 from django.utils import timezone
 
+from common.jobs import jobs_reconcile
 from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
 from ml.segmentation.cardiothoracic import AP_CAVEAT, CardiothoracicRatio, MeasurementLine
 from studies.analyser_runs import analyser_runs_execute
 from studies.models import AnalyserRun, StudyStatus
-from studies.reconciliation import studies_reconcile
 from tests.conftest import analyse_here, queued_task_count
 from tests.test_auth import assert_error_shape
 from tests.test_reports import pdf_text
@@ -174,18 +174,20 @@ def test_a_study_answered_from_the_cache_gets_its_analysers_run_too_from_the_ana
 def test_reconciler_hands_a_lost_analyser_run_over_again_then_gives_up(settings, analysed_study):
     run = AnalyserRun.objects.get(study=analysed_study, kind=SCREENER)
     late = timezone.now() - datetime.timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS + 5)
-    AnalyserRun.objects.filter(pk=run.pk).update(status=StudyStatus.QUEUED, enqueued_at=late, attempts=0)
+    AnalyserRun.objects.filter(pk=run.pk).update(status=StudyStatus.QUEUED, enqueued_at=late, requeues=0)
     before = queued_task_count(settings.CXR_ANALYSER_QUEUE)
-    outcome = studies_reconcile()
-    assert outcome.analysers_requeued == [analysed_study.id]
+    outcome = jobs_reconcile()
+    assert outcome.requeued["analyser_run"] == [run.pk]
     assert queued_task_count(settings.CXR_ANALYSER_QUEUE) == before + 1
     run.refresh_from_db()
-    assert run.status == StudyStatus.QUEUED and run.attempts == 1
+    assert run.status == StudyStatus.QUEUED and run.requeues == 1
 
     AnalyserRun.objects.filter(pk=run.pk).update(
-        enqueued_at=late, attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS
+        status=StudyStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS + 5),
+        attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS,
     )
-    assert studies_reconcile().analyser_runs_failed == 1
+    assert jobs_reconcile().failed["analyser_run"] == [run.pk]
     run.refresh_from_db()
     assert run.status == StudyStatus.FAILED and "interrupted" in run.message
 
@@ -211,25 +213,28 @@ def test_report_shows_each_analyser_with_its_own_untrained_warning(analysed_stud
 def test_embedded_mode_finishes_a_study_s_findings_while_the_analysers_thread_is_busy(
     settings, clinician, client_for, upload, radiograph_bytes
 ):
-    from studies.dispatch import embedded_analysers_executor, embedded_executor
+    from common.jobs import embedded_executor
+    from studies.dispatch import ANALYSER_RUN, STUDY
     from studies.models import Study
 
     settings.CXR_EMBEDDED_TASKS = True
     # The analysers' thread is busy (as with another study's analysers) until released.
     release = threading.Event()
-    busy = embedded_analysers_executor().submit(release.wait, 120)
+    busy = embedded_executor(ANALYSER_RUN.thread).submit(release.wait, 120)
     try:
         created = upload(client_for(clinician), radiograph_bytes)
         assert created.status_code == 202, created.content
         study_id = created.json()["id"]
-        embedded_executor().submit(lambda: None).result(timeout=120)  # the findings thread is through
+        embedded_executor(STUDY.thread).submit(lambda: None).result(
+            timeout=120
+        )  # the findings thread is through
         assert Study.objects.get(pk=study_id).status == StudyStatus.DONE
         runs = AnalyserRun.objects.filter(study_id=study_id)
         assert {run.status for run in runs} == {StudyStatus.QUEUED}
     finally:
         release.set()
     busy.result(timeout=10)
-    embedded_analysers_executor().submit(lambda: None).result(timeout=120)
+    embedded_executor(ANALYSER_RUN.thread).submit(lambda: None).result(timeout=120)
     assert {run.kind: run.status for run in runs.all()} == {
         SCREENER: StudyStatus.DONE,
         SEGMENTATION: StudyStatus.DONE,

@@ -16,6 +16,7 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from audit.models import AuditAction, AuditEvent
+from common.jobs import jobs_reconcile
 from ml.ct.card import untrained_ct_card
 from ml.ct.hostile_zips import zeros_bomb
 from ml.ct.model import build_resnet18
@@ -24,7 +25,6 @@ from ml.ct.synthetic import ct_slice, enhanced_ct, shuffled_series_zip
 from ml.weights.directory import save_weights_directory
 from studies.analysis import studies_analyze
 from studies.models import AnalyserRun, Study, StudyStatus
-from studies.reconciliation import studies_reconcile
 from tests.test_auth import assert_error_shape
 
 pytestmark = pytest.mark.django_db
@@ -258,7 +258,7 @@ def test_a_ct_study_whose_message_was_lost_is_enqueued_again_by_the_reconciler_a
     Study.objects.filter(pk=created["id"]).update(
         enqueued_at=timezone.now() - timedelta(seconds=settings.CXR_QUEUED_DEADLINE_SECONDS + 1)
     )
-    assert [str(study_id) for study_id in studies_reconcile().requeued] == [created["id"]]
+    assert [str(study_id) for study_id in jobs_reconcile().requeued["study"]] == [created["id"]]
     studies_analyze(study_id=created["id"], claimant="redelivered")
     study = Study.objects.get(pk=created["id"])
     assert study.status == StudyStatus.DONE and study.requeues == 1

@@ -200,7 +200,7 @@ def test_a_failed_a_lost_or_an_abandoned_explanation_is_queued_again_when_asked(
     long_ago = timezone.now() - timedelta(days=1)
     stale_states = {
         StudyStatus.FAILED: {"message": "The explanation failed: out of memory"},
-        StudyStatus.QUEUED: {"requested_at": long_ago},
+        StudyStatus.QUEUED: {"enqueued_at": long_ago},
         StudyStatus.RUNNING: {"started_at": long_ago},
     }
     for status, fields in stale_states.items():

@@ -63,6 +63,10 @@ def test_metrics_count_requests_by_route_and_studies_by_status(settings, analyse
         r'cxr_http_requests_total\{method="GET",route="api/health/live/",status="200"\} \d', text
     )
     assert 'cxr_studies{status="done"} 1.0' in text and 'cxr_studies{status="queued"} 0.0' in text
+    # Every kind of background work is counted: the study, then its analysers beside the classifier.
+    assert 'cxr_jobs{kind="study",status="done"} 1.0' in text
+    assert re.search(r'cxr_jobs\{kind="analyser_run",status="(queued|done)"\} [1-9]', text)
+    assert 'cxr_jobs{kind="explanation",status="failed"} 0.0' in text
     for queue in (settings.CELERY_TASK_DEFAULT_QUEUE, settings.CXR_ANALYSER_QUEUE):
         assert f'cxr_queue_depth{{queue="{queue}"}}' in text
     # The analysis in this process loaded the model once.

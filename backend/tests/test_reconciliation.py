@@ -9,9 +9,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.utils import timezone
 
+from common.jobs import JOB_KINDS, Job, jobs_reconcile
+from ml.screener.analyser import SCREENER
+from studies.analyser_runs import analyser_runs_execute
 from studies.analysis import studies_analyze
-from studies.models import Study, StudyStatus
-from studies.reconciliation import studies_reconcile
+from studies.explanations import explanation_compute
+from studies.models import Explanation, Finding, Study, StudyStatus
 from studies.tasks import analyze_study
 from tests.conftest import queued_task_count
 from tests.factories import StudyFactory
@@ -35,8 +38,8 @@ def test_queued_study_whose_message_was_lost_is_enqueued_again_and_then_analysed
         enqueued_at=long_ago(settings, "CXR_QUEUED_DEADLINE_SECONDS")
     )
     tasks_before = queued_task_count()
-    outcome = studies_reconcile()
-    assert outcome.requeued == [queued_study.id]
+    outcome = jobs_reconcile()
+    assert outcome.requeued["study"] == [queued_study.id]
     assert queued_task_count() == tasks_before + 1
     queued_study.refresh_from_db()
     assert (queued_study.status, queued_study.requeues) == (StudyStatus.QUEUED, 1)
@@ -45,7 +48,7 @@ def test_queued_study_whose_message_was_lost_is_enqueued_again_and_then_analysed
 
 
 def test_queued_study_within_its_deadline_is_left_alone(queued_study):
-    assert studies_reconcile().requeued == []
+    assert jobs_reconcile().requeued["study"] == []
     assert Study.objects.get(pk=queued_study.pk).requeues == 0
 
 
@@ -53,7 +56,7 @@ def test_queued_study_enqueued_too_often_fails_with_a_message_for_the_clinician(
     Study.objects.filter(pk=queued_study.pk).update(
         enqueued_at=long_ago(settings, "CXR_QUEUED_DEADLINE_SECONDS"), requeues=settings.CXR_MAX_REQUEUES
     )
-    assert studies_reconcile().failed == [queued_study.id]
+    assert jobs_reconcile().failed["study"] == [queued_study.id]
     queued_study.refresh_from_db()
     assert queued_study.status == StudyStatus.FAILED
     assert "waited too long" in queued_study.message and "Upload the image again" in queued_study.message
@@ -67,7 +70,7 @@ def test_running_study_whose_worker_died_is_enqueued_again_and_then_analysed(que
         attempts=1,
         started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
     )
-    assert studies_reconcile().requeued == [queued_study.id]
+    assert jobs_reconcile().requeued["study"] == [queued_study.id]
     queued_study.refresh_from_db()
     assert (queued_study.status, queued_study.claimed_by) == (StudyStatus.QUEUED, "")
     studies_analyze(study_id=queued_study.id, claimant="new-task")
@@ -82,7 +85,7 @@ def test_running_study_interrupted_too_often_fails_with_a_message(queued_study, 
         attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS,
         started_at=long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
     )
-    assert studies_reconcile().failed == [queued_study.id]
+    assert jobs_reconcile().failed["study"] == [queued_study.id]
     study = Study.objects.get(pk=queued_study.pk)
     assert study.status == StudyStatus.FAILED and "interrupted" in study.message
 
@@ -91,8 +94,8 @@ def test_study_a_live_task_is_running_is_left_alone(queued_study):
     Study.objects.filter(pk=queued_study.pk).update(
         status=StudyStatus.RUNNING, claimed_by="live-task", attempts=1, started_at=timezone.now()
     )
-    outcome = studies_reconcile()
-    assert (outcome.requeued, outcome.failed) == ([], [])
+    outcome = jobs_reconcile()
+    assert not outcome
     assert Study.objects.get(pk=queued_study.pk).claimed_by == "live-task"
 
 
@@ -171,3 +174,71 @@ def test_task_redelivered_after_its_worker_died_takes_back_its_whole_batch(
     assert set(Study.objects.filter(pk__in=[first, second]).values_list("status", flat=True)) == {
         StudyStatus.DONE
     }
+
+
+def job_of_kind(kind: str, study: Study) -> Job:
+    """One job of ``kind`` belonging to an analysed study."""
+    if kind == "study":
+        return study
+    if kind == "analyser_run":
+        return study.analyser_runs.get(kind=SCREENER)
+    return Explanation.objects.create(study=study, label=study.findings.first().label, method="saliency")
+
+
+@pytest.mark.parametrize("kind", ["study", "analyser_run", "explanation"])
+def test_every_kind_of_job_whose_worker_died_is_handed_over_again_then_failed_for_the_clinician(
+    kind, analysed_study, settings
+):
+    assert set(JOB_KINDS) == {"study", "analyser_run", "explanation"}
+    job = job_of_kind(kind, analysed_study)
+    job_kind = JOB_KINDS[kind]
+    queue = settings.CXR_ANALYSER_QUEUE if kind == "analyser_run" else settings.CELERY_TASK_DEFAULT_QUEUE
+    dead = {
+        "status": StudyStatus.RUNNING,
+        "claimed_by": "dead-worker",
+        "started_at": long_ago(settings, "CXR_RUNNING_DEADLINE_SECONDS"),
+    }
+    type(job).objects.filter(pk=job.pk).update(attempts=1, **dead)
+    before = queued_task_count(queue)
+    outcome = jobs_reconcile()
+    assert outcome.requeued[kind] == [job.pk] and outcome.failed[kind] == []
+    # The kind's own task went to its own queue, by name.
+    assert queued_task_count(queue) == before + 1
+    job.refresh_from_db()
+    assert (job.status, job.claimed_by, job.requeues) == (StudyStatus.QUEUED, "", 1)
+
+    type(job).objects.filter(pk=job.pk).update(attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS, **dead)
+    assert jobs_reconcile().failed[kind] == [job.pk]
+    job.refresh_from_db()
+    assert job.status == StudyStatus.FAILED and job.finished_at is not None
+    assert job.message == job_kind.gave_up_interrupted.format(attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS)
+
+
+@pytest.mark.parametrize("kind", ["study", "analyser_run", "explanation"])
+def test_every_kind_of_job_a_redelivered_task_had_claimed_is_taken_back_by_it_and_ends(
+    kind, analysed_study, settings
+):
+    """The worker died mid-task: Celery redelivers the task under the same id, which takes its own
+    claim back at once (no waiting for the running deadline); another task's live claim is left."""
+    job = job_of_kind(kind, analysed_study)
+    if kind == "study":
+        # Send it back to the queue so the classifier runs again (the fixture analysed it).
+        Finding.objects.filter(study=analysed_study).delete()
+    claimed = {
+        "status": StudyStatus.RUNNING,
+        "claimed_by": "task-1",
+        "attempts": 1,
+        "started_at": timezone.now(),
+    }
+    type(job).objects.filter(pk=job.pk).update(**claimed)
+    run_task = {
+        "study": lambda claimant: studies_analyze(study_id=analysed_study.id, claimant=claimant),
+        "analyser_run": lambda claimant: analyser_runs_execute([analysed_study.id], claimant=claimant),
+        "explanation": lambda claimant: explanation_compute(explanation_id=job.pk, claimant=claimant),
+    }[kind]
+    run_task("task-2")
+    job.refresh_from_db()
+    assert (job.status, job.claimed_by) == (StudyStatus.RUNNING, "task-1")
+    run_task("task-1")
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.message) == (StudyStatus.DONE, 2, "")

@@ -14,8 +14,14 @@ from django.conf import settings
 from django.db import connection
 from PIL import Image
 
-from studies.models import AnalyserRun
+from studies.models import AnalyserRun, Study, StudyStatus
 from tests.conftest import study_finished
+from tests.test_pacs_dicom_in import (  # noqa: F401 (listener and service_account: fixtures)
+    DICOM_DIR,
+    listener,
+    service_account,
+    storescu,
+)
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -200,3 +206,24 @@ def test_a_study_s_findings_are_done_while_another_study_s_analysers_are_still_r
     findings_log, analysers_log = (logs.paths[role].read_text() for role in ("findings", "analysers"))
     assert "Analysers ready: segmentation, screener" in analysers_log and " ready on " not in analysers_log
     assert " ready on " in findings_log and "Analysers ready" not in findings_log
+
+
+# The reconciler's queued deadline (CXR_QUEUED_DEADLINE_SECONDS, 600 s by default) is far above
+# this, and no beat runs here: a study enqueued before its row was committed would never be found.
+PACS_ANALYSIS_SECONDS = 60
+
+
+def test_an_image_the_dicom_listener_receives_is_analysed_by_the_worker_within_seconds(
+    celery_worker,
+    listener,  # noqa: F811 (the imported fixture)
+    service_account,  # noqa: F811 (the imported fixture)
+):
+    sent = storescu(listener, DICOM_DIR / "siim-sample.dcm")
+    assert sent.returncode == 0, sent.stderr
+    study = Study.objects.get(owner=service_account)
+    deadline = time.monotonic() + PACS_ANALYSIS_SECONDS
+    while study.status not in (StudyStatus.DONE, StudyStatus.FAILED) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        study.refresh_from_db()
+    assert study.status == StudyStatus.DONE, f"{study.status} {study.message}\n{celery_worker.read_text()}"
+    assert study.requeues == 0 and study.finished_at is not None

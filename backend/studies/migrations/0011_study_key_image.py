@@ -67,7 +67,7 @@ REQUIRED_FIELDS = {
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("studies", "0009_upload_answer"),
+        ("studies", "0010_one_job_lifecycle"),
     ]
 
     operations = [

@@ -1,3 +1,6 @@
+"""How the model's and the analysers' cards read in the API: a study shows the card that analysed
+it, and the model card page (model_card app, above studies) the active ones."""
+
 from rest_framework import serializers
 
 
