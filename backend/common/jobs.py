@@ -105,11 +105,11 @@ def jobs_claim(kind: "JobKind", jobs: list[Any], *, claimant: str) -> list[Any]:
     return claimed
 
 
-def job_done(job: Job, *result_fields: str) -> None:
-    """Mark ``job`` done and save it with the result fields the caller set."""
+def job_done(job: Job, *result_fields: str, message: str = "") -> None:
+    """Mark ``job`` done and save it with the result fields the caller set (and what it did)."""
     job.status = JobStatus.DONE
     job.finished_at = timezone.now()
-    job.message = ""
+    job.message = message
     job_save(job, *result_fields)
 
 
@@ -164,6 +164,9 @@ class JobKind:
     limits: Callable[[], Limits] = default_limits
     # Told the ids of jobs whose state the reconciler changed (a study's event stream).
     changed: Callable[[list[Any]], None] = lambda ids: None
+    # A kind whose jobs wait, queued, for something else before they are handed to the queue (a
+    # filing for its study's analysis) is reconciled only once handed over (``enqueued_at`` set).
+    waits_before_handover: bool = False
 
 
 JOB_KINDS: dict[str, JobKind] = {}
@@ -191,8 +194,11 @@ def stuck(now: datetime.datetime, limits: Limits) -> Q:
 
 
 def stuck_jobs(kind: JobKind, now: datetime.datetime) -> models.QuerySet[Any]:
+    jobs = kind.model.objects.all()
+    if kind.waits_before_handover:
+        jobs = jobs.exclude(status=JobStatus.QUEUED, enqueued_at__isnull=True)
     return (
-        kind.model.objects.annotate(last_enqueued=Coalesce("enqueued_at", "created_at"))
+        jobs.annotate(last_enqueued=Coalesce("enqueued_at", "created_at"))
         .filter(stuck(now, kind.limits()))
         .order_by("pk")
     )

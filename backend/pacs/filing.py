@@ -8,17 +8,19 @@ it records on the study (status, message) names statuses and counts, never an id
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
 
+from common.jobs import JobStatus, job_claim, job_done, job_fail, job_save
 from pacs.exports import study_dicom_exports
-from pacs.models import FilingStatus, ReceivedImage
+from pacs.models import ReceivedImage
 from pacs.vault import OriginKeyError, origin_open
-from studies.models import StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -43,62 +45,76 @@ def pacs_destination() -> Destination | None:
     return Destination(ae_title=ae_title, host=host, port=int(port))
 
 
-def filing_record(received: ReceivedImage, status: FilingStatus, message: str = "") -> None:
-    received.filing_status = status
-    received.filing_message = message
-    if status == FilingStatus.SENT:
-        received.filed_at = timezone.now()
-    received.save(update_fields=["filing_status", "filing_message", "filed_at", "filing_attempts"])
+def study_results_file(*, study_id: uuid.UUID, claimant: str = "") -> None:
+    """Send the study's results to the PACS; PacsUnavailableError when it cannot be reached.
 
-
-def study_results_file(*, study_id: uuid.UUID) -> None:
-    """Send the study's results to the PACS; PacsUnavailableError when it cannot be reached."""
-    received = ReceivedImage.objects.select_related("study").filter(study_id=study_id).first()
-    if received is None or received.filing_status == FilingStatus.SENT:
-        return
-    if received.study.status != StudyStatus.DONE:
-        filing_record(received, FilingStatus.NOT_SENT, f"The analysis ended {received.study.status}.")
-        return
-    destination = pacs_destination()
-    if destination is None:
-        filing_record(received, FilingStatus.NOT_SENT, "No PACS to send to: CXR_PACS_DESTINATION is not set.")
-        return
-    if received.sealed_origin is None:
-        filing_record(
-            received,
-            FilingStatus.NOT_SENT,
-            "The image's identifiers were not kept (CXR_ORIGIN_KEY was not set).",
+    A filing already sent is left alone; one that failed is sent again (an admin's re-filing,
+    ``manage.py refile_results``). What cannot be sent at all fails the job with why.
+    """
+    with transaction.atomic():
+        received = (
+            ReceivedImage.objects.select_for_update()
+            .select_related("study")
+            .filter(study_id=study_id)
+            .first()
         )
-        return
+        if received is None or received.status == JobStatus.DONE:
+            return
+        if received.status == JobStatus.RUNNING and received.claimed_by not in ("", claimant):
+            # Another task is sending it; should its worker die, the reconciler hands it over.
+            return
+        reason = unsendable_reason(received)
+        if reason:
+            job_fail(received, message=reason)
+            return
+        job_claim(received, claimant=claimant)
+    destination = pacs_destination()
+    assert destination is not None and received.sealed_origin is not None  # unsendable_reason said so
     try:
         origin = origin_open(received.sealed_origin)
     except OriginKeyError as error:
-        filing_record(received, FilingStatus.NOT_SENT, str(error))
+        job_fail(received, message=str(error))
         return
     datasets = study_dicom_exports(study=received.study, origin=origin)
-    received.filing_attempts += 1
-    filing_record(
-        received,
-        FilingStatus.SENDING,
-        f"Sending {len(datasets)} objects (attempt {received.filing_attempts}).",
-    )
+    received.message = f"Sending {len(datasets)} objects (attempt {received.attempts})."
+    job_save(received)
     refused = c_store(destination, datasets)
     if refused:
-        filing_record(
+        statuses = ", ".join(refused)
+        job_fail(
             received,
-            FilingStatus.NOT_SENT,
-            f"The PACS refused {len(refused)} of {len(datasets)} objects (statuses {', '.join(refused)}).",
+            message=f"The PACS refused {len(refused)} of {len(datasets)} objects (statuses {statuses}).",
         )
         return
-    filing_record(received, FilingStatus.SENT, f"Sent {len(datasets)} objects to {destination.ae_title}.")
+    job_done(received, message=f"Sent {len(datasets)} objects to {destination.ae_title}.")
     logger.info("Results of study %s filed into %s", study_id, destination.ae_title)
 
 
-def filing_unavailable(*, study_id: uuid.UUID, message: str, final: bool) -> None:
-    """Record that the PACS could not be reached: waiting for a retry, or given up."""
+def unsendable_reason(received: ReceivedImage) -> str:
+    """Why the study's results cannot be sent at all (no attempt would help), or ""."""
+    if received.study.status != JobStatus.DONE:
+        return f"The analysis ended {received.study.status}."
+    if pacs_destination() is None:
+        return "No PACS to send to: CXR_PACS_DESTINATION is not set."
+    if received.sealed_origin is None:
+        return "The image's identifiers were not kept (CXR_ORIGIN_KEY was not set)."
+    return ""
+
+
+def filing_unavailable(*, study_id: uuid.UUID, message: str, retry_in: int | None) -> None:
+    """Record that the PACS could not be reached: queued again, due in ``retry_in`` seconds (the
+    reconciler's queued deadline counts from then), or given up when ``retry_in`` is None."""
     received = ReceivedImage.objects.filter(study_id=study_id).first()
-    if received is not None:
-        filing_record(received, FilingStatus.NOT_SENT if final else FilingStatus.SENDING, message)
+    if received is None:
+        return
+    if retry_in is None:
+        job_fail(received, message=message)
+        return
+    received.status = JobStatus.QUEUED
+    received.enqueued_at = timezone.now() + timedelta(seconds=retry_in)
+    received.claimed_by = ""
+    received.message = message
+    job_save(received)
 
 
 def c_store(destination: Destination, datasets: list[Dataset]) -> list[str]:

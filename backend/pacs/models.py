@@ -1,7 +1,10 @@
 """What the service keeps of an image a PACS sent, beside the study it became."""
 
+import datetime
+
 from django.db import models
 
+from common.jobs import Job, JobStatus
 from studies.models import Study
 
 
@@ -11,13 +14,24 @@ class ReceivedProtocol(models.TextChoices):
 
 
 class FilingStatus(models.TextChoices):
+    """How the filing job's state reads to an admin or a clinician (ReceivedImage.filing_status)."""
+
     WAITING = "waiting", "Waiting for the analysis"
+    RETRYING = "retrying", "Waiting to retry (the PACS could not be reached)"
     SENDING = "sending", "Sending to the PACS"
     SENT = "sent", "Sent to PACS"
     NOT_SENT = "not_sent", "Not sent"
 
 
-class ReceivedImage(models.Model):
+class ReceivedImage(Job):
+    """An image a PACS sent, and the job (common.jobs) of filing its study's results back.
+
+    The job is queued when the image arrives, handed to the queue (``enqueued_at``) once the study
+    is analysed, running while it sends, done when the PACS took every object and failed when it
+    cannot be sent (with why). A PACS that cannot be reached sends it back to the queue, due again
+    at ``enqueued_at``: the reconciler hands over only filings that were handed over once.
+    """
+
     study = models.OneToOneField(Study, on_delete=models.CASCADE, related_name="received_image")
     received_at = models.DateTimeField(auto_now_add=True)
     protocol = models.CharField(max_length=16, choices=ReceivedProtocol.choices)
@@ -30,13 +44,21 @@ class ReceivedImage(models.Model):
     # The original identifiers (UIDs, patient ID, accession number), Fernet-encrypted (pacs.vault);
     # null when no key was configured, and the results then cannot be filed back.
     sealed_origin = models.BinaryField(null=True, editable=False)
-    # Filing the results back into the PACS: where it stands, and why not when it did not happen.
-    filing_status = models.CharField(
-        max_length=16, choices=FilingStatus.choices, default=FilingStatus.WAITING
-    )
-    filing_message = models.TextField(blank=True, default="")
-    filing_attempts = models.PositiveSmallIntegerField(default=0)
-    filed_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def filing_status(self) -> FilingStatus:
+        if self.status == JobStatus.DONE:
+            return FilingStatus.SENT
+        if self.status == JobStatus.FAILED:
+            return FilingStatus.NOT_SENT
+        if self.status == JobStatus.RUNNING:
+            return FilingStatus.SENDING
+        # Queued: for the first time, or again after an attempt that could not reach the PACS.
+        return FilingStatus.RETRYING if self.attempts else FilingStatus.WAITING
+
+    @property
+    def filed_at(self) -> datetime.datetime | None:
+        return self.finished_at if self.status == JobStatus.DONE else None
 
     def __str__(self) -> str:
         return f"{self.protocol} image of study {self.study_id}"

@@ -7,8 +7,9 @@ from django.conf import settings
 from django.db.models import Case, Max, QuerySet, When
 
 from accounts.models import User
+from common.jobs import JobStatus
 from pacs.filing import pacs_destination
-from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
+from pacs.models import ReceivedImage, ReceivedProtocol
 
 
 def receiving_user(*, calling_ae_title: str) -> User | None:
@@ -34,7 +35,7 @@ def dicom_nodes() -> list[DicomNode]:
     received = ReceivedImage.objects.filter(protocol=ReceivedProtocol.DIMSE).aggregate(
         last=Max("received_at")
     )
-    sent = ReceivedImage.objects.aggregate(last=Max("filed_at"))
+    sent = ReceivedImage.objects.filter(status=JobStatus.DONE).aggregate(last=Max("finished_at"))
     destination = pacs_destination()
     return [
         DicomNode(
@@ -58,7 +59,7 @@ def dicom_nodes() -> list[DicomNode]:
 
 def filing_queue() -> QuerySet[ReceivedImage]:
     """Received studies whose results have not gone back yet, failures first, then oldest first."""
-    return ReceivedImage.objects.exclude(filing_status=FilingStatus.SENT).order_by(
-        Case(When(filing_status=FilingStatus.NOT_SENT, then=0), default=1),
+    return ReceivedImage.objects.exclude(status=JobStatus.DONE).order_by(
+        Case(When(status=JobStatus.FAILED, then=0), default=1),
         "received_at",
     )

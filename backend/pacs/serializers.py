@@ -5,11 +5,9 @@ from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
 
 class FilingSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=FilingStatus.choices, source="filing_status")
-    status_display = serializers.CharField(source="get_filing_status_display")
-    message = serializers.CharField(
-        source="filing_message", help_text="Why not, when the results were not sent."
-    )
-    attempts = serializers.IntegerField(source="filing_attempts")
+    status_display = serializers.CharField(source="filing_status.label")
+    message = serializers.CharField(help_text="Why not, when the results were not sent.")
+    attempts = serializers.IntegerField()
     filed_at = serializers.DateTimeField(allow_null=True)
 
 

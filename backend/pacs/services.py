@@ -14,14 +14,16 @@ from typing import Any, cast
 from django.conf import settings
 from django.db import connection, transaction
 from django.http import HttpRequest
+from django.utils import timezone
 from pydicom.dataset import Dataset
 
 from accounts.models import User
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import DomainError
-from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
-from pacs.tasks import file_results_enqueue
+from common.jobs import JobStatus
+from pacs.dispatch import file_results_enqueue
+from pacs.models import ReceivedImage, ReceivedProtocol
 from pacs.vault import OriginKeyError, origin_of, origin_seal
 from studies.grouping import dicom_study_uid
 from studies.models import Study, StudyStatus
@@ -61,7 +63,7 @@ def received_image_store(
                 audit_detail["joined"] = True
                 # Its results go back again once the study is analysed with the new image.
                 ReceivedImage.objects.filter(study=study).update(
-                    filing_status=FilingStatus.WAITING, filing_message=""
+                    status=JobStatus.QUEUED, enqueued_at=None, started_at=None, finished_at=None, message=""
                 )
             else:
                 check_pending_limit(owner=owner)
@@ -109,8 +111,9 @@ def sealed_origin(dataset: Dataset) -> dict[str, Any]:
     except OriginKeyError as error:
         return {
             "sealed_origin": None,
-            "filing_status": FilingStatus.NOT_SENT,
-            "filing_message": f"Results cannot be filed back: {error}",
+            "status": JobStatus.FAILED,
+            "finished_at": timezone.now(),
+            "message": f"Results cannot be filed back: {error}",
         }
 
 

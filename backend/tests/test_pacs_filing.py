@@ -6,24 +6,31 @@ then searched for in the database, media storage, logs, API answers, exports and
 While the PACS is down the task retries, then says why the results were not sent.
 """
 
+import io
 import logging
 import subprocess
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pydicom
 import pytest
 from cryptography.fernet import Fernet
 from django.apps import apps
+from django.core.management import call_command
+from django.utils import timezone
 from pydicom.uid import generate_uid
 
+from common.jobs import JobStatus, jobs_reconcile
+from pacs.dispatch import FILING
+from pacs.filing import filing_unavailable
 from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
 from pacs.services import pacs_received, received_image_store
 from pacs.tasks import file_results
 from studies.analysis import studies_analyze
 from studies.models import Study
 from tests import test_pacs_dicom_in
-from tests.conftest import NIH_DIR
+from tests.conftest import NIH_DIR, queued_task_count
 from tests.factories import UserFactory
 from tests.test_pacs_dicom_in import dcmtk, free_port, png_as_dicom, storescu
 from tests.test_pacs_dicom_out import dciodvfy_errors
@@ -102,7 +109,7 @@ def test_results_of_a_received_radiograph_file_into_its_original_study_and_its_i
     file_results.apply(args=[str(study.id)])
 
     received = ReceivedImage.objects.get(study=study)
-    assert received.filing_status == FilingStatus.SENT, received.filing_message
+    assert received.filing_status == FilingStatus.SENT, received.message
     filed = [pydicom.dcmread(file) for file in sorted(pacs.iterdir())]
     assert {dataset.Modality for dataset in filed} == {"SR", "OT", "DOC"}
     assert len(filed) == 1 + study.findings.count() + 1
@@ -157,9 +164,13 @@ def test_results_are_retried_while_the_pacs_is_down_then_say_why_and_go_once_it_
 
     received = ReceivedImage.objects.get(study=study)
     assert received.filing_status == FilingStatus.NOT_SENT
-    assert "did not accept an association" in received.filing_message
-    assert "Gave up after 3 attempts" in received.filing_message
+    assert "did not accept an association" in received.message
+    assert "Gave up after 3 attempts" in received.message
 
+    # An admin sends it again once the PACS is back: queued, shown as waiting to retry.
+    call_command("refile_results", stdout=io.StringIO())
+    received.refresh_from_db()
+    assert received.filing_status == FilingStatus.RETRYING and received.message == ""
     process = start_pacs(port, tmp_path / "pacs")
     try:
         file_results.apply(args=[str(study.id)])
@@ -167,8 +178,69 @@ def test_results_are_retried_while_the_pacs_is_down_then_say_why_and_go_once_it_
         process.terminate()
         process.wait(timeout=30)
     received.refresh_from_db()
-    assert received.filing_status == FilingStatus.SENT, received.filing_message
-    assert received.filing_attempts == 4
+    assert received.filing_status == FilingStatus.SENT, received.message
+    assert received.attempts == 4
+
+
+def test_a_filing_whose_worker_died_is_handed_over_again_then_failed_and_one_waiting_for_its_analysis_is_not(
+    origin_key, identified_radiograph, settings, django_capture_on_commit_callbacks, db
+):
+    settings.CXR_PACS_SEND_RETRIES = 2
+    with django_capture_on_commit_callbacks(execute=False):
+        study = received_image_store(
+            received=pacs_received(identified_radiograph[0].read_bytes()),
+            owner=UserFactory(),
+            protocol=ReceivedProtocol.STOW_RS,
+        )
+    received = ReceivedImage.objects.get(study=study)
+    long_ago = timezone.now() - timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS + 1)
+    # Waiting for the study's analysis, however long: never handed over, so nothing is lost.
+    ReceivedImage.objects.filter(pk=received.pk).update(created_at=long_ago)
+    assert jobs_reconcile().requeued["filing"] == []
+    assert ReceivedImage.objects.get(pk=received.pk).filing_status == FilingStatus.WAITING
+
+    dead = {
+        "status": JobStatus.RUNNING,
+        "claimed_by": "dead-worker",
+        "started_at": long_ago,
+        "enqueued_at": long_ago,
+    }
+    ReceivedImage.objects.filter(pk=received.pk).update(attempts=1, **dead)
+    before = queued_task_count()
+    assert jobs_reconcile().requeued["filing"] == [received.pk]
+    assert queued_task_count() == before + 1
+    received.refresh_from_db()
+    assert received.filing_status == FilingStatus.RETRYING
+
+    # As many attempts as the task makes: given up, saying how to send it again.
+    ReceivedImage.objects.filter(pk=received.pk).update(attempts=3, **dead)
+    assert jobs_reconcile().failed["filing"] == [received.pk]
+    received.refresh_from_db()
+    assert received.filing_status == FilingStatus.NOT_SENT
+    assert received.message == FILING.gave_up_interrupted.format(attempts=3)
+    assert "refile_results" in received.message
+
+
+def test_a_pacs_out_of_reach_leaves_the_filing_waiting_to_retry_when_it_is_due_and_the_api_says_so(
+    origin_key, identified_radiograph, settings, client_for, admin_user, db
+):
+    study = received_image_store(
+        received=pacs_received(identified_radiograph[0].read_bytes()),
+        owner=UserFactory(),
+        protocol=ReceivedProtocol.STOW_RS,
+    )
+    # Its first attempt (claimed, as the task claims it) could not reach the PACS.
+    ReceivedImage.objects.filter(study=study).update(status=JobStatus.RUNNING, attempts=1)
+    filing_unavailable(
+        study_id=study.id, message="The PACS did not answer. Trying again in 60 s.", retry_in=60
+    )
+
+    received = ReceivedImage.objects.get(study=study)
+    assert received.enqueued_at > timezone.now() + timedelta(seconds=50)
+    (queued,) = client_for(admin_user).get("/api/pacs/nodes/").json()["queue"]
+    assert queued["filing"]["status"] == "retrying"
+    assert queued["filing"]["status_display"].startswith("Waiting to retry")
+    assert "Trying again in 60 s" in queued["filing"]["message"]
 
 
 def test_without_an_origin_key_the_identifiers_are_not_kept_and_the_study_says_why_it_cannot_go_back(
@@ -185,7 +257,7 @@ def test_without_an_origin_key_the_identifiers_are_not_kept_and_the_study_says_w
     received = ReceivedImage.objects.get(study=study)
     assert received.sealed_origin is None
     assert received.filing_status == FilingStatus.NOT_SENT
-    assert "CXR_ORIGIN_KEY" in received.filing_message
+    assert "CXR_ORIGIN_KEY" in received.message
 
 
 def test_admins_see_the_dicom_nodes_their_last_contact_and_the_send_queue_with_failures_first(

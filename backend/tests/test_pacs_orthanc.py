@@ -143,7 +143,7 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
     for study in Study.objects.all():
         studies_analyze(study_id=study.id, claimant="test")
         file_results.apply(args=[str(study.id)])
-    statuses = {received.filing_status: received.filing_message for received in ReceivedImage.objects.all()}
+    statuses = {received.filing_status: received.message for received in ReceivedImage.objects.all()}
     assert set(statuses) == {FilingStatus.SENT}, statuses
 
     for study_uid in study_uids:

@@ -410,12 +410,13 @@ export interface components {
     };
     /**
      * @description * `waiting` - Waiting for the analysis
+     * * `retrying` - Waiting to retry (the PACS could not be reached)
      * * `sending` - Sending to the PACS
      * * `sent` - Sent to PACS
      * * `not_sent` - Not sent
      * @enum {string}
      */
-    FilingStatusEnum: "waiting" | "sending" | "sent" | "not_sent";
+    FilingStatusEnum: "waiting" | "retrying" | "sending" | "sent" | "not_sent";
     Finding: {
       label: string;
       /** Format: double */

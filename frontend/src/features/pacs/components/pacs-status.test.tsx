@@ -37,6 +37,14 @@ describe('PACS status of a study', () => {
     );
   });
 
+  it('says the results wait to be sent again while the PACS is out of reach, apart from sending', async () => {
+    renderFor(received({ status: 'retrying', message: 'The PACS did not answer. Trying again in 60 s.' }));
+
+    expect(await screen.findByRole('status', { name: 'PACS' })).toHaveTextContent(
+      'The PACS could not be reached; waiting to retry. The PACS did not answer. Trying again in 60 s.',
+    );
+  });
+
   it('shows nothing for an uploaded study', async () => {
     renderFor({ received: false, protocol: null, calling_ae_title: null, received_at: null, filing: null });
 

@@ -7,6 +7,7 @@ function filingText(filing: NonNullable<StudyPacs['filing']>): string {
   if (filing.status === 'sent') return 'Results sent to PACS';
   if (filing.status === 'not_sent') return `Results not sent to PACS: ${filing.message}`;
   if (filing.status === 'sending') return `Sending results to PACS… ${filing.message}`;
+  if (filing.status === 'retrying') return `The PACS could not be reached; waiting to retry. ${filing.message}`;
   return 'Results go to PACS once the analysis is done';
 }
 
