@@ -9,12 +9,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 from django.conf import settings
 from django.db import connection
 from PIL import Image
 
-from studies.models import AnalyserRun, Study, StudyStatus
+from studies.dispatch import enqueue_analysers
+from studies.models import AnalyserRun, Explanation, Study, StudyStatus
 from tests.conftest import study_finished
 from tests.test_pacs_dicom_in import (  # noqa: F401 (listener and service_account: fixtures)
     DICOM_DIR,
@@ -46,7 +48,7 @@ class WorkerLogs:
 
 
 @contextmanager
-def worker_process(role: str, log_path: Path, env: dict[str, str]) -> Iterator[None]:
+def worker_process(role: str, log_path: Path, env: dict[str, str]) -> Iterator[subprocess.Popen]:
     """One Celery worker of ``role`` (config/celery_app.py) on this run's queues, started and ready."""
     command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=1"]
     command += ["--without-mingle", "--without-gossip", "--role", role]
@@ -61,7 +63,7 @@ def worker_process(role: str, log_path: Path, env: dict[str, str]) -> Iterator[N
             if worker.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"The Celery {role} worker did not start:\n{log_path.read_text()}")
             time.sleep(0.5)
-        yield
+        yield worker
     finally:
         worker.terminate()
         try:
@@ -227,3 +229,54 @@ def test_an_image_the_dicom_listener_receives_is_analysed_by_the_worker_within_s
         study.refresh_from_db()
     assert study.status == StudyStatus.DONE, f"{study.status} {study.message}\n{celery_worker.read_text()}"
     assert study.requeues == 0 and study.finished_at is not None
+
+
+def kill_pool_process(worker: subprocess.Popen) -> None:
+    """SIGKILL the worker's pool process (the one running the task), as the kernel's OOM killer
+    would; the worker's main process stays, and forks a new pool process."""
+    (pool,) = psutil.Process(worker.pid).children()
+    pool.kill()
+
+
+@pytest.mark.parametrize("kind", ["analyser_run", "explanation"])
+def test_a_job_whose_worker_process_is_killed_mid_task_ends_done_when_its_task_comes_back(
+    kind,
+    slow_segmentation_weights,
+    analysed_study,
+    media_root,
+    tmp_path,
+    clinician,
+    client_for,
+    settings,
+):
+    """A real worker, killed mid-run: Celery gives the task back (late acknowledgement, rejected on
+    a lost worker), the redelivered task takes its own claim back, and the job ends done, claimed
+    twice. The study kind's own kill is in test_faults (the whole service under load)."""
+    client = client_for(clinician)
+    study_id = analysed_study.id
+    role = "analysers" if kind == "analyser_run" else "findings"
+    env = worker_environment(media_root, CXR_SEGMENTATION_WEIGHTS=str(slow_segmentation_weights))
+    log = tmp_path / f"worker-{role}.log"
+    with worker_process(role, log, env) as worker:
+        if kind == "analyser_run":
+            # The fixture ran the analysers here; run the (slow) segmentation again on the worker.
+            job = AnalyserRun.objects.get(study_id=study_id, kind="segmentation")
+            AnalyserRun.objects.filter(pk=job.pk).update(status=StudyStatus.QUEUED, attempts=0)
+            enqueue_analysers(study_id)
+        else:
+            label = analysed_study.findings.first().label
+            # Occlusion: seconds of the real network on a CPU, long enough to be killed in.
+            answer = client.post(f"/api/studies/{study_id}/findings/{label}/explanations/occlusion/")
+            assert answer.status_code == 202, answer.content
+            job = Explanation.objects.get(study_id=study_id, label=label, method="occlusion")
+        model = type(job)
+        deadline = time.monotonic() + ANALYSIS_SECONDS
+        while model.objects.get(pk=job.pk).status != StudyStatus.RUNNING:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        kill_pool_process(worker)
+        while (job := model.objects.get(pk=job.pk)).status not in (StudyStatus.DONE, StudyStatus.FAILED):
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+    assert job.status == StudyStatus.DONE, f"{job.message}\n{log.read_text()}"
+    assert job.attempts == 2 and job.requeues == 0
