@@ -11,15 +11,21 @@ from pathlib import Path
 
 import psutil
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.db import connection
 from PIL import Image
+from pynetdicom import AE, AllStoragePresentationContexts, evt
 
+from pacs.models import FilingStatus, ReceivedImage, ReceivedProtocol
+from pacs.services import pacs_received, received_image_store
 from studies.dispatch import enqueue_analysers
 from studies.models import AnalyserRun, Explanation, Study, StudyStatus
 from tests.conftest import study_finished
+from tests.factories import UserFactory
 from tests.test_pacs_dicom_in import (  # noqa: F401 (listener and service_account: fixtures)
     DICOM_DIR,
+    free_port,
     listener,
     service_account,
     storescu,
@@ -280,3 +286,57 @@ def test_a_job_whose_worker_process_is_killed_mid_task_ends_done_when_its_task_c
             time.sleep(0.5)
     assert job.status == StudyStatus.DONE, f"{job.message}\n{log.read_text()}"
     assert job.attempts == 2 and job.requeues == 0
+
+
+@contextmanager
+def slow_pacs(ae_title: str, seconds_per_object: float) -> Iterator[int]:
+    """A PACS (pynetdicom's storage SCP) that takes ``seconds_per_object`` to store each object, on
+    a free loopback port; it keeps nothing."""
+
+    def store_slowly(event: evt.Event) -> int:
+        time.sleep(seconds_per_object)
+        return 0x0000
+
+    entity = AE(ae_title=ae_title)
+    entity.supported_contexts = AllStoragePresentationContexts
+    port = free_port()
+    server = entity.start_server(
+        ("127.0.0.1", port), block=False, evt_handlers=[(evt.EVT_C_STORE, store_slowly)]
+    )
+    try:
+        yield port
+    finally:
+        server.shutdown()
+
+
+def test_a_filing_whose_worker_process_is_killed_mid_send_ends_sent_when_its_task_comes_back(
+    media_root, tmp_path, settings, django_capture_on_commit_callbacks
+):
+    """The fourth job kind under a real kill: the worker sends a received study's results to a PACS
+    slow enough to be killed in, and the redelivered task takes the filing back and sends it."""
+    key = Fernet.generate_key().decode()
+    with slow_pacs("SLOW_PACS", seconds_per_object=0.5) as port:
+        destination = f"SLOW_PACS@127.0.0.1:{port}"
+        env = worker_environment(media_root, CXR_ORIGIN_KEY=key, CXR_PACS_DESTINATION=destination)
+        log = tmp_path / "worker-findings.log"
+        settings.CXR_ORIGIN_KEY, settings.CXR_PACS_DESTINATION = key, destination
+        with worker_process("findings", log, env) as worker:
+            with django_capture_on_commit_callbacks(execute=True):
+                study = received_image_store(
+                    received=pacs_received((DICOM_DIR / "siim-sample.dcm").read_bytes()),
+                    owner=UserFactory(),
+                    protocol=ReceivedProtocol.STOW_RS,
+                )
+            deadline = time.monotonic() + ANALYSIS_SECONDS
+            while ReceivedImage.objects.get(study=study).filing_status != FilingStatus.SENDING:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.1)
+            kill_pool_process(worker)
+            while (received := ReceivedImage.objects.get(study=study)).filing_status not in (
+                FilingStatus.SENT,
+                FilingStatus.NOT_SENT,
+            ):
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.5)
+    assert received.filing_status == FilingStatus.SENT, f"{received.message}\n{log.read_text()}"
+    assert received.attempts == 2 and received.requeues == 0
