@@ -29,7 +29,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from common.dependencies import retry_after_headers, unavailable_body, unavailable_dependency
 from pacs.stow import stow_body_limit
-from studies.uploads import study_upload_body_limit
+from studies.upload_limits import study_upload_body_limit
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -28,7 +28,8 @@ from pacs.vault import OriginKeyError, origin_of, origin_seal
 from studies.grouping import dicom_study_uid
 from studies.models import Study, StudyStatus
 from studies.services import check_pending_limit, study_create_from_file, study_image_add
-from studies.uploads import DICOM, ReceivedUpload, sniff, upload_too_large
+from studies.upload_limits import upload_too_large
+from studies.uploads import DICOM, ReceivedUpload, sniff
 
 RECEIVED_FILENAME = "radiograph.dcm"
 

@@ -25,7 +25,7 @@ from studies.ct import refuse_ct_export
 from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, fingerprint_of, idempotent_answer
 from studies.selectors import study_get
 from studies.throttles import UploadRateThrottle
-from studies.uploads import upload_too_large
+from studies.upload_limits import upload_too_large
 
 # The send queue as the admin page shows it: enough to see what is stuck and why.
 QUEUE_SHOWN = 100

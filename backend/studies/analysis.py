@@ -28,8 +28,8 @@ from studies import storage
 from studies.analyser_runs import analyser_runs_create
 from studies.ct import ct_study_analyze
 from studies.events import study_events_publish, study_finished_announce
-from studies.image_results import image_results_store, study_result
-from studies.inference import active_model_card, ready_pipeline
+from studies.image_results import ImageResults, image_results_store
+from studies.inference import ready_pipeline
 from studies.models import Finding, ImageKind, Study, StudyImage, StudyStatus
 from studies.prepared import prepared_input
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
@@ -147,7 +147,7 @@ def claimable_by(study: Study, claimant: str) -> bool:
 
 def study_store_results(*, study: Study, results: list[tuple[StudyImage, ClassifierResult]]) -> None:
     """Store each image's findings and heatmaps, then the study's aggregate, and cache each image's."""
-    cached_results = []
+    cached_results: list[tuple[StudyImage, CachedResult]] = []
     for image, result in results:
         heatmaps_file = storage.write_file(
             storage.heatmaps_path(study.id, HEATMAPS_EXTENSION, image.position), result.attachment()
@@ -169,13 +169,14 @@ def study_store_results(*, study: Study, results: list[tuple[StudyImage, Classif
             )
             return
         study.findings.all().delete()
-        image_results_store(study=study, results=cached_results)
-        study_complete(study=study, result=study_result(cached_results), from_cache=False)
+        study_complete(study=study, results=cached_results, from_cache=False)
         # A study a PACS sent files its results back into it (pacs.apps subscribes).
         study_finished_announce(study.id)
-    for image, cached in cached_results:
+    for (image, cached), (_, result) in zip(cached_results, results, strict=True):
         try:
-            cached_result_put(card=active_model_card(), image_sha256=image.image_sha256, result=cached)
+            # The card that made the result keys it as the web process's described card does
+            # (ml.cards.base.Card.cache_identity).
+            cached_result_put(card=result.card, image_sha256=image.image_sha256, result=cached)
         except CACHE_ERRORS as error:
             # The study is stored and done; a cache that is down (a Redis restarting) only costs a
             # later upload of the same image an analysis, and must not fail the rest of the batch.
@@ -183,7 +184,9 @@ def study_store_results(*, study: Study, results: list[tuple[StudyImage, Classif
             break
 
 
-def study_complete(*, study: Study, result: CachedResult, from_cache: bool) -> None:
+def study_complete(*, study: Study, results: ImageResults, from_cache: bool) -> None:
+    """Store each analysed image's result and the study's findings, and end the study's job."""
+    result = image_results_store(study=study, results=results)
     Finding.objects.bulk_create(Finding(study=study, **asdict(finding)) for finding in result.findings)
     if from_cache:
         study.started_at = timezone.now()

@@ -19,8 +19,9 @@ from studies.result_cache import CachedFinding, CachedResult
 ImageResults = Sequence[tuple[StudyImage, CachedResult]]
 
 
-def image_results_store(*, study: Study, results: ImageResults) -> None:
-    """Replace the image findings of ``study`` with ``results`` (one per analysed image)."""
+def image_results_store(*, study: Study, results: ImageResults) -> CachedResult:
+    """Replace the image findings of ``study`` with ``results`` (one per analysed image, in the
+    images' order) and answer the study's result (``study_result``) for its own findings."""
     ImageFinding.objects.filter(image__study=study).delete()
     ImageFinding.objects.bulk_create(
         ImageFinding(image=image, **asdict(finding))
@@ -30,6 +31,7 @@ def image_results_store(*, study: Study, results: ImageResults) -> None:
     for image, result in results:
         image.heatmaps_file = result.heatmaps_file
         image.save(update_fields=["heatmaps_file"])
+    return study_result(results)
 
 
 def study_result(results: ImageResults) -> CachedResult:

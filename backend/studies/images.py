@@ -11,10 +11,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.core.files.uploadedfile import UploadedFile
-
 from common.errors import DomainError
+from ml.classifier.analyser import CLASSIFIER
 from ml.errors import (
     ImageDecodeError,
     ImageError,
@@ -23,12 +21,13 @@ from ml.errors import (
     UnsupportedImageError,
 )
 from ml.images.deidentification import words_of
-from ml.pipeline import Intake
+from ml.pipeline import Intake, Pipeline
 from studies import storage
 from studies.grouping import check_one_dicom_study
 from studies.inference import analysis_pipeline
 from studies.models import ImageView, StudyImage
-from studies.uploads import ReceivedUpload, receive_upload, upload_name
+from studies.result_cache import CachedResult, cached_result_get
+from studies.uploads import ReceivedUpload
 
 NOT_ANALYSED_LATERAL = (
     "Lateral view: the classifier, the segmentation and the screener read frontal views only."
@@ -64,10 +63,62 @@ class ImageFiles:
     model_input: str
 
 
-def intake_or_refuse(received: ReceivedUpload, *, accept_lateral: bool = False) -> Intake:
+@dataclass(frozen=True)
+class StoredImages:
+    """The images of a new study, taken in and written to storage: their rows (unsaved), the key
+    image among them, and each analysed image's result from the cache when every one had it."""
+
+    rows: list[StudyImage]
+    key_image: StudyImage
+    cached: dict[int, CachedResult] | None
+
+
+def images_store(
+    received: Sequence[ReceivedUpload],
+    *,
+    refused_before: Sequence[DomainError] = (),
+    study_id: uuid.UUID,
+    written: list[str],
+) -> StoredImages:
+    """Take in the files of a new study (or refuse them all), look each analysed one up in the
+    result cache and write every image's files, with the network's inputs unless the cache answers.
+
+    The one entry from the upload to the stored images; each path written is appended to
+    ``written`` as soon as it exists, so the caller can remove them all if anything after fails.
+    """
+    pipeline = analysis_pipeline()
+    images = images_accept(received, pipeline=pipeline, refused_before=refused_before)
+    card = pipeline.card(CLASSIFIER)
+    cached = {
+        position: cached_result_get(card=card, image_sha256=image.sha256)
+        for position, image in enumerate(images)
+        if not image.lateral
+    }
+    # Answered from the cache only when every analysed image is; otherwise the worker analyses all.
+    every_cached = {position: result for position, result in cached.items() if result is not None}
+    from_cache = len(every_cached) == len(cached)
+    rows = [
+        study_image_build(
+            study_id=study_id,
+            position=position,
+            image=image,
+            files=image_files_write(
+                study_id=study_id,
+                position=position,
+                image=image,
+                with_model_input=not from_cache,
+                written=written,
+            ),
+        )
+        for position, image in enumerate(images)
+    ]
+    return StoredImages(rows=rows, key_image=key_image_of(rows), cached=every_cached if from_cache else None)
+
+
+def intake_or_refuse(received: ReceivedUpload, *, pipeline: Pipeline, accept_lateral: bool) -> Intake:
     """The pipeline's intake of an upload, its refusals answered with their status and reason."""
     try:
-        return analysis_pipeline().radiograph_intake(
+        return pipeline.radiograph_intake(
             received.data, dataset=received.dataset, accept_lateral=accept_lateral
         )
     except ImageError as error:
@@ -98,8 +149,8 @@ def stored_filename(received: ReceivedUpload, intake: Intake) -> str:
     return received.filename
 
 
-def image_accept(received: ReceivedUpload, *, accept_lateral: bool) -> AcceptedImage:
-    intake = intake_or_refuse(received, accept_lateral=accept_lateral)
+def image_accept(received: ReceivedUpload, *, pipeline: Pipeline, accept_lateral: bool) -> AcceptedImage:
+    intake = intake_or_refuse(received, pipeline=pipeline, accept_lateral=accept_lateral)
     return AcceptedImage(
         received=received,
         intake=intake,
@@ -109,25 +160,24 @@ def image_accept(received: ReceivedUpload, *, accept_lateral: bool) -> AcceptedI
 
 
 def images_accept(
-    received: Sequence[ReceivedUpload], *, refused_before: Sequence[DomainError] = ()
+    received: Sequence[ReceivedUpload], *, pipeline: Pipeline, refused_before: Sequence[DomainError]
 ) -> list[AcceptedImage]:
     """Take in the files of one new study, or refuse them all (nothing is stored either way here).
 
     One file is taken in as always (a lateral refused). Several must be one study (DICOM files of
     one Study Instance UID) with a frontal image among them; each refused file, with those
     ``refused_before`` (unreadable uploads), is named in the answer's ``extra.refused`` with its
-    own status and reason.
+    own status and reason. (Their count was checked where they were received, studies.uploads.)
     """
     total = len(received) + len(refused_before)
-    check_image_count(total)
     if total == 1:
-        return [image_accept(received[0], accept_lateral=False)]
+        return [image_accept(received[0], pipeline=pipeline, accept_lateral=False)]
     check_one_dicom_study(received)
     accepted: list[AcceptedImage] = []
     refused = list(refused_before)
     for upload in received:
         try:
-            accepted.append(image_accept(upload, accept_lateral=True))
+            accepted.append(image_accept(upload, pipeline=pipeline, accept_lateral=True))
         except DomainError as error:
             refused.append(error)
     if refused:
@@ -139,37 +189,6 @@ def images_accept(
             extra={"reason": "lateral views only", "tag": "(0018,5101) View Position"},
         )
     return accepted
-
-
-def uploads_receive(uploads: Sequence[UploadedFile]) -> tuple[list[ReceivedUpload], list[DomainError]]:
-    """Read each uploaded file within the size limit, and the refusal of each that cannot be.
-
-    One file's refusal is raised at once, as always; several files' are returned, for
-    ``images_accept`` to name with those of the intake.
-    """
-    check_image_count(len(uploads))
-    if len(uploads) == 1:
-        return [receive_upload(uploads[0])], []
-    received: list[ReceivedUpload] = []
-    refused: list[DomainError] = []
-    for upload in uploads:
-        try:
-            received.append(receive_upload(upload))
-        except DomainError as error:
-            error.extra.setdefault("filename", upload_name(upload))
-            refused.append(error)
-    return received, refused
-
-
-def check_image_count(count: int) -> None:
-    limit = settings.CXR_MAX_IMAGES_PER_STUDY
-    if count == 0:
-        raise DomainError("No file was uploaded: send one image, or several as images.", extra={"files": 0})
-    if count > limit:
-        raise DomainError(
-            f"A study holds at most {limit} images; {count} files were sent.",
-            extra={"files": count, "limit": limit},
-        )
 
 
 def files_refused(refused: Sequence[DomainError], *, total: int) -> DomainError:

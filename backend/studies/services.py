@@ -23,22 +23,11 @@ from studies.analysis import study_complete
 from studies.ct import ct_cached_result_get, ct_study_complete
 from studies.dispatch import enqueue_analysers, enqueue_analysis
 from studies.events import study_events_publish
-from studies.image_results import image_results_store, study_result
-from studies.images import (
-    check_image_count,
-    image_accept,
-    image_files_write,
-    image_refusal,
-    images_accept,
-    key_image_of,
-    study_image_build,
-    uploads_receive,
-)
-from studies.inference import active_model_card, analysis_pipeline
+from studies.images import image_accept, image_files_write, image_refusal, images_store, study_image_build
+from studies.inference import analysis_pipeline
 from studies.models import ImageKind, Study, StudyImage
-from studies.result_cache import cached_result_get
 from studies.selectors import studies_pending_count
-from studies.uploads import DICOM, ZIP, ReceivedUpload
+from studies.uploads import DICOM, ZIP, ReceivedUpload, check_image_count, uploads_receive
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +39,10 @@ def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
     not a chest radiograph is refused at once with its reason (a lateral only beside a frontal
     image), DICOM files are kept only de-identified, and the network's inputs are prepared once,
     so the worker only runs the model. If any file is refused or anything fails, the files already
-    written are removed and no study row is left.
+    written are removed and no study row is left. The pending cap is checked once, under a lock,
+    where the study is inserted (a refusal there costs the intake's work, which the upload rate
+    throttle bounds).
     """
-    # A quick refusal before the files are read and decoded; the cap is checked again, under a lock,
-    # where the study is inserted.
-    check_pending_limit(owner=owner)
     received, refused = uploads_receive(uploads)
     if len(received) == 1 and not refused and received[0].is_ct_series:
         return ct_study_create(owner=owner, received=received[0])
@@ -80,40 +68,22 @@ def study_create_from_files(
 ) -> Study:
     """A study of files already read within the size limit (studies.images takes them in, or refuses
     them all with those ``refused_before``)."""
-    images = images_accept(received, refused_before=refused_before)
     study_id = uuid.uuid4()
-    card = active_model_card()
-    cached = {
-        position: cached_result_get(card=card, image_sha256=image.sha256)
-        for position, image in enumerate(images)
-        if not image.lateral
-    }
-    # Answered from the cache only when every analysed image is; otherwise the worker analyses all.
-    from_cache = all(result is not None for result in cached.values())
     written: list[str] = []
     try:
-        rows = [
-            study_image_build(
-                study_id=study_id,
-                position=position,
-                image=image,
-                files=image_files_write(
-                    study_id=study_id,
-                    position=position,
-                    image=image,
-                    with_model_input=not from_cache,
-                    written=written,
-                ),
-            )
-            for position, image in enumerate(images)
-        ]
+        stored = images_store(received, refused_before=refused_before, study_id=study_id, written=written)
         with pending_cap_held(owner=owner):
-            study = study_insert(study_id=study_id, owner=owner, images=rows, queued=not from_cache)
-            if from_cache:
-                results = [(image, cached[image.position]) for image in rows if image.analysed]
-                image_results_store(study=study, results=results)
-                study_complete(study=study, result=study_result(results), from_cache=True)
-        if not from_cache:
+            study = study_insert(
+                study_id=study_id,
+                owner=owner,
+                images=stored.rows,
+                key_image=stored.key_image,
+                queued=stored.cached is None,
+            )
+            if stored.cached is not None:
+                results = [(image, stored.cached[image.position]) for image in stored.rows if image.analysed]
+                study_complete(study=study, results=results, from_cache=True)
+        if stored.cached is None:
             study_enqueue_or_withdraw(study=study)
         else:
             analysers_enqueue(study=study)
@@ -162,7 +132,9 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
             image_metadata=intake.series.to_dict(),
         )
         with pending_cap_held(owner=owner):
-            study = study_insert(study_id=study_id, owner=owner, images=[series], queued=cached is None)
+            study = study_insert(
+                study_id=study_id, owner=owner, images=[series], key_image=series, queued=cached is None
+            )
             if cached is not None:
                 ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True)
         if cached is None:
@@ -173,11 +145,13 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
     return study
 
 
-def study_insert(*, study_id: uuid.UUID, owner: User, images: list[StudyImage], queued: bool) -> Study:
-    """Insert a study with its images (built for ``study_id``) and point it at its key image."""
+def study_insert(
+    *, study_id: uuid.UUID, owner: User, images: list[StudyImage], key_image: StudyImage, queued: bool
+) -> Study:
+    """Insert a study with its images (built for ``study_id``) and point it at its key image, one of them."""
     study = Study.objects.create(id=study_id, owner=owner, enqueued_at=timezone.now() if queued else None)
     StudyImage.objects.bulk_create(images)
-    study.key_image = key_image_of(images)
+    study.key_image = key_image
     study.save(update_fields=["key_image"])
     return study
 
@@ -190,7 +164,7 @@ def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
     running analysis then finds the study changed and leaves its result (studies.analysis). The same
     file sent again (a PACS retrying) adds nothing.
     """
-    image = image_accept(received, accept_lateral=True)
+    image = image_accept(received, pipeline=analysis_pipeline(), accept_lateral=True)
     written: list[str] = []
     try:
         with transaction.atomic():

@@ -5,9 +5,10 @@ studies held several images; each further image has a sub-folder of its position
 """
 
 import uuid
+from pathlib import Path, PurePosixPath
 
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 
 
 def image_folder(study_id: uuid.UUID, position: int) -> str:
@@ -47,9 +48,23 @@ def write_file(path: str, content: bytes) -> str:
 
 
 def delete_files(paths: list[str]) -> None:
+    """Delete these files, and on a local disk the folders they leave empty (an object store has
+    no folders), so an upload refused after its files were written leaves nothing behind."""
     for path in paths:
         if default_storage.exists(path):
             default_storage.delete(path)
+    if isinstance(default_storage, FileSystemStorage):
+        # Deepest first, so an image's sub-folder goes before its study's folder.
+        folders = {str(PurePosixPath(path).parent) for path in paths}
+        for folder in sorted(folders, key=lambda name: name.count("/"), reverse=True):
+            folder_empty_delete(Path(default_storage.path(folder)), top=Path(default_storage.path("studies")))
+
+
+def folder_empty_delete(folder: Path, *, top: Path) -> None:
+    """Remove ``folder`` if empty, and then each parent it leaves empty, below ``top``."""
+    while folder != top and top in folder.parents and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def read_file(path: str) -> bytes:

@@ -1,5 +1,6 @@
-"""Checks on an uploaded file before anything is decoded or stored: size, type and name."""
+"""Checks on uploaded files before anything is decoded or stored: their number, size, type and name."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import PurePath
@@ -14,6 +15,7 @@ from ml.ct.series import is_zip
 from ml.errors import ImageError
 from ml.images.decoding import image_format
 from ml.images.dicom import read_dataset
+from studies.upload_limits import upload_too_large
 
 
 @dataclass(frozen=True)
@@ -58,21 +60,6 @@ class ReceivedUpload:
             return False
 
 
-def upload_too_large(size: int) -> DomainError:
-    limit = settings.CXR_MAX_UPLOAD_BYTES
-    return DomainError(
-        f"The file is larger than the {limit // (1024 * 1024)} MiB limit.",
-        status_code=413,
-        extra={"size_bytes": size, "limit_bytes": limit},
-    )
-
-
-def study_upload_body_limit() -> int:
-    """The largest body POST /api/studies/ takes: each file of a study may reach the limit, and the
-    multipart envelope adds a few hundred bytes around each file."""
-    return settings.CXR_MAX_IMAGES_PER_STUDY * (settings.CXR_MAX_UPLOAD_BYTES + 64 * 1024)
-
-
 def receive_upload(upload: UploadedFile) -> ReceivedUpload:
     """Read the upload within the size limit and tell its type from its content, not its name."""
     if upload.size is not None and upload.size > settings.CXR_MAX_UPLOAD_BYTES:
@@ -100,6 +87,37 @@ def receive_upload(upload: UploadedFile) -> ReceivedUpload:
             extra={"filename": filename, "content_type": file_type.content_type},
         )
     return ReceivedUpload(filename=filename, file_type=file_type, data=data)
+
+
+def uploads_receive(uploads: Sequence[UploadedFile]) -> tuple[list[ReceivedUpload], list[DomainError]]:
+    """Read each uploaded file within the size limit, and the refusal of each that cannot be.
+
+    One file's refusal is raised at once, as always; several files' are returned, for
+    studies.images to name with those of the intake.
+    """
+    check_image_count(len(uploads))
+    if len(uploads) == 1:
+        return [receive_upload(uploads[0])], []
+    received: list[ReceivedUpload] = []
+    refused: list[DomainError] = []
+    for upload in uploads:
+        try:
+            received.append(receive_upload(upload))
+        except DomainError as error:
+            error.extra.setdefault("filename", upload_name(upload))
+            refused.append(error)
+    return received, refused
+
+
+def check_image_count(count: int) -> None:
+    limit = settings.CXR_MAX_IMAGES_PER_STUDY
+    if count == 0:
+        raise DomainError("No file was uploaded: send one image, or several as images.", extra={"files": 0})
+    if count > limit:
+        raise DomainError(
+            f"A study holds at most {limit} images; {count} files were sent.",
+            extra={"files": count, "limit": limit},
+        )
 
 
 def upload_name(upload: UploadedFile) -> str:

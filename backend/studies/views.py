@@ -47,7 +47,7 @@ from studies.serializers import (
 )
 from studies.services import study_create
 from studies.throttles import UploadRateThrottle
-from studies.uploads import study_upload_body_limit, upload_too_large
+from studies.upload_limits import study_upload_body_limit, upload_too_large
 
 PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 FILE_LIMIT = 1024 * 1024
 IMAGES_PER_STUDY = 2
-# As studies.uploads.study_upload_body_limit computes it for these settings.
+# As studies.upload_limits.study_upload_body_limit computes it for these settings.
 UPLOAD_BODY_LIMIT = IMAGES_PER_STUDY * (FILE_LIMIT + 64 * 1024)
 # How soon a refusal that needs no body must come.
 ANSWER_SECONDS = 3.0
