@@ -171,3 +171,36 @@ def test_evaluate_findings_reports_every_figure_and_none_where_undefined():
     )
     assert given["findings"]["Hernia"]["threshold"] == 0.5
     assert given["findings"]["Hernia"]["confusion_matrix"]["tp"] == 0
+
+
+def test_calibration_of_overconfident_probabilities_is_their_gap_and_of_calibrated_ones_zero():
+    overconfident = metrics.calibration(np.array([1, 0] * 10), np.full(20, 0.9))
+    assert overconfident.ece == pytest.approx(0.4)
+    assert overconfident.counts.tolist() == [0] * 9 + [20]
+    # 1 in 5 at 0.2 and 4 in 5 at 0.8 come true exactly as often as they say.
+    calibrated = metrics.calibration(
+        np.array([1, 0, 0, 0, 0, 1, 1, 1, 1, 0]), np.array([0.2] * 5 + [0.8] * 5)
+    )
+    assert calibrated.ece == pytest.approx(0.0)
+    assert calibrated.observed_fraction[2] == pytest.approx(0.2) and calibrated.observed_fraction[
+        8
+    ] == pytest.approx(0.8)
+    assert np.isnan(calibrated.mean_probability[0])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        metrics.calibration(np.array([0, 1]), np.array([0.5, 1.5]))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_reliability_curve_equals_scikit_learns_uniform_bins(seed):
+    from sklearn.calibration import calibration_curve
+
+    rng = np.random.default_rng(seed)
+    probabilities = rng.random(500)
+    y_true = (rng.random(500) < probabilities**2).astype(int)
+    ours = metrics.calibration(y_true, probabilities, bins=10)
+    observed, predicted = calibration_curve(y_true, probabilities, n_bins=10, strategy="uniform")
+    filled = ours.counts > 0
+    np.testing.assert_allclose(ours.observed_fraction[filled], observed)
+    np.testing.assert_allclose(ours.mean_probability[filled], predicted)
+    gaps = np.abs(observed - predicted) * ours.counts[filled] / 500
+    assert ours.ece == pytest.approx(gaps.sum())

@@ -117,6 +117,7 @@ FLOOR = (
     "ml.evaluation.grouping",
     "ml.evaluation.plots",
     "ml.evaluation.report",
+    "ml.evaluation.acceptance",
     "ml.training",
 )
 MODELS = ("ml.classifier", "ml.segmentation", "ml.screener", "ml.ct")

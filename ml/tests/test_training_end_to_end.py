@@ -75,10 +75,15 @@ def test_train_evaluate_localize_on_a_chestxray14_folder(tmp_path, nih_folder, s
     code = main(
         ["evaluate", "--weights", str(out), "--truth", str(nih_folder.root / "Data_Entry_2017.csv"),
          "--image-list", str(nih_folder.root / "test_list.txt"), "--threshold", "card",
-         "--bootstrap", "100", "--out", str(evaluation), "--no-screening"]
+         "--bootstrap", "100", "--out", str(evaluation), "--no-screening",
+         "--targets", "auroc=0,refusal_rate=0"]
     )  # fmt: skip
     assert code == 0, capsys.readouterr().err
     metrics = json.loads((evaluation / "metrics.json").read_text())
+    # Site acceptance through the service's pipeline: nothing screened out, so nothing refused.
+    assert metrics["acceptance"]["set_checks"] == [
+        {"metric": "refusal_rate", "target": "at most 0", "value": 0.0, "met": True}
+    ]
     assert (
         metrics["images"] == len(nih_folder.test)
         and metrics["input_screening"] == "off"

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ml.evaluation.acceptance import Target
 
 # ``--threshold card``: the model card's own thresholds rather than ones chosen on the data.
 CARD_THRESHOLDS = "card"
@@ -49,3 +53,13 @@ def threshold_method(text: str) -> str:
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
     return text
+
+
+def acceptance_targets(text: str) -> tuple[Target, ...]:
+    """An argparse type: site acceptance targets (``ml.evaluation.acceptance.parse_targets``)."""
+    from ml.evaluation.acceptance import parse_targets
+
+    try:
+        return parse_targets(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error

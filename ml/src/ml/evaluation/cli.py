@@ -11,7 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ml.cli_options import CARD_THRESHOLDS, add_screening_switch, int_at_least, threshold_method
+from ml.cli_options import (
+    CARD_THRESHOLDS,
+    acceptance_targets,
+    add_screening_switch,
+    int_at_least,
+    threshold_method,
+)
 from ml.errors import DataError
 from ml.evaluation.grouping import AGGREGATION_RULES
 
@@ -89,6 +95,14 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--batch-size", type=int_at_least(1), default=32, metavar="N", help="images per batch"
     )
+    parser.add_argument(
+        "--targets",
+        type=acceptance_targets,
+        metavar="NAME=BOUND,...",
+        help="site acceptance: say whether each finding meets these targets (auroc, sensitivity, "
+        "specificity, ppv, npv at least; ece at most) and the set the refusal rate (refusal_rate at "
+        "most), e.g. auroc=0.80,sensitivity=0.90,refusal_rate=0.05",
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_screening_switch(parser)
     parser.set_defaults(command=run_evaluate)
@@ -97,6 +111,7 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_evaluate(arguments: argparse.Namespace) -> int:
     from ml.classifier.card import ModelCard
     from ml.classifier.registry import describe_active_model
+    from ml.evaluation.acceptance import REFUSAL_RATE, acceptance, describe_acceptance
     from ml.evaluation.binary import describe_operating_point
     from ml.evaluation.inputs import ScoreTable, aggregate, pair, read_scores
     from ml.evaluation.metrics import ThresholdRule
@@ -113,9 +128,14 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     ]
     details: dict[str, Any] = {"truth": str(arguments.truth), "image_list": _string(arguments.image_list)}
     card = None
+    refusal_rate: float | None = None
     if arguments.scores is not None:
         if arguments.threshold == CARD_THRESHOLDS:
             raise DataError("--threshold card needs a model (--weights), not --scores.")
+        if arguments.targets and any(target.metric == REFUSAL_RATE for target in arguments.targets):
+            raise DataError(
+                "--targets refusal_rate needs a model (--weights) to screen the images, not --scores."
+            )
         scores = read_scores(arguments.scores, arguments.score_prefix)
         summary.insert(0, f"scores: `{arguments.scores}`")
         details["scores"] = str(arguments.scores)
@@ -148,6 +168,8 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         )
         details["input_screening"] = "off" if arguments.no_screening else "on"
         card = scored.card
+        refusal_rate = len(scored.refused) / len(paths)
+        details["refusal_rate"] = refusal_rate
         if scored.refused:
             # The service would refuse these files, so they have no answer to evaluate.
             _warn(f"{len(scored.refused)} image(s) refused by the input screening, not scored.")
@@ -196,6 +218,8 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         resamples=arguments.bootstrap,
         seed=arguments.seed,
     )
+    if arguments.targets:
+        details["acceptance"] = acceptance(result, arguments.targets, refusal_rate=refusal_rate)
     details.update(
         images=paired.images,
         aggregated_by=paired.aggregated_by,
@@ -220,6 +244,10 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     print(_summary_table(result))
     for name, entry in result["findings"].items():
         print(f"{name}: {describe_operating_point(entry)}")
+    if arguments.targets:
+        print("Site acceptance:")
+        for line in describe_acceptance(details["acceptance"]):
+            print(f"  {line}")
     print(f"Wrote {arguments.out / 'metrics.json'} and {report}.")
     return 0
 

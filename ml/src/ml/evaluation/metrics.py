@@ -1,5 +1,6 @@
 """Binary classification metrics in NumPy: ROC, precision-recall and DET curves, AUROC with a
-bootstrap confidence interval, operating-threshold selection and confusion-matrix metrics.
+bootstrap confidence interval, operating-threshold selection, confusion-matrix metrics and the
+calibration of probabilities (a reliability curve and the expected calibration error).
 
 Conventions, shared by every function here and by the service: a case is called positive
 when its score is at least the threshold (``score >= threshold``); curves sweep the
@@ -400,6 +401,59 @@ class _Ranking:
         with np.errstate(invalid="ignore", divide="ignore"):
             area = wins / (total_positive * total_negative)
         return np.where((total_positive > 0) & (total_negative > 0), area, np.nan)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How well probabilities match observed frequencies, over equal-width bins of the probability.
+
+    Each bin has its cases' mean probability, the fraction of them that were positive and their
+    count (an empty bin has NaN for both means). The expected calibration error (ECE) is the
+    count-weighted mean gap between the two: 0 for probabilities that come true as often as they say.
+    """
+
+    bin_edges: np.ndarray
+    mean_probability: np.ndarray
+    observed_fraction: np.ndarray
+    counts: np.ndarray
+    ece: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ece": self.ece,
+            "bin_edges": self.bin_edges.tolist(),
+            "mean_probability": self.mean_probability.tolist(),
+            "observed_fraction": self.observed_fraction.tolist(),
+            "counts": self.counts.tolist(),
+        }
+
+
+def calibration(y_true: np.ndarray, probabilities: np.ndarray, *, bins: int = 10) -> Calibration:
+    """The reliability curve and ECE of ``probabilities`` (each in [0, 1]) against 0/1 ``y_true``.
+
+    Bins are [0, 0.1), [0.1, 0.2), ... [0.9, 1.0] for ten bins: the last includes 1.
+    """
+    if bins < 1:
+        raise ValueError(f"bins must be positive, not {bins}.")
+    y_true, probabilities = _binary_inputs(y_true, probabilities)
+    if probabilities.size == 0:
+        raise ValueError("Calibration needs at least one case.")
+    if probabilities.min() < 0 or probabilities.max() > 1:
+        raise ValueError("Calibration needs probabilities in [0, 1].")
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.minimum((probabilities * bins).astype(np.int64), bins - 1)
+    counts = np.bincount(index, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_probability = np.bincount(index, weights=probabilities, minlength=bins) / counts
+        observed = np.bincount(index, weights=y_true.astype(np.float64), minlength=bins) / counts
+    gaps = np.abs(np.nan_to_num(observed - mean_probability))
+    return Calibration(
+        bin_edges=edges,
+        mean_probability=mean_probability,
+        observed_fraction=observed,
+        counts=counts,
+        ece=float(np.sum(counts * gaps) / probabilities.size),
+    )
 
 
 def to_json_values(value: Any) -> Any:

@@ -1,4 +1,4 @@
-"""PNG plots of ROC, precision-recall and DET curves, drawn with Matplotlib's object API.
+"""PNG plots of ROC, precision-recall, DET and calibration curves, drawn with Matplotlib's object API.
 
 Figures are built with ``matplotlib.figure.Figure`` and the Agg canvas rather than
 ``pyplot``, so plotting needs no display, keeps no global state and is safe in any thread.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -30,10 +31,13 @@ def finding_figure(
     threshold: float | None,
     auroc: float,
     auroc_ci95: tuple[float, float] | None,
+    calibration: dict[str, Any] | None = None,
 ) -> bytes:
-    """One PNG with the finding's ROC, precision-recall and DET curves, the threshold marked."""
-    figure = Figure(figsize=(13.5, 4.3), dpi=100, layout="constrained")
-    roc_axes, pr_axes, det_axes = figure.subplots(1, 3)
+    """One PNG with the finding's ROC, precision-recall and DET curves, the threshold marked, and,
+    for probabilities, their reliability curve (``metrics.Calibration.to_dict``)."""
+    panels = 4 if calibration is not None else 3
+    figure = Figure(figsize=(4.5 * panels, 4.3), dpi=100, layout="constrained")
+    roc_axes, pr_axes, det_axes, *calibration_axes = figure.subplots(1, panels)
     ci = f" [{auroc_ci95[0]:.3f}, {auroc_ci95[1]:.3f}]" if auroc_ci95 else ""
     figure.suptitle(f"{finding}: AUROC {auroc:.3f}{ci}, {int(np.sum(y_true))} of {len(y_true)} positive")
     operating = metrics.confusion_at(y_true, scores, threshold).rates() if threshold is not None else None
@@ -63,6 +67,9 @@ def finding_figure(
     det_axes.set_ylabel("false negative rate")
     det_axes.grid(alpha=0.3)
 
+    if calibration is not None:
+        reliability_panel(calibration_axes[0], calibration)
+
     if operating is not None:
         label = f"threshold {threshold:.3g}"
         roc_axes.plot(1 - operating["tnr"], operating["tpr"], "o", color="black", label=label)
@@ -79,6 +86,18 @@ def finding_figure(
             if axes.get_legend_handles_labels()[0]:
                 axes.legend(loc="lower right" if axes is not det_axes else "upper right", fontsize=8)
     return _png(figure)
+
+
+def reliability_panel(axes: Any, calibration: dict[str, Any]) -> None:
+    """Observed fraction of positives against mean probability per bin; the diagonal is perfect."""
+    predicted = np.array(calibration["mean_probability"], dtype=float)
+    observed = np.array(calibration["observed_fraction"], dtype=float)
+    filled = np.isfinite(predicted) & np.isfinite(observed)
+    axes.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+    axes.plot(predicted[filled], observed[filled], "o-", color="tab:purple", linewidth=1.8)
+    _square(
+        axes, f"Calibration (ECE {calibration['ece']:.3f})", "mean probability", "observed fraction positive"
+    )
 
 
 def overview_figure(curves: dict[str, tuple[np.ndarray, np.ndarray, float]]) -> bytes:

@@ -46,8 +46,9 @@ def evaluate_findings(
     seed: int = 0,
     level: float = 0.95,
 ) -> dict[str, Any]:
-    """AUROC with its bootstrap CI, AP, and the operating point of each finding
-    (``ml.evaluation.binary.operating_point``: confusion matrix, rates, their bootstrap CIs).
+    """AUROC with its bootstrap CI, AP, the operating point of each finding
+    (``ml.evaluation.binary.operating_point``: confusion matrix, rates, their bootstrap CIs) and,
+    where the scores are probabilities (all in [0, 1]), their calibration (``metrics.calibration``).
 
     ``thresholds`` is a rule applied to each finding's own cases, or a fixed threshold per
     finding (e.g. a model card's). A finding lacking positives or negatives has no AUROC
@@ -62,6 +63,7 @@ def evaluate_findings(
     if truth.shape[0] == 0:
         raise ValueError("There are no cases to evaluate.")
     bootstrap = metrics.bootstrap_auroc(truth, scores, resamples=resamples, seed=seed, level=level)
+    probabilities = bool(np.isfinite(scores).all() and scores.min() >= 0 and scores.max() <= 1)
     results: dict[str, Any] = {}
     areas: list[float] = []
     for column, finding in enumerate(findings):
@@ -75,6 +77,7 @@ def evaluate_findings(
             "auroc": area,
             "auroc_ci95": bootstrap.intervals[column],
             "average_precision": metrics.average_precision(y_true, y_score),
+            "calibration": metrics.calibration(y_true, y_score).to_dict() if probabilities else None,
         }
         if isinstance(thresholds, ThresholdRule):
             method = thresholds.describe()
@@ -149,6 +152,7 @@ def write_evaluation(
                 threshold=entry["threshold"],
                 auroc=entry["auroc"],
                 auroc_ci95=entry["auroc_ci95"],
+                calibration=entry["calibration"],
             )
             (plot_dir / f"{name}.png").write_bytes(png)
             entry["plot"] = f"plots/{name}.png"
@@ -187,8 +191,8 @@ def markdown_report(
         f"{document.get('bootstrap', {}).get('seed')}",
         "",
         "| finding | positives | AUROC | 95% CI | AP | threshold | sensitivity | specificity | PPV | NPV "
-        "| F1 | MCC |",
-        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| F1 | MCC | ECE |",
+        "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     findings = document["findings"]
     for finding, entry in findings.items():
@@ -197,10 +201,17 @@ def markdown_report(
             f"| {_number(entry['auroc'])} | {_interval(entry['auroc_ci95'])} "
             f"| {_number(entry['average_precision'])} | {_number(entry['threshold'])} "
             f"| {_number(entry['tpr'])} | {_number(entry['tnr'])} | {_number(entry['ppv'])} "
-            f"| {_number(entry['npv'])} | {_number(entry['f1'])} | {_number(entry['mcc'])} |"
+            f"| {_number(entry['npv'])} | {_number(entry['f1'])} | {_number(entry['mcc'])} "
+            f"| {_number((entry.get('calibration') or {}).get('ece'))} |"
         )
     methods = sorted({entry["threshold_method"] for entry in findings.values()})
     lines += ["", f"Thresholds: {', '.join(methods)}; a case is positive when its score ≥ the threshold.", ""]
+    if document.get("acceptance"):
+        from ml.evaluation.acceptance import describe_acceptance
+
+        lines += ["## Site acceptance", ""]
+        lines += [f"- {line}" for line in describe_acceptance(document["acceptance"])]
+        lines.append("")
     if document.get("roc_plot"):
         lines += [f"![ROC curves of all findings]({document['roc_plot']})", ""]
     for finding, entry in findings.items():
@@ -225,7 +236,7 @@ def markdown_report(
         else:
             lines += ["No threshold: the cases lack positives or negatives for this finding.", ""]
         if entry.get("plot"):
-            lines += [f"![{finding}: ROC, precision-recall and DET curves]({entry['plot']})", ""]
+            lines += [f"![{finding}: ROC, precision-recall, DET and calibration curves]({entry['plot']})", ""]
     return "\n".join(lines)
 
 
