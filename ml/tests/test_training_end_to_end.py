@@ -15,6 +15,7 @@ from conftest import analyze
 from tiny_datasets import build_nih_folder, build_planted_csv, real_images
 
 from ml.classifier.card import ModelCard
+from ml.classifier.threshold_profile import ThresholdProfile
 from ml.cli import main
 from ml.images.decoding import decode_radiograph
 from ml.labels import CHESTXRAY14_LABELS
@@ -91,6 +92,24 @@ def test_train_evaluate_localize_on_a_chestxray14_folder(tmp_path, nih_folder, s
     )
     defined = {name: entry for name, entry in metrics["findings"].items() if entry["auroc"] is not None}
     assert defined and all(entry["threshold"] == card.thresholds[name] for name, entry in defined.items())
+    # Site thresholds from a run of the same model: a profile bound to its weights, the next version each run.
+    profiles = tmp_path / "profiles"
+    for _ in range(2):
+        code = main(
+            ["evaluate", "--weights", str(out), "--truth", str(nih_folder.root / "Data_Entry_2017.csv"),
+             "--image-list", str(nih_folder.root / "test_list.txt"), "--threshold", "youden",
+             "--bootstrap", "20", "--out", str(tmp_path / "site"), "--no-screening", "--no-plots",
+             "--profile-out", str(profiles), "--profile-name", "site-a"]
+        )  # fmt: skip
+        assert code == 0, capsys.readouterr().err
+    profile = ThresholdProfile.load(profiles / "site-a-v2.json")
+    site = json.loads((tmp_path / "site" / "metrics.json").read_text())
+    assert profile.weights_sha256 == card.weights_sha256 and profile.rule == "youden"
+    assert site["threshold_profile"] == str(profiles / "site-a-v2.json")
+    assert profile.thresholds == {
+        name: entry["threshold"] for name, entry in site["findings"].items() if entry["threshold"] is not None
+    }
+    assert profile.apply(card).cache_identity != card.cache_identity
     with (evaluation / "scores.csv").open() as handle:
         assert sum(1 for _ in handle) == len(nih_folder.test) + 1
     # The scores it saved evaluate to the same figures.

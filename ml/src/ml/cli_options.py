@@ -63,3 +63,14 @@ def acceptance_targets(text: str) -> tuple[Target, ...]:
         return parse_targets(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def profile_name(text: str) -> str:
+    """An argparse type: a threshold profile's name (``ml.classifier.threshold_profile``)."""
+    from ml.classifier.threshold_profile import profile_name_check
+    from ml.errors import WeightsError
+
+    try:
+        return profile_name_check(text)
+    except WeightsError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error

@@ -16,6 +16,7 @@ from ml.cli_options import (
     acceptance_targets,
     add_screening_switch,
     int_at_least,
+    profile_name,
     threshold_method,
 )
 from ml.errors import DataError
@@ -103,6 +104,20 @@ def add_evaluate_parser(subparsers: argparse._SubParsersAction) -> None:
         "specificity, ppv, npv at least; ece at most) and the set the refusal rate (refusal_rate at "
         "most), e.g. auroc=0.80,sensitivity=0.90,refusal_rate=0.05",
     )
+    parser.add_argument(
+        "--profile-out",
+        type=Path,
+        metavar="DIR",
+        help="site thresholds: write the thresholds --threshold chose as the next version of a threshold "
+        "profile, DIR/NAME-vN.json, bound to these weights (needs --weights and a rule, not 'card')",
+    )
+    parser.add_argument(
+        "--profile-name",
+        type=profile_name,
+        default="site",
+        metavar="NAME",
+        help="the threshold profile's name (lower-case letters, digits, hyphens; default 'site')",
+    )
     parser.add_argument("--no-plots", action="store_true", help="skip the PNG plots")
     add_screening_switch(parser)
     parser.set_defaults(command=run_evaluate)
@@ -129,6 +144,13 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
     details: dict[str, Any] = {"truth": str(arguments.truth), "image_list": _string(arguments.image_list)}
     card = None
     refusal_rate: float | None = None
+    if arguments.profile_out is not None and (
+        arguments.scores is not None or arguments.threshold == CARD_THRESHOLDS
+    ):
+        raise DataError(
+            "--profile-out needs the model whose thresholds it sets (--weights) and a rule to choose them "
+            "(--threshold sensitivity:0.9, f1, youden ...), not the card's own."
+        )
     if arguments.scores is not None:
         if arguments.threshold == CARD_THRESHOLDS:
             raise DataError("--threshold card needs a model (--weights), not --scores.")
@@ -231,6 +253,27 @@ def run_evaluate(arguments: argparse.Namespace) -> int:
         },
     )
     summary.append(f"images: {paired.images}")
+    if arguments.profile_out is not None:
+        from ml.classifier.threshold_profile import profile_write
+
+        chosen = {
+            label: result["findings"][finding]["threshold"]
+            for finding, label in zip(paired.findings, paired.score_findings, strict=True)
+        }
+        profile = profile_write(
+            arguments.profile_out,
+            name=arguments.profile_name,
+            card=card,
+            rule=thresholds.describe(),
+            thresholds={label: value for label, value in chosen.items() if value is not None},
+            evidence={
+                "truth": str(arguments.truth),
+                "cases": result["cases"],
+                "kept_card_threshold": sorted(label for label, value in chosen.items() if value is None),
+            },
+        )
+        details["threshold_profile"] = str(profile)
+        summary.append(f"threshold profile: `{profile}` ({thresholds.describe()})")
     report = write_evaluation(
         arguments.out,
         result,
