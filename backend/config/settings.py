@@ -315,6 +315,13 @@ CXR_TRUSTED_PROXY_COUNT = env_int("CXR_TRUSTED_PROXY_COUNT", 0)
 # runs) are recorded once.
 CXR_AUDIT_VIEW_WINDOW_SECONDS = env_int("CXR_AUDIT_VIEW_WINDOW_SECONDS", 60)
 
+# Triage by score alone can leave a low-score study unread for hours behind a stream of high-score
+# ones: the worklist's triage orders lift any study not yet read after this many minutes, oldest
+# first, whatever its score (studies.triage).
+CXR_TRIAGE_MAX_WAIT_MINUTES = env_int("CXR_TRIAGE_MAX_WAIT_MINUTES", 60)
+if CXR_TRIAGE_MAX_WAIT_MINUTES < 1:
+    raise ImproperlyConfigured("CXR_TRIAGE_MAX_WAIT_MINUTES must be at least 1.")
+
 # Live study status (studies.events): status changes go out on Redis pub/sub channels named with
 # this prefix (in-process in embedded mode) and reach browsers as server-sent events, with a
 # comment every CXR_EVENTS_HEARTBEAT_SECONDS so that proxies keep a quiet stream open.

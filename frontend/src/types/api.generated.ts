@@ -761,6 +761,15 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["Screener"] | null;
+      /** Format: date-time */
+      read_at: string | null;
+      /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
+      triage_reason: components["schemas"]["TriageReasonEnum"];
+      /**
+       * Format: date-time
+       * @description When the study, still unread, passed the wait limit; null while it has not.
+       */
+      triage_lifted_since: string | null;
       image: string;
       /** @description The position of the study's key image (its first analysed frontal image), which image, width, height, metadata, screening and the findings' heatmaps are of. */
       key_image: number;
@@ -848,6 +857,15 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["ScreenerSummary"] | null;
+      /** Format: date-time */
+      read_at: string | null;
+      /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
+      triage_reason: components["schemas"]["TriageReasonEnum"];
+      /**
+       * Format: date-time
+       * @description When the study, still unread, passed the wait limit; null while it has not.
+       */
+      triage_lifted_since: string | null;
     };
     /**
      * @description * `validation` - validation
@@ -883,6 +901,8 @@ export interface components {
        */
       calibrated_score: number;
     };
+    /** @enum {string} */
+    TriageReasonEnum: "waited_past_limit" | "score" | "not_scored";
     User: {
       id: number;
       /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
