@@ -221,3 +221,11 @@ def test_a_hospital_account_cannot_sign_in_with_a_password_and_local_admins_stil
         format="json",
     )
     assert local.status_code == 200
+
+
+def test_a_deactivated_hospital_user_is_refused_although_the_provider_signs_them_in(hospital_sign_in):
+    assert sign_in(APIClient(), DirectoryBrowser(), "dr.grey").status_code == 200
+    User.objects.filter(username="dr.grey").update(is_active=False)
+    answer = sign_in(APIClient(), DirectoryBrowser(), "dr.grey")
+    assert answer.status_code == 403
+    assert answer.json()["message"] == "Your account in this service is deactivated: ask an admin."
