@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework_simplejwt.views import TokenBlacklistView, TokenRefreshView
 
+from accounts.oidc.views import OidcAuthorizeView, OidcCallbackView, OidcConfigView
 from accounts.views import (
     AuditedTokenObtainPairView,
     MeView,
@@ -14,6 +15,9 @@ auth_urlpatterns = [
     path("token/refresh/", TokenRefreshView.as_view(), name="token-refresh"),
     path("token/blacklist/", TokenBlacklistView.as_view(), name="token-blacklist"),
     path("me/", MeView.as_view(), name="me"),
+    path("oidc/", OidcConfigView.as_view(), name="oidc-config"),
+    path("oidc/authorize/", OidcAuthorizeView.as_view(), name="oidc-authorize"),
+    path("oidc/callback/", OidcCallbackView.as_view(), name="oidc-callback"),
 ]
 
 user_urlpatterns = [

@@ -315,6 +315,13 @@ CXR_TRUSTED_PROXY_COUNT = env_int("CXR_TRUSTED_PROXY_COUNT", 0)
 # runs) are recorded once.
 CXR_AUDIT_VIEW_WINDOW_SECONDS = env_int("CXR_AUDIT_VIEW_WINDOW_SECONDS", 60)
 
+# Triage by score alone can leave a low-score study unread for hours behind a stream of high-score
+# ones: the worklist's triage orders lift any study not yet read after this many minutes, oldest
+# first, whatever its score (studies.triage).
+CXR_TRIAGE_MAX_WAIT_MINUTES = env_int("CXR_TRIAGE_MAX_WAIT_MINUTES", 60)
+if CXR_TRIAGE_MAX_WAIT_MINUTES < 1:
+    raise ImproperlyConfigured("CXR_TRIAGE_MAX_WAIT_MINUTES must be at least 1.")
+
 # Live study status (studies.events): status changes go out on Redis pub/sub channels named with
 # this prefix (in-process in embedded mode) and reach browsers as server-sent events, with a
 # comment every CXR_EVENTS_HEARTBEAT_SECONDS so that proxies keep a quiet stream open.
@@ -417,3 +424,29 @@ CXR_ORIGIN_KEY = os.environ.get("CXR_ORIGIN_KEY", "")
 CXR_PACS_DESTINATION = os.environ.get("CXR_PACS_DESTINATION", "")
 CXR_PACS_SEND_RETRIES = env_int("CXR_PACS_SEND_RETRIES", 8)
 CXR_PACS_RETRY_BASE_SECONDS = env_int("CXR_PACS_RETRY_BASE_SECONDS", 30)
+
+# --- Hospital sign-in by OpenID Connect (accounts.oidc): the authorization code flow with PKCE
+# against the hospital's provider (Keycloak, ADFS, Entra ID...), beside the local accounts. Off
+# unless CXR_OIDC_ISSUER is set. The provider's discovery document is read from
+# CXR_OIDC_ISSUER/.well-known/openid-configuration; CXR_OIDC_REDIRECT_URI is the web app's
+# /sign-in/callback as the browser reaches it, registered at the provider with the client.
+CXR_OIDC_ISSUER = os.environ.get("CXR_OIDC_ISSUER", "").rstrip("/")
+CXR_OIDC_CLIENT_ID = os.environ.get("CXR_OIDC_CLIENT_ID", "")
+CXR_OIDC_CLIENT_SECRET = os.environ.get("CXR_OIDC_CLIENT_SECRET", "")
+CXR_OIDC_REDIRECT_URI = os.environ.get("CXR_OIDC_REDIRECT_URI", "")
+# Where the provider sends the browser back after signing out (registered with the client too).
+CXR_OIDC_POST_LOGOUT_REDIRECT_URI = os.environ.get("CXR_OIDC_POST_LOGOUT_REDIRECT_URI", "")
+CXR_OIDC_SCOPES = os.environ.get("CXR_OIDC_SCOPES", "openid profile email")
+CXR_OIDC_PROVIDER_NAME = os.environ.get("CXR_OIDC_PROVIDER_NAME", "your hospital")
+# The role comes from this ID token claim (a string or a list of strings, e.g. groups or roles):
+# any of the admin values makes an admin, else any of the clinician values a clinician, else the
+# sign-in is refused.
+CXR_OIDC_ROLE_CLAIM = os.environ.get("CXR_OIDC_ROLE_CLAIM", "groups")
+CXR_OIDC_ADMIN_VALUES = env_list("CXR_OIDC_ADMIN_VALUES", "cxr-admin")
+CXR_OIDC_CLINICIAN_VALUES = env_list("CXR_OIDC_CLINICIAN_VALUES", "cxr-clinician")
+CXR_OIDC_USERNAME_CLAIM = os.environ.get("CXR_OIDC_USERNAME_CLAIM", "preferred_username")
+# The provider's discovery document and signing keys are kept this long (keys are fetched again
+# at once when a token names a key not seen yet).
+CXR_OIDC_METADATA_SECONDS = env_int("CXR_OIDC_METADATA_SECONDS", 3600)
+if CXR_OIDC_ISSUER and not (CXR_OIDC_CLIENT_ID and CXR_OIDC_REDIRECT_URI):
+    raise ImproperlyConfigured("CXR_OIDC_ISSUER needs CXR_OIDC_CLIENT_ID and CXR_OIDC_REDIRECT_URI.")

@@ -39,6 +39,9 @@ class Study(Job):
     # answered from the result cache instead of a model run.
     model_card = models.JSONField(null=True, blank=True)
     from_cache = models.BooleanField(default=False)
+    # When someone first opened the study with its results: until then it waits on the worklist,
+    # and triage lifts it once it has waited past CXR_TRIAGE_MAX_WAIT_MINUTES (studies.triage).
+    read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -3,7 +3,7 @@
 import datetime
 import uuid
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import User
@@ -14,12 +14,20 @@ from ml.analyser import AnalyserResult, read_result
 from ml.analysers import analyser_class
 from ml.screener.analyser import SCREENER
 from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
+from studies.triage import lifted_since, triage_order
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
 # first, by calibrated score (comparable across findings whose thresholds differ a hundredfold), or
 # by raw probability; or by the screener's probability of an abnormality (ml.analysers). Studies
-# without the number sorted by come last.
+# without the number sorted by come last. Every triage order first lifts the studies waiting unread
+# past the limit (studies.triage), so none starves.
 STUDY_ORDERINGS = ("-created_at", "created_at", "-top_score", "-top_probability", "-screener_probability")
+# The annotation each triage order sorts by.
+TRIAGE_SCORES = {
+    "-top_score": "top_score",
+    "-top_probability": "max_probability",
+    "-screener_probability": "screener_probability",
+}
 ANY_POSITIVE = "any"
 
 
@@ -41,9 +49,11 @@ def study_list(
     created_after: datetime.date | None = None,
     created_before: datetime.date | None = None,
     ordering: str = "-created_at",
+    now: datetime.datetime | None = None,
 ) -> QuerySet[Study]:
     """The worklist. `positive` keeps studies with a positive finding of that label (or any, "any");
-    dates are whole days, both ends included. Each study carries its top finding and positive labels."""
+    dates are whole days, both ends included. Each study carries its top finding, positive labels and
+    when it was lifted by triage (``triage_lifted_since``, as of ``now``: the present by default)."""
     studies = studies_visible_to(user=user).select_related("key_image")
     if status:
         studies = studies.filter(status=status)
@@ -65,6 +75,7 @@ def study_list(
             Finding.objects.filter(study=OuterRef("pk")).order_by("-probability").values("probability")[:1]
         ),
         image_count=Count("images"),
+        triage_lifted_since=lifted_since(now=now),
         screener_probability=Subquery(
             AnalyserRun.objects.filter(study=OuterRef("pk"), kind=SCREENER, status=StudyStatus.DONE).values(
                 "score"
@@ -78,12 +89,8 @@ def study_list(
         ),
         "analyser_runs",
     )
-    if ordering == "-top_score":
-        return studies.order_by(F("top_score").desc(nulls_last=True), "-created_at", "-pk")
-    if ordering == "-screener_probability":
-        return studies.order_by(F("screener_probability").desc(nulls_last=True), "-created_at", "-pk")
-    if ordering == "-top_probability":
-        return studies.order_by(F("max_probability").desc(nulls_last=True), "-created_at", "-pk")
+    if ordering in TRIAGE_SCORES:
+        return studies.order_by(*triage_order(TRIAGE_SCORES[ordering]))
     if ordering == "created_at":
         return studies.order_by("created_at", "pk")
     return studies.order_by("-created_at", "-pk")

@@ -14,6 +14,7 @@ from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
 from studies.selectors import ANY_POSITIVE, analyser_run_result
+from studies.triage import TriageReason, study_lifted_since, triage_reason
 
 
 class StudyCreateSerializer(serializers.Serializer):
@@ -185,6 +186,16 @@ class StudySummarySerializer(serializers.ModelSerializer):
     )
     image_count = serializers.SerializerMethodField(help_text="How many images the study holds.")
     screener = serializers.SerializerMethodField(help_text="The normal/abnormal screener, once it has run.")
+    triage_reason = serializers.SerializerMethodField(
+        help_text=(
+            "Why the study stands where it does in the triage orders: waited_past_limit (unread past "
+            "CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or "
+            "not_scored (no score yet: last)."
+        )
+    )
+    triage_lifted_since = serializers.SerializerMethodField(
+        help_text="When the study, still unread, passed the wait limit; null while it has not."
+    )
 
     class Meta:
         model = Study
@@ -201,6 +212,9 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "positive_labels",
             "image_count",
             "screener",
+            "read_at",
+            "triage_reason",
+            "triage_lifted_since",
         ]
         # Output only: read-only fields are required in the schema's response components.
         read_only_fields = fields
@@ -221,6 +235,21 @@ class StudySummarySerializer(serializers.ModelSerializer):
         if top is None:
             return None
         return {"label": top.label, "probability": top.probability, "calibrated_score": top.calibrated_score}
+
+    @extend_schema_field(serializers.ChoiceField(choices=TriageReason.choices))
+    def get_triage_reason(self, study: Study) -> str:
+        top = self.get_top_finding(study)
+        return triage_reason(
+            lifted=self.get_triage_lifted_since(study) is not None,
+            score=top["calibrated_score"] if top else None,
+        )
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_triage_lifted_since(self, study: Study) -> str | None:
+        lifted = (
+            study.triage_lifted_since if hasattr(study, "triage_lifted_since") else study_lifted_since(study)
+        )
+        return serializers.DateTimeField().to_representation(lifted) if lifted else None
 
     def get_image_count(self, study: Study) -> int:
         if hasattr(study, "image_count"):

@@ -47,6 +47,7 @@ from studies.serializers import (
 )
 from studies.services import study_create
 from studies.throttles import UploadRateThrottle
+from studies.triage import study_mark_read
 from studies.upload_limits import study_upload_body_limit, upload_too_large
 
 PNG_RESPONSE = {(200, "image/png"): OpenApiResponse(OpenApiTypes.BINARY)}
@@ -140,6 +141,7 @@ class StudyDetailView(APIView):
     def get(self, request: Request, study_id: uuid.UUID) -> Response:
         study = study_get(user=request.user, study_id=study_id)
         audit_study_view(request, study)
+        study_mark_read(study=study)
         return Response(StudyDetailSerializer(study).data)
 
 

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 def uploaded(owner, days_ago: int, findings: dict[str, float] | None = None, status: str = "done") -> Study:
     study = StudyFactory(owner=owner, status=status)
     # created_at is auto_now_add: set the day afterwards, as an upload on that day would have it.
-    Study.objects.filter(pk=study.pk).update(created_at=timezone.now() - datetime.timedelta(days=days_ago))
+    # Read on arrival, so that triage orders these by score alone (tests/test_triage.py lifts the
+    # studies left unread).
+    created_at = timezone.now() - datetime.timedelta(days=days_ago)
+    Study.objects.filter(pk=study.pk).update(created_at=created_at, read_at=created_at)
     if findings:
         add_findings(study, findings)
     return study

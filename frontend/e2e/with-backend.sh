@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command (the browser tests) against the whole service: a fresh PostgreSQL database,
 # gunicorn serving the built web app and the API, and the Celery workers (findings, analysers) and beat
-# on Redis.
+# on Redis, with hospital sign-in through a real OpenID provider.
 # Needs PY (the project's Python), DATABASE_ADMIN_URL (a PostgreSQL URL to create databases from)
 # and REDIS_URL; `make test-e2e` sets them.
 set -euo pipefail
@@ -38,6 +38,21 @@ trap cleanup EXIT
 admin_sql "DROP DATABASE IF EXISTS $database"
 admin_sql "CREATE DATABASE $database"
 cd "$repo/backend"
+
+# The hospital's OpenID provider (backend/tests/oidc_provider: django-oauth-toolkit), its own process
+# on its own port, named localhost so that its cookies are not the service's (127.0.0.1). The
+# service signs its clinician in through it ("Sign in with your hospital").
+provider_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export E2E_OIDC_USERNAME="e2e-hospital-clinician" E2E_OIDC_PASSWORD="e2e-$RANDOM-directory-passphrase"
+export CXR_OIDC_ISSUER="http://localhost:$provider_port/o" CXR_OIDC_CLIENT_ID="cxr-e2e"
+export CXR_OIDC_CLIENT_SECRET="e2e-$RANDOM-$RANDOM-client-secret"
+export CXR_OIDC_REDIRECT_URI="$E2E_BASE_URL/sign-in/callback" CXR_OIDC_POST_LOGOUT_REDIRECT_URI="$E2E_BASE_URL/sign-in"
+OIDC_PROVIDER_PORT="$provider_port" OIDC_PROVIDER_HOST=localhost OIDC_PROVIDER_DATABASE="$work/provider.sqlite3" \
+  OIDC_PROVIDER_CLIENT_ID="$CXR_OIDC_CLIENT_ID" OIDC_PROVIDER_CLIENT_SECRET="$CXR_OIDC_CLIENT_SECRET" \
+  OIDC_PROVIDER_REDIRECT_URIS="$CXR_OIDC_REDIRECT_URI" OIDC_PROVIDER_POST_LOGOUT_REDIRECT_URIS="$CXR_OIDC_POST_LOGOUT_REDIRECT_URI" \
+  OIDC_PROVIDER_USERS="[{\"username\": \"$E2E_OIDC_USERNAME\", \"password\": \"$E2E_OIDC_PASSWORD\", \"groups\": [\"cxr-clinician\"]}]" \
+  "$PY" -m tests.oidc_provider.serve >"$work/oidc-provider.log" 2>&1 &
+pids+=($!)
 "$PY" manage.py migrate --noinput --verbosity 0
 "$PY" manage.py collectstatic --noinput --verbosity 0
 "$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD'); User.objects.create_user('$E2E_ADMIN_USERNAME', password='$E2E_ADMIN_PASSWORD', is_staff=True)"
@@ -55,11 +70,13 @@ CXR_WEB_BIND="127.0.0.1:$port" WEB_CONCURRENCY=2 "$(dirname "$PY")/gunicorn" -c 
   >"$work/web.log" 2>&1 &
 pids+=($!)
 
-for _ in $(seq 1 60); do
-  if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$E2E_BASE_URL/api/health/" 2>/dev/null; then
-    break
-  fi
-  sleep 1
+for url in "$E2E_BASE_URL/api/health/" "$CXR_OIDC_ISSUER/.well-known/openid-configuration"; do
+  for _ in $(seq 1 60); do
+    if "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null; then
+      break
+    fi
+    sleep 1
+  done
 done
 
 cd "$repo"
@@ -67,6 +84,7 @@ status=0
 "$@" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- web log (tail)"; tail -n 40 "$work/web.log"
+  echo "--- OpenID provider log (tail)"; tail -n 40 "$work/oidc-provider.log"
   for role in findings analysers; do echo "--- $role worker log (tail)"; tail -n 40 "$work/worker-$role.log"; done
 fi
 exit "$status"

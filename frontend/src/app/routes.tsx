@@ -7,6 +7,7 @@ import { AuditRoute, DicomNodesRoute, ModelRoute, UsersRoute } from './routes/ad
 import { NotFoundRoute } from './routes/not-found-route';
 import { RequireAdmin } from './routes/require-admin';
 import { RequireSession } from './routes/require-session';
+import { SignInCallbackRoute } from './routes/sign-in-callback-route';
 import { SignInRoute } from './routes/sign-in-route';
 import { StudiesRoute } from './routes/studies-route';
 import { StudyRoute } from './routes/study-route';
@@ -16,6 +17,7 @@ export const routes: RouteObject[] = [
     element: <AppLayout />,
     children: [
       { path: paths.signIn, element: <SignInRoute /> },
+      { path: paths.signInCallback, element: <SignInCallbackRoute /> },
       {
         element: <RequireSession />,
         children: [

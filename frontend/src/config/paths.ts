@@ -1,5 +1,8 @@
 export const paths = {
   signIn: '/sign-in',
+  // Registered at the hospital's provider as the redirect URI (CXR_OIDC_REDIRECT_URI).
+  signInCallback: '/sign-in/callback',
+  hospitalSignInStart: '/api/auth/oidc/authorize/',
   studies: '/',
   study: (id: number | string) => `/studies/${id}`,
   users: '/users',

@@ -55,6 +55,9 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     positive_labels: ['Cardiomegaly', 'Pleural_Thickening'],
     image_count: 1,
     screener: null,
+    read_at: null,
+    triage_reason: 'score',
+    triage_lifted_since: null,
     ...overrides,
   };
 }

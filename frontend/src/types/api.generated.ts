@@ -19,6 +19,25 @@ export interface paths {
     /** The signed-in user */
     get: operations["auth_me_retrieve"];
   };
+  "/api/auth/oidc/": {
+    /** Whether hospital sign-in is offered, and by whom */
+    get: operations["auth_oidc_retrieve"];
+  };
+  "/api/auth/oidc/authorize/": {
+    /**
+     * Start hospital sign-in (OpenID Connect, authorization code with PKCE)
+     * @description The browser goes here (a link, not a fetch) and on to the provider's sign-in page.
+     */
+    get: operations["auth_oidc_authorize_retrieve"];
+  };
+  "/api/auth/oidc/callback/": {
+    /**
+     * Finish hospital sign-in: the code for the service's JWTs
+     * @description The web app's /sign-in/callback posts what the provider sent back; the answer is the
+     * service's own tokens, as for a local sign-in.
+     */
+    post: operations["auth_oidc_callback_create"];
+  };
   "/api/auth/token/": {
     /**
      * @description Sign-in (username and password for a JWT pair), with every success and failure in the audit
@@ -582,6 +601,24 @@ export interface components {
     };
     /** @enum {unknown} */
     NullEnum: "";
+    OidcCallbackRequest: {
+      /** @description The authorization code the provider sent back. */
+      code: string;
+      /** @description The state the provider sent back with it. */
+      state: string;
+    };
+    OidcConfig: {
+      /** @description Whether hospital sign-in (OpenID Connect) is configured. */
+      enabled: boolean;
+      /** @description Whom the button names: "Sign in with <provider_name>". */
+      provider_name: string;
+    };
+    OidcSignedIn: {
+      access: string;
+      refresh: string;
+      /** @description Where the browser goes after signing out, to end its session at the provider too (null: the provider offers no RP-initiated logout). */
+      end_session_url: string | null;
+    };
     PaginatedAuditEventList: {
       /** @example 123 */
       count: number;
@@ -761,6 +798,15 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["Screener"] | null;
+      /** Format: date-time */
+      read_at: string | null;
+      /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
+      triage_reason: components["schemas"]["TriageReasonEnum"];
+      /**
+       * Format: date-time
+       * @description When the study, still unread, passed the wait limit; null while it has not.
+       */
+      triage_lifted_since: string | null;
       image: string;
       /** @description The position of the study's key image (its first analysed frontal image), which image, width, height, metadata, screening and the findings' heatmaps are of. */
       key_image: number;
@@ -848,6 +894,15 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["ScreenerSummary"] | null;
+      /** Format: date-time */
+      read_at: string | null;
+      /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
+      triage_reason: components["schemas"]["TriageReasonEnum"];
+      /**
+       * Format: date-time
+       * @description When the study, still unread, passed the wait limit; null while it has not.
+       */
+      triage_lifted_since: string | null;
     };
     /**
      * @description * `validation` - validation
@@ -883,6 +938,8 @@ export interface components {
        */
       calibrated_score: number;
     };
+    /** @enum {string} */
+    TriageReasonEnum: "waited_past_limit" | "score" | "not_scored";
     User: {
       id: number;
       /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
@@ -1014,6 +1071,109 @@ export interface operations {
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Whether hospital sign-in is offered, and by whom */
+  auth_oidc_retrieve: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["OidcConfig"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Start hospital sign-in (OpenID Connect, authorization code with PKCE)
+   * @description The browser goes here (a link, not a fetch) and on to the provider's sign-in page.
+   */
+  auth_oidc_authorize_retrieve: {
+    responses: {
+      /** @description To the provider's authorization endpoint, with the flow cookie. */
+      302: {
+        content: never;
+      };
+      /** @description Hospital sign-in is not configured (CXR_OIDC_ISSUER). */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * Finish hospital sign-in: the code for the service's JWTs
+   * @description The web app's /sign-in/callback posts what the provider sent back; the answer is the
+   * service's own tokens, as for a local sign-in.
+   */
+  auth_oidc_callback_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["OidcCallbackRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["OidcCallbackRequest"];
+        "multipart/form-data": components["schemas"]["OidcCallbackRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["OidcSignedIn"];
+        };
+      };
+      /** @description Not the sign-in this browser started (no or expired flow cookie, state mismatch), or the provider refused the code (extra.reason says which). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The ID token failed a check: its signature, issuer, audience, times or nonce. */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The hospital account has no role in the service (the role claim is missing or has none of the configured values), no user name, or its user is deactivated. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Hospital sign-in is not configured (CXR_OIDC_ISSUER). */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A local account already has the hospital account's name. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -13,6 +13,9 @@ export type UserUpdate = Schemas['PatchedUserUpdateRequest'];
 export type PasswordReset = Schemas['PasswordResetRequest'];
 
 export type TokenPair = Schemas['TokenObtainPair'];
+export type HospitalSignInConfig = Schemas['OidcConfig'];
+export type HospitalSignInAnswer = Schemas['OidcCallbackRequest'];
+export type HospitalSignedIn = Schemas['OidcSignedIn'];
 
 export type Health = Schemas['Health'];
 

@@ -1,6 +1,7 @@
 import { type Location, Navigate, useLocation, useNavigate } from 'react-router';
 
 import { paths } from '@/config/paths';
+import { HospitalSignInLink } from '@/features/auth/components/hospital-sign-in-link';
 import { SignInForm } from '@/features/auth/components/sign-in-form';
 import { useHasSession } from '@/lib/use-session';
 
@@ -19,6 +20,7 @@ export function SignInRoute() {
   if (hasSession) return <Navigate to={target} replace />;
   return (
     <div className="sign-in-page">
+      <HospitalSignInLink />
       <SignInForm onSuccess={() => navigate(target, { replace: true })} />
     </div>
   );

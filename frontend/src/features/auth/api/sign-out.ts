@@ -3,7 +3,10 @@ import { useMutation } from '@tanstack/react-query';
 import { api } from '@/lib/api-client';
 import { tokenStore } from '@/lib/token-store';
 
-export async function signOut(): Promise<void> {
+import { takeEndSessionUrl } from './provider-session';
+
+/** Ends the service's session; returns where to end the hospital provider's too, if it signed the user in. */
+export async function signOut(): Promise<string | null> {
   const refresh = tokenStore.getRefreshToken();
   try {
     // The blacklist endpoint needs only the refresh token; sending no bearer token avoids
@@ -14,8 +17,9 @@ export async function signOut(): Promise<void> {
   } finally {
     tokenStore.clear();
   }
+  return takeEndSessionUrl();
 }
 
-export function useSignOut({ onSignedOut }: { onSignedOut?: () => void } = {}) {
-  return useMutation({ mutationFn: signOut, onSettled: onSignedOut });
+export function useSignOut({ onSignedOut }: { onSignedOut?: (endSessionUrl: string | null) => void } = {}) {
+  return useMutation({ mutationFn: signOut, onSettled: (endSessionUrl) => onSignedOut?.(endSessionUrl ?? null) });
 }

@@ -159,6 +159,31 @@ describe('worklist', () => {
     expect(lastStudiesQuery(requests)?.get('ordering')).toBe('-screener_probability');
   });
 
+  it('says why each study is where it is: lifted for its wait (since when), by its score, or not scored yet', async () => {
+    signInForTest();
+    mockWorklist(() =>
+      jsonResponse({
+        count: 3,
+        next: null,
+        previous: null,
+        results: [
+          study(5, { triage_reason: 'waited_past_limit', triage_lifted_since: '2025-01-02T11:00:00Z' }),
+          study(6, { triage_reason: 'score' }),
+          study(7, { triage_reason: 'not_scored', status: 'queued', top_finding: null }),
+        ],
+      }),
+    );
+    renderApp('/?sort=-top_score');
+
+    const row = async (name: string) => (await screen.findByRole('link', { name })).closest('tr')!;
+    const lifted = await row('study-5.png');
+    expect(within(lifted).getByText('Waited past the limit')).toBeInTheDocument();
+    expect(lifted).toHaveTextContent(/since \S/);
+    expect(within(await row('study-6.png')).getByText('By its score')).toBeInTheDocument();
+    expect(within(await row('study-7.png')).getByText('Not scored yet')).toBeInTheDocument();
+    expect(screen.getByText(/left unread past the wait limit comes first/)).toBeInTheDocument();
+  });
+
   it('calls the list "All studies" for an admin and shows the admin pages in the navigation', async () => {
     signInForTest();
     mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }), admin);

@@ -5,6 +5,7 @@ import { Pagination } from '@/components/ui/pagination';
 
 import { useStudies } from '../api/get-studies';
 import { ScreenerLegend } from './screener-flag';
+import { TriageLegend } from './triage-reason';
 import { StudiesFilters, type WorklistFilter } from './studies-filters';
 import { StudiesTable } from './studies-table';
 
@@ -56,6 +57,7 @@ export function StudiesList({ title, page, filter, labels, onPageChange, onFilte
           <StudiesTable studies={studies.data.results} label={title} />
           <CalibratedScoreLegend />
           <ScreenerLegend />
+          <TriageLegend />
           <Pagination
             label="Studies pages"
             page={page}

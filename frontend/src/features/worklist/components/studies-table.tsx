@@ -6,6 +6,7 @@ import type { StudySummary } from '@/types/api';
 import { displayLabel, formatDateTime, formatPercent } from '@/utils/format';
 
 import { ScreenerFlag } from './screener-flag';
+import { TriageReason } from './triage-reason';
 
 function StudyNote({ study }: { study: StudySummary }) {
   if (study.status === 'failed') return <span className="error-text">{study.message || 'Analysis failed.'}</span>;
@@ -38,6 +39,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
             <th scope="col">Above threshold</th>
             <th scope="col">Screener</th>
             <th scope="col">Uploaded</th>
+            <th scope="col">Why here</th>
             <th scope="col">Note</th>
           </tr>
         </thead>
@@ -76,6 +78,9 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
                 <ScreenerFlag screener={study.screener} />
               </td>
               <td>{formatDateTime(study.created_at)}</td>
+              <td>
+                <TriageReason study={study} />
+              </td>
               <td>
                 <StudyNote study={study} />
               </td>

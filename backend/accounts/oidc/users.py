@@ -1,0 +1,64 @@
+"""The service's user for a hospital account: found by its issuer and subject, made on its first
+sign-in, its role set from the provider's claim at every sign-in (IT's groups are the truth)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import ExternalIdentity, Role, User
+from accounts.oidc.roles import role_from_claims
+from common.errors import DomainError
+
+USERNAME_MAX_LENGTH = 150
+
+
+@transaction.atomic
+def oidc_user_sign_in(*, issuer: str, claims: dict[str, Any]) -> User:
+    role = role_from_claims(claims)
+    identity = (
+        ExternalIdentity.objects.select_related("user")
+        .select_for_update()
+        .filter(issuer=issuer, subject=claims["sub"])
+        .first()
+    )
+    if identity is None:
+        user = user_for_new_identity(claims=claims, role=role)
+        ExternalIdentity.objects.create(user=user, issuer=issuer, subject=claims["sub"])
+        return user
+    user = identity.user
+    if not user.is_active:
+        raise DomainError("Your account in this service is deactivated: ask an admin.", status_code=403)
+    if user.role != role:
+        user.is_staff = role == Role.ADMIN
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+def user_for_new_identity(*, claims: dict[str, Any], role: Role) -> User:
+    claim = settings.CXR_OIDC_USERNAME_CLAIM
+    username = claims.get(claim)
+    if not isinstance(username, str) or not 0 < len(username) <= USERNAME_MAX_LENGTH:
+        raise DomainError(
+            f'Your hospital account carries no usable "{claim}" claim to name you by in this service.',
+            status_code=403,
+            extra={"claim": claim},
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        # Never take over a local account by its name: the provider's user may be someone else.
+        raise DomainError(
+            f'A local account is already named "{username}": an admin must rename or remove it first.',
+            status_code=409,
+            extra={"username": username},
+        )
+    user = User(
+        username=username,
+        email=str(claims.get("email", ""))[:254],
+        first_name=str(claims.get("given_name", ""))[:150],
+        last_name=str(claims.get("family_name", ""))[:150],
+        is_staff=role == Role.ADMIN,
+    )
+    # Signs in through the provider only: no password of the service's own to steal or forget.
+    user.set_unusable_password()
+    user.save()
+    return user
