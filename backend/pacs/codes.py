@@ -2,9 +2,11 @@
 
 Each ChestX-ray14 finding is coded in SNOMED CT (the terminology both FHIR and DICOM SR prefer).
 Hernia in ChestX-ray14 is a hiatal hernia seen on a chest film; Nodule and Mass are lung lesions
-under and over 3 cm. The probability, threshold and calibrated score have no standard concept, so
-they are coded in a private scheme of this service (DICOM reserves designators starting with "99"
-for such local schemes).
+under and over 3 cm. The probability and the threshold have DICOM's own concepts (DCM, PS3.16, as
+pydicom's copy of its code tables has them), anatomy and results SNOMED CT's. Only what no standard
+names is coded in a private scheme of this service (DICOM reserves designators starting with "99"
+for such local schemes): the calibrated score and the cardiothoracic ratio as the service measures
+it (LOINC's cardiothoracic ratios are of areas and circumferences, a fetal echo's).
 """
 
 from dataclasses import dataclass
@@ -14,6 +16,8 @@ from ml.labels import CHESTXRAY14_LABELS
 SNOMED_SYSTEM_URL = "http://snomed.info/sct"
 SNOMED_DESIGNATOR = "SCT"
 LOINC_SYSTEM_URL = "http://loinc.org"
+DICOM_SYSTEM_URL = "http://dicom.nema.org/resources/ontology/DCM"
+DICOM_DESIGNATOR = "DCM"
 LOCAL_DESIGNATOR = "99CXRDS"
 LOCAL_SYSTEM_URL = "urn:cxr-decision-support:codes"
 LOCAL_SCHEME_NAME = "CXR decision support local codes"
@@ -32,6 +36,10 @@ class Code:
 
 def snomed(value: str, meaning: str) -> Code:
     return Code(SNOMED_SYSTEM_URL, SNOMED_DESIGNATOR, value, meaning)
+
+
+def dicom(value: str, meaning: str) -> Code:
+    return Code(DICOM_SYSTEM_URL, DICOM_DESIGNATOR, value, meaning)
 
 
 def local(value: str, meaning: str) -> Code:
@@ -57,13 +65,23 @@ FINDING_CODES: dict[str, Code] = {
 if set(FINDING_CODES) != set(CHESTXRAY14_LABELS):
     raise ImportError("pacs.codes must code exactly the ChestX-ray14 findings")
 
-PROBABILITY = local("probability", "Probability of finding")
-THRESHOLD = local("threshold", "Operating threshold")
+PROBABILITY = dicom("122157", "Probability")
+THRESHOLD = dicom("122411", "Threshold Value")
 CALIBRATED_SCORE = local("calibrated-score", "Calibrated score (threshold at 0.5)")
-RESULT_AT_THRESHOLD = local("result-at-threshold", "Result at the operating threshold")
+# How a finding's image region was found: from the classifier's Grad-CAM map of it.
+VISUAL_EXPLANATION = dicom("130401", "Visual explanation")
+# The screener's one finding: any abnormality.
+ABNORMAL = snomed("263654008", "Abnormal")
+CARDIOTHORACIC_RATIO = local("cardiothoracic", "Cardiothoracic ratio (widest heart / widest thorax)")
+DIAMETER = snomed("81827009", "Diameter")
+HEART = snomed("80891009", "Heart")
+# The thorax line runs between the inner margins of the ribs: the chest cavity's width.
+CHEST_CAVITY = snomed("43799004", "Chest cavity")
 POSITIVE = snomed("10828004", "Positive")
 NEGATIVE = snomed("260385009", "Negative")
-CHEST_XRAY_PROCEDURE = snomed("399208008", "Plain chest X-ray")
+# TID 1500's procedure reported is drawn from CID 100, which has no plain chest radiograph
+# (SCT 399208008): its generic imaging procedure (pixelmed's SR validator holds a report to the group).
+IMAGING_PROCEDURE = snomed("363679005", "Imaging procedure")
 # The report's code: a one-view chest radiograph (the service takes single frontal images).
 CHEST_XRAY_REPORT = Code(LOINC_SYSTEM_URL, "LN", "36554-4", "XR Chest Single view")
 

@@ -9,7 +9,7 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from pacs.codes import model_statements
+from pacs.analyser_results import study_statements
 from pacs.origin import ImageOrigin, derived_uid
 from pacs.sr import MANUFACTURER
 from reports.services import heatmap_overlay
@@ -38,7 +38,7 @@ def finding_secondary_capture(
         patient_orientation=("L", "F"),
         transfer_syntax_uid=ExplicitVRLittleEndian,
     )
-    statements = " ".join(model_statements(study.model_card or {}))
+    statements = " ".join(study_statements(study))
     image.SpecificCharacterSet = "ISO_IR 192"
     image.ImageType = ["DERIVED", "SECONDARY"]
     # Type 2C: a chest is not a paired body part, so its laterality is empty.

@@ -3,8 +3,8 @@
 Orthanc (with its DICOMweb plugin) runs on free loopback ports with backend/pacs/orthanc/orthanc.json
 and forward-to-cxr.lua; storescu sends it the sample DICOMs and DICOMs made from the NIH PNGs; Orthanc
 forwards them to the service's listener; once analysed, the service files its SR, Secondary Captures
-and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dciodvfy and highdicom check
-them as Orthanc stored them.
+and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dciodvfy, pixelmed's SR
+validator and highdicom check them as Orthanc stored them.
 """
 
 import json
@@ -21,15 +21,15 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from pydicom.uid import generate_uid
 
+from pacs.codes import PROBABILITY
 from pacs.listener import start_listener
 from pacs.models import FilingStatus, ReceivedImage
 from pacs.tasks import file_results
-from studies.analysis import studies_analyze
 from studies.models import Study, StudyImage
-from tests.conftest import NIH_DIR
+from tests.conftest import NIH_DIR, analyse_here
 from tests.factories import UserFactory
 from tests.test_pacs_dicom_in import DICOM_DIR, dcmtk, free_port, png_as_dicom
-from tests.test_pacs_dicom_out import dciodvfy_errors
+from tests.test_pacs_dicom_out import dciodvfy_errors, measurement_values, sr_template_errors
 
 ORTHANC_DIR = settings.BACKEND_DIR / "pacs" / "orthanc"
 SERVICE_AE_TITLE = "CXR_DS"
@@ -141,7 +141,7 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
         lambda: Study.objects.count() == len(study_uids) and StudyImage.objects.count() == len(files),
     )
     for study in Study.objects.all():
-        studies_analyze(study_id=study.id, claimant="test")
+        analyse_here(study.id)
         file_results.apply(args=[str(study.id)])
     statuses = {received.filing_status: received.message for received in ReceivedImage.objects.all()}
     assert set(statuses) == {FilingStatus.SENT}, statuses
@@ -166,16 +166,24 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
             if dataset.Modality == "SR":
                 sr_paths.append(path)
     assert len(sr_paths) == len(study_uids)
-    labels_by_sr = {
-        tuple(
-            sorted(
-                group.tracking_identifier
-                for group in hd.sr.srread(path).content.get_image_measurement_groups()
+    # Each SR as Orthanc keeps it: the study's findings with their probabilities, and the screener's
+    # result (the untrained segmentation measures no ratio), filed into the study it was made for.
+    probabilities_by_sr = set()
+    for path in sr_paths:
+        assert sr_template_errors(path) == [], path
+        content = hd.sr.srread(path).content
+        groups = [*content.get_planar_roi_measurement_groups(), *content.get_image_measurement_groups()]
+        probabilities_by_sr.add(
+            tuple(
+                sorted(
+                    (group.tracking_identifier, round(measurement_values(group)[PROBABILITY.value], 6))
+                    for group in groups
+                )
             )
         )
-        for path in sr_paths
-    }
-    expected = {
-        tuple(sorted(study.findings.values_list("label", flat=True))) for study in Study.objects.all()
-    }
-    assert labels_by_sr == expected
+    expected = set()
+    for study in Study.objects.all():
+        screener = study.analyser_runs.get(kind="screener").result["probability"]
+        findings = [(finding.label, round(finding.probability, 6)) for finding in study.findings.all()]
+        expected.add(tuple(sorted([*findings, ("screener", round(screener, 6))])))
+    assert probabilities_by_sr == expected
