@@ -5,13 +5,15 @@ Hernia in ChestX-ray14 is a hiatal hernia seen on a chest film; Nodule and Mass 
 under and over 3 cm. The probability and the threshold have DICOM's own concepts (DCM, PS3.16, as
 pydicom's copy of its code tables has them), anatomy and results SNOMED CT's. Only what no standard
 names is coded in a private scheme of this service (DICOM reserves designators starting with "99"
-for such local schemes): the calibrated score and the cardiothoracic ratio as the service measures
-it (LOINC's cardiothoracic ratios are of areas and circumferences, a fetal echo's).
+for such local schemes): the calibrated score, the cardiothoracic ratio as the service measures
+it (LOINC's cardiothoracic ratios are of areas and circumferences, a fetal echo's) and ChestX-Det's
+"weasand".
 """
 
 from dataclasses import dataclass
 
 from ml.labels import CHESTXRAY14_LABELS
+from ml.segmentation.structures import KNOWN_STRUCTURES
 
 SNOMED_SYSTEM_URL = "http://snomed.info/sct"
 SNOMED_DESIGNATOR = "SCT"
@@ -79,6 +81,32 @@ HEART = snomed("80891009", "Heart")
 CHEST_CAVITY = snomed("43799004", "Chest cavity")
 POSITIVE = snomed("10828004", "Positive")
 NEGATIVE = snomed("260385009", "Negative")
+# Anatomy, for the SEG's segments (each structure of ml.segmentation.structures) and the SR's sites.
+ANATOMICAL_STRUCTURE = snomed("91723000", "Anatomical Structure")
+LEFT = snomed("7771000", "Left")
+RIGHT = snomed("24028007", "Right")
+STRUCTURE_CODES: dict[str, tuple[Code, Code | None]] = {
+    "left_lung": (snomed("39607008", "Lung"), LEFT),
+    "right_lung": (snomed("39607008", "Lung"), RIGHT),
+    "heart": (HEART, None),
+    "left_clavicle": (snomed("51299004", "Clavicle"), LEFT),
+    "right_clavicle": (snomed("51299004", "Clavicle"), RIGHT),
+    "ribs": (snomed("113197003", "Rib"), None),
+    "left_scapula": (snomed("79601000", "Scapula"), LEFT),
+    "right_scapula": (snomed("79601000", "Scapula"), RIGHT),
+    "left_hilus_pulmonis": (snomed("46750007", "Hilum of lung"), LEFT),
+    "right_hilus_pulmonis": (snomed("46750007", "Hilum of lung"), RIGHT),
+    "aorta": (snomed("15825003", "Aorta"), None),
+    # ChestX-Det's "facies diaphragmatica" outlines the diaphragm's upper surface.
+    "facies_diaphragmatica": (snomed("5798000", "Diaphragm"), None),
+    "mediastinum": (snomed("72410000", "Mediastinum"), None),
+    # ChestX-Det's "weasand" (the gullet or the windpipe: the old word means either) has no one code.
+    "weasand": (local("weasand", "Weasand (ChestX-Det)"), None),
+    "spine": (snomed("421060004", "Spine"), None),
+}
+if set(STRUCTURE_CODES) != set(KNOWN_STRUCTURES):
+    raise ImportError("pacs.codes must code exactly the structures ml.segmentation knows")
+
 # TID 1500's procedure reported is drawn from CID 100, which has no plain chest radiograph
 # (SCT 399208008): its generic imaging procedure (pixelmed's SR validator holds a report to the group).
 IMAGING_PROCEDURE = snomed("363679005", "Imaging procedure")

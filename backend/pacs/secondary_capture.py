@@ -16,6 +16,9 @@ from reports.services import heatmap_overlay
 from studies.models import Finding, Study
 
 HEATMAP_SERIES_NUMBER = 9902
+# The service takes only upright frontal radiographs: rows run to the patient's left, columns to
+# the feet.
+PATIENT_ORIENTATION = ("L", "F")
 
 
 def finding_secondary_capture(
@@ -33,9 +36,7 @@ def finding_secondary_capture(
         sop_instance_uid=derived_uid(study, f"heatmap:{finding.label}"),
         instance_number=instance_number,
         manufacturer=MANUFACTURER,
-        # The service takes only upright frontal radiographs: rows run to the patient's left,
-        # columns to the feet.
-        patient_orientation=("L", "F"),
+        patient_orientation=PATIENT_ORIENTATION,
         transfer_syntax_uid=ExplicitVRLittleEndian,
     )
     statements = " ".join(study_statements(study))

@@ -1,8 +1,9 @@
-"""DICOM results of a finished study: TID 1500 SR, heatmap Secondary Captures, Encapsulated PDF.
+"""DICOM results of a finished study: TID 1500 SR, heatmap Secondary Captures, SEG, Encapsulated PDF.
 
 Each object is checked by dciodvfy (Debian's dicom3tools), the SR also by pixelmed's SR validator
 (Debian's libpixelmed-java) against TID 1500, and highdicom reads the SR back to what the API says
-of the study: its findings with their Grad-CAM regions, the screener, the cardiothoracic ratio.
+of the study: its findings with their Grad-CAM regions, the screener, the cardiothoracic ratio; the
+SEG's masks are the segmentation's, on the radiograph they reference.
 """
 
 import shutil
@@ -15,6 +16,7 @@ import numpy as np
 import pydicom
 import pytest
 
+from ml.segmentation.analyser import SEGMENTATION
 from pacs.codes import (
     CALIBRATED_SCORE,
     CARDIOTHORACIC_RATIO,
@@ -22,15 +24,16 @@ from pacs.codes import (
     LOCAL_DESIGNATOR,
     NOT_A_DIAGNOSIS,
     PROBABILITY,
+    STRUCTURE_CODES,
     THRESHOLD,
     UNTRAINED_WARNING,
 )
 from pacs.exports import study_dicom_exports
 from pacs.origin import stored_origin
-from studies.analysis import studies_analyze
 from studies.heatmaps import image_heatmap_map
 from studies.models import Study
-from tests.conftest import CXR_DATA_DIR
+from studies.segmentation import study_segmentation
+from tests.conftest import CXR_DATA_DIR, analyse_here
 from tests.factories import store_measured_ratio
 
 pytestmark = pytest.mark.django_db
@@ -141,7 +144,7 @@ def analysed_dicom_study(clinician, client_for, upload):
         client_for(clinician), (CXR_DATA_DIR / "dicom" / "siim-sample.dcm").read_bytes(), "x.dcm"
     )
     assert response.status_code == 202, response.content
-    studies_analyze(study_id=response.json()["id"], claimant="test")
+    analyse_here(response.json()["id"])
     return Study.objects.get(pk=response.json()["id"])
 
 
@@ -153,6 +156,7 @@ def test_every_dicom_result_of_a_png_study_passes_dciodvfy_and_files_into_one_st
     assert kinds.count("Comprehensive 3D SR Storage") == 1
     assert kinds.count("Secondary Capture Image Storage") == analysed_study.findings.count()
     assert kinds.count("Encapsulated PDF Storage") == 1
+    assert kinds.count("Segmentation Storage") == 1
     origin = stored_origin(study=analysed_study)
     assert {dataset.StudyInstanceUID for dataset in datasets} == {origin.study_instance_uid}
     assert {path.name: dciodvfy_errors(path) for path in paths} == {path.name: [] for path in paths}, [
@@ -302,3 +306,41 @@ def test_every_dicom_result_says_not_a_diagnosis_and_names_each_untrained_model(
     for capture in (dataset for dataset in datasets if dataset.Modality == "OT"):
         assert NOT_A_DIAGNOSIS in capture.ImageComments
         assert all(statement in capture.ImageComments for statement in untrained)
+
+
+@pytest.mark.parametrize("kind", ["png", "dicom"])
+def test_the_seg_holds_each_structures_mask_on_the_radiograph_it_references_with_the_models_identity(
+    kind, request, clinician, client_for, tmp_path
+):
+    study = request.getfixturevalue("analysed_study" if kind == "png" else "analysed_dicom_study")
+    (path,) = (path for path in write_exports(study, tmp_path) if pydicom.dcmread(path).Modality == "SEG")
+    api = client_for(clinician).get(f"/api/studies/{study.id}/").json()["segmentation"]
+
+    assert dciodvfy_errors(path) == []
+    seg = hd.seg.segread(path)
+    origin = stored_origin(study=study)
+    (series,) = seg.ReferencedSeriesSequence
+    assert series.SeriesInstanceUID == origin.series_instance_uid
+    assert series.ReferencedInstanceSequence[0].ReferencedSOPInstanceUID == origin.sop_instance_uid
+    assert seg.StudyInstanceUID == origin.study_instance_uid
+    assert (seg.Rows, seg.Columns) == (study.key_image.height, study.key_image.width)
+    masks = study_segmentation(run=study.analyser_runs.get(kind=SEGMENTATION))
+    assert [segment.SegmentLabel for segment in seg.SegmentSequence] == api["structures"]
+    untrained = f"{api['analyser']['name']}: {UNTRAINED_WARNING}"
+    for number, segment in enumerate(seg.SegmentSequence, start=1):
+        name = segment.SegmentLabel
+        structure, laterality = STRUCTURE_CODES[name]
+        property_type = segment.SegmentedPropertyTypeCodeSequence[0]
+        assert property_type.CodeValue == structure.value
+        modifiers = property_type.get("SegmentedPropertyTypeModifierCodeSequence", [])
+        assert [modifier.CodeValue for modifier in modifiers] == ([laterality.value] if laterality else [])
+        algorithm = segment.SegmentationAlgorithmIdentificationSequence[0]
+        assert (algorithm.AlgorithmName, algorithm.AlgorithmVersion) == (
+            api["analyser"]["name"],
+            api["analyser"]["version"],
+        )
+        assert NOT_A_DIAGNOSIS in segment.SegmentDescription and untrained in segment.SegmentDescription
+        mask = seg.get_pixels_by_source_instance(
+            [origin.sop_instance_uid], segment_numbers=[number], ignore_spatial_locations=True
+        )[0, :, :, 0]
+        assert np.array_equal(mask.astype(bool), masks.mask(name)), name
