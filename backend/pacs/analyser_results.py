@@ -5,7 +5,7 @@ results), so a new analyser reaches the SR and FHIR by its kind's entry in their
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ml.analyser import AnalyserResult
 from pacs.codes import NOT_A_DIAGNOSIS, UNTRAINED_WARNING
@@ -18,6 +18,19 @@ class AnalyserOutcome:
     kind: str
     card: dict[str, Any]
     result: AnalyserResult
+
+
+Result = TypeVar("Result")
+
+
+def typed_result(outcome: AnalyserOutcome, result_type: type[Result]) -> Result:
+    """The outcome's result as its kind's class; any other is a programming error (a table entry
+    for the wrong kind)."""
+    if not isinstance(outcome.result, result_type):
+        raise TypeError(
+            f"A {outcome.kind} outcome holds a {result_type.__name__}, not {type(outcome.result).__name__}."
+        )
+    return outcome.result
 
 
 def study_analyser_outcomes(study: Study) -> list[AnalyserOutcome]:

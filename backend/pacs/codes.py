@@ -6,8 +6,8 @@ under and over 3 cm. The probability and the threshold have DICOM's own concepts
 pydicom's copy of its code tables has them), anatomy and results SNOMED CT's. Only what no standard
 names is coded in a private scheme of this service (DICOM reserves designators starting with "99"
 for such local schemes): the calibrated score, the cardiothoracic ratio as the service measures
-it (LOINC's cardiothoracic ratios are of areas and circumferences, a fetal echo's) and ChestX-Det's
-"weasand".
+it (LOINC's cardiothoracic ratios are of areas and circumferences, a fetal echo's), ChestX-Det's
+"weasand" and the CT analyser's grades of lung involvement.
 """
 
 from dataclasses import dataclass
@@ -79,23 +79,29 @@ DIAMETER = snomed("81827009", "Diameter")
 HEART = snomed("80891009", "Heart")
 # The thorax line runs between the inner margins of the ribs: the chest cavity's width.
 CHEST_CAVITY = snomed("43799004", "Chest cavity")
+# The CT analyser's patient-level finding: lung involvement at the card's positive grades.
+CT_INVOLVEMENT = local("ct-involvement", "Lung involvement on chest CT at the positive grades")
 POSITIVE = snomed("10828004", "Positive")
 NEGATIVE = snomed("260385009", "Negative")
 # Anatomy, for the SEG's segments (each structure of ml.segmentation.structures) and the SR's sites.
 ANATOMICAL_STRUCTURE = snomed("91723000", "Anatomical Structure")
 LEFT = snomed("7771000", "Left")
 RIGHT = snomed("24028007", "Right")
+# The structures that come in pairs, by their name without its side.
+PAIRED_STRUCTURES = {
+    "lung": snomed("39607008", "Lung"),
+    "clavicle": snomed("51299004", "Clavicle"),
+    "scapula": snomed("79601000", "Scapula"),
+    "hilus_pulmonis": snomed("46750007", "Hilum of lung"),
+}
 STRUCTURE_CODES: dict[str, tuple[Code, Code | None]] = {
-    "left_lung": (snomed("39607008", "Lung"), LEFT),
-    "right_lung": (snomed("39607008", "Lung"), RIGHT),
+    **{
+        f"{side}_{name}": (code, laterality)
+        for name, code in PAIRED_STRUCTURES.items()
+        for side, laterality in (("left", LEFT), ("right", RIGHT))
+    },
     "heart": (HEART, None),
-    "left_clavicle": (snomed("51299004", "Clavicle"), LEFT),
-    "right_clavicle": (snomed("51299004", "Clavicle"), RIGHT),
     "ribs": (snomed("113197003", "Rib"), None),
-    "left_scapula": (snomed("79601000", "Scapula"), LEFT),
-    "right_scapula": (snomed("79601000", "Scapula"), RIGHT),
-    "left_hilus_pulmonis": (snomed("46750007", "Hilum of lung"), LEFT),
-    "right_hilus_pulmonis": (snomed("46750007", "Hilum of lung"), RIGHT),
     "aorta": (snomed("15825003", "Aorta"), None),
     # ChestX-Det's "facies diaphragmatica" outlines the diaphragm's upper surface.
     "facies_diaphragmatica": (snomed("5798000", "Diaphragm"), None),

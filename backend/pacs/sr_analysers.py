@@ -14,7 +14,7 @@ import numpy as np
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import MeasurementLine
-from pacs.analyser_results import AnalyserOutcome
+from pacs.analyser_results import AnalyserOutcome, typed_result
 from pacs.codes import (
     ABNORMAL,
     CARDIOTHORACIC_RATIO,
@@ -44,9 +44,7 @@ AnalyserGroups = Callable[[Study, AnalyserOutcome, ImageOrigin], list[Group]]
 
 
 def screener_groups(study: Study, outcome: AnalyserOutcome, origin: ImageOrigin) -> list[Group]:
-    result = outcome.result
-    if not isinstance(result, ScreenerResult):
-        raise TypeError(f"A screener outcome holds a ScreenerResult, not {type(result).__name__}.")
+    result = typed_result(outcome, ScreenerResult)
     algorithm = algorithm_identification(outcome.card)
     return [
         hd.sr.MeasurementsAndQualitativeEvaluations(
@@ -66,9 +64,7 @@ def screener_groups(study: Study, outcome: AnalyserOutcome, origin: ImageOrigin)
 
 
 def segmentation_groups(study: Study, outcome: AnalyserOutcome, origin: ImageOrigin) -> list[Group]:
-    result = outcome.result
-    if not isinstance(result, SegmentationResult):
-        raise TypeError(f"A segmentation outcome holds a SegmentationResult, not {type(result).__name__}.")
+    result = typed_result(outcome, SegmentationResult)
     ratio = result.cardiothoracic_ratio
     if ratio is None:
         return []
