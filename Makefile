@@ -151,7 +151,8 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 
 # Debian packages the tests drive: Chromium for the browser tests; nginx, openssl (the test's TLS
 # certificate) and the PostgreSQL client (pg_dump, pg_restore: backups) for the topology tests;
-# dicom3tools' dciodvfy to validate the DICOM objects the service makes, dcmtk's storescu and
+# dicom3tools' dciodvfy to validate the DICOM objects the service makes and pixelmed's SR validator
+# (libpixelmed-java, run by default-jre-headless's Java) for the SR's template, dcmtk's storescu and
 # echoscu to send images to its DICOM listener, Orthanc and its DICOMweb plugin for the PACS round trip;
 # redis-server for the fault tests and `make loadtest` (each starts its own Redis, to stop it).
 system-packages:
@@ -161,6 +162,8 @@ system-packages:
 	command -v pg_dump >/dev/null || missing="$$missing postgresql-client"; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v dciodvfy >/dev/null || missing="$$missing dicom3tools"; \
+	[ -e /usr/share/java/pixelmed.jar ] || missing="$$missing libpixelmed-java"; \
+	command -v java >/dev/null || missing="$$missing default-jre-headless"; \
 	command -v storescu >/dev/null || missing="$$missing dcmtk"; \
 	[ -x /usr/sbin/Orthanc ] || missing="$$missing orthanc"; \
 	[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing="$$missing orthanc-dicomweb"; \

@@ -1,8 +1,9 @@
 """Everything a finished study files back into the hospital's archive, as DICOM objects.
 
-The SR with the findings, one Secondary Capture per finding's heatmap and the PDF report, all in
-the radiograph's study. Their UIDs derive from the study's id, so a study sent twice replaces its
-results in the PACS instead of doubling them.
+The SR with every analyser's results, one Secondary Capture per finding's heatmap, the anatomy
+masks as a SEG (where the segmentation ran) and the PDF report, all in the radiograph's study.
+Their UIDs derive from the study's id, so a study sent twice replaces its results in the PACS
+instead of doubling them.
 """
 
 from pydicom.dataset import Dataset
@@ -11,6 +12,7 @@ from common.errors import DomainError
 from pacs.encapsulated_pdf import study_encapsulated_pdf
 from pacs.origin import ImageOrigin
 from pacs.secondary_capture import finding_secondary_capture
+from pacs.seg import study_segmentation_object
 from pacs.sr import study_structured_report
 from studies.ct import refuse_ct_export
 from studies.models import Study, StudyStatus
@@ -27,8 +29,10 @@ def study_dicom_exports(*, study: Study, origin: ImageOrigin) -> list[Dataset]:
         finding_secondary_capture(study=study, finding=finding, origin=origin, instance_number=number)
         for number, finding in enumerate(findings, start=1)
     ]
+    segmentation = study_segmentation_object(study=study, origin=origin)
     return [
         study_structured_report(study=study, origin=origin),
         *captures,
+        *([segmentation] if segmentation is not None else []),
         study_encapsulated_pdf(study=study, origin=origin),
     ]

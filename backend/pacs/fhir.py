@@ -1,9 +1,10 @@
 """A finished study as a FHIR R4 DiagnosticReport, for an EHR that takes FHIR.
 
-The report contains its Observations (one per finding, coded as in the DICOM SR by pacs.codes) and
-a Device that names the model card, so it stands alone: an EHR files one resource. It names no
-patient: the service keeps studies de-identified, and the EHR that asked knows whose study it is.
-Every resource is checked against fhir.resources' models before it leaves.
+The report contains its Observations (one per classifier finding, then one per analyser result:
+pacs.fhir_analysers; coded as in the DICOM SR by pacs.codes) and a Device per model card that made
+them (the study's own card, "model", and each analyser's), so it stands alone: an EHR files one
+resource. It names no patient: the service keeps studies de-identified, and the EHR that asked
+knows whose study it is. Every resource is checked against fhir.resources' models before it leaves.
 """
 
 import json
@@ -13,21 +14,20 @@ from typing import Any
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 
 from common.errors import DomainError
+from pacs.analyser_results import study_analyser_outcomes, study_statements
 from pacs.codes import (
     CALIBRATED_SCORE,
     CHEST_XRAY_REPORT,
     NOT_A_DIAGNOSIS,
     THRESHOLD,
-    Code,
     finding_code,
     model_statements,
 )
+from pacs.fhir_analysers import analyser_observation
+from pacs.fhir_content import concept, imaging_category, interpretation, probability_quantity
 from studies.models import Finding, Study, StudyStatus
 
 DEVICE_ID = "model"
-UCUM_URL = "http://unitsofmeasure.org"
-INTERPRETATION_URL = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
-CATEGORY_URL = "http://terminology.hl7.org/CodeSystem/observation-category"
 DIAGNOSTIC_SERVICE_URL = "http://terminology.hl7.org/CodeSystem/v2-0074"
 WEIGHTS_HASH_URL = "urn:cxr-decision-support:weights-sha256"
 
@@ -42,7 +42,14 @@ def study_fhir_report(*, study: Study) -> dict[str, Any]:
     findings = list(study.findings.all())
     positives = [finding for finding in findings if finding.positive]
     named = ", ".join(finding.label for finding in positives) or "none"
-    statements = " ".join(model_statements(card))
+    devices = {DEVICE_ID: model_device(card, DEVICE_ID)}
+    observations = [finding_observation(finding, study) for finding in findings]
+    for outcome in study_analyser_outcomes(study):
+        # A CT study's own card is its CT analyser's: one Device for both.
+        device_id = DEVICE_ID if outcome.card == card else f"device-{outcome.kind}"
+        devices.setdefault(device_id, model_device(outcome.card, device_id))
+        observations.append(analyser_observation(study, outcome, device_id))
+    statements = " ".join(study_statements(study))
     report = {
         "resourceType": "DiagnosticReport",
         "id": str(study.id),
@@ -53,8 +60,8 @@ def study_fhir_report(*, study: Study) -> dict[str, Any]:
         "code": concept(CHEST_XRAY_REPORT),
         "effectiveDateTime": study.created_at.isoformat(),
         "issued": (study.finished_at or study.created_at).isoformat(),
-        "contained": [model_device(card), *(finding_observation(finding, study) for finding in findings)],
-        "result": [{"reference": f"#{observation_id(finding)}"} for finding in findings],
+        "contained": [*devices.values(), *observations],
+        "result": [{"reference": f"#{observation['id']}"} for observation in observations],
         "conclusion": f"{statements} Findings above their operating threshold: {named}.",
         "conclusionCode": [concept(finding_code(finding.label)) for finding in positives],
     }
@@ -62,11 +69,11 @@ def study_fhir_report(*, study: Study) -> dict[str, Any]:
     return json.loads(validated.model_dump_json(exclude_none=True))
 
 
-def model_device(card: dict[str, Any]) -> dict[str, Any]:
-    """The model card as a Device: name, version, weights hash and whether it is trained."""
+def model_device(card: dict[str, Any], device_id: str) -> dict[str, Any]:
+    """A model card as a Device: name, version, weights hash and whether it is trained."""
     device: dict[str, Any] = {
         "resourceType": "Device",
-        "id": DEVICE_ID,
+        "id": device_id,
         "deviceName": [{"name": card["name"], "type": "model-name"}],
         "version": [{"value": card["version"]}],
         "property": [
@@ -74,6 +81,8 @@ def model_device(card: dict[str, Any]) -> dict[str, Any]:
         ],
         "note": [{"text": " ".join(model_statements(card))}],
     }
+    if card.get("kind"):
+        device["type"] = {"text": card["kind"]}
     if card.get("weights_sha256"):
         device["identifier"] = [{"system": WEIGHTS_HASH_URL, "value": card["weights_sha256"]}]
     return device
@@ -84,19 +93,11 @@ def finding_observation(finding: Finding, study: Study) -> dict[str, Any]:
         "resourceType": "Observation",
         "id": observation_id(finding),
         "status": "preliminary",
-        "category": [{"coding": [{"system": CATEGORY_URL, "code": "imaging", "display": "Imaging"}]}],
+        "category": imaging_category(),
         "code": {**concept(finding_code(finding.label)), "text": finding.label},
         "effectiveDateTime": study.created_at.isoformat(),
         "valueQuantity": probability_quantity(finding.probability),
-        "interpretation": [
-            {
-                "coding": [
-                    {"system": INTERPRETATION_URL, "code": "POS", "display": "Positive"}
-                    if finding.positive
-                    else {"system": INTERPRETATION_URL, "code": "NEG", "display": "Negative"}
-                ]
-            }
-        ],
+        "interpretation": interpretation("POS" if finding.positive else "NEG"),
         "component": [
             {"code": concept(THRESHOLD), "valueQuantity": probability_quantity(finding.threshold)},
             {
@@ -112,11 +113,3 @@ def finding_observation(finding: Finding, study: Study) -> dict[str, Any]:
 def observation_id(finding: Finding) -> str:
     # FHIR ids allow letters, digits, "-" and "."; labels have underscores.
     return "finding-" + re.sub(r"[^A-Za-z0-9.-]", "-", finding.label)
-
-
-def probability_quantity(value: float) -> dict[str, Any]:
-    return {"value": round(float(value), 6), "unit": "1", "system": UCUM_URL, "code": "1"}
-
-
-def concept(code: Code) -> dict[str, Any]:
-    return {"coding": [{"system": code.system_url, "code": code.value, "display": code.meaning}]}

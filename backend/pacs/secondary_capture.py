@@ -9,13 +9,16 @@ import numpy as np
 from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 
-from pacs.codes import model_statements
+from pacs.analyser_results import study_statements
 from pacs.origin import ImageOrigin, derived_uid
 from pacs.sr import MANUFACTURER
 from reports.services import heatmap_overlay
 from studies.models import Finding, Study
 
 HEATMAP_SERIES_NUMBER = 9902
+# The service takes only upright frontal radiographs: rows run to the patient's left, columns to
+# the feet.
+PATIENT_ORIENTATION = ("L", "F")
 
 
 def finding_secondary_capture(
@@ -33,12 +36,10 @@ def finding_secondary_capture(
         sop_instance_uid=derived_uid(study, f"heatmap:{finding.label}"),
         instance_number=instance_number,
         manufacturer=MANUFACTURER,
-        # The service takes only upright frontal radiographs: rows run to the patient's left,
-        # columns to the feet.
-        patient_orientation=("L", "F"),
+        patient_orientation=PATIENT_ORIENTATION,
         transfer_syntax_uid=ExplicitVRLittleEndian,
     )
-    statements = " ".join(model_statements(study.model_card or {}))
+    statements = " ".join(study_statements(study))
     image.SpecificCharacterSet = "ISO_IR 192"
     image.ImageType = ["DERIVED", "SECONDARY"]
     # Type 2C: a chest is not a paired body part, so its laterality is empty.

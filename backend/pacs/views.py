@@ -21,7 +21,6 @@ from pacs.serializers import DicomNodesSerializer, StudyPacsSerializer, study_pa
 from pacs.services import pacs_received, received_image_store
 from pacs.statuses import refusal_comment, refusal_status
 from pacs.stow import BodyPart, multipart_related_parts, sop_reference, stow_body_limit
-from studies.ct import refuse_ct_export
 from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, fingerprint_of, idempotent_answer
 from studies.selectors import study_get
 from studies.throttles import UploadRateThrottle
@@ -37,12 +36,12 @@ class StudyFhirView(APIView):
         summary="A finished study as a FHIR R4 DiagnosticReport",
         description=(
             "One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, "
-            "calibrated score) and a contained Device naming the model card. 400 before the analysis is done."
+            "calibrated score) and per analyser result (screener, cardiothoracic ratio, a CT study's "
+            "patient-level result), and a contained Device per model card. 400 before the analysis is done."
         ),
     )
     def get(self, request: Request, study_id: uuid.UUID) -> Response:
         study = study_get(user=request.user, study_id=study_id)
-        refuse_ct_export(study, "FHIR DiagnosticReport")
         report = study_fhir_report(study=study)
         # The FHIR report is an export of the study's results, audited as the PDF report is.
         audit_record(

@@ -5,10 +5,20 @@ before that kept one rendered PNG per finding, served as they are. A study's own
 key image's.
 """
 
+import numpy as np
+
 from ml.classifier.explanations.heatmaps import Heatmaps
 from ml.images.rendering import heatmap_png
 from studies import storage
 from studies.models import StudyImage
+
+
+def image_heatmap_map(*, image: StudyImage, label: str) -> np.ndarray | None:
+    """One finding's Grad-CAM map on one image, (height, width) in [0, 1] at the radiograph's size;
+    None for a study analysed before maps were kept, which has only their rendered PNGs."""
+    if not image.heatmaps_file:
+        return None
+    return Heatmaps.from_bytes(storage.read_file(image.heatmaps_file.name)).at_radiograph_size(label)
 
 
 def image_heatmap_png(*, image: StudyImage, label: str) -> bytes:
@@ -17,8 +27,7 @@ def image_heatmap_png(*, image: StudyImage, label: str) -> bytes:
     A study analysed before heatmaps were kept small held one image, whose rendered PNGs are the
     study's own findings'.
     """
-    if not image.heatmaps_file:
+    heatmap = image_heatmap_map(image=image, label=label)
+    if heatmap is None:
         return storage.read_file(image.study.findings.get(label=label).legacy_heatmap_file.name)
-    return heatmap_png(
-        Heatmaps.from_bytes(storage.read_file(image.heatmaps_file.name)).at_radiograph_size(label)
-    )
+    return heatmap_png(heatmap)

@@ -80,3 +80,23 @@ def add_findings(study, probabilities: dict[str, float], threshold: float = 0.5)
             )
             for label, probability in probabilities.items()
         )
+
+
+def store_measured_ratio(study):
+    """Store a trained card's cardiothoracic ratio on the study's segmentation run, as ml stores one:
+    the untrained network measures no ratio. Returns the ratio."""
+    from ml.segmentation.analyser import SEGMENTATION
+    from ml.segmentation.cardiothoracic import CardiothoracicRatio, MeasurementLine
+    from studies.models import AnalyserRun
+
+    ratio = CardiothoracicRatio(
+        ratio=0.5625,
+        heart_line=MeasurementLine(y=300, x_start=200, x_end=343),
+        thorax_line=MeasurementLine(y=280, x_start=120, x_end=375),
+        view="AP",
+    )
+    run = AnalyserRun.objects.get(study=study, kind=SEGMENTATION)
+    run.card = {**run.card, "trained": True}
+    run.result = {**run.result, "cardiothoracic_ratio": ratio.to_dict(), "cardiothoracic_ratio_note": None}
+    run.save(update_fields=["card", "result"])
+    return ratio

@@ -10,10 +10,11 @@ from django.utils import timezone
 from common.jobs import jobs_reconcile
 from ml.screener.analyser import SCREENER
 from ml.segmentation.analyser import SEGMENTATION
-from ml.segmentation.cardiothoracic import AP_CAVEAT, CardiothoracicRatio, MeasurementLine
+from ml.segmentation.cardiothoracic import AP_CAVEAT
 from studies.analyser_runs import analyser_runs_execute
 from studies.models import AnalyserRun, StudyStatus
 from tests.conftest import analyse_here, queued_task_count
+from tests.factories import store_measured_ratio
 from tests.test_auth import assert_error_shape
 from tests.test_reports import pdf_text
 
@@ -46,16 +47,7 @@ def test_a_measured_cardiothoracic_ratio_reaches_the_api_as_ml_stored_it(
     analysed_study, clinician, client_for
 ):
     # The untrained network measures no ratio, so a trained card's measurement is stored by hand.
-    ratio = CardiothoracicRatio(
-        ratio=0.5625,
-        heart_line=MeasurementLine(y=300, x_start=200, x_end=343),
-        thorax_line=MeasurementLine(y=280, x_start=120, x_end=375),
-        view="AP",
-    )
-    run = AnalyserRun.objects.get(study=analysed_study, kind=SEGMENTATION)
-    run.card = {**run.card, "trained": True}
-    run.result = {**run.result, "cardiothoracic_ratio": ratio.to_dict(), "cardiothoracic_ratio_note": None}
-    run.save(update_fields=["card", "result"])
+    store_measured_ratio(analysed_study)
 
     segmentation = client_for(clinician).get(f"/api/studies/{analysed_study.id}/").json()["segmentation"]
     assert segmentation["cardiothoracic_ratio"] == {

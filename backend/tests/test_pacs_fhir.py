@@ -1,12 +1,24 @@
-"""GET /api/studies/{id}/fhir/: a FHIR R4 DiagnosticReport with one coded Observation per finding."""
+"""GET /api/studies/{id}/fhir/: a FHIR R4 DiagnosticReport with one coded Observation per finding and
+per analyser result (screener, cardiothoracic ratio, a CT study's patient-level result), and a Device
+per model card, equal to what the API says of the study."""
 
 import pytest
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 
 from audit.models import AuditAction, AuditEvent
+from ml.ct.synthetic import shuffled_series_zip
 from ml.labels import CHESTXRAY14_LABELS
-from pacs.codes import FINDING_CODES, NOT_A_DIAGNOSIS, SNOMED_SYSTEM_URL, UNTRAINED_WARNING
-from tests.factories import StudyFactory, add_findings
+from pacs.codes import (
+    ABNORMAL,
+    CARDIOTHORACIC_RATIO,
+    CT_INVOLVEMENT,
+    FINDING_CODES,
+    NOT_A_DIAGNOSIS,
+    SNOMED_SYSTEM_URL,
+    UNTRAINED_WARNING,
+)
+from studies.analysis import studies_analyze
+from tests.factories import StudyFactory, add_findings, store_measured_ratio
 from tests.test_auth import assert_error_shape
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +99,115 @@ def test_fhir_report_download_is_audited(client_for, clinician, finished_study):
     event = AuditEvent.objects.get(action=AuditAction.REPORT_DOWNLOAD, target_id=str(finished_study.id))
     assert event.actor == clinician
     assert event.detail == {"format": "fhir"}
+
+
+def contained(report: dict, resource_type: str) -> dict[str, dict]:
+    return {item["id"]: item for item in report["contained"] if item["resourceType"] == resource_type}
+
+
+def assert_device_names(device: dict, card: dict) -> None:
+    assert device["deviceName"][0]["name"] == card["name"]
+    assert device["version"][0]["value"] == card["version"]
+    assert device["property"][0]["valueCode"][0]["text"] == ("true" if card["trained"] else "false")
+
+
+def test_fhir_report_has_an_observation_per_analyser_result_and_a_device_per_card_as_the_api_says(
+    analysed_study, clinician, client_for
+):
+    ratio = store_measured_ratio(analysed_study)
+    client = client_for(clinician)
+    api = client.get(f"/api/studies/{analysed_study.id}/").json()
+
+    report = fhir(client, analysed_study).json()
+
+    DiagnosticReport.model_validate(report)
+    observations = contained(report, "Observation")
+    devices = contained(report, "Device")
+    assert {reference["reference"] for reference in report["result"]} == {f"#{key}" for key in observations}
+    finding_ids = {key for key in observations if key.startswith("finding-")}
+    findings = {observations[key]["code"]["text"]: observations[key] for key in finding_ids}
+    assert len(findings) == 14
+    for finding in api["findings"]:
+        observation = findings[finding["label"]]
+        assert observation["valueQuantity"]["value"] == pytest.approx(finding["probability"], abs=1e-6)
+        assert observation["device"] == {"reference": "#model"}
+    assert set(observations) - finding_ids == {
+        "analyser-screener",
+        "analyser-segmentation",
+    }
+
+    screener = observations["analyser-screener"]
+    assert screener["code"]["coding"][0]["code"] == ABNORMAL.value
+    assert screener["valueQuantity"]["value"] == pytest.approx(api["screener"]["probability"], abs=1e-6)
+    assert screener["component"][0]["valueQuantity"]["value"] == pytest.approx(api["screener"]["threshold"])
+    expected = "POS" if api["screener"]["likely_abnormal"] else "NEG"
+    assert screener["interpretation"][0]["coding"][0]["code"] == expected
+
+    measured = observations["analyser-segmentation"]
+    assert measured["code"]["coding"][0]["code"] == CARDIOTHORACIC_RATIO.value
+    ratio_api = api["segmentation"]["cardiothoracic_ratio"]
+    assert measured["valueQuantity"]["value"] == ratio_api["ratio"] == 0.5625
+    assert measured["valueQuantity"]["code"] == "{ratio}"
+    assert measured["interpretation"][0]["coding"][0]["code"] == "H"
+    assert [component["valueQuantity"]["value"] for component in measured["component"]] == [
+        ratio.heart_line.width,
+        ratio.thorax_line.width,
+    ]
+
+    assert set(devices) == {"model", "device-screener", "device-segmentation"}
+    assert_device_names(devices["model"], api["model"])
+    assert_device_names(devices["device-screener"], api["screener"]["analyser"])
+    assert_device_names(devices["device-segmentation"], api["segmentation"]["analyser"])
+    assert screener["device"] == {"reference": "#device-screener"}
+    assert measured["device"] == {"reference": "#device-segmentation"}
+    # The classifier and the screener are untrained; the segmentation's card was made trained above.
+    cards = (
+        (api["model"], True),
+        (api["screener"]["analyser"], True),
+        (api["segmentation"]["analyser"], False),
+    )
+    for card, untrained in cards:
+        assert (f"{card['name']}: {UNTRAINED_WARNING}" in report["conclusion"]) is untrained
+    assert NOT_A_DIAGNOSIS in report["conclusion"]
+
+
+def test_fhir_report_of_an_untrained_segmentation_says_why_it_gives_no_ratio(
+    analysed_study, clinician, client_for
+):
+    client = client_for(clinician)
+    segmentation = client.get(f"/api/studies/{analysed_study.id}/").json()["segmentation"]
+    note = segmentation["cardiothoracic_ratio_note"]
+
+    measured = contained(fhir(client, analysed_study).json(), "Observation")["analyser-segmentation"]
+
+    assert "valueQuantity" not in measured
+    assert measured["dataAbsentReason"]["coding"][0]["code"] == "not-performed"
+    assert measured["dataAbsentReason"]["text"] == note and "untrained" in note
+
+
+def test_fhir_report_of_a_ct_study_carries_its_patient_level_result_and_the_ct_models_device(
+    clinician, client_for, upload
+):
+    client = client_for(clinician)
+    created = upload(client, shuffled_series_zip(3)[0], "series.zip")
+    assert created.status_code == 202, created.content
+    studies_analyze(study_id=created.json()["id"], claimant="test")
+    api = client.get(f"/api/studies/{created.json()['id']}/").json()
+    assert api["ct"]["status"] == "done"
+
+    response = client.get(f"/api/studies/{api['id']}/fhir/")
+
+    assert response.status_code == 200, response.content
+    report = response.json()
+    DiagnosticReport.model_validate(report)
+    observations = contained(report, "Observation")
+    assert set(observations) == {"analyser-ct"}
+    ct = observations["analyser-ct"]
+    assert ct["code"]["coding"][0]["code"] == CT_INVOLVEMENT.value
+    assert ct["valueQuantity"]["value"] == pytest.approx(api["ct"]["patient_probability"], abs=1e-6)
+    assert ct["component"][0]["valueQuantity"]["value"] == pytest.approx(api["ct"]["threshold"])
+    assert ct["interpretation"][0]["coding"][0]["code"] == ("POS" if api["ct"]["positive"] else "NEG")
+    (device,) = contained(report, "Device").values()
+    assert ct["device"] == {"reference": f"#{device['id']}"}
+    assert_device_names(device, api["ct"]["analyser"])
+    assert f"{api['ct']['analyser']['name']}: {UNTRAINED_WARNING}" in report["conclusion"]

@@ -2,9 +2,9 @@
 
 Orthanc (with its DICOMweb plugin) runs on free loopback ports with backend/pacs/orthanc/orthanc.json
 and forward-to-cxr.lua; storescu sends it the sample DICOMs and DICOMs made from the NIH PNGs; Orthanc
-forwards them to the service's listener; once analysed, the service files its SR, Secondary Captures
-and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dciodvfy and highdicom check
-them as Orthanc stored them.
+forwards them to the service's listener; once analysed, the service files its SR, Secondary Captures,
+SEG and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dciodvfy, pixelmed's SR
+validator and highdicom check them as Orthanc stored them.
 """
 
 import json
@@ -21,15 +21,15 @@ from cryptography.fernet import Fernet
 from django.conf import settings
 from pydicom.uid import generate_uid
 
+from pacs.codes import PROBABILITY
 from pacs.listener import start_listener
 from pacs.models import FilingStatus, ReceivedImage
 from pacs.tasks import file_results
-from studies.analysis import studies_analyze
 from studies.models import Study, StudyImage
-from tests.conftest import NIH_DIR
+from tests.conftest import NIH_DIR, analyse_here
 from tests.factories import UserFactory
 from tests.test_pacs_dicom_in import DICOM_DIR, dcmtk, free_port, png_as_dicom
-from tests.test_pacs_dicom_out import dciodvfy_errors
+from tests.test_pacs_dicom_out import dciodvfy_errors, measurement_values, sr_template_errors
 
 ORTHANC_DIR = settings.BACKEND_DIR / "pacs" / "orthanc"
 SERVICE_AE_TITLE = "CXR_DS"
@@ -108,7 +108,7 @@ def series_modalities(base: str, study_uid: str) -> list[str]:
     return [item["00080060"]["Value"][0] for item in series]
 
 
-def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_the_same_studies(
+def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_seg_and_pdf_in_the_same_studies(
     orthanc, tmp_path
 ):
     shared_study = generate_uid()
@@ -141,7 +141,7 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
         lambda: Study.objects.count() == len(study_uids) and StudyImage.objects.count() == len(files),
     )
     for study in Study.objects.all():
-        studies_analyze(study_id=study.id, claimant="test")
+        analyse_here(study.id)
         file_results.apply(args=[str(study.id)])
     statuses = {received.filing_status: received.message for received in ReceivedImage.objects.all()}
     assert set(statuses) == {FilingStatus.SENT}, statuses
@@ -153,29 +153,49 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_and_pdf_in_th
                 (found := series_modalities(orthanc["base"], uid)) and {"SR", "DOC"} <= set(found) and found
             ),
         )
-        assert {"SR", "OT", "DOC"} <= set(modalities)
+        assert {"SR", "OT", "SEG", "DOC"} <= set(modalities)
 
-    sr_paths = []
+    sr_paths, seg_paths = [], []
     for instance in http_json(f"{orthanc['base']}/instances"):
         path = tmp_path / f"{instance}.dcm"
         with urllib.request.urlopen(f"{orthanc['base']}/instances/{instance}/file", timeout=30) as answer:
             path.write_bytes(answer.read())
         dataset = pydicom.dcmread(path, stop_before_pixels=True)
-        if dataset.Modality in ("SR", "OT", "DOC") and dataset.get("Manufacturer", "").startswith("CXR"):
+        ours = dataset.get("Manufacturer", "").startswith("CXR")
+        if ours and dataset.Modality in ("SR", "OT", "SEG", "DOC"):
             assert dciodvfy_errors(path) == [], dataset.SOPClassUID.name
-            if dataset.Modality == "SR":
-                sr_paths.append(path)
+            {"SR": sr_paths, "SEG": seg_paths}.get(dataset.Modality, []).append(path)
     assert len(sr_paths) == len(study_uids)
-    labels_by_sr = {
-        tuple(
-            sorted(
-                group.tracking_identifier
-                for group in hd.sr.srread(path).content.get_image_measurement_groups()
+    # Each SR as Orthanc keeps it: the study's findings with their probabilities, and the screener's
+    # result (the untrained segmentation measures no ratio), filed into the study it was made for.
+    probabilities_by_sr = set()
+    for path in sr_paths:
+        assert sr_template_errors(path) == [], path
+        content = hd.sr.srread(path).content
+        groups = [*content.get_planar_roi_measurement_groups(), *content.get_image_measurement_groups()]
+        probabilities_by_sr.add(
+            tuple(
+                sorted(
+                    (group.tracking_identifier, round(measurement_values(group)[PROBABILITY.value], 6))
+                    for group in groups
+                )
             )
         )
-        for path in sr_paths
-    }
-    expected = {
-        tuple(sorted(study.findings.values_list("label", flat=True))) for study in Study.objects.all()
-    }
-    assert labels_by_sr == expected
+    expected = set()
+    for study in Study.objects.all():
+        screener = study.analyser_runs.get(kind="screener").result["probability"]
+        findings = [(finding.label, round(finding.probability, 6)) for finding in study.findings.all()]
+        expected.add(tuple(sorted([*findings, ("screener", round(screener, 6))])))
+    assert probabilities_by_sr == expected
+
+    # Each SEG references the radiograph it segments (a study's key image: its first), in its study.
+    key_images = {}
+    for path in files:
+        original = pydicom.dcmread(path, stop_before_pixels=True)
+        key_images.setdefault(original.StudyInstanceUID, original.SOPInstanceUID)
+    referenced = {}
+    for path in seg_paths:
+        seg = hd.seg.segread(path)
+        (instance,) = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence
+        referenced[seg.StudyInstanceUID] = instance.ReferencedSOPInstanceUID
+    assert referenced == key_images

@@ -114,7 +114,7 @@ export interface paths {
   "/api/studies/{study_id}/fhir/": {
     /**
      * A finished study as a FHIR R4 DiagnosticReport
-     * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and a contained Device naming the model card. 400 before the analysis is done.
+     * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and per analyser result (screener, cardiothoracic ratio, a CT study's patient-level result), and a contained Device per model card. 400 before the analysis is done.
      */
     get: operations["studies_fhir_retrieve"];
   };
@@ -1803,7 +1803,7 @@ export interface operations {
   };
   /**
    * A finished study as a FHIR R4 DiagnosticReport
-   * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and a contained Device naming the model card. 400 before the analysis is done.
+   * @description One contained Observation per finding (SNOMED CT coded: probability, threshold, positive, calibrated score) and per analyser result (screener, cardiothoracic ratio, a CT study's patient-level result), and a contained Device per model card. 400 before the analysis is done.
    */
   studies_fhir_retrieve: {
     parameters: {
