@@ -136,10 +136,26 @@ test: lint test-python test-frontend test-e2e
 # The topology test serves the built web app through nginx. ml's tests spend most of their time
 # tracing TensorFlow graphs, mostly on one core, so two processes share them (a module stays in one,
 # its fixtures built once); the backend's share queues and ports, and run in one.
-test-python: $(PYTHON_DEPS) $(SPA) system-packages
+test-python: $(PYTHON_DEPS) $(SPA) system-packages $(OHIF)
 	$(VENV)/bin/python -m pytest ml/tests --numprocesses 2 --dist loadscope
 	cd backend && PATH=$$PATH:/usr/sbin DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
 		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest
+
+# OHIF Viewer, as npm's @ohif/app ships it built (dist/), for the test that opens the results filed
+# into Orthanc in Chromium (backend/tests/test_pacs_ohif.py). Only its tarball is fetched (npm pack,
+# none of its dependencies) and checked against the registry's integrity pinned here.
+OHIF_VERSION := 3.13.2
+OHIF_INTEGRITY := sha512-WZdxmpmG7rqFgW9ZJLcbgr3XCtLi1KDNPoMaeY5PPe6j4G4fjEjjkycZM6C6Zk2F87BKxFfpq+jd5xXZB9E8EA==
+OHIF_DIR := .cache/ohif-$(OHIF_VERSION)
+OHIF := $(OHIF_DIR)/dist/index.html
+
+$(OHIF):
+	rm -rf $(OHIF_DIR) && mkdir -p $(OHIF_DIR)
+	cd $(OHIF_DIR) && npm pack @ohif/app@$(OHIF_VERSION) --silent --loglevel=error >/dev/null
+	test "sha512-$$(openssl dgst -sha512 -binary $(OHIF_DIR)/ohif-app-$(OHIF_VERSION).tgz | base64 -w0)" = "$(OHIF_INTEGRITY)"
+	tar -xzf $(OHIF_DIR)/ohif-app-$(OHIF_VERSION).tgz -C $(OHIF_DIR) --strip-components=1 package/dist
+	rm $(OHIF_DIR)/ohif-app-$(OHIF_VERSION).tgz
+	test -f $@
 
 test-frontend: $(NODE_DEPS)
 	cd frontend && npm test

@@ -8,6 +8,7 @@ cannot run on the test machines.
 import os
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import pytest
 import yaml
 from django.conf import settings
 
@@ -230,3 +232,43 @@ def s3_server(folder: Path, *, bucket: str = "cxr-media") -> Iterator[S3Server]:
         yield S3Server(endpoint=f"http://127.0.0.1:{port}", bucket=bucket, root=root, service=service)
     finally:
         service.stop()
+
+
+def nginx_executable() -> str:
+    found = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
+    if found is None:
+        pytest.fail("nginx is not installed: `make system-packages` installs Debian's nginx-light.")
+    return found
+
+
+def start_nginx(parent: Path, server: str) -> Service:
+    """Debian's nginx with the main file of the nginx image and ``server`` (its conf.d file)."""
+    folder = parent / "nginx"
+    (folder / "conf.d").mkdir(parents=True)
+    (folder / "conf.d" / "default.conf").write_text(server)
+    # The main file of the nginx image, with the test's own paths. Run as root (CI), the workers keep
+    # root's identity: the test's folders are private to it.
+    user = "user root;" if os.geteuid() == 0 else ""
+    (folder / "nginx.conf").write_text(
+        f"""{user}
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {folder}/conf.d/*.conf;
+}}
+"""
+    )
+    command = [nginx_executable(), "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    # In the foreground, its error log in the folder from the start (before it reads the configuration).
+    command += ["-e", str(folder / "error.log"), "-g", "daemon off;"]
+    return Service("nginx", command, env=os.environ, cwd=folder, log=folder / "nginx.log")

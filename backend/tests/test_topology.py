@@ -35,6 +35,7 @@ from tests.deployment import (
     render_nginx_template,
     run_checked,
     scratch_database,
+    start_nginx,
     wait_until,
 )
 
@@ -50,13 +51,6 @@ CLINICIAN_USERNAME, CLINICIAN_PASSWORD = "topology-clinician", "another long pas
 METRICS_TOKEN = "topology-metrics-token"
 START_SECONDS = 120
 ANALYSIS_SECONDS = 180
-
-
-def nginx_executable() -> str:
-    found = shutil.which("nginx", path=os.environ.get("PATH", "") + ":/usr/sbin")
-    if found is None:
-        pytest.fail("nginx is not installed: `make system-packages` installs Debian's nginx-light.")
-    return found
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -79,38 +73,6 @@ def web_app_root(folder: Path) -> Path:
     shutil.copytree(SPA_DIST, root / "static")
     (root / "static" / "index.html").rename(root / "index.html")
     return root
-
-
-def start_nginx(parent: Path, values: dict[str, str]) -> Service:
-    folder = parent / "nginx"
-    (folder / "conf.d").mkdir(parents=True)
-    (folder / "conf.d" / "default.conf").write_text(render_nginx_template(values))
-    # The main file of the nginx image, with the test's own paths. Run as root (CI), the workers keep
-    # root's identity: the test's folders are private to it.
-    user = "user root;" if os.geteuid() == 0 else ""
-    (folder / "nginx.conf").write_text(
-        f"""{user}
-worker_processes 1;
-pid {folder}/nginx.pid;
-error_log {folder}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log {folder}/access.log;
-    client_body_temp_path {folder}/client_body;
-    proxy_temp_path {folder}/proxy;
-    fastcgi_temp_path {folder}/fastcgi;
-    uwsgi_temp_path {folder}/uwsgi;
-    scgi_temp_path {folder}/scgi;
-    include {folder}/conf.d/*.conf;
-}}
-"""
-    )
-    command = [nginx_executable(), "-p", str(folder), "-c", str(folder / "nginx.conf")]
-    # In the foreground, its error log in the folder from the start (before it reads the configuration).
-    command += ["-e", str(folder / "error.log"), "-g", "daemon off;"]
-    return Service("nginx", command, env=os.environ, cwd=folder, log=folder / "nginx.log")
 
 
 @dataclass
@@ -217,15 +179,17 @@ def run_topology(folder: Path) -> Iterator[Topology]:
             services.append(beat)
             nginx = start_nginx(
                 folder,
-                {
-                    "CXR_WEB_UPSTREAM": f"127.0.0.1:{ports['web']}",
-                    "CXR_HTTP_PORT": str(ports["http"]),
-                    "CXR_HTTPS_PORT": str(ports["https"]),
-                    "CXR_PUBLIC_HTTPS_PORT": str(ports["https"]),
-                    "CXR_TLS_CERTIFICATE": str(certificate),
-                    "CXR_TLS_CERTIFICATE_KEY": str(key),
-                    "CXR_SPA_ROOT": str(web_app_root(folder)),
-                },
+                render_nginx_template(
+                    {
+                        "CXR_WEB_UPSTREAM": f"127.0.0.1:{ports['web']}",
+                        "CXR_HTTP_PORT": str(ports["http"]),
+                        "CXR_HTTPS_PORT": str(ports["https"]),
+                        "CXR_PUBLIC_HTTPS_PORT": str(ports["https"]),
+                        "CXR_TLS_CERTIFICATE": str(certificate),
+                        "CXR_TLS_CERTIFICATE_KEY": str(key),
+                        "CXR_SPA_ROOT": str(web_app_root(folder)),
+                    }
+                ),
             )
             services.append(nginx)
             nginx.wait_for(lambda: port_open(ports["https"]), seconds=START_SECONDS, what="listening")
@@ -526,15 +490,17 @@ def test_nginx_answers_503_in_the_api_error_shape_while_django_is_down(topology,
     nothing_listens = free_port()
     nginx = start_nginx(
         tmp_path,
-        {
-            "CXR_WEB_UPSTREAM": f"127.0.0.1:{nothing_listens}",
-            "CXR_HTTP_PORT": str(free_port()),
-            "CXR_HTTPS_PORT": str(https_port := free_port()),
-            "CXR_PUBLIC_HTTPS_PORT": str(https_port),
-            "CXR_TLS_CERTIFICATE": str(topology.certificate),
-            "CXR_TLS_CERTIFICATE_KEY": str(topology.tls_key),
-            "CXR_SPA_ROOT": str(web_app_root(tmp_path)),
-        },
+        render_nginx_template(
+            {
+                "CXR_WEB_UPSTREAM": f"127.0.0.1:{nothing_listens}",
+                "CXR_HTTP_PORT": str(free_port()),
+                "CXR_HTTPS_PORT": str(https_port := free_port()),
+                "CXR_PUBLIC_HTTPS_PORT": str(https_port),
+                "CXR_TLS_CERTIFICATE": str(topology.certificate),
+                "CXR_TLS_CERTIFICATE_KEY": str(topology.tls_key),
+                "CXR_SPA_ROOT": str(web_app_root(tmp_path)),
+            }
+        ),
     )
     try:
         nginx.wait_for(lambda: port_open(https_port), seconds=START_SECONDS, what="listening")
