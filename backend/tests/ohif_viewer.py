@@ -95,7 +95,8 @@ def ohif_viewer(folder: Path, *, dicomweb: str) -> Iterator[OhifViewer]:
     listen 127.0.0.1:{port};
     root {ohif_dist()};
     location = /app-config.js {{ alias {config}; }}
-    location /dicom-web/ {{ proxy_pass {dicomweb.rstrip("/")}/; }}
+    # Orthanc writes its own address into bulk data URIs; given the viewer's, they stay same-origin.
+    location /dicom-web/ {{ proxy_pass {dicomweb.rstrip("/")}/; proxy_set_header Host $http_host; }}
     location / {{ try_files $uri $uri/ /index.html; }}
 }}
 """
