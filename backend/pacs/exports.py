@@ -1,8 +1,9 @@
 """Everything a finished study files back into the hospital's archive, as DICOM objects.
 
 The SR with the findings, one Secondary Capture per finding's heatmap and the PDF report, all in
-the radiograph's study. Their UIDs derive from the study's id, so a study sent twice replaces its
-results in the PACS instead of doubling them.
+the radiograph's study. Their UIDs derive from the study's id and its set of results
+(pacs.origin.derived_uid): the same results sent twice double nothing in the PACS, and new results
+(an image joined the study) are new objects, which supersede the old ones (pacs.supersede).
 """
 
 from pydicom.dataset import Dataset

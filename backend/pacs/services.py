@@ -62,9 +62,18 @@ def received_image_store(
             if joined is not None:
                 study = study_image_add(study=joined, received=received)
                 audit_detail["joined"] = True
-                # Its results go back again once the study is analysed with the new image.
-                ReceivedImage.objects.filter(study=study).update(
-                    status=JobStatus.QUEUED, enqueued_at=None, started_at=None, finished_at=None, message=""
+                # Its results go back again once the study is analysed with the new image. A
+                # filing being sent is left to its task, which sees the study changed when it ends
+                # (pacs.filing.filing_settle): two tasks never send one study's results at once.
+                ReceivedImage.objects.filter(study=study).exclude(status=JobStatus.RUNNING).update(
+                    status=JobStatus.QUEUED,
+                    attempts=0,
+                    requeues=0,
+                    enqueued_at=None,
+                    started_at=None,
+                    finished_at=None,
+                    claimed_by="",
+                    message="",
                 )
             else:
                 check_pending_limit(owner=owner)
