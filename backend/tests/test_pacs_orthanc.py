@@ -244,12 +244,21 @@ def filing_held_before_sending(study_id: object, monkeypatch):
         monkeypatch.setattr(filing, "c_store", real_c_store)
 
 
-def two_image_study(tmp_path: Path) -> tuple[Path, Path]:
+@contextlib.contextmanager
+def second_image_while_filing(orthanc: dict, tmp_path: Path, monkeypatch):
+    """A study's first image sent through Orthanc and analysed, then its second image sent while
+    the first results' filing is held before sending; the filing sends when the block ends."""
     shared_study = generate_uid()
     first, second = tmp_path / "first.dcm", tmp_path / "second.dcm"
     for path, png in zip((first, second), sorted(NIH_DIR.glob("*.png"))[:2], strict=True):
         path.write_bytes(png_as_dicom(png, study_uid=shared_study, patient_id="PID0077", accession="ACC0077"))
-    return first, second
+    send_to_orthanc(orthanc, first)
+    study = wait_for("the first image", lambda: Study.objects.first())
+    studies_analyze(study_id=study.id, claimant="test")
+    with filing_held_before_sending(study.id, monkeypatch):
+        send_to_orthanc(orthanc, second)
+        wait_for("the second image to join", lambda: StudyImage.objects.filter(study=study).count() == 2)
+        yield study
 
 
 def send_to_orthanc(orthanc: dict, path: Path) -> None:
@@ -290,14 +299,8 @@ def test_an_image_arriving_while_a_study_is_filed_ends_with_only_the_final_resul
     as its predecessor, the first set is deleted through Orthanc's REST API, and Orthanc then holds
     exactly the final set, with the API's final probabilities."""
     settings.CXR_PACS_REST_URL = orthanc["base"]
-    first, second = two_image_study(tmp_path)
-    send_to_orthanc(orthanc, first)
-    study = wait_for("the first image", lambda: Study.objects.first())
-    studies_analyze(study_id=study.id, claimant="test")
-
-    with filing_held_before_sending(study.id, monkeypatch):
-        send_to_orthanc(orthanc, second)
-        wait_for("the second image to join", lambda: StudyImage.objects.filter(study=study).count() == 2)
+    with second_image_while_filing(orthanc, tmp_path, monkeypatch) as study:
+        pass
     received = ReceivedImage.objects.get(study=study)
     assert received.filing_status == FilingStatus.WAITING, received.message
     first_set = {item["sop_instance_uid"] for item in received.filed_objects}
@@ -323,14 +326,7 @@ def test_a_second_filing_while_the_first_sends_leaves_it_to_the_first_which_file
     rather than ending "sent" over the older ones. Superseded objects stay (no CXR_PACS_REST_URL),
     so Orthanc holds both sets and the newer SR names the older as its predecessor."""
     settings.CXR_PACS_REST_URL = ""
-    first, second = two_image_study(tmp_path)
-    send_to_orthanc(orthanc, first)
-    study = wait_for("the first image", lambda: Study.objects.first())
-    studies_analyze(study_id=study.id, claimant="test")
-
-    with filing_held_before_sending(study.id, monkeypatch):
-        send_to_orthanc(orthanc, second)
-        wait_for("the second image to join", lambda: StudyImage.objects.filter(study=study).count() == 2)
+    with second_image_while_filing(orthanc, tmp_path, monkeypatch) as study:
         studies_analyze(study_id=study.id, claimant="test")
         # The finished analysis's own filing task, while the first still holds the filing.
         file_results.apply(args=[str(study.id)])
