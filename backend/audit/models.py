@@ -28,6 +28,7 @@ class AuditAction(models.TextChoices):
     USER_CREATE = "user_create", "Created a user"
     USER_UPDATE = "user_update", "Changed a user"
     PASSWORD_RESET = "password_reset", "Reset a password"
+    DICOM_SENDER_REFUSED = "dicom_sender_refused", "Refused a DICOM sender"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -411,10 +411,12 @@ SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 CXR_DICOM_AE_TITLE = os.environ.get("CXR_DICOM_AE_TITLE", "CXR_DS")
 CXR_DICOM_HOST = os.environ.get("CXR_DICOM_HOST", "127.0.0.1")
 CXR_DICOM_PORT = env_int("CXR_DICOM_PORT", 0)
-# The account that owns received images, and calling AE titles mapped to accounts of their own
-# ("AE_TITLE=username,..."): an image from a mapped AE title becomes that user's study.
+# Who may send to the listener, besides the senders an admin allows (pacs.models.DicomSender):
+# "AE_TITLE[=username][@address or CIDR network],..."; an entry without a username sends as
+# CXR_DICOM_SERVICE_ACCOUNT. The default lets the shipped Orthanc configuration (AE title ORTHANC)
+# send; any other calling AE title is refused at association (pacs.senders).
 CXR_DICOM_SERVICE_ACCOUNT = os.environ.get("CXR_DICOM_SERVICE_ACCOUNT", "")
-CXR_DICOM_AE_USERS = dict(item.split("=", 1) for item in env_list("CXR_DICOM_AE_USERS", "") if "=" in item)
+CXR_DICOM_SENDERS = env_list("CXR_DICOM_SENDERS", "ORTHANC")
 # A STOW-RS request may carry several images: its body may be this many times the upload limit.
 CXR_STOW_MAX_INSTANCES = env_int("CXR_STOW_MAX_INSTANCES", 16)
 # Filing results back: the original identifiers of received images are kept encrypted with this
@@ -450,3 +452,7 @@ CXR_OIDC_USERNAME_CLAIM = os.environ.get("CXR_OIDC_USERNAME_CLAIM", "preferred_u
 CXR_OIDC_METADATA_SECONDS = env_int("CXR_OIDC_METADATA_SECONDS", 3600)
 if CXR_OIDC_ISSUER and not (CXR_OIDC_CLIENT_ID and CXR_OIDC_REDIRECT_URI):
     raise ImproperlyConfigured("CXR_OIDC_ISSUER needs CXR_OIDC_CLIENT_ID and CXR_OIDC_REDIRECT_URI.")
+
+# Orthanc's REST API (e.g. http://orthanc:8042): set, the objects a new set of results replaces
+# are deleted from the PACS once the new set is filed (pacs.supersede); unset, they stay.
+CXR_PACS_REST_URL = os.environ.get("CXR_PACS_REST_URL", "")

@@ -2,8 +2,9 @@
 
 The SR with every analyser's results, one Secondary Capture per finding's heatmap, the anatomy
 masks as a SEG (where the segmentation ran) and the PDF report, all in the radiograph's study.
-Their UIDs derive from the study's id, so a study sent twice replaces its results in the PACS
-instead of doubling them.
+Their UIDs derive from the study's id and its set of results (pacs.origin.derived_uid): the same
+results sent twice double nothing in the PACS, and new results (an image joined the study) are new
+objects, which supersede the old ones (pacs.supersede).
 """
 
 from pydicom.dataset import Dataset

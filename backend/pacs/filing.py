@@ -17,10 +17,23 @@ from pydicom.dataset import Dataset
 from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
 
-from common.jobs import JobStatus, job_claim, job_done, job_fail, job_save
+from common.errors import DomainError
+from common.jobs import (
+    JobStatus,
+    job_claim,
+    job_done,
+    job_enqueue,
+    job_enqueued,
+    job_fail,
+    job_kind_of,
+    job_save,
+)
 from pacs.exports import study_dicom_exports
 from pacs.models import ReceivedImage
+from pacs.origin import results_identity
+from pacs.supersede import filed_object, predecessors_mark, superseded_remove
 from pacs.vault import OriginKeyError, origin_open
+from studies.models import Study
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +59,13 @@ def pacs_destination() -> Destination | None:
 
 
 def study_results_file(*, study_id: uuid.UUID, claimant: str = "") -> None:
-    """Send the study's results to the PACS; PacsUnavailableError when it cannot be reached.
+    """Send the study's current results to the PACS; PacsUnavailableError when it cannot be reached.
 
-    A filing already sent is left alone; one that failed is sent again (an admin's re-filing,
-    ``manage.py refile_results``). What cannot be sent at all fails the job with why.
+    A filing that sent these very results is left alone; one that failed is sent again (an admin's
+    re-filing, ``manage.py refile_results``). What cannot be sent at all fails the job with why.
+    One filing of a study sends at a time (its claim): a filing that another task is sending is
+    left to it, and that task, once its objects are sent, files newer results itself
+    (``filing_settle``), so the last results stored are the ones filed.
     """
     with transaction.atomic():
         received = (
@@ -58,7 +74,9 @@ def study_results_file(*, study_id: uuid.UUID, claimant: str = "") -> None:
             .filter(study_id=study_id)
             .first()
         )
-        if received is None or received.status == JobStatus.DONE:
+        if received is None or (
+            received.status == JobStatus.DONE and received.filed_results == results_identity(received.study)
+        ):
             return
         if received.status == JobStatus.RUNNING and received.claimed_by not in ("", claimant):
             # Another task is sending it; should its worker die, the reconciler hands it over.
@@ -75,9 +93,21 @@ def study_results_file(*, study_id: uuid.UUID, claimant: str = "") -> None:
     except OriginKeyError as error:
         job_fail(received, message=str(error))
         return
-    datasets = study_dicom_exports(study=received.study, origin=origin)
+    results = results_identity(received.study)
+    try:
+        datasets = study_dicom_exports(study=received.study, origin=origin)
+    except DomainError:
+        if results_current(study_id=study_id, results=results):
+            raise
+        # The study is being analysed again since the claim: it has no results to export now.
+        datasets = []
+    if not datasets or not results_current(study_id=study_id, results=results):
+        # The study changed while its objects were made: they may mix two analyses, so none goes.
+        filing_settle(received, results=results, sent=None, done_message="")
+        return
+    predecessors_mark(datasets, previous=received.filed_objects)
     received.message = f"Sending {len(datasets)} objects (attempt {received.attempts})."
-    job_save(received)
+    ReceivedImage.objects.filter(pk=received.pk, status=JobStatus.RUNNING).update(message=received.message)
     refused = c_store(destination, datasets)
     if refused:
         statuses = ", ".join(refused)
@@ -86,8 +116,66 @@ def study_results_file(*, study_id: uuid.UUID, claimant: str = "") -> None:
             message=f"The PACS refused {len(refused)} of {len(datasets)} objects (statuses {statuses}).",
         )
         return
-    job_done(received, message=f"Sent {len(datasets)} objects to {destination.ae_title}.")
-    logger.info("Results of study %s filed into %s", study_id, destination.ae_title)
+    sent = [filed_object(dataset) for dataset in datasets]
+    replaced = filing_settle(
+        received,
+        results=results,
+        sent=sent,
+        done_message=f"Sent {len(datasets)} objects to {destination.ae_title}.",
+    )
+    removed = superseded_remove(previous=replaced, current=sent)
+    logger.info(
+        "Results of study %s filed into %s (%s superseded objects removed)",
+        study_id,
+        destination.ae_title,
+        removed,
+    )
+
+
+def results_current(*, study_id: uuid.UUID, results: str) -> bool:
+    """Whether the study still holds the results whose identity is ``results``."""
+    study = Study.objects.filter(pk=study_id).only("status", "finished_at").first()
+    return study is not None and study.status == JobStatus.DONE and results_identity(study) == results
+
+
+def filing_settle(
+    received: ReceivedImage, *, results: str, sent: list[dict[str, str]] | None, done_message: str
+) -> list[dict[str, str]]:
+    """End a claimed filing by what the study holds now, never by what it held when the filing began.
+
+    ``sent`` is what the PACS took (None: nothing was sent); it is recorded as the PACS's set, and
+    the set it replaced is returned, to be removed. The filing is done if the study still holds
+    ``results``; if an image joined the study meanwhile it waits for that analysis
+    (studies.events.study_finished hands it over again), and if newer results were stored it is
+    handed to the queue at once.
+    """
+    with transaction.atomic():
+        current = ReceivedImage.objects.select_for_update().select_related("study").get(pk=received.pk)
+        replaced: list[dict[str, str]] = []
+        if sent is not None:
+            replaced, current.filed_objects, current.filed_results = current.filed_objects, sent, results
+            current.save(update_fields=["filed_objects", "filed_results"])
+        if current.status != JobStatus.RUNNING or current.claimed_by != received.claimed_by:
+            # The reconciler handed it over meanwhile: its new state is not this task's to end.
+            return replaced
+        study = current.study
+        if study.status == JobStatus.DONE and results_identity(study) == results:
+            job_done(current, message=done_message)
+        elif study.status == JobStatus.FAILED:
+            job_fail(current, message=f"The analysis ended {study.status}.")
+        elif study.status == JobStatus.DONE:
+            job_enqueued(current)
+            current.attempts = 0
+            current.message = "Newer results were stored while sending: sending them."
+            job_save(current)
+            job_enqueue(job_kind_of(ReceivedImage).task, str(current.study_id))
+        else:
+            job_enqueued(current)
+            current.enqueued_at = None
+            current.attempts = 0
+            current.message = "An image joined the study while sending: waiting for its analysis."
+            job_save(current)
+    return replaced
 
 
 def unsendable_reason(received: ReceivedImage) -> str:

@@ -2,9 +2,11 @@
 
 import datetime
 
+from django.conf import settings
 from django.db import models
 
 from common.jobs import Job, JobStatus
+from pacs.addresses import addresses_validator, ae_title_validator
 from studies.models import Study
 
 
@@ -45,6 +47,13 @@ class ReceivedImage(Job):
     # null when no key was configured, and the results then cannot be filed back.
     sealed_origin = models.BinaryField(null=True, editable=False)
 
+    # What the PACS holds of the study's results: the identity of the set last sent whole
+    # (pacs.origin.results_identity) and its objects' UIDs (the service's own, derived from the
+    # study's id, never the patient's). The next set's SR names that SR as its predecessor, and the
+    # objects it replaces can be removed from the PACS (pacs.supersede).
+    filed_results = models.CharField(max_length=64, blank=True, default="")
+    filed_objects = models.JSONField(default=list, blank=True, editable=False)
+
     @property
     def filing_status(self) -> FilingStatus:
         if self.status == JobStatus.DONE:
@@ -62,3 +71,26 @@ class ReceivedImage(Job):
 
     def __str__(self) -> str:
         return f"{self.protocol} image of study {self.study_id}"
+
+
+class DicomSender(models.Model):
+    """A DICOM node allowed to send images to the listener: its calling AE title, optionally the
+    addresses it may call from, and the account whose studies its images become. An admin keeps
+    them (Django admin); CXR_DICOM_SENDERS gives the ones used when no row names an AE title."""
+
+    ae_title = models.CharField(max_length=16, unique=True, validators=[ae_title_validator])
+    account = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    allowed_addresses = models.CharField(
+        max_length=500,
+        blank=True,
+        validators=[addresses_validator],
+        help_text="IP addresses or networks (CIDR), separated by commas; empty: any address.",
+    )
+    is_active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["ae_title"]
+
+    def __str__(self) -> str:
+        return self.ae_title

@@ -4,6 +4,11 @@ Results (SR, Secondary Captures, PDF) reference the radiograph's study, series a
 repeat the patient's identifiers, so that a PACS files them into the same study. A study uploaded
 through the web app has only its de-identified copy: its results reference that copy's UIDs, and a
 PNG or JPEG upload, which has none, gets UIDs derived from the study's id, the same every time.
+
+The results' own UIDs (``derived_uid``) derive from the study and the set of results they carry:
+the same results always get the same UIDs (a filing sent again doubles nothing in the PACS), and
+results stored by a later analysis (an image that joined the study) get new ones, as DICOM wants
+for new content; a PACS that keeps what it has (Orthanc's default) would ignore them otherwise.
 """
 
 import io
@@ -55,8 +60,21 @@ class ImageOrigin:
         return dataset
 
 
+def results_identity(study: Study) -> str:
+    """Which set of results the study holds: when its analysis stored them. Every analysis that
+    stores results ends the study's job (common.jobs.job_done), which sets ``finished_at``, so a new
+    set of results has a new identity and the same set keeps it. A study with none yet has ""."""
+    return study.finished_at.isoformat() if study.finished_at else ""
+
+
 def derived_uid(study: Study, purpose: str) -> str:
-    """A UID of the study's own (a result, or a PNG's stand-in study), the same for every call."""
+    """A UID of the study's current results (an SR, a capture, their series), new for new results."""
+    results = results_identity(study)
+    return study_own_uid(study, f"{purpose}@{results}" if results else purpose)
+
+
+def study_own_uid(study: Study, purpose: str) -> str:
+    """A UID of the study's own that never changes (a PNG's stand-in study, series and image)."""
     return f"2.25.{uuid.uuid5(study.id, purpose).int}"
 
 
@@ -79,9 +97,9 @@ def stored_origin(*, study: Study) -> ImageOrigin:
             study_time=moment,
         )
     return ImageOrigin(
-        study_instance_uid=derived_uid(study, "study"),
-        series_instance_uid=derived_uid(study, "radiograph-series"),
-        sop_instance_uid=derived_uid(study, "radiograph"),
+        study_instance_uid=study_own_uid(study, "study"),
+        series_instance_uid=study_own_uid(study, "radiograph-series"),
+        sop_instance_uid=study_own_uid(study, "radiograph"),
         # A PNG or JPEG file is, for DICOM, a secondary capture of a radiograph.
         sop_class_uid=SecondaryCaptureImageStorage,
         study_date=day,

@@ -6,18 +6,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Case, Max, QuerySet, When
 
-from accounts.models import User
 from common.jobs import JobStatus
 from pacs.filing import pacs_destination
 from pacs.models import ReceivedImage, ReceivedProtocol
-
-
-def receiving_user(*, calling_ae_title: str) -> User | None:
-    """The account mapped to the calling AE title, else the configured service account (active only)."""
-    username = settings.CXR_DICOM_AE_USERS.get(calling_ae_title.strip(), settings.CXR_DICOM_SERVICE_ACCOUNT)
-    if not username:
-        return None
-    return User.objects.filter(username=username, is_active=True).first()
 
 
 @dataclass(frozen=True)

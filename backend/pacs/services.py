@@ -22,9 +22,9 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import DomainError
 from common.jobs import JobStatus
-from pacs.dispatch import file_results_enqueue
 from pacs.models import ReceivedImage, ReceivedProtocol
 from pacs.vault import OriginKeyError, origin_of, origin_seal
+from studies.events import study_finished_announce
 from studies.grouping import dicom_study_uid
 from studies.models import Study, StudyStatus
 from studies.services import check_pending_limit, study_create_from_file, study_image_add
@@ -62,9 +62,18 @@ def received_image_store(
             if joined is not None:
                 study = study_image_add(study=joined, received=received)
                 audit_detail["joined"] = True
-                # Its results go back again once the study is analysed with the new image.
-                ReceivedImage.objects.filter(study=study).update(
-                    status=JobStatus.QUEUED, enqueued_at=None, started_at=None, finished_at=None, message=""
+                # Its results go back again once the study is analysed with the new image. A
+                # filing being sent is left to its task, which sees the study changed when it ends
+                # (pacs.filing.filing_settle): two tasks never send one study's results at once.
+                ReceivedImage.objects.filter(study=study).exclude(status=JobStatus.RUNNING).update(
+                    status=JobStatus.QUEUED,
+                    attempts=0,
+                    requeues=0,
+                    enqueued_at=None,
+                    started_at=None,
+                    finished_at=None,
+                    claimed_by="",
+                    message="",
                 )
             else:
                 check_pending_limit(owner=owner)
@@ -78,8 +87,9 @@ def received_image_store(
                     **sealed_origin(cast(Dataset, received.dataset)),
                 )
             if study.status == StudyStatus.DONE:
-                # Answered from the result cache: its results can go back at once.
-                transaction.on_commit(lambda: file_results_enqueue(study_id=study.id))
+                # Answered from the result cache: its results go back once its analyser runs end
+                # (studies.events.study_finished), at once when none is configured.
+                study_finished_announce(study.id)
     except DomainError as error:
         audit_record(
             action=AuditAction.STUDY_UPLOAD,

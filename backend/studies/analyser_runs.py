@@ -21,7 +21,7 @@ from common.jobs import claimable, job_done, job_kind_of, jobs_claim, jobs_fail
 from ml.errors import ImageError, WeightsError
 from ml.pipeline import Pipeline
 from studies import storage
-from studies.events import study_events_publish
+from studies.events import study_events_publish, study_finished_announce
 from studies.inference import analysis_pipeline
 from studies.models import AnalyserRun, Study
 from studies.prepared import prepared_input
@@ -44,7 +44,11 @@ def analyser_runs_execute(study_ids: Iterable[uuid.UUID], *, claimant: str = "")
     pipeline = analysis_pipeline()
     for kind in sorted({run.kind for run in runs}):
         analyser_runs_of_kind(pipeline, kind, [run for run in runs if run.kind == kind])
-    study_events_publish({run.study_id for run in runs})
+    studies = {run.study_id for run in runs}
+    study_events_publish(studies)
+    for study_id in studies:
+        # With its last run ended, the study's analysis is over (the PACS filing waits for it).
+        study_finished_announce(study_id)
 
 
 def analyser_runs_claim(study_ids: Iterable[uuid.UUID], *, claimant: str) -> list[AnalyserRun]:

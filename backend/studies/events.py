@@ -22,17 +22,24 @@ from django.dispatch import Signal
 
 from accounts.models import User
 from studies import event_broker
-from studies.models import Study
+from studies.models import AnalyserRun, Study, StudyStatus
 from studies.serializers import StudyEventSerializer
 
-# Sent, with ``study_id``, once a study's analysed findings are committed. Integrations (the PACS
-# filing) connect to it in their AppConfig.ready, so that the core names none of them.
+# Sent, with ``study_id``, once a study's analysis is over and committed: its findings stored and
+# every analyser run beside them ended (done or failed), so that what is sent on holds every
+# result. Integrations (the PACS filing) connect to it in their AppConfig.ready, so that the core
+# names none of them.
 study_finished = Signal()
 
 
 def study_finished_announce(study_id: uuid.UUID) -> None:
-    """Announce ``study_id`` finished once the current transaction commits; a receiver's failure
-    (a broker down) is logged and never fails the analysis already committed."""
+    """Announce ``study_id`` finished once the current transaction commits, unless an analyser run
+    of it has yet to end (its end announces it then); a receiver's failure (a broker down) is logged
+    and never fails the analysis already committed."""
+    if AnalyserRun.objects.filter(
+        study_id=study_id, status__in=[StudyStatus.QUEUED, StudyStatus.RUNNING]
+    ).exists():
+        return
     transaction.on_commit(lambda: study_finished.send(sender=Study, study_id=study_id), robust=True)
 
 

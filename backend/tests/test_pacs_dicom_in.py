@@ -100,7 +100,7 @@ def altered_sample(**attributes: str) -> bytes:
 def service_account(settings, transactional_db):
     account = UserFactory(username="pacs-service")
     settings.CXR_DICOM_SERVICE_ACCOUNT = account.username
-    settings.CXR_DICOM_AE_USERS = {}
+    settings.CXR_DICOM_SENDERS = [SENDER_AE_TITLE]
     return account
 
 
@@ -207,6 +207,8 @@ def test_dicom_listener_command_answers_echoscu_and_refuses_to_start_without_an_
         **os.environ,
         "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
         "CXR_DICOM_SERVICE_ACCOUNT": service_account.username,
+        # echoscu's own calling AE title.
+        "CXR_DICOM_SENDERS": "ECHOSCU",
     }
     command = [
         sys.executable,

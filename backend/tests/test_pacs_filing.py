@@ -291,3 +291,28 @@ def test_admins_see_the_dicom_nodes_their_last_contact_and_the_send_queue_with_f
     assert queued["study_id"] == str(study.id) and queued["filing"]["status"] == "not_sent"
     assert "CXR_ORIGIN_KEY" in queued["filing"]["message"]
     assert client_for(clinician).get("/api/pacs/nodes/").status_code == 403
+
+
+def test_the_admin_sites_refile_action_queues_a_failed_filing_again(
+    origin_key, identified_radiograph, django_capture_on_commit_callbacks, admin_user, client, db
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        study = received_image_store(
+            received=pacs_received(identified_radiograph[0].read_bytes()),
+            owner=UserFactory(),
+            protocol=ReceivedProtocol.STOW_RS,
+        )
+    studies_analyze(study_id=study.id, claimant="test")
+    received = ReceivedImage.objects.get(study=study)
+    ReceivedImage.objects.filter(pk=received.pk).update(status=JobStatus.FAILED, message="The PACS refused")
+    client.force_login(admin_user)
+
+    answer = client.post(
+        "/admin/pacs/receivedimage/", {"action": "refile", "_selected_action": [received.pk]}, follow=True
+    )
+
+    assert answer.status_code == 200
+    assert "1 filings queued to be sent again." in answer.content.decode()
+    received.refresh_from_db()
+    assert received.status == JobStatus.QUEUED and received.enqueued_at is not None
+    assert client.get("/admin/pacs/dicomsender/add/").status_code == 200

@@ -7,9 +7,12 @@ SEG and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dci
 validator and highdicom check them as Orthanc stored them.
 """
 
+import contextlib
+import io
 import json
 import shutil
 import subprocess
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -19,11 +22,14 @@ import pydicom
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.db import connections
 from pydicom.uid import generate_uid
 
+from pacs import filing
 from pacs.codes import PROBABILITY
 from pacs.listener import start_listener
 from pacs.models import FilingStatus, ReceivedImage
+from pacs.sr import coded
 from pacs.tasks import file_results
 from studies.models import Study, StudyImage
 from tests.conftest import NIH_DIR, analyse_here
@@ -57,7 +63,8 @@ def service(settings, transactional_db):
     """The service's listener on a free port, with its service account, key and PACS to file into."""
     account = UserFactory(username="pacs-service")
     settings.CXR_DICOM_SERVICE_ACCOUNT = account.username
-    settings.CXR_DICOM_AE_USERS = {}
+    # The shipped orthanc.json's AE title, which the service lets send by default.
+    settings.CXR_DICOM_SENDERS = ["ORTHANC"]
     settings.CXR_ORIGIN_KEY = Fernet.generate_key().decode()
     port = free_port()
     server = start_listener(host="127.0.0.1", port=port, ae_title=SERVICE_AE_TITLE, block=False)
@@ -199,3 +206,168 @@ def test_orthanc_forwards_radiographs_and_receives_the_sr_heatmaps_seg_and_pdf_i
         (instance,) = seg.ReferencedSeriesSequence[0].ReferencedInstanceSequence
         referenced[seg.StudyInstanceUID] = instance.ReferencedSOPInstanceUID
     assert referenced == key_images
+
+
+def orthanc_results(base: str) -> list[pydicom.Dataset]:
+    """Every object of the service's that Orthanc holds, as Orthanc stored it."""
+    results = []
+    for instance in http_json(f"{base}/instances"):
+        with urllib.request.urlopen(f"{base}/instances/{instance}/file", timeout=30) as answer:
+            dataset = pydicom.dcmread(io.BytesIO(answer.read()))
+        if dataset.get("Manufacturer", "").startswith("CXR"):
+            results.append(dataset)
+    return results
+
+
+def sr_probabilities(report: pydicom.Dataset) -> dict[str, float]:
+    name = coded(PROBABILITY)
+    return {
+        group.tracking_identifier: group.get_measurements(name=name)[0].value
+        for group in hd.sr.srread(io.BytesIO(dicom_bytes(report))).content.get_image_measurement_groups()
+    }
+
+
+def dicom_bytes(dataset: pydicom.Dataset) -> bytes:
+    buffer = io.BytesIO()
+    dataset.save_as(buffer)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def filing_held_before_sending(study_id: object, monkeypatch):
+    """A filing task in a thread, held just before it sends (its objects made, the filing claimed)
+    until the block ends; then it sends to the real PACS and the block waits for it to end."""
+    sending, send = threading.Event(), threading.Event()
+    real_c_store = filing.c_store
+
+    def c_store_once_released(destination, datasets):
+        sending.set()
+        assert send.wait(WAIT_SECONDS)
+        return real_c_store(destination, datasets)
+
+    def file_in_a_thread() -> None:
+        try:
+            file_results.apply(args=[str(study_id)])
+        finally:
+            connections.close_all()
+
+    monkeypatch.setattr(filing, "c_store", c_store_once_released)
+    held = threading.Thread(target=file_in_a_thread)
+    held.start()
+    try:
+        assert sending.wait(WAIT_SECONDS)
+        yield
+    finally:
+        send.set()
+        held.join(WAIT_SECONDS)
+        monkeypatch.setattr(filing, "c_store", real_c_store)
+
+
+@contextlib.contextmanager
+def second_image_while_filing(orthanc: dict, tmp_path: Path, monkeypatch):
+    """A study's first image sent through Orthanc and analysed, then its second image sent while
+    the first results' filing is held before sending; the filing sends when the block ends."""
+    shared_study = generate_uid()
+    first, second = tmp_path / "first.dcm", tmp_path / "second.dcm"
+    for path, png in zip((first, second), sorted(NIH_DIR.glob("*.png"))[:2], strict=True):
+        path.write_bytes(png_as_dicom(png, study_uid=shared_study, patient_id="PID0077", accession="ACC0077"))
+    send_to_orthanc(orthanc, first)
+    study = wait_for("the first image", lambda: Study.objects.first())
+    analyse_here(study.id)
+    with filing_held_before_sending(study.id, monkeypatch):
+        send_to_orthanc(orthanc, second)
+        wait_for("the second image to join", lambda: StudyImage.objects.filter(study=study).count() == 2)
+        yield study
+
+
+def send_to_orthanc(orthanc: dict, path: Path) -> None:
+    address = ["127.0.0.1", str(orthanc["dicom_port"])]
+    sent = subprocess.run(
+        [dcmtk("storescu"), "-aec", orthanc["aet"], *address, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert sent.returncode == 0, sent.stderr
+
+
+def assert_orthanc_holds_exactly_the_final_results(orthanc: dict, study: Study, client_for, tmp_path: Path):
+    """Orthanc holds the filing's last set and nothing else of the service's; its one SR carries the
+    API's final probabilities and passes dciodvfy. Returns the SR."""
+    received = ReceivedImage.objects.get(study=study)
+    in_orthanc = orthanc_results(orthanc["base"])
+    assert {str(dataset.SOPInstanceUID) for dataset in in_orthanc} == {
+        item["sop_instance_uid"] for item in received.filed_objects
+    }
+    (report,) = [dataset for dataset in in_orthanc if dataset.Modality == "SR"]
+    path = tmp_path / "final-sr.dcm"
+    path.write_bytes(dicom_bytes(report))
+    assert dciodvfy_errors(path) == []
+    answer = client_for(study.owner).get(f"/api/studies/{study.id}/")
+    assert answer.status_code == 200
+    api_probabilities = {finding["label"]: finding["probability"] for finding in answer.json()["findings"]}
+    assert sr_probabilities(report) == pytest.approx(api_probabilities)
+    return report
+
+
+def test_an_image_arriving_while_a_study_is_filed_ends_with_only_the_final_results_in_orthanc(
+    orthanc, tmp_path, settings, monkeypatch, client_for
+):
+    """The second image of a study reaches the service while its one-image results are being sent:
+    the filing ends waiting, not sent; the re-analysis files new objects whose SR names the first SR
+    as its predecessor, the first set is deleted through Orthanc's REST API, and Orthanc then holds
+    exactly the final set, with the API's final probabilities."""
+    settings.CXR_PACS_REST_URL = orthanc["base"]
+    with second_image_while_filing(orthanc, tmp_path, monkeypatch) as study:
+        pass
+    received = ReceivedImage.objects.get(study=study)
+    assert received.filing_status == FilingStatus.WAITING, received.message
+    first_set = {item["sop_instance_uid"] for item in received.filed_objects}
+    first_sr = next(item for item in received.filed_objects if item["modality"] == "SR")
+
+    analyse_here(study.id)
+    file_results.apply(args=[str(study.id)])
+    received.refresh_from_db()
+    assert received.filing_status == FilingStatus.SENT, received.message
+    assert not {item["sop_instance_uid"] for item in received.filed_objects} & first_set
+
+    report = assert_orthanc_holds_exactly_the_final_results(orthanc, study, client_for, tmp_path)
+    (predecessor,) = report.PredecessorDocumentsSequence
+    (series,) = predecessor.ReferencedSeriesSequence
+    assert series.ReferencedSOPSequence[0].ReferencedSOPInstanceUID == first_sr["sop_instance_uid"]
+
+
+def test_a_second_filing_while_the_first_sends_leaves_it_to_the_first_which_files_the_newer_results(
+    orthanc, tmp_path, settings, monkeypatch, client_for
+):
+    """Newer results are stored, and their filing task runs, while the older results are being
+    sent: the second task leaves the filing to the one sending, which then sends the newer results
+    rather than ending "sent" over the older ones. Superseded objects stay (no CXR_PACS_REST_URL),
+    so Orthanc holds both sets and the newer SR names the older as its predecessor."""
+    settings.CXR_PACS_REST_URL = ""
+    with second_image_while_filing(orthanc, tmp_path, monkeypatch) as study:
+        analyse_here(study.id)
+        # The finished analysis's own filing task, while the first still holds the filing.
+        file_results.apply(args=[str(study.id)])
+        assert ReceivedImage.objects.get(study=study).filing_status == FilingStatus.SENDING
+    received = ReceivedImage.objects.get(study=study)
+    assert received.filing_status == FilingStatus.WAITING, received.message
+    assert "Newer results" in received.message
+
+    # The task the first filing handed to the queue.
+    file_results.apply(args=[str(study.id)])
+    received.refresh_from_db()
+    assert received.filing_status == FilingStatus.SENT, received.message
+    study.refresh_from_db()
+    assert received.filed_results == study.finished_at.isoformat()
+    reports = [dataset for dataset in orthanc_results(orthanc["base"]) if dataset.Modality == "SR"]
+    assert len(reports) == 2
+    (newer,) = [report for report in reports if "PredecessorDocumentsSequence" in report]
+    (older,) = [report for report in reports if report is not newer]
+    referenced = newer.PredecessorDocumentsSequence[0].ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert referenced.ReferencedSOPInstanceUID == older.SOPInstanceUID
+    current = {item["sop_instance_uid"] for item in received.filed_objects}
+    assert str(newer.SOPInstanceUID) in current and str(older.SOPInstanceUID) not in current
+    assert sr_probabilities(newer) == pytest.approx(
+        {finding.label: finding.probability for finding in study.findings.all()}
+    )

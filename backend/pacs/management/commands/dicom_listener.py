@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pacs.listener import start_listener
-from pacs.selectors import receiving_user
+from pacs.senders import any_sender_receives
 
 
 class Command(BaseCommand):
@@ -20,10 +20,10 @@ class Command(BaseCommand):
             raise CommandError("Set CXR_DICOM_PORT (or --port) to the port the listener should take.")
         if not 0 < len(ae_title) <= 16:
             raise CommandError("The AE title must be 1 to 16 characters.")
-        if receiving_user(calling_ae_title="") is None and not settings.CXR_DICOM_AE_USERS:
+        if not any_sender_receives():
             raise CommandError(
-                "No account receives images: set CXR_DICOM_SERVICE_ACCOUNT to an active user's name "
-                "(or map calling AE titles to users with CXR_DICOM_AE_USERS)."
+                "No sender may send images: allow senders in the admin (DICOM senders), or list them "
+                "in CXR_DICOM_SENDERS with CXR_DICOM_SERVICE_ACCOUNT set to an active user's name."
             )
         self.stdout.write(f"DICOM listener {ae_title} on {host}:{port}", ending="\n")
         self.stdout.flush()
