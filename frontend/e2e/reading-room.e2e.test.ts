@@ -257,6 +257,9 @@ describe('the reading room', () => {
     expect(await results.getByText((4 / 12).toFixed(2), { exact: true }).count()).toBe(1);
     await page.getByRole('img', { name: 'Manual heart line' }).waitFor({ state: 'attached' });
     await page.getByRole('img', { name: 'Manual thorax line' }).waitFor({ state: 'attached' });
+    // The page scrolled so that the viewer sticks at the top, as a reader has it.
+    await page.locator('.study-body').evaluate((element) => element.scrollIntoView());
+    expect(await frameInView(page)).toBe(true);
     await screenshot(page, 'reading-room-measurements', { fullPage: false });
     await expectNoSeriousA11yViolations(page, 'reading layout with measurements');
     expect(desktop.errors()).toEqual([]);

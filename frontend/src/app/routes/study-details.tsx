@@ -109,6 +109,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
       <div className="study-body">
         <div className="study-main">
           <RadiographViewer
+            // Each image of a study is read on its own: its own view, window and measurements.
+            key={shownImage?.position ?? keyPosition}
             imagePath={shownImage?.image ?? data.image}
             fileName={shownImage?.original_filename ?? data.original_filename}
             imageSize={imageWidth && imageHeight ? { width: imageWidth, height: imageHeight } : null}
