@@ -1,11 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import {
-  ANALYSIS_TIMEOUT_MS,
   apiToken,
   baseUrl,
   expectNoSeriousA11yViolations,
@@ -14,6 +12,7 @@ import {
   requiredEnv,
   screenshot,
   signIn,
+  uploadAndAwait,
   type WatchedPage,
 } from './support';
 
@@ -46,12 +45,6 @@ describe('analysers beside the classifier', () => {
   let studyId: string;
   let study: StudyJson;
 
-  const api = async <T>(path: string): Promise<T> => {
-    const response = await page.request.get(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
-    expect(response.status()).toBe(200);
-    return (await response.json()) as T;
-  };
-
   beforeAll(async () => {
     browser = await launchBrowser();
     watched = await openPage(browser);
@@ -65,22 +58,12 @@ describe('analysers beside the classifier', () => {
   it('analyses an upload with the screener and the segmentation, each finishing on its own', async () => {
     await signIn(page, username, password);
     token = await apiToken(page, username, password);
-    const upload = await page.request.post(`${baseUrl}/api/studies/`, {
-      headers: { Authorization: `Bearer ${token}` },
-      multipart: { image: { name: fileName, mimeType: 'image/png', buffer: await readFile(radiograph) } },
-    });
-    expect([201, 202]).toContain(upload.status());
-    studyId = ((await upload.json()) as { id: string }).id;
-
-    await expect
-      .poll(
-        async () => {
-          study = await api<StudyJson>(`/api/studies/${studyId}/`);
-          return study.status === 'done' && settled(study.screener) && settled(study.segmentation);
-        },
-        { timeout: ANALYSIS_TIMEOUT_MS, interval: 2_000 },
-      )
-      .toBe(true);
+    ({ id: studyId, study } = await uploadAndAwait<StudyJson>(
+      page,
+      token,
+      { name: fileName, mimeType: 'image/png', path: radiograph },
+      (current) => current.status === 'done' && settled(current.screener) && settled(current.segmentation),
+    ));
     expect(study.screener!.status).toBe('done');
     expect(study.segmentation!.status).toBe('done');
   });
@@ -120,6 +103,14 @@ describe('analysers beside the classifier', () => {
       expect(await panel.getByText(/^Cardiothoracic ratio \d/).count()).toBe(0);
       expect(await heartLine.count()).toBe(0);
       expect(await thoraxLine.count()).toBe(0);
+    }
+
+    // The overlay's one switch beside the image: on by default only for a trained segmentation.
+    const overlaySwitch = page.getByRole('checkbox', { name: /^Anatomy outlines/ });
+    expect(await overlaySwitch.isChecked()).toBe(trained);
+    if (!trained) {
+      expect(await page.getByRole('img', { name: / outline$/ }).count()).toBe(0);
+      await overlaySwitch.check();
     }
 
     const toggles = panel.getByRole('checkbox', { name: /^(?!Show the measurement lines)/ });

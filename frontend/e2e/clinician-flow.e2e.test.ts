@@ -209,12 +209,14 @@ describe('clinician flow', () => {
     expect(await page.getByLabel('Zoom level').textContent()).toBe('100%');
     expect(await image.evaluate((element) => (element as HTMLImageElement).style.filter)).toBe('');
 
-    // Every heatmap is fetched once the study is shown, so switching findings needs no request.
-    await expect
-      .poll(() => page.evaluate(() => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/heatmaps/')).length), {
-        timeout: 60_000,
-      })
-      .toBe(findingCount);
+    // No heatmap is fetched until one is shown (the server audits each as opened); an untrained
+    // model's heatmaps are off until the switch beside the image is on.
+    const heatmapRequests = () =>
+      page.evaluate(() => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/heatmaps/')).length);
+    expect(await heatmapRequests()).toBe(0);
+    const heatmapSwitch = page.getByRole('checkbox', { name: /^Heatmap/ });
+    expect(await heatmapSwitch.isChecked()).toBe(health.checks.model.trained);
+    if (!health.checks.model.trained) await heatmapSwitch.check();
     const first = findingButtons.first();
     const firstName = (await first.locator('.finding-label').textContent())?.trim() ?? '';
     await first.click();
@@ -230,10 +232,14 @@ describe('clinician flow', () => {
     const secondName = (await second.locator('.finding-label').textContent())?.trim() ?? '';
     const studyRequests = () =>
       page.evaluate(() => performance.getEntriesByType('resource').filter((entry) => entry.name.includes('/api/studies/')).length);
-    const requestsBefore = await studyRequests();
     await second.click();
-    await page.getByRole('img', { name: `Grad-CAM heatmap for ${secondName}`, exact: true }).waitFor({ timeout: 2_000 });
+    await page.getByRole('img', { name: `Grad-CAM heatmap for ${secondName}`, exact: true }).waitFor({ timeout: 10_000 });
+    // Back to the first: its heatmap is kept for the session, not fetched again.
+    const requestsBefore = await studyRequests();
+    await first.click();
+    await heatmap.waitFor({ timeout: 2_000 });
     expect(await studyRequests()).toBe(requestsBefore);
+    expect(await heatmapRequests()).toBe(2);
 
     const model = page.getByRole('region', { name: 'Model', exact: true });
     await model.getByText(health.checks.model.name, { exact: true }).waitFor();
@@ -299,6 +305,9 @@ describe('clinician flow', () => {
       expect(await fitsWidth(tablet.page)).toBe(true);
       await tablet.page.getByRole('link', { name: basename(radiograph), exact: true }).first().click();
       await tablet.page.getByRole('region', { name: 'Findings', exact: true }).getByRole('button').first().click();
+      // A new browser context holds no choice of the person's: an untrained model's heatmap waits for the switch.
+      const heatmapSwitch = tablet.page.getByRole('checkbox', { name: /^Heatmap/ });
+      if (!(await heatmapSwitch.isChecked())) await heatmapSwitch.check();
       await tablet.page.getByRole('img', { name: /^Grad-CAM heatmap for / }).waitFor();
       expect(await fitsWidth(tablet.page)).toBe(true);
       await screenshot(tablet.page, 'study-tablet');

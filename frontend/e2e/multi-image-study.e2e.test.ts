@@ -96,6 +96,8 @@ describe('a study of several images', () => {
       .getByRole('button')
       .first()
       .click();
+    const heatmapSwitch = page.getByRole('checkbox', { name: /^Heatmap/ });
+    if (!(await heatmapSwitch.isChecked())) await heatmapSwitch.check();
     await page.getByRole('img', { name: /^Grad-CAM heatmap for / }).waitFor();
     // The screener and the segmentation read the key image after the findings; the stream says when.
     for (const analyser of ['screener', 'segmentation']) {

@@ -13,6 +13,7 @@ export const UNTRAINED_BANNER = 'Untrained model — not for clinical use';
 export const ANALYSIS_TIMEOUT_MS = 150_000;
 export const DESKTOP = { width: 1280, height: 960 };
 export const TABLET = { width: 768, height: 1024 };
+export const READING_DESKTOP = { width: 1440, height: 900 };
 
 export function requiredEnv(name: string): string {
   const value = process.env[name];
@@ -75,6 +76,45 @@ export async function apiToken(page: Page, username: string, password: string): 
   return ((await response.json()) as { access: string }).access;
 }
 
+/** A GET of the API as the token's user, expecting 200. */
+export async function apiGet<T>(page: Page, token: string, path: string): Promise<T> {
+  const response = await page.request.get(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  expect(response.status()).toBe(200);
+  return (await response.json()) as T;
+}
+
+type UploadFile = { name: string; mimeType: string; path: string };
+
+/**
+ * Uploads one file as a study through the API and polls the study until `ready` says so (its
+ * analysers settled, say); answers the study's id and its last state. Call it inside a test
+ * (Vitest's expect.poll refuses hooks).
+ */
+export async function uploadAndAwait<T extends { status: string }>(
+  page: Page,
+  token: string,
+  file: UploadFile,
+  ready: (study: T) => boolean,
+): Promise<{ id: string; study: T }> {
+  const upload = await page.request.post(`${baseUrl}/api/studies/`, {
+    headers: { Authorization: `Bearer ${token}` },
+    multipart: { image: { name: file.name, mimeType: file.mimeType, buffer: await readFile(file.path) } },
+  });
+  expect([201, 202]).toContain(upload.status());
+  const id = ((await upload.json()) as { id: string }).id;
+  let study: T | undefined;
+  await expect
+    .poll(
+      async () => {
+        study = await apiGet<T>(page, token, `/api/studies/${id}/`);
+        return ready(study);
+      },
+      { timeout: ANALYSIS_TIMEOUT_MS, interval: 2_000 },
+    )
+    .toBe(true);
+  return { id, study: study! };
+}
+
 const axeSource = readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 type AxeViolation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
@@ -97,9 +137,10 @@ export async function expectNoSeriousA11yViolations(page: Page, where: string): 
   expect(serious).toEqual([]);
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+/** The whole page by default; `fullPage: false` shows what the window shows (a sticky viewer where it sticks). */
+export async function screenshot(page: Page, name: string, { fullPage = true } = {}): Promise<void> {
   await mkdir(screenshotDir, { recursive: true });
-  await page.screenshot({ path: `${screenshotDir}${name}.png`, fullPage: true });
+  await page.screenshot({ path: `${screenshotDir}${name}.png`, fullPage });
 }
 
 /** True when the page fits its viewport's width: nothing to scroll sideways on a tablet. */

@@ -84,20 +84,42 @@ describe('study page', () => {
     expect(screen.queryByRole('img', { name: /Grad-CAM heatmap/ })).not.toBeInTheDocument();
   });
 
-  it('fetches every heatmap of a finished study up front, so switching findings needs no request', async () => {
+  it('fetches a heatmap only when it is shown, once per finding, so a study opens without waiting for its heatmaps', async () => {
     signInForTest();
     const { requests } = mockStudyServer(studyFixture());
     renderApp('/studies/7');
 
     await screen.findByRole('heading', { name: 'Findings' });
-    const heatmapRequests = () => requests.filter((request) => request.url.pathname.includes('/heatmaps/')).length;
-    await vi.waitFor(() => expect(heatmapRequests()).toBe(4));
+    expect(await screen.findByRole('img', { name: 'Radiograph chest.png' })).toBeInTheDocument();
+    const heatmapRequests = () => requests.filter((request) => request.url.pathname.includes('/heatmaps/')).map((request) => request.url.pathname);
+    expect(heatmapRequests()).toEqual([]);
 
     await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
-    expect(screen.getByRole('img', { name: 'Grad-CAM heatmap for Cardiomegaly' })).toBeInTheDocument();
+    expect(await screen.findByRole('img', { name: 'Grad-CAM heatmap for Cardiomegaly' })).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Hernia 1.2% (threshold 20.0%), score 3.0%' }));
-    expect(screen.getByRole('img', { name: 'Grad-CAM heatmap for Hernia' })).toBeInTheDocument();
-    expect(heatmapRequests()).toBe(4);
+    expect(await screen.findByRole('img', { name: 'Grad-CAM heatmap for Hernia' })).toBeInTheDocument();
+    await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
+    expect(await screen.findByRole('img', { name: 'Grad-CAM heatmap for Cardiomegaly' })).toBeInTheDocument();
+    expect(heatmapRequests()).toEqual(['/api/studies/7/heatmaps/Cardiomegaly/', '/api/studies/7/heatmaps/Hernia/']);
+  });
+
+  it('keeps an untrained model\'s heatmap off until the person switches it on, and remembers that choice', async () => {
+    signInForTest();
+    const untrained = studyFixture({ model: { ...studyFixture().model!, trained: false } });
+    const { requests } = mockStudyServer(untrained);
+    const { unmount } = renderApp('/studies/7');
+
+    await userEvent.click(await screen.findByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
+    const heatmapSwitch = screen.getByRole('checkbox', { name: /^Heatmap/ });
+    expect(heatmapSwitch).not.toBeChecked();
+    expect(screen.queryByRole('img', { name: /Grad-CAM heatmap/ })).not.toBeInTheDocument();
+    expect(requests.some((request) => request.url.pathname.includes('/heatmaps/'))).toBe(false);
+
+    await userEvent.click(heatmapSwitch);
+    expect(await screen.findByRole('img', { name: 'Grad-CAM heatmap for Cardiomegaly' })).toBeInTheDocument();
+    unmount();
+    renderApp('/studies/7');
+    expect(await screen.findByRole('checkbox', { name: /^Heatmap/ })).toBeChecked();
   });
 
   it('zooms with buttons and keys, pans with the arrow keys, and resets the view', async () => {
@@ -225,7 +247,7 @@ describe('study page', () => {
 
   it('shows the screener and the segmentation beside a trained classifier\'s findings, each with its own untrained warning', async () => {
     signInForTest();
-    mockStudyServer(
+    const { requests } = mockStudyServer(
       studyFixture({
         screener: screenerFixture({ trained: false }),
         segmentation: segmentationFixture({
@@ -243,6 +265,12 @@ describe('study page', () => {
     // The classifier is trained: the model card says so, and no page-wide banner shows.
     expect(within(screen.getByRole('region', { name: 'Model' })).getByText('Yes')).toBeInTheDocument();
     expect(screen.queryByText('Untrained model — not for clinical use')).not.toBeInTheDocument();
+    // The untrained segmentation's outlines stay off until asked for, and are not even fetched.
+    const outlinesSwitch = screen.getByRole('checkbox', { name: /^Anatomy outlines/ });
+    expect(outlinesSwitch).not.toBeChecked();
+    expect(screen.queryByRole('img', { name: 'Left lung outline' })).not.toBeInTheDocument();
+    expect(requests.some((request) => request.url.pathname.endsWith('/segmentation/'))).toBe(false);
+    await userEvent.click(outlinesSwitch);
     expect(await screen.findByRole('img', { name: 'Left lung outline' })).toBeInTheDocument();
   });
 

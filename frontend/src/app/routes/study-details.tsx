@@ -1,5 +1,6 @@
 import { type ReactNode, useState } from 'react';
 
+import { OverlaySwitches } from '@/components/overlay-switches';
 import { StudyStatusBadge } from '@/components/study-status-badge';
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
@@ -20,7 +21,7 @@ import { ScreeningNotice } from '@/features/studies/components/screening-notice'
 import { describeAggregation } from '@/features/studies/utils/aggregation';
 import { ImageStrip, NOT_ANALYSED_NOTE } from '@/features/viewer/components/image-strip';
 import { RadiographViewer } from '@/features/viewer/components/radiograph-viewer';
-import { usePrefetchStudyFiles } from '@/hooks/use-study-file';
+import { useOverlayPreference } from '@/hooks/use-overlay-preference';
 import type { Finding, Study } from '@/types/api';
 import { displayLabel, formatDateTime } from '@/utils/format';
 import { isInProgress } from '@/utils/study-status';
@@ -59,8 +60,11 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
     choice.method,
     shownLabel !== null && method !== DEFAULT_METHOD,
   );
-  const anatomy = useAnatomyLayers();
-  usePrefetchStudyFiles(study.data?.status === 'done' ? shownFindings.map((finding) => finding.heatmap) : []);
+  // Overlays of an untrained analyser are off until the person asks for them (DESIGN.md: never
+  // pass as a diagnosis); a heatmap is fetched only once shown, so the server's audit of heatmap
+  // downloads records what a person opened.
+  const [heatmapShown, setHeatmapShown] = useOverlayPreference('heatmap', study.data?.model?.trained === true);
+  const anatomy = useAnatomyLayers(study.data?.segmentation?.analyser?.trained === true);
 
   if (study.isPending) return <Loading label="Loading study…" />;
   if (study.isError) return <ErrorMessage error={study.error} />;
@@ -68,7 +72,12 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const data = study.data;
   const done = data.status === 'done';
   const selected = data.findings.find((finding) => finding.label === selectedLabel) ?? null;
-  const heatmapFinding = shownFindings.find((finding) => finding.label === selectedLabel) ?? null;
+  const heatmapFinding = heatmapShown ? (shownFindings.find((finding) => finding.label === selectedLabel) ?? null) : null;
+  // The segmentation outlines the study's key image only.
+  const outlinesAvailable = data.segmentation?.status === 'done' && keyImageShown;
+  const metadata = shownImage?.metadata ?? data.metadata;
+  const imageWidth = shownImage?.width ?? data.width;
+  const imageHeight = shownImage?.height ?? data.height;
 
   return (
     <article className="study">
@@ -100,8 +109,12 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
       <div className="study-body">
         <div className="study-main">
           <RadiographViewer
+            // Each image of a study is read on its own: its own view, window and measurements.
+            key={shownImage?.position ?? keyPosition}
             imagePath={shownImage?.image ?? data.image}
             fileName={shownImage?.original_filename ?? data.original_filename}
+            imageSize={imageWidth && imageHeight ? { width: imageWidth, height: imageHeight } : null}
+            pixelSpacingMm={metadata?.pixel_spacing_mm}
             heatmap={
               heatmapFinding
                 ? {
@@ -113,22 +126,30 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
             }
             caption={data.kind === 'ct' ? 'the middle slice of the series, in the lung window.' : undefined}
             overlay={
-              // The segmentation outlines the study's key image only.
               data.segmentation &&
-              keyImageShown && (
+              outlinesAvailable && (
                 <AnatomyOverlay segmentation={data.segmentation} width={data.width} height={data.height} layers={anatomy} />
+              )
+            }
+            overlayControls={
+              done &&
+              data.kind !== 'ct' && (
+                <OverlaySwitches
+                  heatmap={{ shown: heatmapShown, onChange: setHeatmapShown, untrained: data.model?.trained === false }}
+                  outlines={
+                    outlinesAvailable
+                      ? {
+                          shown: anatomy.overlayShown,
+                          onChange: anatomy.setOverlayShown,
+                          untrained: data.segmentation?.analyser?.trained === false,
+                        }
+                      : null
+                  }
+                />
               )
             }
           />
           <CTSliceStrip ct={data.ct} />
-          {done && selected && keyImageShown && choice.compareWith !== null && (
-            <ExplanationComparison
-              studyId={studyId}
-              imagePath={data.image}
-              finding={selected}
-              methods={[choice.method, choice.compareWith]}
-            />
-          )}
         </div>
         <div className="study-side">
           {done && data.kind !== 'ct' && (
@@ -166,6 +187,14 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           {done && selected && keyImageShown && (
             <ExplanationControls studyId={studyId} finding={selected} choice={choice} onChange={setChoice} />
           )}
+          {done && selected && keyImageShown && choice.compareWith !== null && (
+            <ExplanationComparison
+              studyId={studyId}
+              imagePath={data.image}
+              finding={selected}
+              methods={[choice.method, choice.compareWith]}
+            />
+          )}
           {done && !keyImageShown && (
             <p className="muted">
               The screener, the segmentation and the explanation methods other than Grad-CAM read the
@@ -179,7 +208,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
           <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
-          <ImageMetadata metadata={shownImage?.metadata ?? data.metadata} />
+          <ImageMetadata metadata={metadata} />
         </div>
       </div>
     </article>

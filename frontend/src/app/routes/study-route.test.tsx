@@ -42,7 +42,7 @@ describe('feedback on a finding', () => {
     const { requests } = mockStudyPage();
     renderApp('/studies/7');
 
-    expect(await screen.findByText(/Select a finding to see its heatmap and to agree or disagree/)).toBeInTheDocument();
+    expect(await screen.findByText(/Select a finding to agree or disagree with it and to see its heatmap/)).toBeInTheDocument();
     await userEvent.click(screen.getByRole('button', { name: 'Cardiomegaly 63.2% (threshold 50.0%), score 63.2%' }));
 
     const form = await screen.findByRole('form', { name: 'Your assessment: Cardiomegaly' });

@@ -50,7 +50,7 @@ export function StudyRoute() {
                   />
                 )
               ) : (
-                <p className="card muted">Select a finding to see its heatmap and to agree or disagree with it.</p>
+                <p className="card muted">Select a finding to agree or disagree with it and to see its heatmap (switched on beside the image).</p>
               )}
               <ReportDownload study={data} />
             </>

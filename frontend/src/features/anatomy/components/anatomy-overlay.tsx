@@ -44,12 +44,13 @@ type AnatomyOverlayProps = {
  * letterboxes exactly as the image's object-fit: contain does; strokes keep their width at any zoom.
  */
 export function AnatomyOverlay({ segmentation, width, height, layers }: AnatomyOverlayProps) {
-  const outlines = useSegmentationOutlines(segmentation.outlines);
+  // The outlines are traced on request: not fetched while the overlay is off.
+  const outlines = useSegmentationOutlines(layers.overlayShown ? segmentation.outlines : null);
   const ratio = measuredRatio(segmentation);
   const structures = (outlines.data?.structures ?? []).filter((structure) => layers.isStructureShown(structure.name));
   const heart = ratio && layers.linesShown ? lineEnds(ratio.heart_line) : null;
   const thorax = ratio && layers.linesShown ? lineEnds(ratio.thorax_line) : null;
-  if (structures.length === 0 && !heart && !thorax) return null;
+  if (!layers.overlayShown || (structures.length === 0 && !heart && !thorax)) return null;
 
   return (
     <svg

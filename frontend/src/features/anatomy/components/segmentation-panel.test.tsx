@@ -111,7 +111,9 @@ describe('segmentation panel and anatomy overlay', () => {
     expect(within(region).queryByText(/^Cardiothoracic ratio/)).not.toBeInTheDocument();
     expect(within(region).queryByText(/normal range/)).not.toBeInTheDocument();
     expect(within(region).queryByRole('checkbox', { name: 'Show the measurement lines' })).not.toBeInTheDocument();
-    // The outlines are still drawn (and switchable), under the warning; the lines are not.
+    // The outlines are off until asked for; then drawn (and switchable), under the warning; the lines never.
+    expect(screen.queryByRole('img', { name: 'Heart outline' })).not.toBeInTheDocument();
+    await userEvent.click(screen.getByRole('checkbox', { name: /^Anatomy outlines/ }));
     expect(await screen.findByRole('img', { name: 'Heart outline' })).toBeInTheDocument();
     expect(screen.queryByRole('img', { name: /^Heart line/ })).not.toBeInTheDocument();
     expect(screen.queryByRole('img', { name: /^Thorax line/ })).not.toBeInTheDocument();

@@ -62,11 +62,12 @@ function RatioFacts({ ratio, layers }: { ratio: CardiothoracicRatio; layers: Ana
 }
 
 function StructureToggles({ segmentation, layers }: { segmentation: Segmentation; layers: AnatomyLayers }) {
-  const outlines = useSegmentationOutlines(segmentation.outlines);
+  const outlines = useSegmentationOutlines(layers.overlayShown ? segmentation.outlines : null);
   if (segmentation.structures.length === 0) return <p className="muted">The segmentation found no structures.</p>;
   return (
     <fieldset>
       <legend>Outlines on the radiograph</legend>
+      {!layers.overlayShown && <p className="muted">The anatomy overlay is off: switch it on beside the image.</p>}
       {outlines.isError && <p className="error-text">Outlines unavailable: {errorMessage(outlines.error)}</p>}
       {outlines.isLoading && <p className="muted">Loading the outlines…</p>}
       <ul className="checkbox-grid structure-toggles">

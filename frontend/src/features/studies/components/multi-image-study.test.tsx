@@ -110,6 +110,25 @@ describe('a study of several images', () => {
     expect(screen.queryByRole('img', { name: /Grad-CAM heatmap/ })).not.toBeInTheDocument();
   });
 
+  it('reads each image on its own: a zoom or a measurement on one is not carried to the next', async () => {
+    signInForTest();
+    mockStudyServer(twoFrontalsAndALateral());
+    renderApp('/studies/7');
+
+    const strip = await screen.findByRole('list', { name: 'Images of this study' });
+    await screen.findByRole('img', { name: 'Radiograph chest-1.png' });
+    await userEvent.click(screen.getByRole('button', { name: 'Zoom in' }));
+    screen.getByRole('group', { name: /^Radiograph viewer/ }).focus();
+    await userEvent.keyboard('m{Enter}{ArrowRight}{Enter}');
+    expect(screen.getByText(/^Length 1:/)).toBeInTheDocument();
+    expect(screen.getByLabelText('Zoom level')).toHaveTextContent('125%');
+
+    await userEvent.click(within(strip).getAllByRole('button')[1]!);
+    await screen.findByRole('img', { name: 'Radiograph chest-2.png' });
+    expect(screen.getByLabelText('Zoom level')).toHaveTextContent('100%');
+    expect(screen.queryByText(/^Length 1:/)).not.toBeInTheDocument();
+  });
+
   it('keeps a study of one image as it was: no thumbnails, one list named Findings', async () => {
     signInForTest();
     mockStudyServer(studyFixture());

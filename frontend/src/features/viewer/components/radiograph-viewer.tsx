@@ -1,21 +1,39 @@
-import { type ReactNode, useId, useState } from 'react';
+import { type KeyboardEvent, type ReactNode, useId, useRef, useState } from 'react';
 
 import { Field } from '@/components/ui/field';
 import { useObjectUrl } from '@/hooks/use-object-url';
 import { useStudyFile } from '@/hooks/use-study-file';
 import { errorMessage } from '@/lib/api-error';
 
-import { MAX_ZOOM, MIN_ZOOM, useViewerState } from '../hooks/use-viewer-state';
-import { MIN_WINDOW_WIDTH, windowTransfer } from '../utils/window-level';
+import { useFullScreen } from '../hooks/use-full-screen';
+import { useMeasurements } from '../hooks/use-measurements';
+import { useViewerHotkeys } from '../hooks/use-viewer-hotkeys';
+import { useViewerState } from '../hooks/use-viewer-state';
+import type { Size } from '../utils/orientation';
+import type { ViewerAction } from '../utils/viewer-keys';
+import { windowTransfer } from '../utils/window-level';
 import { HeatmapLegend } from './heatmap-legend';
+import { MeasurementLayer } from './measurement-layer';
+import { MeasurementResults } from './measurement-results';
+import { ViewerKeyHelp } from './viewer-key-help';
+import { ViewerToolbar } from './viewer-toolbar';
 
 type RadiographViewerProps = {
   imagePath: string;
   fileName: string;
-  /** The finding's map: `method` names the explanation method (Grad-CAM unless given); `path` is null while it is computed. */
+  /** The radiograph's size in pixels (measurements are made in them); null while unknown. */
+  imageSize: Size | null;
+  /** DICOM's pixel spacing (rows, then columns), in mm: lengths are given in mm with it, in pixels without. */
+  pixelSpacingMm?: readonly number[] | null;
+  /**
+   * The finding's map, null when none is shown (it is fetched only then): `method` names the
+   * explanation method (Grad-CAM unless given); `path` is null while it is computed.
+   */
   heatmap: { path: string | null; name: string; method?: string } | null;
   /** Drawn over the radiograph, zoomed and panned with it (the anatomy outlines). */
   overlay?: ReactNode;
+  /** The switches for what is drawn over the radiograph, shown among the image controls. */
+  overlayControls?: ReactNode;
   /** What the caption says while no map is shown (by default: how to show a finding's map). */
   caption?: string;
 };
@@ -23,44 +41,79 @@ type RadiographViewerProps = {
 export function RadiographViewer({
   imagePath,
   fileName,
+  imageSize,
+  pixelSpacingMm,
   heatmap,
   overlay,
-  caption = 'select a finding to overlay its heatmap.',
+  overlayControls,
+  caption = 'select a finding and switch its heatmap on to overlay it.',
 }: RadiographViewerProps) {
   const [opacity, setOpacity] = useState(0.6);
-  const filterId = `window-level-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
+  const [helpShown, setHelpShown] = useState(false);
+  const viewerRef = useRef<HTMLElement>(null);
+  const baseId = useId().replace(/[^a-zA-Z0-9_-]/g, '');
+  const filterId = `window-level-${baseId}`;
+  const helpId = `viewer-keys-${baseId}`;
 
   const image = useStudyFile(imagePath);
   const heatmapFile = useStudyFile(heatmap?.path ?? undefined);
   const heatmapMethod = heatmap?.method ?? 'Grad-CAM';
   const imageUrl = useObjectUrl(image.data);
   const heatmapUrl = useObjectUrl(heatmap ? heatmapFile.data : undefined);
-  const { zoom, offset, windowLevel, setWindowLevel, windowed, zoomIn, zoomOut, resetView, viewportRef, frameHandlers } =
-    useViewerState(imageUrl);
+  const view = useViewerState({ imageUrl, imageSize });
+  const measurements = useMeasurements({ imageSize, orientation: view.orientation });
+  const fullScreen = useFullScreen(viewerRef);
+  const measuring = measurements.mode !== null;
 
-  const transfer = windowTransfer(windowLevel);
+  useViewerHotkeys((action: ViewerAction) => {
+    if (measurements.perform(action) || view.perform(action)) return true;
+    if (action === 'fullScreen') fullScreen.toggle();
+    else if (action === 'help') setHelpShown((shown) => !shown);
+    else if (action === 'cancel' && (helpShown || fullScreen.fullScreen)) {
+      setHelpShown(false);
+      fullScreen.exit();
+    } else return false;
+    return true;
+  });
+
+  const onFrameKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    if (!measurements.onFrameKeyDown(event)) view.frameHandlers.onKeyDown(event);
+  };
+  const transfer = windowTransfer(view.windowLevel);
+  const frameClasses = ['radiograph-frame', view.zoom > 1 && 'is-zoomed', view.dragMode === 'window' && 'is-windowing', measuring && 'is-measuring'];
 
   return (
-    <figure className="radiograph-viewer">
+    <figure ref={viewerRef} className={`radiograph-viewer${fullScreen.fullScreen ? ' is-full-screen' : ''}`}>
+      <ViewerToolbar
+        view={view}
+        measurements={measurements}
+        fullScreen={fullScreen.fullScreen}
+        onToggleFullScreen={fullScreen.toggle}
+        helpId={helpId}
+        helpShown={helpShown}
+        onToggleHelp={() => setHelpShown((shown) => !shown)}
+        overlayControls={overlayControls}
+      />
+      {helpShown && <ViewerKeyHelp id={helpId} onClose={() => setHelpShown(false)} />}
       <div
-        ref={viewportRef}
-        className={`radiograph-frame${zoom > 1 ? ' is-zoomed' : ''}`}
+        ref={view.viewportRef}
+        className={frameClasses.filter(Boolean).join(' ')}
         role="group"
-        aria-label="Radiograph viewer: arrow keys pan, + and - zoom, 0 resets"
+        aria-label="Radiograph viewer: arrow keys pan (or move the measuring cross), + and - zoom, ? lists the keys"
         tabIndex={0}
-        {...frameHandlers}
+        {...view.frameHandlers}
+        // While measuring, a click places a point (the measurement layer's) instead of starting a drag.
+        onPointerDown={measuring ? undefined : view.frameHandlers.onPointerDown}
+        onKeyDown={onFrameKeyDown}
       >
         {imageUrl ? (
-          <div
-            className="radiograph-stage"
-            style={{ transform: `translate(${offset.x}px, ${offset.y}px) scale(${zoom})` }}
-          >
+          <div className="radiograph-stage" style={{ transform: view.stageTransform }}>
             <img
               className="radiograph"
               src={imageUrl}
               alt={`Radiograph ${fileName}`}
               draggable={false}
-              style={windowed ? { filter: `url(#${filterId})` } : undefined}
+              style={view.windowed ? { filter: `url(#${filterId})` } : undefined}
             />
             {heatmap && heatmapUrl && (
               <img
@@ -72,6 +125,7 @@ export function RadiographViewer({
               />
             )}
             {overlay}
+            {imageSize && <MeasurementLayer measurements={measurements} imageSize={imageSize} pixelSpacingMm={pixelSpacingMm} />}
           </div>
         ) : (
           <div className="radiograph-placeholder">
@@ -87,52 +141,6 @@ export function RadiographViewer({
             </feComponentTransfer>
           </filter>
         </svg>
-      </div>
-      <div className="viewer-controls" role="group" aria-label="Image controls">
-        <div className="viewer-zoom">
-          <button type="button" className="button-secondary" onClick={zoomOut} disabled={zoom <= MIN_ZOOM}>
-            Zoom out
-          </button>
-          <output className="viewer-zoom-level" aria-live="polite" aria-label="Zoom level">
-            {Math.round(zoom * 100)}%
-          </output>
-          <button type="button" className="button-secondary" onClick={zoomIn} disabled={zoom >= MAX_ZOOM}>
-            Zoom in
-          </button>
-          <button type="button" className="button-secondary" onClick={resetView}>
-            Reset view
-          </button>
-        </div>
-        <Field label="Window level (brightness)" className="range-field">
-          <input
-            type="range"
-            min={0}
-            max={1}
-            step={0.01}
-            value={windowLevel.level}
-            aria-valuetext={`${Math.round(windowLevel.level * 100)}%`}
-            onChange={(event) => setWindowLevel((current) => ({ ...current, level: Number(event.target.value) }))}
-          />
-        </Field>
-        <Field label="Window width (contrast)" className="range-field">
-          <input
-            type="range"
-            min={MIN_WINDOW_WIDTH}
-            max={1}
-            step={0.01}
-            value={windowLevel.width}
-            aria-valuetext={`${Math.round(windowLevel.width * 100)}%`}
-            onChange={(event) => setWindowLevel((current) => ({ ...current, width: Number(event.target.value) }))}
-          />
-        </Field>
-        <label className="checkbox-field">
-          <input
-            type="checkbox"
-            checked={windowLevel.invert}
-            onChange={(event) => setWindowLevel((current) => ({ ...current, invert: event.target.checked }))}
-          />
-          Invert
-        </label>
       </div>
       <figcaption>
         {heatmap ? (
@@ -163,6 +171,7 @@ export function RadiographViewer({
           </span>
         )}
       </figcaption>
+      <MeasurementResults measurements={measurements} pixelSpacingMm={pixelSpacingMm} />
     </figure>
   );
 }

@@ -1,8 +1,12 @@
 import { type KeyboardEvent, type PointerEvent, useEffect, useRef, useState } from 'react';
 
-import { DEFAULT_WINDOW, type WindowLevel } from '../utils/window-level';
+import { type Orientation, orientationTransform, rotateClockwise, rotationFitScale, type Size, UPRIGHT } from '../utils/orientation';
+import type { ViewerAction } from '../utils/viewer-keys';
+import { applyPreset, DEFAULT_WINDOW, dragWindow, type WindowLevel, type WindowPresetId } from '../utils/window-level';
 
 type Offset = { x: number; y: number };
+/** What a drag on the image does: pan it (when zoomed) or change its window. */
+export type DragMode = 'pan' | 'window';
 
 export const MIN_ZOOM = 1;
 export const MAX_ZOOM = 8;
@@ -20,16 +24,33 @@ function clampOffset(offset: Offset, zoom: number, viewport: HTMLElement | null)
   return { x: Math.min(maxX, Math.max(-maxX, offset.x)), y: Math.min(maxY, Math.max(-maxY, offset.y)) };
 }
 
+const PRESET_ACTIONS: Partial<Record<ViewerAction, WindowPresetId>> = {
+  presetFull: 'full',
+  presetLungs: 'lungs',
+  presetMediastinum: 'mediastinum',
+  presetBone: 'bone',
+};
+
+type ViewerStateOptions = {
+  /** The image in the frame: the wheel listener is attached again when it changes. */
+  imageUrl: string | undefined;
+  /** The radiograph's size in its own pixels, once known (a quarter turn is fitted to the frame with it). */
+  imageSize: Size | null;
+};
+
 /**
- * What the reader has done to the radiograph: zoom, pan and window (level, width, invert), with
- * the keyboard, pointer and wheel handlers of the frame that shows it. `imageUrl` is the image in
- * the frame: the wheel listener is attached again when it changes.
+ * What the reader has done to the radiograph: zoom, pan, orientation and window (level, width,
+ * invert), and what a drag does, with the pointer, wheel and arrow-key handlers of the frame that
+ * shows it. `perform` runs the hotkeys' actions that are the view's (see utils/viewer-keys.ts).
  */
-export function useViewerState(imageUrl: string | undefined) {
+export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
   const [zoom, setZoom] = useState(1);
   const [offset, setOffset] = useState<Offset>({ x: 0, y: 0 });
   const [windowLevel, setWindowLevel] = useState<WindowLevel>(DEFAULT_WINDOW);
-  const drag = useRef<{ pointerId: number; x: number; y: number; start: Offset } | null>(null);
+  const [orientation, setOrientation] = useState<Orientation>(UPRIGHT);
+  const [dragMode, setDragMode] = useState<DragMode>('pan');
+  const [frameSize, setFrameSize] = useState<Size>({ width: 0, height: 0 });
+  const drag = useRef<{ pointerId: number; x: number; y: number; offset: Offset; window: WindowLevel } | null>(null);
   const viewportRef = useRef<HTMLDivElement>(null);
 
   const zoomTo = (next: number) => {
@@ -41,13 +62,23 @@ export function useViewerState(imageUrl: string | undefined) {
   const zoomOut = () => zoomTo(zoom / ZOOM_STEP);
   const panBy = (dx: number, dy: number) =>
     setOffset((current) => clampOffset({ x: current.x + dx, y: current.y + dy }, zoom, viewportRef.current));
-  const resetView = () => {
+  const fit = () => {
     setZoom(1);
     setOffset({ x: 0, y: 0 });
+  };
+  const resetView = () => {
+    fit();
+    setOrientation(UPRIGHT);
     setWindowLevel(DEFAULT_WINDOW);
   };
+  const rotate = () => setOrientation(rotateClockwise);
+  const flipHorizontal = () => setOrientation((current) => ({ ...current, flipHorizontal: !current.flipHorizontal }));
+  const flipVertical = () => setOrientation((current) => ({ ...current, flipVertical: !current.flipVertical }));
+  const toggleInvert = () => setWindowLevel((current) => ({ ...current, invert: !current.invert }));
+  const choosePreset = (id: WindowPresetId) => setWindowLevel((current) => applyPreset(current, id));
 
-  // Wheel zoom needs a non-passive listener to keep the page from scrolling at the same time.
+  // Wheel zoom needs a non-passive listener to keep the page from scrolling at the same time;
+  // the frame's size (which the full-screen mode and the layout change) fits a quarter turn.
   useEffect(() => {
     const viewport = viewportRef.current;
     if (!viewport) return;
@@ -60,37 +91,63 @@ export function useViewerState(imageUrl: string | undefined) {
       });
     };
     viewport.addEventListener('wheel', onWheel, { passive: false });
-    return () => viewport.removeEventListener('wheel', onWheel);
+    const observer = new ResizeObserver(() => setFrameSize({ width: viewport.clientWidth, height: viewport.clientHeight }));
+    observer.observe(viewport);
+    return () => {
+      viewport.removeEventListener('wheel', onWheel);
+      observer.disconnect();
+    };
   }, [imageUrl]);
 
-  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
-    const actions: Record<string, () => void> = {
-      ArrowLeft: () => panBy(PAN_STEP_PX, 0),
-      ArrowRight: () => panBy(-PAN_STEP_PX, 0),
-      ArrowUp: () => panBy(0, PAN_STEP_PX),
-      ArrowDown: () => panBy(0, -PAN_STEP_PX),
-      '+': zoomIn,
-      '=': zoomIn,
-      '-': zoomOut,
-      '0': resetView,
+  /** The hotkeys that act on the view; false for an action that is not the view's. */
+  const perform = (action: ViewerAction): boolean => {
+    const preset = PRESET_ACTIONS[action];
+    if (preset) {
+      choosePreset(preset);
+      return true;
+    }
+    const actions: Partial<Record<ViewerAction, () => void>> = {
+      invert: toggleInvert,
+      rotate,
+      flipHorizontal,
+      flipVertical,
+      zoomIn,
+      zoomOut,
+      fit,
+      reset: resetView,
+      windowTool: () => setDragMode((current) => (current === 'window' ? 'pan' : 'window')),
     };
-    const action = actions[event.key];
-    if (action) {
+    const run = actions[action];
+    run?.();
+    return Boolean(run);
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const steps: Record<string, Offset> = {
+      ArrowLeft: { x: PAN_STEP_PX, y: 0 },
+      ArrowRight: { x: -PAN_STEP_PX, y: 0 },
+      ArrowUp: { x: 0, y: PAN_STEP_PX },
+      ArrowDown: { x: 0, y: -PAN_STEP_PX },
+    };
+    const step = steps[event.key];
+    if (step) {
       event.preventDefault();
-      action();
+      panBy(step.x, step.y);
     }
   };
 
   const onPointerDown = (event: PointerEvent<HTMLDivElement>) => {
-    if (zoom <= 1 || event.button !== 0) return;
+    if (event.button !== 0 || (dragMode === 'pan' && zoom <= 1)) return;
     event.currentTarget.setPointerCapture(event.pointerId);
-    drag.current = { pointerId: event.pointerId, x: event.clientX, y: event.clientY, start: offset };
+    drag.current = { pointerId: event.pointerId, x: event.clientX, y: event.clientY, offset, window: windowLevel };
   };
   const onPointerMove = (event: PointerEvent<HTMLDivElement>) => {
     const start = drag.current;
     if (!start || start.pointerId !== event.pointerId) return;
-    const next = { x: start.start.x + event.clientX - start.x, y: start.start.y + event.clientY - start.y };
-    setOffset(clampOffset(next, zoom, viewportRef.current));
+    const dx = event.clientX - start.x;
+    const dy = event.clientY - start.y;
+    if (dragMode === 'window') setWindowLevel(dragWindow(start.window, dx, dy));
+    else setOffset(clampOffset({ x: start.offset.x + dx, y: start.offset.y + dy }, zoom, viewportRef.current));
   };
   const endDrag = () => {
     drag.current = null;
@@ -98,6 +155,7 @@ export function useViewerState(imageUrl: string | undefined) {
 
   const windowed =
     windowLevel.invert || windowLevel.level !== DEFAULT_WINDOW.level || windowLevel.width !== DEFAULT_WINDOW.width;
+  const fitScale = imageSize ? rotationFitScale(frameSize, imageSize, orientation.rotation) : 1;
 
   return {
     zoom,
@@ -106,9 +164,20 @@ export function useViewerState(imageUrl: string | undefined) {
     setWindowLevel,
     /** Whether the window differs from the image as stored (the SVG filter is applied only then). */
     windowed,
+    orientation,
+    dragMode,
+    setDragMode,
+    /** The stage's CSS transform: pan, zoom, the quarter turn's fit, the orientation. */
+    stageTransform: `translate(${offset.x}px, ${offset.y}px) scale(${zoom * fitScale}) ${orientationTransform(orientation)}`,
     zoomIn,
     zoomOut,
+    fit,
     resetView,
+    rotate,
+    flipHorizontal,
+    flipVertical,
+    choosePreset,
+    perform,
     viewportRef,
     frameHandlers: { onKeyDown, onPointerDown, onPointerMove, onPointerUp: endDrag, onPointerCancel: endDrag },
   };
