@@ -317,9 +317,13 @@ def test_a_filing_whose_worker_process_is_killed_mid_send_ends_sent_when_its_tas
     key = Fernet.generate_key().decode()
     with slow_pacs("SLOW_PACS", seconds_per_object=0.5) as port:
         destination = f"SLOW_PACS@127.0.0.1:{port}"
-        env = worker_environment(media_root, CXR_ORIGIN_KEY=key, CXR_PACS_DESTINATION=destination)
+        # The classifier alone: with no analyser runs to wait for, the study is filed once analysed.
+        env = worker_environment(
+            media_root, CXR_ORIGIN_KEY=key, CXR_PACS_DESTINATION=destination, CXR_ANALYSERS=""
+        )
         log = tmp_path / "worker-findings.log"
         settings.CXR_ORIGIN_KEY, settings.CXR_PACS_DESTINATION = key, destination
+        settings.CXR_ANALYSERS = ()
         with worker_process("findings", log, env) as worker:
             with django_capture_on_commit_callbacks(execute=True):
                 study = received_image_store(
