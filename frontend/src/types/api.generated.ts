@@ -239,9 +239,10 @@ export interface components {
      * * `user_create` - Created a user
      * * `user_update` - Changed a user
      * * `password_reset` - Reset a password
+     * * `dicom_sender_refused` - Refused a DICOM sender
      * @enum {string}
      */
-    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset";
+    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused";
     AuditEvent: {
       id: number;
       /** Format: date-time */
@@ -1010,8 +1011,9 @@ export interface operations {
          * * `user_create` - Created a user
          * * `user_update` - Changed a user
          * * `password_reset` - Reset a password
+         * * `dicom_sender_refused` - Refused a DICOM sender
          */
-        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset";
+        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused";
         /** @description Username, case-insensitive. */
         actor?: string;
         /** @description From this day (UTC), included. */

@@ -12,6 +12,7 @@ export const AUDIT_ACTION_TEXT: Record<AuditAction, string> = {
   user_create: 'Created a user',
   user_update: 'Changed a user',
   password_reset: 'Reset a password',
+  dicom_sender_refused: 'Refused a DICOM sender',
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_TEXT) as AuditAction[];
