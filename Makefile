@@ -12,6 +12,11 @@ PY := $(CURDIR)/$(VENV)/bin/python
 PYTHON_DEPS := $(VENV)/.installed
 NODE_DEPS := frontend/node_modules/.installed
 SPA := frontend/dist/index.html
+# OHIF Viewer, built, for backend/tests/test_pacs_ohif.py (the $(OHIF) rule below).
+OHIF_VERSION := 3.13.2
+OHIF_INTEGRITY := sha512-WZdxmpmG7rqFgW9ZJLcbgr3XCtLi1KDNPoMaeY5PPe6j4G4fjEjjkycZM6C6Zk2F87BKxFfpq+jd5xXZB9E8EA==
+OHIF_DIR := .cache/ohif-$(OHIF_VERSION)
+OHIF := $(OHIF_DIR)/dist/index.html
 SPA_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
 	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/tsconfig.app.json \
 	frontend/tsconfig.node.json frontend/package-lock.json
@@ -144,10 +149,6 @@ test-python: $(PYTHON_DEPS) $(SPA) system-packages $(OHIF)
 # OHIF Viewer, as npm's @ohif/app ships it built (dist/), for the test that opens the results filed
 # into Orthanc in Chromium (backend/tests/test_pacs_ohif.py). Only its tarball is fetched (npm pack,
 # none of its dependencies) and checked against the registry's integrity pinned here.
-OHIF_VERSION := 3.13.2
-OHIF_INTEGRITY := sha512-WZdxmpmG7rqFgW9ZJLcbgr3XCtLi1KDNPoMaeY5PPe6j4G4fjEjjkycZM6C6Zk2F87BKxFfpq+jd5xXZB9E8EA==
-OHIF_DIR := .cache/ohif-$(OHIF_VERSION)
-OHIF := $(OHIF_DIR)/dist/index.html
 
 $(OHIF):
 	rm -rf $(OHIF_DIR) && mkdir -p $(OHIF_DIR)

@@ -10,13 +10,16 @@ import sys
 import django
 django.setup()
 import config.urls
-from studies.inference import active_model_card
+from studies.inference import active_model_card, analysis_pipeline
 from studies.images import intake_or_refuse
 from studies.uploads import PNG, ReceivedUpload
 from health.checks import check_model
 card = active_model_card()
 assert check_model()["ok"], check_model()
-intake_or_refuse(ReceivedUpload(filename="chest.png", file_type=PNG, data=open(sys.argv[1], "rb").read()))
+pipeline = analysis_pipeline()
+pipeline.card("classifier")  # the result cache's key, as studies.images.images_store reads it
+upload = ReceivedUpload(filename="chest.png", file_type=PNG, data=open(sys.argv[1], "rb").read())
+intake_or_refuse(upload, pipeline=pipeline, accept_lateral=False)
 heavy = sorted(name for name in ("tensorflow", "keras", "openvino") if name in sys.modules)
 print("loaded:", heavy)
 sys.exit(1 if heavy else 0)
