@@ -6,8 +6,6 @@ has a region, but not reliably for the service's, where the findings whose heatm
 none (README, PACS: what OHIF shows).
 """
 
-import subprocess
-
 import pydicom
 import pytest
 
@@ -16,29 +14,15 @@ from pacs.tasks import file_results
 from studies.models import Study
 from tests.conftest import analyse_here
 from tests.ohif_viewer import ohif_viewer
-from tests.test_pacs_dicom_in import DICOM_DIR, dcmtk
-from tests.test_pacs_orthanc import orthanc, series_modalities, service, wait_for  # noqa: F401 (fixtures)
+from tests.test_pacs_dicom_in import DICOM_DIR
+from tests.test_pacs_orthanc import orthanc, send_to_orthanc, series_modalities, service, wait_for  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.worker
 
 
 def test_ohif_viewer_lists_every_filed_result_beside_the_radiograph_it_reads_from_orthanc(orthanc, tmp_path):  # noqa: F811
     sent = DICOM_DIR / "siim-sample.dcm"
-    stored = subprocess.run(
-        [
-            dcmtk("storescu"),
-            "--propose-jpeg8",
-            "-aec",
-            orthanc["aet"],
-            "127.0.0.1",
-            str(orthanc["dicom_port"]),
-            str(sent),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert stored.returncode == 0, stored.stderr
+    send_to_orthanc(orthanc, sent)
     study = wait_for("Orthanc to forward the radiograph", lambda: Study.objects.first())
     analyse_here(study.id)
     file_results.apply(args=[str(study.id)])

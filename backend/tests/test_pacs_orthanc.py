@@ -282,7 +282,8 @@ def second_image_while_filing(orthanc: dict, tmp_path: Path, monkeypatch):
 def send_to_orthanc(orthanc: dict, path: Path) -> None:
     address = ["127.0.0.1", str(orthanc["dicom_port"])]
     sent = subprocess.run(
-        [dcmtk("storescu"), "-aec", orthanc["aet"], *address, str(path)],
+        # JPEG proposed too, for the real DICOMs stored JPEG-compressed (siim-sample.dcm).
+        [dcmtk("storescu"), "--propose-jpeg8", "-aec", orthanc["aet"], *address, str(path)],
         capture_output=True,
         text=True,
         timeout=120,
