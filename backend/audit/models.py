@@ -29,6 +29,16 @@ class AuditAction(models.TextChoices):
     USER_UPDATE = "user_update", "Changed a user"
     PASSWORD_RESET = "password_reset", "Reset a password"
     DICOM_SENDER_REFUSED = "dicom_sender_refused", "Refused a DICOM sender"
+    # The model's life at a site (issue 23): acceptance, a site's thresholds, shadow, promotion.
+    ACCEPTANCE_RUN = "acceptance_run", "Ran a site acceptance"
+    PROFILE_ACTIVATE = "profile_activate", "Activated a threshold profile"
+    SHADOW_START = "shadow_start", "Started a shadow model"
+    SHADOW_STOP = "shadow_stop", "Stopped a shadow model"
+    MODEL_PROMOTE = "model_promote", "Promoted a model"
+    MODEL_ROLLBACK = "model_rollback", "Rolled back a model"
+    # The clinician's report (issue 22): signed off, and amended after sign-off.
+    REPORT_SIGN_OFF = "report_sign_off", "Signed off a report"
+    REPORT_AMEND = "report_amend", "Amended a signed report"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -240,9 +240,17 @@ export interface components {
      * * `user_update` - Changed a user
      * * `password_reset` - Reset a password
      * * `dicom_sender_refused` - Refused a DICOM sender
+     * * `acceptance_run` - Ran a site acceptance
+     * * `profile_activate` - Activated a threshold profile
+     * * `shadow_start` - Started a shadow model
+     * * `shadow_stop` - Stopped a shadow model
+     * * `model_promote` - Promoted a model
+     * * `model_rollback` - Rolled back a model
+     * * `report_sign_off` - Signed off a report
+     * * `report_amend` - Amended a signed report
      * @enum {string}
      */
-    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused";
+    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "report_sign_off" | "report_amend";
     AuditEvent: {
       id: number;
       /** Format: date-time */
@@ -1012,8 +1020,16 @@ export interface operations {
          * * `user_update` - Changed a user
          * * `password_reset` - Reset a password
          * * `dicom_sender_refused` - Refused a DICOM sender
+         * * `acceptance_run` - Ran a site acceptance
+         * * `profile_activate` - Activated a threshold profile
+         * * `shadow_start` - Started a shadow model
+         * * `shadow_stop` - Stopped a shadow model
+         * * `model_promote` - Promoted a model
+         * * `model_rollback` - Rolled back a model
+         * * `report_sign_off` - Signed off a report
+         * * `report_amend` - Amended a signed report
          */
-        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused";
+        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "report_sign_off" | "report_amend";
         /** @description Username, case-insensitive. */
         actor?: string;
         /** @description From this day (UTC), included. */

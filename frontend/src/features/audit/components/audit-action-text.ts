@@ -13,6 +13,14 @@ export const AUDIT_ACTION_TEXT: Record<AuditAction, string> = {
   user_update: 'Changed a user',
   password_reset: 'Reset a password',
   dicom_sender_refused: 'Refused a DICOM sender',
+  acceptance_run: 'Ran a site acceptance',
+  profile_activate: 'Activated a threshold profile',
+  shadow_start: 'Started a shadow model',
+  shadow_stop: 'Stopped a shadow model',
+  model_promote: 'Promoted a model',
+  model_rollback: 'Rolled back a model',
+  report_sign_off: 'Signed off a report',
+  report_amend: 'Amended a signed report',
 };
 
 export const AUDIT_ACTIONS = Object.keys(AUDIT_ACTION_TEXT) as AuditAction[];
