@@ -2,10 +2,12 @@
 
 Measurement groups: one per classifier finding (pacs.sr_findings: its probability, threshold and
 calibrated score, and the image region its Grad-CAM map points at), then each analyser's
-(pacs.sr_analysers: the screener's result, the cardiothoracic ratio with its lines), each group
-with its model's identification (TID 4019: name, version, weights hash, trained or not) and the
-radiograph it rests on. The "decision support, not a diagnosis" statement and each untrained
-model's warning are comments at the root of the report.
+(pacs.sr_analysers: the screener's result, the cardiothoracic ratio with its lines, a CT study's
+patient-level result), each group with its model's identification (TID 4019: name, version,
+weights hash, trained or not) and the image it rests on. Every group of a radiograph carries
+image coordinates (a region, or the ratio's lines), which a viewer needs to show it. The "decision
+support, not a diagnosis" statement and each untrained model's warning are comments at the root of
+the report.
 """
 
 import highdicom as hd

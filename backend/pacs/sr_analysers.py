@@ -1,16 +1,23 @@
 """The analysers beside the classifier in the study's SR, one table entry per kind (ml.analysers).
 
-The screener: one group, "Abnormal" with its probability, threshold and whether it reached it. The
+The screener: one group, "Abnormal" with its probability, threshold and whether it reached it, its
+region the whole radiograph (the screener reads the image as a whole). The
 segmentation: where it measured a cardiothoracic ratio (a trained card), one group with the ratio
 and the heart's and the chest cavity's widths, each width inferred from its measurement line drawn
-on the radiograph (a SCOORD polyline a viewer shows); its masks go in the SEG (pacs.seg).
+on the radiograph (a SCOORD polyline a viewer shows); its masks go in the SEG (pacs.seg). The CT
+analyser: one group on the series (its enhanced CT image, or the service's copy), the patient-level
+lung involvement with its probability (by the card's aggregation of the slices'), threshold and
+whether it reached it.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import highdicom as hd
 import numpy as np
 
+from ml.ct.analyser import CTResult
+from ml.ct.card import CT_KIND
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import MeasurementLine
@@ -19,6 +26,7 @@ from pacs.codes import (
     ABNORMAL,
     CARDIOTHORACIC_RATIO,
     CHEST_CAVITY,
+    CT_INVOLVEMENT,
     DIAMETER,
     HEART,
     PROBABILITY,
@@ -36,29 +44,41 @@ from pacs.sr_content import (
     region_image,
     result_at_threshold,
     source_image,
+    whole_image_region,
 )
 from studies.models import Study
 
-Group = hd.sr.MeasurementsAndQualitativeEvaluations
+Group = hd.sr.MeasurementsAndQualitativeEvaluations | hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
 AnalyserGroups = Callable[[Study, AnalyserOutcome, ImageOrigin], list[Group]]
+
+
+def probability_content(
+    study: Study, kind: str, finding: Code, card: dict[str, Any], reading: tuple[float, float, bool]
+) -> dict[str, Any]:
+    """A group's content for an analyser's probability of ``finding`` read at its threshold: the
+    probability, the threshold and whether it reached it, with the model's identification."""
+    probability, threshold, positive = reading
+    algorithm = algorithm_identification(card)
+    return {
+        "tracking_identifier": hd.sr.TrackingIdentifier(uid=derived_uid(study, kind), identifier=kind),
+        "finding_type": coded(finding),
+        "algorithm_id": algorithm,
+        "measurements": [
+            number(PROBABILITY, probability, algorithm),
+            number(THRESHOLD, threshold, algorithm),
+        ],
+        "qualitative_evaluations": [result_at_threshold(positive)],
+    }
 
 
 def screener_groups(study: Study, outcome: AnalyserOutcome, origin: ImageOrigin) -> list[Group]:
     result = typed_result(outcome, ScreenerResult)
-    algorithm = algorithm_identification(outcome.card)
+    reading = (result.probability, result.threshold, result.likely_abnormal)
+    image = study.key_image
     return [
-        hd.sr.MeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(
-                uid=derived_uid(study, SCREENER), identifier=SCREENER
-            ),
-            finding_type=coded(ABNORMAL),
-            algorithm_id=algorithm,
-            measurements=[
-                number(PROBABILITY, result.probability, algorithm),
-                number(THRESHOLD, result.threshold, algorithm),
-            ],
-            qualitative_evaluations=[result_at_threshold(result.likely_abnormal)],
-            source_images=[source_image(origin)],
+        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+            **probability_content(study, SCREENER, ABNORMAL, outcome.card, reading),
+            referenced_region=whole_image_region(origin, width=image.width, height=image.height),
         )
     ]
 
@@ -102,6 +122,17 @@ def segmentation_groups(study: Study, outcome: AnalyserOutcome, origin: ImageOri
     ]
 
 
+def ct_groups(study: Study, outcome: AnalyserOutcome, origin: ImageOrigin) -> list[Group]:
+    result = typed_result(outcome, CTResult)
+    reading = (result.patient_probability, result.threshold, result.positive)
+    return [
+        hd.sr.MeasurementsAndQualitativeEvaluations(
+            **probability_content(study, CT_KIND, CT_INVOLVEMENT, outcome.card, reading),
+            source_images=[source_image(origin)],
+        )
+    ]
+
+
 def line_outline(line: MeasurementLine) -> np.ndarray:
     """A measurement line from the left edge of its first pixel to the right edge of its last, through
     the middle of its row, in DICOM's image coordinates: as long as the width it measures."""
@@ -109,7 +140,11 @@ def line_outline(line: MeasurementLine) -> np.ndarray:
     return polyline([[line.x_start, middle], [line.x_end + 1, middle]])
 
 
-ANALYSER_GROUPS: dict[str, AnalyserGroups] = {SCREENER: screener_groups, SEGMENTATION: segmentation_groups}
+ANALYSER_GROUPS: dict[str, AnalyserGroups] = {
+    SCREENER: screener_groups,
+    SEGMENTATION: segmentation_groups,
+    CT_KIND: ct_groups,
+}
 
 
 def analyser_groups(*, study: Study, outcomes: list[AnalyserOutcome], origin: ImageOrigin) -> list[Group]:

@@ -70,3 +70,18 @@ def region_image(origin: ImageOrigin) -> hd.sr.SourceImageForRegion:
 
 def polyline(points: np.ndarray | list[list[float]]) -> np.ndarray:
     return np.asarray(points, dtype=np.float32).reshape(-1, 2)
+
+
+def whole_image_region(origin: ImageOrigin, *, width: int, height: int) -> hd.sr.ImageRegion:
+    """The whole image as a group's region: a closed outline along its pixels' outer edges, for a
+    result of the image as a whole (the screener's; a finding whose Grad-CAM map points nowhere).
+
+    Every group a viewer draws needs a region: OHIF Viewer (3.13) takes a TID 1500 SR's groups as
+    measurements to place on the image by their first coordinates, and one without any
+    (``coords[0]`` undefined) stops it placing the rest."""
+    corners = [[0, 0], [width, 0], [width, height], [0, height], [0, 0]]
+    return hd.sr.ImageRegion(
+        graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+        graphic_data=polyline(corners),
+        source_image=region_image(origin),
+    )

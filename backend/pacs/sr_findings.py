@@ -1,10 +1,10 @@
 """The classifier's findings in the study's SR: one measurement group per finding.
 
 Each group holds the finding's SNOMED CT code, its probability, threshold and calibrated score, and
-whether it reached the threshold. Where the finding's Grad-CAM map is kept (every study analysed
-since maps were kept small) and points somewhere (is not flat), the group is a planar ROI (TID 1410)
-whose region is the map's hottest part on the radiograph, its method "Visual explanation", so a
-viewer draws where the model looked; otherwise it rests on the whole radiograph (TID 1501).
+whether it reached the threshold. Each is a planar ROI (TID 1410): where the finding's Grad-CAM map
+is kept (every study analysed since maps were kept small) and points somewhere (is not flat), its
+region is the map's hottest part on the radiograph, its method "Visual explanation", so a viewer
+draws where the model looked; otherwise its region is the whole radiograph, with no method.
 """
 
 from typing import Any
@@ -21,14 +21,12 @@ from pacs.sr_content import (
     number,
     region_image,
     result_at_threshold,
-    source_image,
+    whole_image_region,
 )
 from studies.heatmaps import image_heatmap_map
 from studies.models import Finding, Study
 
-FindingGroup = (
-    hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations | hd.sr.MeasurementsAndQualitativeEvaluations
-)
+FindingGroup = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
 
 
 def finding_groups(*, study: Study, origin: ImageOrigin) -> list[FindingGroup]:
@@ -56,15 +54,20 @@ def finding_group(
         ],
         "qualitative_evaluations": [result_at_threshold(finding.positive)],
     }
-    heatmap = image_heatmap_map(image=study.key_image, label=finding.label)
+    image = study.key_image
+    heatmap = image_heatmap_map(image=image, label=finding.label)
     outline = hottest_region_outline(heatmap) if heatmap is not None else None
     if outline is None:
-        return hd.sr.MeasurementsAndQualitativeEvaluations(**content, source_images=[source_image(origin)])
-    region = hd.sr.ImageRegion(
-        graphic_type=hd.sr.GraphicTypeValues.POLYLINE, graphic_data=outline, source_image=region_image(origin)
-    )
+        region, method = whole_image_region(origin, width=image.width, height=image.height), None
+    else:
+        region = hd.sr.ImageRegion(
+            graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+            graphic_data=outline,
+            source_image=region_image(origin),
+        )
+        method = coded(VISUAL_EXPLANATION)
     group = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-        **content, referenced_region=region, method=coded(VISUAL_EXPLANATION)
+        **content, referenced_region=region, method=method
     )
     method_as_concept_modifier(group)
     return group

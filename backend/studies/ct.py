@@ -107,8 +107,8 @@ def ct_cached_result_put(
 
 
 def refuse_ct_export(study: Study, export: str) -> None:
-    """400 for an export made for radiograph findings (PDF report, FHIR, DICOM SR) of a CT study:
-    its result is the CT panel's, which those formats do not carry yet."""
+    """400 for an export made for radiograph findings (the PDF report) of a CT study: its result
+    is the CT panel's, which that format does not carry yet."""
     if study.key_image.kind == ImageKind.CT:
         raise DomainError(
             f"A CT study has no {export}: its result is shown on the study page and in the API (ct).",

@@ -69,13 +69,14 @@ def ohif_dist() -> Path:
 class OhifViewer:
     base: str
 
-    def view_study(self, study_uid: str, *, screenshot: Path) -> dict[str, Any]:
-        """Open the study in Chromium, load its SR into the viewport, and say what was displayed:
-        ``series`` (each thumbnail's text), ``annotations`` (the shapes drawn over the image, with
-        their points) and ``texts`` (the labels drawn beside them)."""
+    def view_study(self, study_uid: str, *, report_series_uid: str, screenshot: Path) -> dict[str, Any]:
+        """Open the study in Chromium with its SR (the series ``report_series_uid``) in the viewport,
+        and say what was displayed: ``series`` (each thumbnail's text), ``annotations`` (each of the
+        SR's groups drawn: its tracking ``uid``, its ``shapes`` with their screen points, its label
+        ``texts``) and ``messages`` (the viewer's warnings and errors)."""
         url = f"{self.base}/viewer?StudyInstanceUIDs={study_uid}"
         shown = subprocess.run(
-            ["node", str(VIEW_STUDY_SCRIPT), url, str(screenshot)],
+            ["node", str(VIEW_STUDY_SCRIPT), url, report_series_uid, str(screenshot)],
             capture_output=True,
             text=True,
             timeout=VIEW_SECONDS,

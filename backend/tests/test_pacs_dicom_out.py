@@ -218,8 +218,11 @@ def test_highdicom_reads_the_sr_back_to_the_apis_findings_screener_and_ratio_wit
         (evaluation,) = group.get_qualitative_evaluations()
         assert evaluation.value.meaning == ("Positive" if finding["positive"] else "Negative")
         assert_identifies(group, api["model"])
+    # Every finding's and the screener's group has a region (a viewer needs one to place a group):
+    # the finding's Grad-CAM region, or the whole radiograph with no method.
+    assert set(regions) == {*findings, "screener"}
     for group in regions.values():
-        assert group.method.meaning == "Visual explanation"
+        assert group.method is None or group.method.meaning == "Visual explanation"
 
     screener = groups["screener"]
     assert screener.finding_type.meaning == "Abnormal"
@@ -262,14 +265,24 @@ def test_each_findings_sr_region_is_a_closed_outline_within_the_radiograph_over_
     image = analysed_study.key_image
     origin = stored_origin(study=analysed_study)
 
-    groups = sr.content.get_planar_roi_measurement_groups()
-    # An untrained network's Grad-CAM is flat for some findings: those point nowhere.
+    planar = sr.content.get_planar_roi_measurement_groups()
+    groups = [group for group in planar if group.method is not None]
+    # An untrained network's Grad-CAM is flat for some findings: those point nowhere, and their
+    # region, as the screener's, is the whole radiograph.
     maps = {
         finding.label: image_heatmap_map(image=image, label=finding.label)
         for finding in analysed_study.findings.all()
     }
     pointing = {label for label, heatmap in maps.items() if np.ptp(heatmap) >= 1e-3}
     assert {group.tracking_identifier for group in groups} == pointing and pointing
+    whole = [[0, 0], [image.width, 0], [image.width, image.height], [0, image.height], [0, 0]]
+    for group in planar:
+        if group.method is None:
+            assert group.roi.value.tolist() == whole, group.tracking_identifier
+    assert {group.tracking_identifier for group in planar if group.method is None} == {
+        *(set(maps) - pointing),
+        "screener",
+    }
     for group in groups:
         region = group.roi
         assert region.graphic_type == hd.sr.GraphicTypeValues.POLYLINE

@@ -1,10 +1,11 @@
 """A real PACS round trip: Debian's Orthanc, configured as README's "Connecting to your PACS" says.
 
 Orthanc (with its DICOMweb plugin) runs on free loopback ports with backend/pacs/orthanc/orthanc.json
-and forward-to-cxr.lua; storescu sends it the sample DICOMs and DICOMs made from the NIH PNGs; Orthanc
-forwards them to the service's listener; once analysed, the service files its SR, Secondary Captures,
-SEG and PDF back into Orthanc, where QIDO-RS finds them in the same studies; dciodvfy, pixelmed's SR
-validator and highdicom check them as Orthanc stored them.
+and forward-to-cxr.lua; storescu sends it the sample DICOMs, DICOMs made from the NIH PNGs and an
+enhanced CT series; Orthanc forwards them to the service's listener; once analysed, the service files
+its SR, Secondary Captures, SEG and PDF (a CT study: its SR) back into Orthanc, where QIDO-RS finds
+them in the same studies; dciodvfy, pixelmed's SR validator and highdicom check them as Orthanc
+stored them.
 """
 
 import contextlib
@@ -18,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import highdicom as hd
+import numpy as np
 import pydicom
 import pytest
 from cryptography.fernet import Fernet
@@ -25,8 +27,9 @@ from django.conf import settings
 from django.db import connections
 from pydicom.uid import generate_uid
 
+from ml.ct.synthetic import enhanced_ct
 from pacs import filing
-from pacs.codes import PROBABILITY
+from pacs.codes import CT_INVOLVEMENT, NOT_A_DIAGNOSIS, PROBABILITY, THRESHOLD, UNTRAINED_WARNING
 from pacs.listener import start_listener
 from pacs.models import FilingStatus, ReceivedImage
 from pacs.tasks import file_results
@@ -34,7 +37,12 @@ from studies.models import Study, StudyImage
 from tests.conftest import NIH_DIR, analyse_here
 from tests.factories import UserFactory
 from tests.test_pacs_dicom_in import DICOM_DIR, dcmtk, free_port, png_as_dicom
-from tests.test_pacs_dicom_out import dciodvfy_errors, measurement_values, sr_template_errors
+from tests.test_pacs_dicom_out import (
+    assert_identifies,
+    dciodvfy_errors,
+    measurement_values,
+    sr_template_errors,
+)
 
 ORTHANC_DIR = settings.BACKEND_DIR / "pacs" / "orthanc"
 SERVICE_AE_TITLE = "CXR_DS"
@@ -373,3 +381,65 @@ def test_a_second_filing_while_the_first_sends_leaves_it_to_the_first_which_file
     assert {
         label: probability for label, probability in sr_probabilities(newer).items() if label in final
     } == (pytest.approx(final))
+
+
+def test_a_ct_series_sent_through_orthanc_comes_back_as_an_sr_of_its_patient_level_result(
+    orthanc, tmp_path, client_for
+):
+    """A multi-frame (enhanced) CT series, forwarded by Orthanc, is a CT study; its result goes back
+    into the patient's study as a TID 1500 SR (the CT analyser's group: lung involvement with the
+    patient's probability, the threshold and whether it reached it, on the series), its only object."""
+    frames = np.random.default_rng(7).integers(0, 1500, (4, 32, 32))
+    series = pydicom.dcmread(
+        io.BytesIO(enhanced_ct(frames, zs=[0.0, 2.5, 5.0, 7.5], slopes=[1.0] * 4, intercepts=[-1024.0] * 4))
+    )
+    series.StudyInstanceUID, series.SeriesInstanceUID, series.SOPInstanceUID = (
+        generate_uid() for _ in range(3)
+    )
+    series.PatientID, series.PatientName, series.AccessionNumber = "PID0099", "Ct^Patient", "ACC0099"
+    path = tmp_path / "enhanced-ct.dcm"
+    series.save_as(path, enforce_file_format=True)
+
+    send_to_orthanc(orthanc, path)
+    study = wait_for("Orthanc to forward the series", lambda: Study.objects.first())
+    assert study.key_image.kind == "ct"
+    analyse_here(study.id)
+    file_results.apply(args=[str(study.id)])
+    received = ReceivedImage.objects.get(study=study)
+    assert received.filing_status == FilingStatus.SENT, received.message
+
+    wait_for("the SR in Orthanc", lambda: "SR" in series_modalities(orthanc["base"], series.StudyInstanceUID))
+    (report,) = orthanc_results(orthanc["base"])
+    assert report.Modality == "SR"
+    assert (report.StudyInstanceUID, report.PatientID, str(report.PatientName), report.AccessionNumber) == (
+        series.StudyInstanceUID,
+        "PID0099",
+        "Ct^Patient",
+        "ACC0099",
+    )
+    sr_path = tmp_path / "ct-sr.dcm"
+    sr_path.write_bytes(dicom_bytes(report))
+    assert dciodvfy_errors(sr_path) == []
+    assert sr_template_errors(sr_path) == []
+
+    api = client_for(study.owner).get(f"/api/studies/{study.id}/").json()["ct"]
+    content = hd.sr.srread(sr_path).content
+    assert content.get_planar_roi_measurement_groups() == []
+    (group,) = content.get_image_measurement_groups()
+    assert group.tracking_identifier == "ct"
+    assert group.finding_type.value == CT_INVOLVEMENT.value
+    assert measurement_values(group) == {
+        PROBABILITY.value: pytest.approx(api["patient_probability"]),
+        THRESHOLD.value: pytest.approx(api["threshold"]),
+    }
+    (evaluation,) = group.get_qualitative_evaluations()
+    assert evaluation.value.meaning == ("Positive" if api["positive"] else "Negative")
+    assert_identifies(group, api["analyser"])
+    (image,) = group.source_images
+    assert image.referenced_sop_instance_uid == series.SOPInstanceUID
+    comments = [
+        item.TextValue
+        for item in report.ContentSequence
+        if item.ConceptNameCodeSequence[0].CodeMeaning == "Comment"
+    ]
+    assert comments == [NOT_A_DIAGNOSIS, f"{api['analyser']['name']}: {UNTRAINED_WARNING}"]
