@@ -34,6 +34,7 @@ from studies.selectors import (
     study_get,
     study_image_get,
     study_list,
+    study_prior_get,
 )
 from studies.serializers import (
     ReadyEventSerializer,
@@ -77,7 +78,9 @@ class StudyListCreateView(generics.ListAPIView):
             400: OpenApiResponse(
                 ErrorSerializer,
                 description=(
-                    "Unreadable, empty, no file or too many files, or DICOM files of different studies."
+                    "Unreadable, empty, no file or too many files, DICOM files of different studies or "
+                    "patients, files naming no patient beside DICOM files naming one without a "
+                    "patient_reference, or a patient_reference that is not the DICOM files' patient."
                 ),
             ),
             413: OpenApiResponse(
@@ -118,7 +121,11 @@ class StudyListCreateView(generics.ListAPIView):
     def create(self, request: Request) -> Response:
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        study = study_create(owner=request.user, uploads=serializer.uploads)
+        study = study_create(
+            owner=request.user,
+            uploads=serializer.uploads,
+            patient_reference=serializer.validated_data.get("patient_reference", ""),
+        )
         audit_record(
             action=AuditAction.STUDY_UPLOAD,
             request=request,
@@ -142,7 +149,8 @@ class StudyDetailView(APIView):
         study = study_get(user=request.user, study_id=study_id)
         audit_study_view(request, study)
         study_mark_read(study=study)
-        return Response(StudyDetailSerializer(study).data)
+        prior = study_prior_get(user=request.user, study=study)
+        return Response(StudyDetailSerializer(study, context={"prior": prior}).data)
 
 
 class StudyImageView(APIView):
