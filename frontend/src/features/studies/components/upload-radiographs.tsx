@@ -9,8 +9,9 @@ import { type UploadResult, UploadResults } from './upload-results';
 export const ACCEPTED_TYPES = '.png,.jpg,.jpeg,.dcm,.zip,image/png,image/jpeg,application/dicom,application/zip';
 
 // As the server accepts it (studies.patients): a hospital number or another local reference.
-// (The pattern attribute is compiled with the v flag: / and - are escaped in the class.)
-export const PATIENT_REFERENCE_PATTERN = '[A-Za-z0-9][A-Za-z0-9 ._\\/:#\\-]*';
+// Spaces around it are trimmed (by the server too). The pattern attribute is compiled with the v
+// flag: / and - are escaped in the class.
+export const PATIENT_REFERENCE_PATTERN = ' *[A-Za-z0-9][A-Za-z0-9 ._\\/:#\\-]*';
 const PATIENT_REFERENCE_MAX_LENGTH = 64;
 
 export function UploadRadiographs() {
