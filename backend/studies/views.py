@@ -27,6 +27,7 @@ from studies.events import study_event_stream
 from studies.heatmaps import image_heatmap_png
 from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_answer, uploaded_files_fingerprint
 from studies.models import Study, StudyImage
+from studies.patients import reference_patient_key
 from studies.segmentation import segmentation_outlines
 from studies.selectors import (
     analyser_run_get,
@@ -114,7 +115,11 @@ class StudyListCreateView(generics.ListAPIView):
         return idempotent_answer(
             view=self,
             request=request,
-            fingerprint=lambda: uploaded_files_fingerprint(route="studies", files=request.FILES),
+            fingerprint=lambda: uploaded_files_fingerprint(
+                route="studies",
+                files=request.FILES,
+                patient_key=reference_patient_key(str(request.data.get("patient_reference", "")).strip()),
+            ),
             answer=lambda: self.create(request),
         )
 

@@ -37,11 +37,11 @@ def patient_dicom(patient_id: str = RAW_PATIENT_ID, **attributes: str) -> bytes:
     return dicom_with(PatientID=patient_id, StudyInstanceUID=generate_uid(), **attributes)
 
 
-def upload_one(client, content: bytes, name: str, django_capture_on_commit_callbacks, **fields: str):
-    with django_capture_on_commit_callbacks(execute=True):
-        return client.post(
-            "/api/studies/", {"image": SimpleUploadedFile(name, content), **fields}, format="multipart"
-        )
+def upload_one(client, content: bytes, name: str, on_commit, *, idempotency_key: str = "", **fields: str):
+    headers = {"HTTP_IDEMPOTENCY_KEY": idempotency_key} if idempotency_key else {}
+    body = {"image": SimpleUploadedFile(name, content), **fields}
+    with on_commit(execute=True):
+        return client.post("/api/studies/", body, format="multipart", **headers)
 
 
 def upload_many(client, files: list[tuple[str, bytes]], django_capture_on_commit_callbacks, **fields: str):
@@ -346,3 +346,28 @@ def test_the_study_page_offers_the_patients_latest_earlier_analysed_study_the_us
     assert prior_of(admin, first) == another_clinicians
     prior = mine.get(f"/api/studies/{latest}/").json()["prior"]
     assert prior["original_filename"] == "film-3.png" and prior["created_at"]
+
+
+def test_a_retry_with_the_same_idempotency_key_for_another_patient_is_422_and_the_key_holds_no_reference(
+    clinician, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(clinician)
+    film = nih("00030012_000.png")
+
+    def send(reference: str):
+        return upload_one(
+            client,
+            film,
+            "film.png",
+            django_capture_on_commit_callbacks,
+            patient_reference=reference,
+            idempotency_key="upload-1",
+        )
+
+    first, retry, other = send(RAW_PATIENT_ID), send(RAW_PATIENT_ID), send("MRN-OTHER-3")
+
+    assert first.status_code == 202, first.content
+    assert retry.status_code == 202 and retry.headers["Idempotent-Replayed"] == "true"
+    assert_error_shape(other, 422)
+    assert Study.objects.count() == 1
+    assert tables_holding(RAW_PATIENT_ID) == []
