@@ -40,8 +40,10 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const study = useStudy(studyId);
   const [chosenPosition, setChosenPosition] = useState<number | null>(null);
   const [choice, setChoice] = useState<ExplanationChoice>(DEFAULT_CHOICE);
-  // The patient's prior study, read side by side in the same view once the reader asks.
-  const [comparing, setComparing] = useState(false);
+  // The patient's prior study, read side by side in the same view once the reader asks (for this
+  // study only: following the link to the prior opens it on its own).
+  const [comparedFor, setComparedFor] = useState<string | null>(null);
+  const comparing = comparedFor === studyId;
   const priorId = study.data?.prior?.id ?? '';
   const prior = useStudy(priorId, { enabled: priorId !== '' });
   const images = study.data?.images ?? [];
@@ -177,7 +179,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 prior={prior.data}
                 priorError={prior.error}
                 comparing={comparing}
-                onComparingChange={setComparing}
+                onComparingChange={(compare) => setComparedFor(compare ? studyId : null)}
               />
               <FindingList
                 findings={data.findings}
