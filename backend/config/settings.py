@@ -5,6 +5,8 @@ in-process, local-memory cache) so that `make run` works on a bare machine. With
 PostgreSQL, Redis as cache and Celery broker, and separate worker processes.
 """
 
+import hashlib
+import hmac
 import os
 import secrets
 from datetime import timedelta
@@ -424,6 +426,18 @@ CXR_STOW_MAX_INSTANCES = env_int("CXR_STOW_MAX_INSTANCES", 16)
 # at CXR_PACS_DESTINATION ("AE_TITLE@host:port", C-STORE), retried with exponential backoff.
 CXR_ORIGIN_KEY = os.environ.get("CXR_ORIGIN_KEY", "")
 CXR_PACS_DESTINATION = os.environ.get("CXR_PACS_DESTINATION", "")
+
+# Studies of one patient are linked by a pseudonymous patient key (studies.patients): an
+# HMAC-SHA256, keyed by this secret, of the Patient ID and Issuer of Patient ID a DICOM file
+# arrives with, or of a patient reference a clinician types with an upload (hashed as a Patient ID
+# of CXR_PATIENT_REFERENCE_ISSUER, so a typed hospital number meets the PACS's). The identifier is
+# never kept. By default the secret is derived from SECRET_KEY under its own label (no other use of
+# SECRET_KEY yields it); set it so that rotating SECRET_KEY does not unlink every patient's priors.
+CXR_PATIENT_KEY_SECRET = (
+    os.environ.get("CXR_PATIENT_KEY_SECRET", "")
+    or hmac.new(SECRET_KEY.encode(), b"cxr patient key v1", hashlib.sha256).hexdigest()
+)
+CXR_PATIENT_REFERENCE_ISSUER = os.environ.get("CXR_PATIENT_REFERENCE_ISSUER", "")
 CXR_PACS_SEND_RETRIES = env_int("CXR_PACS_SEND_RETRIES", 8)
 CXR_PACS_RETRY_BASE_SECONDS = env_int("CXR_PACS_RETRY_BASE_SECONDS", 30)
 

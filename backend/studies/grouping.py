@@ -5,7 +5,7 @@ compared, never kept (a PACS image keeps a keyed hash of it: pacs.services.study
 """
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from common.errors import DomainError
 from ml.errors import ImageError
@@ -22,18 +22,29 @@ def dicom_study_uid(upload: ReceivedUpload) -> str:
     return str(dataset.get("StudyInstanceUID", "") or "") if dataset is not None else ""
 
 
+def files_grouped(
+    received: Sequence[ReceivedUpload], key_of: Callable[[ReceivedUpload], str]
+) -> list[list[str]]:
+    """The files' names grouped by a key read from each (a study, a patient), in order; files
+    without one are left out."""
+    files_by_key: dict[str, list[str]] = defaultdict(list)
+    for upload in received:
+        if key := key_of(upload):
+            files_by_key[key].append(upload.filename)
+    return list(files_by_key.values())
+
+
+def groups_described(groups: Sequence[Sequence[str]]) -> str:
+    return "; ".join(", ".join(names) for names in groups)
+
+
 def check_one_dicom_study(received: Sequence[ReceivedUpload]) -> None:
     """Refuse (400) DICOM files of one upload that name different studies, naming the files by study."""
-    files_by_study: dict[str, list[str]] = defaultdict(list)
-    for upload in received:
-        if uid := dicom_study_uid(upload):
-            files_by_study[uid].append(upload.filename)
-    if len(files_by_study) > 1:
-        # The UIDs identify a patient's visit: the answer names the files, grouped, never the UIDs.
-        groups = list(files_by_study.values())
-        described = "; ".join(", ".join(names) for names in groups)
+    # The UIDs identify a patient's visit: the answer names the files, grouped, never the UIDs.
+    groups = files_grouped(received, dicom_study_uid)
+    if len(groups) > 1:
         raise DomainError(
             f"These DICOM files belong to {len(groups)} different studies (by their Study Instance UID): "
-            f"{described}. Upload the images of one study together.",
+            f"{groups_described(groups)}. Upload the images of one study together.",
             extra={"reason": "different studies", "studies": groups},
         )

@@ -78,10 +78,13 @@ def fingerprint_of(*, route: str, parts: Iterable[Iterable[bytes]]) -> str:
     return digest.hexdigest()
 
 
-def uploaded_files_fingerprint(*, route: str, files: MultiValueDict) -> str:
-    """The fingerprint of a multipart upload: each file's field, name and content, in order."""
+def uploaded_files_fingerprint(*, route: str, files: MultiValueDict, patient_key: str = "") -> str:
+    """The fingerprint of a multipart upload: each file's field, name and content, in order, and the
+    patient it was sent for (as its keyed hash, studies.patients: never the reference typed)."""
 
     def parts() -> Iterator[Iterable[bytes]]:
+        if patient_key:
+            yield [b"patient\0", patient_key.encode()]
         for field, uploads in files.lists():
             for upload in uploads:
                 yield [field.encode(), b"\0", (upload.name or "").encode()]

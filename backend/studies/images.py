@@ -26,6 +26,7 @@ from studies import storage
 from studies.grouping import check_one_dicom_study
 from studies.inference import analysis_pipeline
 from studies.models import ImageView, StudyImage
+from studies.patients import study_patient_key
 from studies.result_cache import CachedResult, cached_result_get
 from studies.uploads import ReceivedUpload
 
@@ -71,12 +72,15 @@ class StoredImages:
     rows: list[StudyImage]
     key_image: StudyImage
     cached: dict[int, CachedResult] | None
+    # The study's patient (studies.patients), or empty when nothing named one.
+    patient_key: str
 
 
 def images_store(
     received: Sequence[ReceivedUpload],
     *,
     refused_before: Sequence[DomainError] = (),
+    patient_reference: str = "",
     study_id: uuid.UUID,
     written: list[str],
 ) -> StoredImages:
@@ -88,6 +92,9 @@ def images_store(
     """
     pipeline = analysis_pipeline()
     images = images_accept(received, pipeline=pipeline, refused_before=refused_before)
+    # Checked once every file is known to be a radiograph of one study: a refusal says why it
+    # cannot be one patient's, not that a file is unreadable.
+    patient_key = study_patient_key(received, reference=patient_reference)
     card = pipeline.card(CLASSIFIER)
     cached = {
         position: cached_result_get(card=card, image_sha256=image.sha256)
@@ -112,7 +119,12 @@ def images_store(
         )
         for position, image in enumerate(images)
     ]
-    return StoredImages(rows=rows, key_image=key_image_of(rows), cached=every_cached if from_cache else None)
+    return StoredImages(
+        rows=rows,
+        key_image=key_image_of(rows),
+        cached=every_cached if from_cache else None,
+        patient_key=patient_key,
+    )
 
 
 def intake_or_refuse(received: ReceivedUpload, *, pipeline: Pipeline, accept_lateral: bool) -> Intake:

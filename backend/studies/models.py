@@ -42,10 +42,18 @@ class Study(Job):
     # When someone first opened the study with its results: until then it waits on the worklist,
     # and triage lifts it once it has waited past CXR_TRIAGE_MAX_WAIT_MINUTES (studies.triage).
     read_at = models.DateTimeField(null=True, blank=True)
+    # The pseudonymous key of the study's patient (studies.patients): a keyed hash of the Patient ID
+    # and issuer its DICOM files arrived with, or of a reference the clinician typed; empty when
+    # nothing named the patient. It links a patient's studies (the prior study), never the identifier.
+    patient_key = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["owner", "-created_at"]), models.Index(fields=["status"])]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"]),
+            models.Index(fields=["status"]),
+            models.Index(fields=["patient_key", "-created_at"], name="study_patient_key_created"),
+        ]
         verbose_name_plural = "studies"
 
     def __str__(self) -> str:

@@ -13,7 +13,7 @@ from common.jobs import abandoned_running, default_limits
 from ml.analyser import AnalyserResult, read_result
 from ml.analysers import analyser_class
 from ml.screener.analyser import SCREENER
-from studies.models import AnalyserRun, Finding, ImageFinding, Study, StudyImage, StudyStatus
+from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
 from studies.triage import lifted_since, triage_order
 
 # Worklist orders: newest first (the default), oldest first, or triage: the most suspicious finding
@@ -54,7 +54,7 @@ def study_list(
     """The worklist. `positive` keeps studies with a positive finding of that label (or any, "any");
     dates are whole days, both ends included. Each study carries its top finding, positive labels and
     when it was lifted by triage (``triage_lifted_since``, as of ``now``: the present by default)."""
-    studies = studies_visible_to(user=user).select_related("key_image")
+    studies = studies_visible_to(user=user).select_related("key_image", "owner")
     if status:
         studies = studies.filter(status=status)
     if positive:
@@ -100,7 +100,7 @@ def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     # Someone else's study answers exactly like a missing one, so ids cannot be probed.
     study = (
         studies_visible_to(user=user)
-        .select_related("key_image")
+        .select_related("key_image", "owner")
         .prefetch_related(
             "findings",
             "analyser_runs",
@@ -112,6 +112,28 @@ def study_get(*, user: User, study_id: uuid.UUID) -> Study:
     if study is None:
         raise NotFoundError("Study not found.", extra={"id": str(study_id)})
     return study
+
+
+def study_prior_get(*, user: User, study: Study) -> Study | None:
+    """The patient's most recent analysed radiograph study before ``study``, among those ``user``
+    may see (a clinician's own: another's studies of the patient are never named), or None.
+
+    "Before" is by upload (or arrival from the PACS): the files' own dates are not kept.
+    """
+    if not study.patient_key:
+        return None
+    return (
+        studies_visible_to(user=user)
+        .filter(
+            patient_key=study.patient_key,
+            created_at__lt=study.created_at,
+            status=StudyStatus.DONE,
+            key_image__kind=ImageKind.RADIOGRAPH,
+        )
+        .select_related("key_image")
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def study_image_get(*, study: Study, position: int) -> StudyImage:

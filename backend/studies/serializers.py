@@ -13,6 +13,7 @@ from studies.card_serializers import AnalyserCardSerializer, ModelValidationSeri
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
+from studies.patients import PATIENT_REFERENCE_MAX_LENGTH, PATIENT_REFERENCE_PATTERN
 from studies.selectors import ANY_POSITIVE, analyser_run_result
 from studies.triage import TriageReason, study_lifted_since, triage_reason
 
@@ -29,6 +30,21 @@ class StudyCreateSerializer(serializers.Serializer):
             "repeated, at most CXR_MAX_IMAGES_PER_STUDY). DICOM files must share one Study Instance "
             "UID; a DICOM lateral view is kept beside a frontal image but not analysed."
         ),
+    )
+
+    patient_reference = serializers.RegexField(
+        PATIENT_REFERENCE_PATTERN,
+        max_length=PATIENT_REFERENCE_MAX_LENGTH,
+        required=False,
+        help_text=(
+            "Optional: the patient's reference (a hospital number), where the files do not name the "
+            "patient (PNG, JPEG) or to confirm that files naming none are the DICOM files' patient. "
+            "Letters, digits, space and . _ / : # -, starting with a letter or digit, at most 64 "
+            "characters. Only its keyed hash is kept, to find the patient's prior study."
+        ),
+        error_messages={
+            "invalid": "Use letters, digits, spaces and . _ / : # - only, starting with a letter or digit."
+        },
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +212,14 @@ class StudySummarySerializer(serializers.ModelSerializer):
     triage_lifted_since = serializers.SerializerMethodField(
         help_text="When the study, still unread, passed the wait limit; null while it has not."
     )
+    # What the key image's DICOM file said of the patient and view (null for PNG and JPEG).
+    patient_age_years = serializers.SerializerMethodField()
+    patient_sex = serializers.SerializerMethodField(help_text="M, F or O, as DICOM's Patient's Sex.")
+    view_position = serializers.SerializerMethodField(help_text="PA, AP, LL... as DICOM's View Position.")
+    uploaded_by = serializers.CharField(
+        source="owner.username",
+        help_text="Who uploaded the study (for a study a PACS sent, the account its images arrive as).",
+    )
 
     class Meta:
         model = Study
@@ -215,6 +239,10 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "read_at",
             "triage_reason",
             "triage_lifted_since",
+            "patient_age_years",
+            "patient_sex",
+            "view_position",
+            "uploaded_by",
         ]
         # Output only: read-only fields are required in the schema's response components.
         read_only_fields = fields
@@ -235,6 +263,18 @@ class StudySummarySerializer(serializers.ModelSerializer):
         if top is None:
             return None
         return {"label": top.label, "probability": top.probability, "calibrated_score": top.calibrated_score}
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_patient_age_years(self, study: Study) -> int | None:
+        return study.key_image.image_metadata.get("patient_age_years")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_patient_sex(self, study: Study) -> str | None:
+        return study.key_image.image_metadata.get("patient_sex")
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_view_position(self, study: Study) -> str | None:
+        return study.key_image.image_metadata.get("view_position")
 
     @extend_schema_field(serializers.ChoiceField(choices=TriageReason.choices))
     def get_triage_reason(self, study: Study) -> str:
@@ -379,6 +419,17 @@ class StudyImageSerializer(serializers.ModelSerializer):
         return metadata_of(image.image_metadata)
 
 
+class PriorStudySerializer(serializers.ModelSerializer):
+    """The prior study, as the study page names it: its findings are read from its own route."""
+
+    original_filename = serializers.CharField(source="key_image.original_filename")
+
+    class Meta:
+        model = Study
+        fields = ["id", "created_at", "original_filename"]
+        read_only_fields = fields
+
+
 class StudyDetailSerializer(StudySummarySerializer):
     image = serializers.SerializerMethodField()
     key_image = serializers.IntegerField(
@@ -398,6 +449,14 @@ class StudyDetailSerializer(StudySummarySerializer):
         help_text="Anatomy segmentation and the cardiothoracic ratio, once it has run."
     )
     ct = serializers.SerializerMethodField(help_text="A CT study's result (null for a radiograph).")
+    patient_known = serializers.SerializerMethodField(
+        help_text="Whether the study's patient is known (a DICOM Patient ID or a typed reference), so "
+        "that its prior studies can be found."
+    )
+    prior = serializers.SerializerMethodField(
+        help_text="The patient's most recent earlier analysed radiograph study among those the user may "
+        "see (their own; all for an admin), or null."
+    )
 
     class Meta(StudySummarySerializer.Meta):
         fields = [
@@ -414,7 +473,18 @@ class StudyDetailSerializer(StudySummarySerializer):
             "images",
             "segmentation",
             "ct",
+            "patient_known",
+            "prior",
         ]
+
+    def get_patient_known(self, study: Study) -> bool:
+        return bool(study.patient_key)
+
+    @extend_schema_field(PriorStudySerializer(allow_null=True))
+    def get_prior(self, study: Study) -> dict[str, Any] | None:
+        # The view finds it for the user asking (studies.selectors.study_prior_get).
+        prior = self.context.get("prior")
+        return PriorStudySerializer(prior).data if prior is not None else None
 
     @extend_schema_field(CTSerializer(allow_null=True))
     def get_ct(self, study: Study) -> dict[str, Any] | None:

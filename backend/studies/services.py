@@ -26,13 +26,14 @@ from studies.events import study_events_publish
 from studies.images import image_accept, image_files_write, image_refusal, images_store, study_image_build
 from studies.inference import analysis_pipeline
 from studies.models import ImageKind, Study, StudyImage
+from studies.patients import dicom_patient_key, study_patient_key
 from studies.selectors import studies_pending_count
 from studies.uploads import DICOM, ZIP, ReceivedUpload, check_image_count, uploads_receive
 
 logger = logging.getLogger(__name__)
 
 
-def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
+def study_create(*, owner: User, uploads: Sequence[UploadedFile], patient_reference: str = "") -> Study:
     """Store the uploaded files as one new study, answered from the result cache or queued for analysis.
 
     Each file goes through the pipeline's intake here, before anything is stored: a file that is
@@ -41,18 +42,21 @@ def study_create(*, owner: User, uploads: Sequence[UploadedFile]) -> Study:
     so the worker only runs the model. If any file is refused or anything fails, the files already
     written are removed and no study row is left. The pending cap is checked once, under a lock,
     where the study is inserted (a refusal there costs the intake's work, which the upload rate
-    throttle bounds).
+    throttle bounds). ``patient_reference``, typed by the clinician, names the patient where the
+    files do not (studies.patients).
     """
     received, refused = uploads_receive(uploads)
     if len(received) == 1 and not refused and received[0].is_ct_series:
-        return ct_study_create(owner=owner, received=received[0])
+        return ct_study_create(owner=owner, received=received[0], patient_reference=patient_reference)
     series = [upload.filename for upload in received if upload.is_ct_series]
     if series:
         raise DomainError(
             "A CT series is a study of its own: upload its zip or multi-frame file alone.",
             extra={"files": series},
         )
-    return study_create_from_files(owner=owner, received=received, refused_before=refused)
+    return study_create_from_files(
+        owner=owner, received=received, refused_before=refused, patient_reference=patient_reference
+    )
 
 
 def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
@@ -64,14 +68,24 @@ def study_create_from_file(*, owner: User, received: ReceivedUpload) -> Study:
 
 
 def study_create_from_files(
-    *, owner: User, received: Sequence[ReceivedUpload], refused_before: Sequence[DomainError] = ()
+    *,
+    owner: User,
+    received: Sequence[ReceivedUpload],
+    refused_before: Sequence[DomainError] = (),
+    patient_reference: str = "",
 ) -> Study:
     """A study of files already read within the size limit (studies.images takes them in, or refuses
     them all with those ``refused_before``)."""
     study_id = uuid.uuid4()
     written: list[str] = []
     try:
-        stored = images_store(received, refused_before=refused_before, study_id=study_id, written=written)
+        stored = images_store(
+            received,
+            refused_before=refused_before,
+            patient_reference=patient_reference,
+            study_id=study_id,
+            written=written,
+        )
         with pending_cap_held(owner=owner):
             study = study_insert(
                 study_id=study_id,
@@ -79,6 +93,7 @@ def study_create_from_files(
                 images=stored.rows,
                 key_image=stored.key_image,
                 queued=stored.cached is None,
+                patient_key=stored.patient_key,
             )
             if stored.cached is not None:
                 results = [(image, stored.cached[image.position]) for image in stored.rows if image.analysed]
@@ -93,11 +108,12 @@ def study_create_from_files(
     return study
 
 
-def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
+def ct_study_create(*, owner: User, received: ReceivedUpload, patient_reference: str = "") -> Study:
     """A CT study (studies.ct) from a zip of slices or a multi-frame CT DICOM: read, checked,
     de-identified and prepared by the pipeline's CT intake, then answered from the result cache or
     queued. The series is the study's one image, of kind CT. If anything fails, the files already
     written are removed and no study row is left."""
+    patient_key = study_patient_key([received], reference=patient_reference)
     pipeline = analysis_pipeline()
     try:
         intake = pipeline.intake(received.data, dataset=received.dataset)
@@ -133,7 +149,12 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
         )
         with pending_cap_held(owner=owner):
             study = study_insert(
-                study_id=study_id, owner=owner, images=[series], key_image=series, queued=cached is None
+                study_id=study_id,
+                owner=owner,
+                images=[series],
+                key_image=series,
+                queued=cached is None,
+                patient_key=patient_key,
             )
             if cached is not None:
                 ct_study_complete(study=study, card=cached[0], result=cached[1], from_cache=True)
@@ -146,10 +167,18 @@ def ct_study_create(*, owner: User, received: ReceivedUpload) -> Study:
 
 
 def study_insert(
-    *, study_id: uuid.UUID, owner: User, images: list[StudyImage], key_image: StudyImage, queued: bool
+    *,
+    study_id: uuid.UUID,
+    owner: User,
+    images: list[StudyImage],
+    key_image: StudyImage,
+    queued: bool,
+    patient_key: str,
 ) -> Study:
     """Insert a study with its images (built for ``study_id``) and point it at its key image, one of them."""
-    study = Study.objects.create(id=study_id, owner=owner, enqueued_at=timezone.now() if queued else None)
+    study = Study.objects.create(
+        id=study_id, owner=owner, patient_key=patient_key, enqueued_at=timezone.now() if queued else None
+    )
     StudyImage.objects.bulk_create(images)
     study.key_image = key_image
     study.save(update_fields=["key_image"])
@@ -162,8 +191,10 @@ def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
     The file is taken in as one image of a study that has a frontal one (so a lateral is kept, not
     analysed). A frontal image sends the study back to the queue, to be analysed again with it; a
     running analysis then finds the study changed and leaves its result (studies.analysis). The same
-    file sent again (a PACS retrying) adds nothing.
+    file sent again (a PACS retrying) adds nothing. An image of another patient than the study's
+    (by its patient key) is refused (400).
     """
+    check_same_patient(study=study, received=received)
     image = image_accept(received, pipeline=analysis_pipeline(), accept_lateral=True)
     written: list[str] = []
     try:
@@ -190,6 +221,17 @@ def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
         # The image is stored and the study queued: the reconciler hands it over once the broker is back.
         logger.warning("Study %s gained an image but is left for the reconciler: %s", study.id, error)
     return study
+
+
+def check_same_patient(*, study: Study, received: ReceivedUpload) -> None:
+    """Refuse a file joining a study of another patient (both named, and different)."""
+    key = dicom_patient_key(received)
+    if study.patient_key and key and key != study.patient_key:
+        raise DomainError(
+            f"{received.filename} names another patient than the study it belongs to (by its Study "
+            "Instance UID): it was not added.",
+            extra={"reason": "different patients", "files": [received.filename]},
+        )
 
 
 def study_requeue(*, study: Study) -> None:

@@ -27,6 +27,7 @@ from studies.events import study_event_stream
 from studies.heatmaps import image_heatmap_png
 from studies.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent_answer, uploaded_files_fingerprint
 from studies.models import Study, StudyImage
+from studies.patients import reference_patient_key
 from studies.segmentation import segmentation_outlines
 from studies.selectors import (
     analyser_run_get,
@@ -34,6 +35,7 @@ from studies.selectors import (
     study_get,
     study_image_get,
     study_list,
+    study_prior_get,
 )
 from studies.serializers import (
     ReadyEventSerializer,
@@ -77,7 +79,9 @@ class StudyListCreateView(generics.ListAPIView):
             400: OpenApiResponse(
                 ErrorSerializer,
                 description=(
-                    "Unreadable, empty, no file or too many files, or DICOM files of different studies."
+                    "Unreadable, empty, no file or too many files, DICOM files of different studies or "
+                    "patients, files naming no patient beside DICOM files naming one without a "
+                    "patient_reference, or a patient_reference that is not the DICOM files' patient."
                 ),
             ),
             413: OpenApiResponse(
@@ -111,14 +115,22 @@ class StudyListCreateView(generics.ListAPIView):
         return idempotent_answer(
             view=self,
             request=request,
-            fingerprint=lambda: uploaded_files_fingerprint(route="studies", files=request.FILES),
+            fingerprint=lambda: uploaded_files_fingerprint(
+                route="studies",
+                files=request.FILES,
+                patient_key=reference_patient_key(str(request.data.get("patient_reference", "")).strip()),
+            ),
             answer=lambda: self.create(request),
         )
 
     def create(self, request: Request) -> Response:
         serializer = StudyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        study = study_create(owner=request.user, uploads=serializer.uploads)
+        study = study_create(
+            owner=request.user,
+            uploads=serializer.uploads,
+            patient_reference=serializer.validated_data.get("patient_reference", ""),
+        )
         audit_record(
             action=AuditAction.STUDY_UPLOAD,
             request=request,
@@ -142,7 +154,8 @@ class StudyDetailView(APIView):
         study = study_get(user=request.user, study_id=study_id)
         audit_study_view(request, study)
         study_mark_read(study=study)
-        return Response(StudyDetailSerializer(study).data)
+        prior = study_prior_get(user=request.user, study=study)
+        return Response(StudyDetailSerializer(study, context={"prior": prior}).data)
 
 
 class StudyImageView(APIView):

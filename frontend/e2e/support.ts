@@ -95,10 +95,12 @@ export async function uploadAndAwait<T extends { status: string }>(
   token: string,
   file: UploadFile,
   ready: (study: T) => boolean,
+  /** More form fields of the upload (a patient_reference). */
+  fields: Record<string, string> = {},
 ): Promise<{ id: string; study: T }> {
   const upload = await page.request.post(`${baseUrl}/api/studies/`, {
     headers: { Authorization: `Bearer ${token}` },
-    multipart: { image: { name: file.name, mimeType: file.mimeType, buffer: await readFile(file.path) } },
+    multipart: { image: { name: file.name, mimeType: file.mimeType, buffer: await readFile(file.path) }, ...fields },
   });
   expect([201, 202]).toContain(upload.status());
   const id = ((await upload.json()) as { id: string }).id;

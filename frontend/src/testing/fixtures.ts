@@ -58,6 +58,10 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     read_at: null,
     triage_reason: 'score',
     triage_lifted_since: null,
+    patient_age_years: null,
+    patient_sex: null,
+    view_position: null,
+    uploaded_by: 'dr.house',
     ...overrides,
   };
 }
@@ -127,6 +131,8 @@ function baseStudyFixture(): Omit<Study, 'images'> {
     aggregation: { rule: 'mean', images: 1 },
     segmentation: null,
     ct: null,
+    patient_known: false,
+    prior: null,
   };
 }
 

@@ -680,6 +680,14 @@ export interface components {
       role?: components["schemas"]["RoleEnum"];
       is_active?: boolean;
     };
+    /** @description The prior study, as the study page names it: its findings are read from its own route. */
+    PriorStudy: {
+      /** Format: uuid */
+      id: string;
+      /** Format: date-time */
+      created_at: string;
+      original_filename: string;
+    };
     /**
      * @description * `dimse` - DICOM C-STORE
      * * `stow-rs` - DICOMweb STOW-RS
@@ -779,6 +787,8 @@ export interface components {
       image?: string;
       /** @description Instead of image: several radiographs of one patient and visit, made one study (the field repeated, at most CXR_MAX_IMAGES_PER_STUDY). DICOM files must share one Study Instance UID; a DICOM lateral view is kept beside a frontal image but not analysed. */
       images?: string[];
+      /** @description Optional: the patient's reference (a hospital number), where the files do not name the patient (PNG, JPEG) or to confirm that files naming none are the DICOM files' patient. Letters, digits, space and . _ / : # -, starting with a letter or digit, at most 64 characters. Only its keyed hash is kept, to find the patient's prior study. */
+      patient_reference?: string;
     };
     StudyCreated: {
       /** Format: uuid */
@@ -816,6 +826,13 @@ export interface components {
        * @description When the study, still unread, passed the wait limit; null while it has not.
        */
       triage_lifted_since: string | null;
+      patient_age_years: number | null;
+      /** @description M, F or O, as DICOM's Patient's Sex. */
+      patient_sex: string | null;
+      /** @description PA, AP, LL... as DICOM's View Position. */
+      view_position: string | null;
+      /** @description Who uploaded the study (for a study a PACS sent, the account its images arrive as). */
+      uploaded_by: string;
       image: string;
       /** @description The position of the study's key image (its first analysed frontal image), which image, width, height, metadata, screening and the findings' heatmaps are of. */
       key_image: number;
@@ -832,6 +849,10 @@ export interface components {
       segmentation: components["schemas"]["Segmentation"] | null;
       /** @description A CT study's result (null for a radiograph). */
       ct: components["schemas"]["CT"] | null;
+      /** @description Whether the study's patient is known (a DICOM Patient ID or a typed reference), so that its prior studies can be found. */
+      patient_known: boolean;
+      /** @description The patient's most recent earlier analysed radiograph study among those the user may see (their own; all for an admin), or null. */
+      prior: components["schemas"]["PriorStudy"] | null;
     };
     /** @description A change of a study's status, as the event stream sends it. */
     StudyEvent: {
@@ -912,6 +933,13 @@ export interface components {
        * @description When the study, still unread, passed the wait limit; null while it has not.
        */
       triage_lifted_since: string | null;
+      patient_age_years: number | null;
+      /** @description M, F or O, as DICOM's Patient's Sex. */
+      patient_sex: string | null;
+      /** @description PA, AP, LL... as DICOM's View Position. */
+      view_position: string | null;
+      /** @description Who uploaded the study (for a study a PACS sent, the account its images arrive as). */
+      uploaded_by: string;
     };
     /**
      * @description * `validation` - validation
@@ -1623,7 +1651,7 @@ export interface operations {
           "application/json": components["schemas"]["StudyCreated"];
         };
       };
-      /** @description Unreadable, empty, no file or too many files, or DICOM files of different studies. */
+      /** @description Unreadable, empty, no file or too many files, DICOM files of different studies or patients, files naming no patient beside DICOM files naming one without a patient_reference, or a patient_reference that is not the DICOM files' patient. */
       400: {
         content: {
           "application/json": components["schemas"]["Error"];

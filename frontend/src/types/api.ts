@@ -22,6 +22,8 @@ export type Health = Schemas['Health'];
 export type StudyStatus = Schemas['StudyStatusEnum'];
 export type StudySummary = Schemas['StudySummary'];
 export type Study = Schemas['StudyDetail'];
+/** The patient's prior study, as a study names it (its findings are read from its own route). */
+export type PriorStudy = Schemas['PriorStudy'];
 export type StudyCreated = Schemas['StudyCreated'];
 export type StudyEvent = Schemas['StudyEvent'];
 export type Finding = Schemas['Finding'];

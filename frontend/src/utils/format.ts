@@ -14,3 +14,9 @@ export function formatDateTime(iso: string | null | undefined): string {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? iso : dateTimeFormat.format(date);
 }
+
+/** DICOM's Patient's Sex (M, F, O) as people read it; null when the file does not say. */
+export function formatSex(sex: string | null | undefined): string | null {
+  if (!sex) return null;
+  return { M: 'Male', F: 'Female', O: 'Other' }[sex.toUpperCase()] ?? sex;
+}

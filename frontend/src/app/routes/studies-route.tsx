@@ -53,6 +53,7 @@ export function StudiesRoute() {
       <UploadRadiographs />
       <StudiesList
         title={isAdmin ? 'All studies' : 'My studies'}
+        showUploader={isAdmin}
         page={page}
         filter={filter}
         labels={modelCard.data?.labels ?? []}

@@ -16,6 +16,7 @@ import { useStudy } from '@/features/studies/api/get-study';
 import { FindingList } from '@/features/studies/components/finding-list';
 import { ImageMetadata } from '@/features/studies/components/image-metadata';
 import { ModelSummary } from '@/features/studies/components/model-summary';
+import { PriorComparison } from '@/features/studies/components/prior-comparison';
 import { ScreenerPanel } from '@/features/studies/components/screener-panel';
 import { ScreeningNotice } from '@/features/studies/components/screening-notice';
 import { describeAggregation } from '@/features/studies/utils/aggregation';
@@ -39,6 +40,12 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const study = useStudy(studyId);
   const [chosenPosition, setChosenPosition] = useState<number | null>(null);
   const [choice, setChoice] = useState<ExplanationChoice>(DEFAULT_CHOICE);
+  // The patient's prior study, read side by side in the same view once the reader asks (for this
+  // study only: following the link to the prior opens it on its own).
+  const [comparedFor, setComparedFor] = useState<string | null>(null);
+  const comparing = comparedFor === studyId;
+  const priorId = study.data?.prior?.id ?? '';
+  const prior = useStudy(priorId, { enabled: priorId !== '' });
   const images = study.data?.images ?? [];
   const severalImages = images.length > 1;
   // The study opens on its key image, as the API names it (its first frontal analysed image).
@@ -78,6 +85,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const metadata = shownImage?.metadata ?? data.metadata;
   const imageWidth = shownImage?.width ?? data.width;
   const imageHeight = shownImage?.height ?? data.height;
+  const compared = comparing && data.prior && prior.data ? prior.data : null;
 
   return (
     <article className="study">
@@ -106,7 +114,7 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
       {shownImage && (
         <ImageStrip images={images} selectedPosition={shownImage.position} onSelect={setChosenPosition} />
       )}
-      <div className="study-body">
+      <div className={`study-body${compared ? ' is-comparing' : ''}`}>
         <div className="study-main">
           <RadiographViewer
             // Each image of a study is read on its own: its own view, window and measurements.
@@ -125,6 +133,15 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                 : null
             }
             caption={data.kind === 'ct' ? 'the middle slice of the series, in the lung window.' : undefined}
+            compareWith={
+              compared && {
+                imagePath: compared.image,
+                fileName: compared.original_filename,
+                imageSize: compared.width && compared.height ? { width: compared.width, height: compared.height } : null,
+                label: `Prior study, ${formatDateTime(compared.created_at)}`,
+                currentLabel: `This study, ${formatDateTime(data.created_at)}`,
+              }
+            }
             overlay={
               data.segmentation &&
               outlinesAvailable && (
@@ -157,6 +174,13 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
               <p className="note study-notice">
                 These probabilities are decision support, not a diagnosis: read them with the images and the patient.
               </p>
+              <PriorComparison
+                study={data}
+                prior={prior.data}
+                priorError={prior.error}
+                comparing={comparing}
+                onComparingChange={(compare) => setComparedFor(compare ? studyId : null)}
+              />
               <FindingList
                 findings={data.findings}
                 selectedLabel={selectedLabel}

@@ -13,6 +13,7 @@ export const studyQueryOptions = (id: string, { live }: { live: boolean }) =>
       fallbackPollInterval({ inProgress: Boolean(query.state.data && hasWorkInProgress(query.state.data)), live }),
   });
 
-export function useStudy(id: string) {
-  return useQuery(studyQueryOptions(id, { live: useLiveStatusConnected() }));
+/** A study by id; `enabled: false` waits for an id (the prior study, once the current one names it). */
+export function useStudy(id: string, { enabled = true }: { enabled?: boolean } = {}) {
+  return useQuery({ ...studyQueryOptions(id, { live: useLiveStatusConnected() }), enabled });
 }

@@ -1,4 +1,5 @@
 import type { Study } from '@/types/api';
+import { formatSex } from '@/utils/format';
 
 type Metadata = Study['metadata'];
 
@@ -9,10 +10,6 @@ function formatSpacing(spacing: readonly number[] | null | undefined): string {
   return `${spacing.map((value) => Number(value.toPrecision(4))).join(' × ')} mm`;
 }
 
-function formatSex(sex: string | null | undefined): string {
-  if (!sex) return NOT_RECORDED;
-  return { M: 'Male', F: 'Female', O: 'Other' }[sex.toUpperCase()] ?? sex;
-}
 
 /** What the image file said about itself: DICOM files carry these; PNG and JPEG files do not. */
 export function ImageMetadata({ metadata }: { metadata: Metadata | null | undefined }) {
@@ -25,7 +22,7 @@ export function ImageMetadata({ metadata }: { metadata: Metadata | null | undefi
         <dt>Patient age</dt>
         <dd>{age === null || age === undefined ? NOT_RECORDED : `${age} years`}</dd>
         <dt>Patient sex</dt>
-        <dd>{formatSex(values?.patient_sex)}</dd>
+        <dd>{formatSex(values?.patient_sex) ?? NOT_RECORDED}</dd>
         <dt>View</dt>
         <dd>{values?.view_position || NOT_RECORDED}</dd>
         <dt>Pixel spacing</dt>

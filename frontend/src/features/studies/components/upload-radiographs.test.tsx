@@ -45,6 +45,36 @@ describe('upload radiographs', () => {
     expect(input).toHaveAttribute('accept', '.png,.jpg,.jpeg,.dcm,.zip,image/png,image/jpeg,application/dicom,application/zip');
   });
 
+  it('sends the typed patient reference with each file of the batch, then clears it for the next patient', async () => {
+    signInForTest();
+    const { requests } = mockUploads();
+    renderWithProvider(<UploadRadiographs />);
+    const reference = screen.getByLabelText('Patient reference (optional)');
+
+    await userEvent.type(reference, ' MRN-0042/7 ');
+    await userEvent.upload(screen.getByLabelText('Upload radiographs'), [png('new.png'), png('seen.png')]);
+    await screen.findByText(/2 of 2 uploaded/);
+    await userEvent.upload(screen.getByLabelText('Upload radiographs'), png('new.png'));
+    await screen.findByText(/3 of 3 uploaded/);
+
+    const sent = requests.map((request) => (request.body as FormData).get('patient_reference'));
+    expect(sent).toEqual(['MRN-0042/7', 'MRN-0042/7', null]);
+    expect(reference).toHaveValue('');
+  });
+
+  it('sends nothing while the patient reference has characters the server refuses', async () => {
+    signInForTest();
+    const { requests } = mockUploads();
+    renderWithProvider(<UploadRadiographs />);
+    await userEvent.type(screen.getByLabelText('Patient reference (optional)'), '<Doe, Jane>');
+
+    await userEvent.upload(screen.getByLabelText('Upload radiographs'), png('new.png'));
+
+    expect(screen.getByLabelText('Patient reference (optional)')).toBeInvalid();
+    expect(screen.queryByRole('list', { name: 'Upload results' })).not.toBeInTheDocument();
+    expect(requests).toEqual([]);
+  });
+
   it('posts each chosen file as the "image" field and shows queued, from cache or the error per file', async () => {
     signInForTest();
     const { requests } = mockUploads();

@@ -8,10 +8,18 @@ import { type UploadResult, UploadResults } from './upload-results';
 // A chest CT series comes as a zip of its DICOM slices or as one (multi-frame) DICOM file.
 export const ACCEPTED_TYPES = '.png,.jpg,.jpeg,.dcm,.zip,image/png,image/jpeg,application/dicom,application/zip';
 
+// As the server accepts it (studies.patients): a hospital number or another local reference.
+// Spaces around it are trimmed (by the server too). The pattern attribute is compiled with the v
+// flag: / and - are escaped in the class.
+export const PATIENT_REFERENCE_PATTERN = ' *[A-Za-z0-9][A-Za-z0-9 ._\\/:#\\-]*';
+const PATIENT_REFERENCE_MAX_LENGTH = 64;
+
 export function UploadRadiographs() {
   const [results, setResults] = useState<UploadResult[]>([]);
   const [dragging, setDragging] = useState(false);
   const [asOneStudy, setAsOneStudy] = useState(false);
+  const [patientReference, setPatientReference] = useState('');
+  const referenceInput = useRef<HTMLInputElement>(null);
   const nextKey = useRef(0);
   const upload = useUploadStudy();
 
@@ -20,6 +28,13 @@ export function UploadRadiographs() {
 
   // One study at a time: a batch of parallel uploads would trip the server's rate limit.
   const uploadAll = async (files: File[]) => {
+    if (referenceInput.current && !referenceInput.current.checkValidity()) {
+      referenceInput.current.reportValidity();
+      return;
+    }
+    // The reference names this batch's patient only: cleared, so the next files are not taken for theirs.
+    const reference = patientReference.trim();
+    setPatientReference('');
     const studies = studiesOf(files, asOneStudy);
     const pending = studies.map((group) => ({
       key: nextKey.current++,
@@ -33,6 +48,7 @@ export function UploadRadiographs() {
       try {
         const created = await upload.mutateAsync({
           files: group,
+          patientReference: reference,
           onProgress: ({ loaded, total }) =>
             update(key, { key, fileName, state: 'uploading', percent: total ? Math.round((loaded / total) * 100) : 0 }),
         });
@@ -89,6 +105,26 @@ export function UploadRadiographs() {
           accept={ACCEPTED_TYPES}
           onChange={handleChange}
         />
+      </div>
+      <div className="field">
+        <label htmlFor="patient-reference">Patient reference (optional)</label>
+        <input
+          id="patient-reference"
+          ref={referenceInput}
+          type="text"
+          autoComplete="off"
+          spellCheck={false}
+          maxLength={PATIENT_REFERENCE_MAX_LENGTH}
+          pattern={PATIENT_REFERENCE_PATTERN}
+          value={patientReference}
+          aria-describedby="patient-reference-hint"
+          onChange={(event) => setPatientReference(event.target.value)}
+        />
+        <p id="patient-reference-hint" className="muted small">
+          The hospital number of the patient of the next files, where they do not name one (PNG, JPEG) or to confirm a film
+          beside a DICOM file: it links the patient&apos;s studies so that the prior can be compared. Only a keyed hash of it is
+          kept. Letters, digits, spaces and . _ / : # -.
+        </p>
       </div>
       <label className="checkbox-field">
         <input type="checkbox" checked={asOneStudy} onChange={(event) => setAsOneStudy(event.target.checked)} />

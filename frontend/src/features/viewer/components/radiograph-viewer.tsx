@@ -12,6 +12,7 @@ import { useViewerState } from '../hooks/use-viewer-state';
 import type { Size } from '../utils/orientation';
 import type { ViewerAction } from '../utils/viewer-keys';
 import { windowTransfer } from '../utils/window-level';
+import { type ComparedImage, ComparedFrame } from './compared-frame';
 import { HeatmapLegend } from './heatmap-legend';
 import { MeasurementLayer } from './measurement-layer';
 import { MeasurementResults } from './measurement-results';
@@ -36,6 +37,11 @@ type RadiographViewerProps = {
   overlayControls?: ReactNode;
   /** What the caption says while no map is shown (by default: how to show a finding's map). */
   caption?: string;
+  /**
+   * An image to read beside this one (the patient's prior study), in the same view: zoom, pan,
+   * orientation and window act on both. `label` names this one's pane then.
+   */
+  compareWith?: (ComparedImage & { currentLabel: string }) | null;
 };
 
 export function RadiographViewer({
@@ -47,6 +53,7 @@ export function RadiographViewer({
   overlay,
   overlayControls,
   caption = 'select a finding and switch its heatmap on to overlay it.',
+  compareWith = null,
 }: RadiographViewerProps) {
   const [opacity, setOpacity] = useState(0.6);
   const [helpShown, setHelpShown] = useState(false);
@@ -60,7 +67,7 @@ export function RadiographViewer({
   const heatmapMethod = heatmap?.method ?? 'Grad-CAM';
   const imageUrl = useObjectUrl(image.data);
   const heatmapUrl = useObjectUrl(heatmap ? heatmapFile.data : undefined);
-  const view = useViewerState({ imageUrl, imageSize });
+  const view = useViewerState({ imageUrl, imageSize, paired: compareWith !== null });
   const measurements = useMeasurements({ imageSize, orientation: view.orientation });
   const fullScreen = useFullScreen(viewerRef);
   const measuring = measurements.mode !== null;
@@ -95,6 +102,8 @@ export function RadiographViewer({
         overlayControls={overlayControls}
       />
       {helpShown && <ViewerKeyHelp id={helpId} onClose={() => setHelpShown(false)} />}
+      <div className={compareWith ? 'radiograph-pair' : 'radiograph-single'}>
+      {compareWith && <p className="radiograph-pane-label radiograph-pane-current">{compareWith.currentLabel}</p>}
       <div
         ref={view.viewportRef}
         className={frameClasses.filter(Boolean).join(' ')}
@@ -141,6 +150,13 @@ export function RadiographViewer({
             </feComponentTransfer>
           </filter>
         </svg>
+      </div>
+      {compareWith && (
+        <>
+          <p className="radiograph-pane-label radiograph-pane-prior">{compareWith.label}</p>
+          <ComparedFrame image={compareWith} view={view} filterId={filterId} />
+        </>
+      )}
       </div>
       <figcaption>
         {heatmap ? (

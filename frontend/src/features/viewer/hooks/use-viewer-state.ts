@@ -36,6 +36,8 @@ type ViewerStateOptions = {
   imageUrl: string | undefined;
   /** The radiograph's size in its own pixels, once known (a quarter turn is fitted to the frame with it). */
   imageSize: Size | null;
+  /** Whether a second frame (the prior study's) shows the same view: the wheel zooms there too. */
+  paired?: boolean;
 };
 
 /**
@@ -43,7 +45,7 @@ type ViewerStateOptions = {
  * invert), and what a drag does, with the pointer, wheel and arrow-key handlers of the frame that
  * shows it. `perform` runs the hotkeys' actions that are the view's (see utils/viewer-keys.ts).
  */
-export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
+export function useViewerState({ imageUrl, imageSize, paired = false }: ViewerStateOptions) {
   const [zoom, setZoom] = useState(1);
   const [offset, setOffset] = useState<Offset>({ x: 0, y: 0 });
   const [windowLevel, setWindowLevel] = useState<WindowLevel>(DEFAULT_WINDOW);
@@ -52,6 +54,8 @@ export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
   const [frameSize, setFrameSize] = useState<Size>({ width: 0, height: 0 });
   const drag = useRef<{ pointerId: number; x: number; y: number; offset: Offset; window: WindowLevel } | null>(null);
   const viewportRef = useRef<HTMLDivElement>(null);
+  // The prior study's frame, when one is shown beside: the same size as the first (side by side).
+  const pairedViewportRef = useRef<HTMLDivElement>(null);
 
   const zoomTo = (next: number) => {
     const zoomed = clampZoom(next);
@@ -90,14 +94,15 @@ export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
         return zoomed;
       });
     };
-    viewport.addEventListener('wheel', onWheel, { passive: false });
+    const frames = [viewport, pairedViewportRef.current].filter((frame) => frame !== null);
+    for (const frame of frames) frame.addEventListener('wheel', onWheel, { passive: false });
     const observer = new ResizeObserver(() => setFrameSize({ width: viewport.clientWidth, height: viewport.clientHeight }));
     observer.observe(viewport);
     return () => {
-      viewport.removeEventListener('wheel', onWheel);
+      for (const frame of frames) frame.removeEventListener('wheel', onWheel);
       observer.disconnect();
     };
-  }, [imageUrl]);
+  }, [imageUrl, paired]);
 
   /** The hotkeys that act on the view; false for an action that is not the view's. */
   const perform = (action: ViewerAction): boolean => {
@@ -155,7 +160,11 @@ export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
 
   const windowed =
     windowLevel.invert || windowLevel.level !== DEFAULT_WINDOW.level || windowLevel.width !== DEFAULT_WINDOW.width;
-  const fitScale = imageSize ? rotationFitScale(frameSize, imageSize, orientation.rotation) : 1;
+  /** The CSS transform of a stage showing an image of ``size``: pan, zoom, the quarter turn's fit, the orientation. */
+  const stageTransformFor = (size: Size | null) => {
+    const fitScale = size ? rotationFitScale(frameSize, size, orientation.rotation) : 1;
+    return `translate(${offset.x}px, ${offset.y}px) scale(${zoom * fitScale}) ${orientationTransform(orientation)}`;
+  };
 
   return {
     zoom,
@@ -168,7 +177,8 @@ export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
     dragMode,
     setDragMode,
     /** The stage's CSS transform: pan, zoom, the quarter turn's fit, the orientation. */
-    stageTransform: `translate(${offset.x}px, ${offset.y}px) scale(${zoom * fitScale}) ${orientationTransform(orientation)}`,
+    stageTransform: stageTransformFor(imageSize),
+    stageTransformFor,
     zoomIn,
     zoomOut,
     fit,
@@ -179,6 +189,7 @@ export function useViewerState({ imageUrl, imageSize }: ViewerStateOptions) {
     choosePreset,
     perform,
     viewportRef,
+    pairedViewportRef,
     frameHandlers: { onKeyDown, onPointerDown, onPointerMove, onPointerUp: endDrag, onPointerCancel: endDrag },
   };
 }

@@ -55,6 +55,33 @@ describe('worklist', () => {
     expect(screen.getByRole('button', { name: 'Next' })).toBeDisabled();
   });
 
+  it('shows the patient\'s age and sex and the view from DICOM, "Not recorded" for a film, and the uploader to an admin only', async () => {
+    const rows = [
+      study(5, { patient_age_years: 62, patient_sex: 'M', view_position: 'PA', uploaded_by: 'dr.wilson' }),
+      study(6, { uploaded_by: 'dr.house' }),
+    ];
+    const cellsOf = (name: string) =>
+      within(screen.getByRole('link', { name }).closest('tr')!)
+        .getAllByRole('cell')
+        .map((cell) => cell.textContent);
+    signInForTest();
+    mockWorklist(() => jsonResponse({ count: 2, next: null, previous: null, results: rows }), admin);
+    const { unmount } = renderApp('/');
+
+    await screen.findByRole('link', { name: 'study-5.png' });
+    expect(screen.getByRole('columnheader', { name: 'Uploaded by' })).toBeInTheDocument();
+    expect(cellsOf('study-5.png').slice(1, 3)).toEqual(['62 y, Male', 'PA']);
+    expect(cellsOf('study-5.png')).toContain('dr.wilson');
+    expect(cellsOf('study-6.png').slice(1, 3)).toEqual(['Not recorded', '—']);
+    unmount();
+
+    signInForTest();
+    mockWorklist(() => jsonResponse({ count: 2, next: null, previous: null, results: rows }));
+    renderApp('/');
+    await screen.findByRole('link', { name: 'study-5.png' });
+    expect(screen.queryByRole('columnheader', { name: 'Uploaded by' })).not.toBeInTheDocument();
+  });
+
   it('shows each study\'s most suspicious finding with its probability and score, and the findings above threshold', async () => {
     signInForTest();
     mockWorklist(() => jsonResponse({ count: 1, next: null, previous: null, results: [study(4)] }));

@@ -18,13 +18,15 @@ type StudiesListProps = {
   labels: readonly string[];
   onPageChange: (page: number) => void;
   onFilterChange: (filter: WorklistFilter) => void;
+  /** An admin's list holds everyone's studies: it says who uploaded each. */
+  showUploader?: boolean;
 };
 
 function isFiltered(filter: WorklistFilter): boolean {
   return Boolean(filter.status || filter.positive || filter.createdAfter || filter.createdBefore);
 }
 
-export function StudiesList({ title, page, filter, labels, onPageChange, onFilterChange }: StudiesListProps) {
+export function StudiesList({ title, page, filter, labels, onPageChange, onFilterChange, showUploader = false }: StudiesListProps) {
   const studies = useStudies({
     page,
     status: filter.status,
@@ -54,7 +56,7 @@ export function StudiesList({ title, page, filter, labels, onPageChange, onFilte
       )}
       {studies.data && studies.data.results.length > 0 && (
         <>
-          <StudiesTable studies={studies.data.results} label={title} />
+          <StudiesTable studies={studies.data.results} label={title} showUploader={showUploader} />
           <CalibratedScoreLegend />
           <ScreenerLegend />
           <TriageLegend />

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { StudyStatusBadge } from '@/components/study-status-badge';
 import { paths } from '@/config/paths';
 import type { StudySummary } from '@/types/api';
-import { displayLabel, formatDateTime, formatPercent } from '@/utils/format';
+import { displayLabel, formatDateTime, formatPercent, formatSex } from '@/utils/format';
 
 import { ScreenerFlag } from './screener-flag';
 import { TriageReason } from './triage-reason';
@@ -27,18 +27,35 @@ function PositiveFindings({ labels }: { labels: readonly string[] }) {
   );
 }
 
-export function StudiesTable({ studies, label }: { studies: StudySummary[]; label: string }) {
+/** Age and sex as the key image's DICOM file gave them ("62 y, Male"); a PNG or JPEG says neither. */
+function PatientFacts({ study }: { study: StudySummary }) {
+  const facts = [study.patient_age_years === null ? null : `${study.patient_age_years} y`, formatSex(study.patient_sex)].filter(Boolean);
+  if (facts.length === 0) return <span className="muted">Not recorded</span>;
+  return <span>{facts.join(', ')}</span>;
+}
+
+type StudiesTableProps = {
+  studies: StudySummary[];
+  label: string;
+  /** Say who uploaded each study (an admin's list of everyone's). */
+  showUploader?: boolean;
+};
+
+export function StudiesTable({ studies, label, showUploader = false }: StudiesTableProps) {
   return (
     <div className="table-scroll">
       <table className="studies-table" aria-label={label}>
         <thead>
           <tr>
             <th scope="col">File</th>
+            <th scope="col">Patient</th>
+            <th scope="col">View</th>
             <th scope="col">Status</th>
             <th scope="col">Most suspicious finding</th>
             <th scope="col">Above threshold</th>
             <th scope="col">Screener</th>
             <th scope="col">Uploaded</th>
+            {showUploader && <th scope="col">Uploaded by</th>}
             <th scope="col">Why here</th>
             <th scope="col">Note</th>
           </tr>
@@ -59,6 +76,10 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
                 {study.image_count > 1 && <span className="muted"> · {study.image_count} images</span>}
               </td>
               <td>
+                <PatientFacts study={study} />
+              </td>
+              <td>{study.view_position ?? <span className="muted">—</span>}</td>
+              <td>
                 <StudyStatusBadge status={study.status} />
               </td>
               <td>
@@ -78,6 +99,7 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
                 <ScreenerFlag screener={study.screener} />
               </td>
               <td>{formatDateTime(study.created_at)}</td>
+              {showUploader && <td>{study.uploaded_by}</td>}
               <td>
                 <TriageReason study={study} />
               </td>
