@@ -2,13 +2,13 @@
 its people (users and groups, loaded with slapadd) made in the test's folder."""
 
 import os
+import shlex
 import shutil
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-from django.conf import settings
 
 from tests.deployment import Service, free_port, port_open, run_checked
 
@@ -110,8 +110,9 @@ class HospitalDirectory:
         self.service.stop()
 
 
-@contextmanager
-def hospital_directory(*, folder: Path) -> Iterator[HospitalDirectory]:
+def prepared_slapd(*, folder: Path, url: str) -> list[str]:
+    """Writes the directory's configuration and people into folder; returns the slapd command that
+    serves them at url, in the foreground (-d 0), so that whoever starts it holds the process."""
     if not shutil.which(SLAPD):
         raise RuntimeError("slapd is missing: `make system-packages` installs it (Debian's slapd).")
     (folder / "data").mkdir(parents=True)
@@ -123,18 +124,49 @@ def hospital_directory(*, folder: Path) -> Iterator[HospitalDirectory]:
         cwd=folder,
         seconds=30,
     )
+    return [SLAPD, "-f", str(folder / "slapd.conf"), "-h", f"{url}/", "-d", "0"]
+
+
+@contextmanager
+def hospital_directory(*, folder: Path) -> Iterator[HospitalDirectory]:
     port = free_port()
     url = f"ldap://127.0.0.1:{port}"
-    # -d 0: in the foreground, so the test holds the process it stops.
     service = Service(
-        "slapd",
-        [SLAPD, "-f", str(folder / "slapd.conf"), "-h", f"{url}/", "-d", "0"],
-        env=os.environ,
-        cwd=settings.BACKEND_DIR,
-        log=folder / "slapd.log",
+        "slapd", prepared_slapd(folder=folder, url=url), env=os.environ, cwd=folder, log=folder / "slapd.log"
     )
     try:
         service.wait_for(lambda: port_open(port), seconds=START_SECONDS, what="its port")
         yield HospitalDirectory(url=url, folder=folder, service=service)
     finally:
         service.stop()
+
+
+def service_environment(url: str) -> dict[str, str]:
+    """The service's settings for this directory, as environment variables (search mode)."""
+    return {
+        "CXR_LDAP_URL": url,
+        "CXR_LDAP_USER_SEARCH_BASE": PEOPLE,
+        "CXR_LDAP_SERVICE_BIND_DN": SERVICE_DN,
+        "CXR_LDAP_SERVICE_BIND_PASSWORD": SERVICE_PASSWORD,
+        "CXR_LDAP_CLINICIAN_GROUPS": CLINICIANS,
+        "CXR_LDAP_ADMIN_GROUPS": ADMINS,
+        "E2E_LDAP_USERNAME": "dr.house",
+        "E2E_LDAP_NO_ROLE_USERNAME": "radiographer",
+        "E2E_LDAP_PASSWORD": PASSWORD,
+    }
+
+
+if __name__ == "__main__":
+    # For frontend/e2e/with-backend.sh:
+    #   python -m tests.hospital_directory environment PORT   (export lines for the service's settings)
+    #   python -m tests.hospital_directory serve FOLDER PORT  (becomes slapd, serving the directory)
+    if sys.argv[1] == "environment":
+        url = f"ldap://127.0.0.1:{sys.argv[2]}"
+        print(
+            "\n".join(
+                f"export {name}={shlex.quote(value)}" for name, value in service_environment(url).items()
+            )
+        )
+    else:
+        command = prepared_slapd(folder=Path(sys.argv[2]), url=f"ldap://127.0.0.1:{sys.argv[3]}")
+        os.execv(command[0], command)
