@@ -4,6 +4,7 @@ its people (users and groups, loaded with slapadd) made in the test's folder."""
 import os
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,15 +57,36 @@ def directory_ldif() -> str:
     return "\n\n".join(entries) + "\n"
 
 
-def slapd_conf(folder: Path) -> str:
+def make_certificate(folder: Path) -> Path:
+    """A self-signed certificate for 127.0.0.1 (its own CA: the service trusts it by CXR_LDAP_CA_FILE)."""
+    certificate, key = folder / "directory.pem", folder / "directory.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(certificate)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return certificate
+
+
+def tls_conf(folder: Path) -> str:
+    certificate = make_certificate(folder)
+    return (
+        f"TLSCACertificateFile {certificate}\nTLSCertificateFile {certificate}\n"
+        f"TLSCertificateKeyFile {folder / 'directory.key'}\n"
+    )
+
+
+def slapd_conf(folder: Path, *, with_tls: bool) -> str:
     schemas = "\n".join(
         f"include /etc/ldap/schema/{name}.schema" for name in ("core", "cosine", "inetorgperson", "nis")
     )
     # "allow bind_anon_dn": like many directories, this one answers a DN with an empty password as
     # an anonymous bind that succeeds (RFC 4513 §5.1.2): the service must never send one.
     # Authenticated users read the directory; anonymous clients only bind.
+    tls = tls_conf(folder) if with_tls else ""
     return f"""{schemas}
-modulepath /usr/lib/ldap
+{tls}modulepath /usr/lib/ldap
 moduleload back_mdb
 pidfile {folder}/slapd.pid
 allow bind_anon_dn
@@ -82,6 +104,9 @@ access to * by users read by * none
 @dataclass(frozen=True)
 class HospitalDirectory:
     url: str
+    # With TLS only: the ldaps:// URL (StartTLS is on url) and the certificate to trust.
+    ldaps_url: str | None
+    certificate: Path | None
     folder: Path
     service: Service
 
@@ -110,13 +135,13 @@ class HospitalDirectory:
         self.service.stop()
 
 
-def prepared_slapd(*, folder: Path, url: str) -> list[str]:
+def prepared_slapd(*, folder: Path, urls: list[str], with_tls: bool = False) -> list[str]:
     """Writes the directory's configuration and people into folder; returns the slapd command that
-    serves them at url, in the foreground (-d 0), so that whoever starts it holds the process."""
+    serves them at urls, in the foreground (-d 0), so that whoever starts it holds the process."""
     if not shutil.which(SLAPD):
         raise RuntimeError("slapd is missing: `make system-packages` installs it (Debian's slapd).")
     (folder / "data").mkdir(parents=True)
-    (folder / "slapd.conf").write_text(slapd_conf(folder))
+    (folder / "slapd.conf").write_text(slapd_conf(folder, with_tls=with_tls))
     (folder / "people.ldif").write_text(directory_ldif())
     run_checked(
         [SLAPADD, "-q", "-f", str(folder / "slapd.conf"), "-l", str(folder / "people.ldif")],
@@ -124,19 +149,31 @@ def prepared_slapd(*, folder: Path, url: str) -> list[str]:
         cwd=folder,
         seconds=30,
     )
-    return [SLAPD, "-f", str(folder / "slapd.conf"), "-h", f"{url}/", "-d", "0"]
+    return [SLAPD, "-f", str(folder / "slapd.conf"), "-h", " ".join(f"{url}/" for url in urls), "-d", "0"]
 
 
 @contextmanager
-def hospital_directory(*, folder: Path) -> Iterator[HospitalDirectory]:
-    port = free_port()
-    url = f"ldap://127.0.0.1:{port}"
-    service = Service(
-        "slapd", prepared_slapd(folder=folder, url=url), env=os.environ, cwd=folder, log=folder / "slapd.log"
+def hospital_directory(*, folder: Path, with_tls: bool = False) -> Iterator[HospitalDirectory]:
+    """The directory on ldap://127.0.0.1; with_tls, StartTLS offered there and ldaps:// beside it."""
+    port, tls_port = free_port(), free_port()
+    url, ldaps_url = f"ldap://127.0.0.1:{port}", f"ldaps://127.0.0.1:{tls_port}" if with_tls else None
+    command = prepared_slapd(
+        folder=folder, urls=[url, *([ldaps_url] if ldaps_url else [])], with_tls=with_tls
     )
+    service = Service("slapd", command, env=os.environ, cwd=folder, log=folder / "slapd.log")
     try:
-        service.wait_for(lambda: port_open(port), seconds=START_SECONDS, what="its port")
-        yield HospitalDirectory(url=url, folder=folder, service=service)
+        service.wait_for(
+            lambda: port_open(port) and (not with_tls or port_open(tls_port)),
+            seconds=START_SECONDS,
+            what="its ports",
+        )
+        yield HospitalDirectory(
+            url=url,
+            ldaps_url=ldaps_url,
+            certificate=folder / "directory.pem" if with_tls else None,
+            folder=folder,
+            service=service,
+        )
     finally:
         service.stop()
 
@@ -168,5 +205,5 @@ if __name__ == "__main__":
             )
         )
     else:
-        command = prepared_slapd(folder=Path(sys.argv[2]), url=f"ldap://127.0.0.1:{sys.argv[3]}")
+        command = prepared_slapd(folder=Path(sys.argv[2]), urls=[f"ldap://127.0.0.1:{sys.argv[3]}"])
         os.execv(command[0], command)

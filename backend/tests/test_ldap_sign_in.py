@@ -212,3 +212,36 @@ def test_directory_users_cannot_sign_in_while_ldap_is_off(directory, settings):
     settings.CXR_LDAP_URL = ""
 
     assert sign_in("dr.house").status_code == 401
+
+
+@pytest.fixture
+def directory_with_tls(tmp_path):
+    with hospital_directory(folder=tmp_path / "directory", with_tls=True) as started:
+        yield started
+
+
+@pytest.mark.parametrize("transport", ["starttls", "ldaps"])
+def test_sign_in_over_tls_verifies_the_directory_certificate_against_the_ca_file(
+    directory_with_tls, settings, transport
+):
+    configure(settings, directory_with_tls, "search")
+    if transport == "ldaps":
+        settings.CXR_LDAP_URL = directory_with_tls.ldaps_url
+    settings.CXR_LDAP_START_TLS = transport == "starttls"
+    settings.CXR_LDAP_CA_FILE = str(directory_with_tls.certificate)
+
+    assert signed_in_as(sign_in("dr.house"))["role"] == "clinician"
+
+    # The same directory, its certificate trusted by nobody the service knows: no password is sent.
+    settings.CXR_LDAP_CA_FILE = ""
+    answer = sign_in("dr.cuddy")
+    assert answer.status_code == 503, answer.content
+    assert "CERTIFICATE_VERIFY_FAILED" in answer.json()["extra"]["error"]
+    assert not User.objects.filter(username="dr.cuddy").exists()
+
+    # Trusted, but reached by a name the certificate does not carry (it names 127.0.0.1 alone).
+    settings.CXR_LDAP_CA_FILE = str(directory_with_tls.certificate)
+    settings.CXR_LDAP_URL = settings.CXR_LDAP_URL.replace("127.0.0.1", "localhost")
+    answer = sign_in("dr.cuddy")
+    assert answer.status_code == 503, answer.content
+    assert "doesn't match" in answer.json()["extra"]["error"]

@@ -1,6 +1,7 @@
 """The hospital's LDAP directory: a user's entry found (by a DN template, or searched for with the
 service account), their password checked by binding as them, their groups read."""
 
+import contextlib
 import logging
 import ssl
 from collections.abc import Iterator
@@ -107,7 +108,9 @@ def bound(dn: str | None, password: str | None) -> Iterator[Connection | None]:
         else:
             yield None
     finally:
-        connection.unbind()
+        # A connection that failed (its TLS refused, say) may fail to close too: the first error counts.
+        with contextlib.suppress(LDAPException):
+            connection.unbind()
 
 
 @contextmanager
