@@ -20,15 +20,18 @@ def user_create(*, username: str, password: str, role: Role, email: str = "") ->
     return user
 
 
+class UsernameTakenError(DomainError):
+    status_code = 409
+
+
 def user_create_external(
     *, username: str, role: Role, email: str = "", first_name: str = "", last_name: str = ""
 ) -> User:
     """A user of the hospital's sign-in (OpenID provider or directory), made at their first sign-in."""
     if User.objects.filter(username__iexact=username).exists():
         # Never take over a local account by its name: the hospital's user may be someone else.
-        raise DomainError(
+        raise UsernameTakenError(
             f'A local account is already named "{username}": an admin must rename or remove it first.',
-            status_code=409,
             extra={"username": username},
         )
     user = User(

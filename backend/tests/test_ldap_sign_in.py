@@ -98,6 +98,16 @@ def test_a_wrong_directory_password_is_401_audited_and_makes_no_user(directory_s
     assert len(failures_for("dr.house")) == 1
 
 
+def test_wrong_directory_passwords_count_toward_the_sign_in_throttle(directory_sign_in, settings):
+    settings.CXR_SIGN_IN_FAILURES_PER_USERNAME = "2/min"
+
+    statuses = [sign_in("dr.house", "not-the-passphrase").status_code for _ in range(2)]
+
+    assert statuses == [401, 401]
+    # The limit holds for the right password too, until the window ends.
+    assert sign_in("dr.house").status_code == 429
+
+
 def test_an_empty_password_never_reaches_the_directory_which_takes_it_as_anonymous(directory_sign_in):
     # The test directory answers a DN with an empty password as a successful anonymous bind, as
     # many do: sent, it would "prove" any user's identity.

@@ -2,11 +2,11 @@
 first sign-in, its role set from the directory's groups at every sign-in (IT's groups are the truth)."""
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.ldap.directory import DirectoryEntry
 from accounts.models import ExternalIdentity, Role, User
-from accounts.services import user_create_external, user_external_sign_in
+from accounts.services import UsernameTakenError, user_create_external, user_external_sign_in
 from common.errors import DomainError
 
 # The issuer of every directory identity (ExternalIdentity): one directory per deployment.
@@ -31,9 +31,20 @@ def role_from_groups(groups: frozenset[str]) -> Role:
     )
 
 
-@transaction.atomic
 def ldap_user_sign_in(*, entry: DirectoryEntry) -> User:
     role = role_from_groups(entry.groups)
+    try:
+        with transaction.atomic():
+            return user_for_entry(entry=entry, role=role)
+    except (IntegrityError, UsernameTakenError):
+        # Another sign-in of the same person (a double click, two tabs) made their user meanwhile,
+        # and committed it between our statements: found now. Someone else's account of that name
+        # is refused again (409).
+        with transaction.atomic():
+            return user_for_entry(entry=entry, role=role)
+
+
+def user_for_entry(*, entry: DirectoryEntry, role: Role) -> User:
     identity = (
         ExternalIdentity.objects.select_related("user")
         .select_for_update()
