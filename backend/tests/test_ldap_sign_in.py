@@ -2,9 +2,12 @@
 endpoint binds as the user, reads the role from the directory's groups, escapes what is typed,
 never sends an empty password, keeps local accounts first, and answers 503 when the directory is down."""
 
+import os
 import subprocess
+import sys
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import authenticate
 from rest_framework.test import APIClient
 
@@ -255,3 +258,41 @@ def test_sign_in_over_tls_verifies_the_directory_certificate_against_the_ca_file
     answer = sign_in("dr.cuddy")
     assert answer.status_code == 503, answer.content
     assert "doesn't match" in answer.json()["extra"]["error"]
+
+
+GOOD_SETTINGS = {
+    "CXR_LDAP_URL": "ldaps://ldap.hospital.example",
+    "CXR_LDAP_USER_SEARCH_BASE": PEOPLE,
+    "CXR_LDAP_CLINICIAN_GROUPS": f"{CLINICIANS};{ADMINS}",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        ({}, None),
+        ({"CXR_LDAP_URL": "http://ldap.hospital.example"}, "must start with ldap:// or ldaps://"),
+        ({"CXR_LDAP_START_TLS": "true"}, "CXR_LDAP_START_TLS is for ldap:// URLs"),
+        ({"CXR_LDAP_BIND_DN_TEMPLATE": f"uid={{username}},{PEOPLE}"}, "Set one of"),
+        ({"CXR_LDAP_USER_SEARCH_BASE": ""}, "Set one of"),
+        ({"CXR_LDAP_USER_FILTER": "(uid=dr.house)"}, "must hold {username}"),
+        ({"CXR_LDAP_CLINICIAN_GROUPS": " ; "}, "needs CXR_LDAP_ADMIN_GROUPS or CXR_LDAP_CLINICIAN_GROUPS"),
+    ],
+)
+def test_the_settings_refuse_an_ldap_configuration_that_cannot_work(tmp_path, change, refusal):
+    environment = {**os.environ, "CXR_VAR_DIR": str(tmp_path), **GOOD_SETTINGS, **change}
+    started = subprocess.run(
+        [sys.executable, "-c", "import config.settings as s; print(s.CXR_LDAP_CLINICIAN_GROUPS)"],
+        cwd=django_settings.BACKEND_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    if refusal is None:
+        assert started.returncode == 0, started.stderr
+        assert started.stdout.strip() == repr([CLINICIANS, ADMINS])
+    else:
+        assert started.returncode != 0 and "ImproperlyConfigured" in started.stderr
+        assert refusal in started.stderr
