@@ -3,8 +3,10 @@ endpoint binds as the user, reads the role from the directory's groups, escapes 
 never sends an empty password, keeps local accounts first, and answers 503 when the directory is down."""
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings as django_settings
@@ -187,6 +189,30 @@ def test_a_stopped_directory_answers_503_and_keeps_no_place_under_the_throttle(d
     assert [answer.status_code for answer in answers] == [503, 503, 503]
     assert "directory cannot be reached" in answers[0].json()["message"]
     assert all(failure.detail["status"] == 503 for failure in failures_for("dr.house"))
+
+
+def test_a_directory_that_hangs_answers_503_within_the_timeout(directory_sign_in, settings):
+    settings.CXR_LDAP_TIMEOUT_SECONDS = 1
+    # Frozen, the directory's port still accepts connections (the kernel's backlog), but nothing answers.
+    os.kill(directory_sign_in.service.process.pid, signal.SIGSTOP)
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("sign-in waited on the frozen directory: no timeout")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(30)  # the test's own bound, should the service have none
+    try:
+        started = time.monotonic()
+        answer = sign_in("dr.house")
+        waited = time.monotonic() - started
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+        os.kill(directory_sign_in.service.process.pid, signal.SIGCONT)
+
+    assert answer.status_code == 503, answer.content
+    # One timeout per step at most (the service account's bind, then the search): nowhere near a hang.
+    assert waited < 10, waited
 
 
 def test_local_accounts_sign_in_first_and_keep_working_when_the_directory_is_down(directory_sign_in):
