@@ -171,7 +171,8 @@ test-e2e: $(PYTHON_DEPS) $(SPA) system-packages
 # dicom3tools' dciodvfy to validate the DICOM objects the service makes and pixelmed's SR validator
 # (libpixelmed-java, run by default-jre-headless's Java) for the SR's template, dcmtk's storescu and
 # echoscu to send images to its DICOM listener, Orthanc and its DICOMweb plugin for the PACS round trip;
-# redis-server for the fault tests and `make loadtest` (each starts its own Redis, to stop it).
+# redis-server for the fault tests and `make loadtest` (each starts its own Redis, to stop it); slapd
+# and ldap-utils for the LDAP sign-in tests (each starts its own directory).
 system-packages:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
@@ -184,6 +185,8 @@ system-packages:
 	command -v storescu >/dev/null || missing="$$missing dcmtk"; \
 	[ -x /usr/sbin/Orthanc ] || missing="$$missing orthanc"; \
 	[ -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ] || missing="$$missing orthanc-dicomweb"; \
+	[ -x /usr/sbin/slapd ] || missing="$$missing slapd"; \
+	command -v ldapmodify >/dev/null || missing="$$missing ldap-utils"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

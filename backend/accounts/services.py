@@ -20,6 +20,43 @@ def user_create(*, username: str, password: str, role: Role, email: str = "") ->
     return user
 
 
+class UsernameTakenError(DomainError):
+    status_code = 409
+
+
+def user_create_external(
+    *, username: str, role: Role, email: str = "", first_name: str = "", last_name: str = ""
+) -> User:
+    """A user of the hospital's sign-in (OpenID provider or directory), made at their first sign-in."""
+    if User.objects.filter(username__iexact=username).exists():
+        # Never take over a local account by its name: the hospital's user may be someone else.
+        raise UsernameTakenError(
+            f'A local account is already named "{username}": an admin must rename or remove it first.',
+            extra={"username": username},
+        )
+    user = User(
+        username=username,
+        email=email[:254],
+        first_name=first_name[:150],
+        last_name=last_name[:150],
+        is_staff=role == Role.ADMIN,
+    )
+    # Signs in through the hospital only: no password of the service's own to steal or forget.
+    user.set_unusable_password()
+    user.save()
+    return user
+
+
+def user_external_sign_in(*, user: User, role: Role) -> User:
+    """A known user of the hospital's sign-in signs in again: the role is the hospital's of today."""
+    if not user.is_active:
+        raise DomainError("Your account in this service is deactivated: ask an admin.", status_code=403)
+    if user.role != role:
+        user.is_staff = role == Role.ADMIN
+        user.save(update_fields=["is_staff"])
+    return user
+
+
 @transaction.atomic
 def user_update(
     *, user: User, acting_user: User, role: Role | None = None, is_active: bool | None = None

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenObtainPairSerializer
 from rest_framework_simplejwt.views import TokenObtainPairView
 
 from accounts.models import User
@@ -19,6 +20,10 @@ from accounts.services import user_create, user_set_password, user_update
 from accounts.throttles import FailedSignInThrottle, SignInAddressThrottle, SignInUsernameThrottle
 from audit.models import AuditAction
 from audit.services import audit_record
+from common.errors import DomainError
+from common.serializers import ErrorSerializer
+
+DIRECTORY_BACKEND = "accounts.ldap.backend.DirectoryBackend"
 
 
 class AuditedTokenObtainPairView(TokenObtainPairView):
@@ -48,6 +53,19 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
         )
         super().throttled(request, wait)
 
+    @extend_schema(
+        responses={
+            200: TokenObtainPairSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer,
+                description="A directory user (LDAP) in no group with a role here, or deactivated here.",
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="A directory user whose name a local account without a password has.",
+            ),
+        },
+    )
     def post(self, request: Request, *args, **kwargs) -> Response:
         serializer = self.get_serializer(data=request.data)
         failed = False
@@ -63,6 +81,16 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
                 detail={"reason": "wrong username or password, or inactive account"},
             )
             raise
+        except DomainError as error:
+            # The hospital's directory (accounts.ldap) could not answer, or accepted the password of
+            # someone with no role or a deactivated account here: no guess, so no place is kept.
+            audit_record(
+                action=AuditAction.SIGN_IN_FAILED,
+                request=request,
+                username=attempted_username(request),
+                detail={"method": "ldap", "reason": error.message, "status": error.status_code},
+            )
+            raise
         except TokenError as error:
             raise InvalidToken(error.args[0]) from error
         finally:
@@ -74,6 +102,8 @@ class AuditedTokenObtainPairView(TokenObtainPairView):
             actor=serializer.user,
             target_type="user",
             target_id=serializer.user.pk,
+            # Django's authenticate() names the backend that accepted the password.
+            detail={"method": "ldap"} if serializer.user.backend == DIRECTORY_BACKEND else {},
         )
         return Response(serializer.validated_data, status=status.HTTP_200_OK)
 

@@ -36,8 +36,8 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value.strip() else default
 
 
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+def env_list(name: str, default: str, separator: str = ",") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(separator) if item.strip()]
 
 
 # Everything the service writes on a bare machine (SQLite database, media, generated secret key)
@@ -142,6 +142,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
+# Local passwords first; then the hospital's directory, when CXR_LDAP_URL is set (accounts.ldap).
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "accounts.ldap.backend.DirectoryBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -466,6 +471,48 @@ CXR_OIDC_USERNAME_CLAIM = os.environ.get("CXR_OIDC_USERNAME_CLAIM", "preferred_u
 CXR_OIDC_METADATA_SECONDS = env_int("CXR_OIDC_METADATA_SECONDS", 3600)
 if CXR_OIDC_ISSUER and not (CXR_OIDC_CLIENT_ID and CXR_OIDC_REDIRECT_URI):
     raise ImproperlyConfigured("CXR_OIDC_ISSUER needs CXR_OIDC_CLIENT_ID and CXR_OIDC_REDIRECT_URI.")
+
+# --- Hospital sign-in by LDAP (accounts.ldap): the token endpoint checks a user name and password
+# by binding to the hospital's directory as the user, after the local accounts (a user with a
+# password of the service's own, such as the break-glass admin, signs in with it and never through
+# the directory). Off unless CXR_LDAP_URL (ldap:// or ldaps://) is set. The user's entry is named by
+# CXR_LDAP_BIND_DN_TEMPLATE ("uid={username},ou=people,dc=hospital,dc=example"), or searched for
+# under CXR_LDAP_USER_SEARCH_BASE with CXR_LDAP_USER_FILTER, bound as the service account
+# CXR_LDAP_SERVICE_BIND_DN (anonymously if unset). The role: membership of any of the admin
+# groups makes an admin, else of any of the clinician groups a clinician, else sign-in is refused
+# (group DNs separated by ";", since a DN holds commas).
+CXR_LDAP_URL = os.environ.get("CXR_LDAP_URL", "")
+# StartTLS on an ldap:// URL; certificates are always verified (against CXR_LDAP_CA_FILE, a PEM
+# bundle, or the system's).
+CXR_LDAP_START_TLS = env_bool("CXR_LDAP_START_TLS", False)
+CXR_LDAP_CA_FILE = os.environ.get("CXR_LDAP_CA_FILE", "")
+CXR_LDAP_BIND_DN_TEMPLATE = os.environ.get("CXR_LDAP_BIND_DN_TEMPLATE", "")
+CXR_LDAP_USER_SEARCH_BASE = os.environ.get("CXR_LDAP_USER_SEARCH_BASE", "")
+CXR_LDAP_USER_FILTER = os.environ.get("CXR_LDAP_USER_FILTER", "(uid={username})")
+CXR_LDAP_SERVICE_BIND_DN = os.environ.get("CXR_LDAP_SERVICE_BIND_DN", "")
+CXR_LDAP_SERVICE_BIND_PASSWORD = os.environ.get("CXR_LDAP_SERVICE_BIND_PASSWORD", "")
+# The entry's attribute that names the user in the service, and the one that identifies it for
+# good (entryUUID in OpenLDAP, objectGUID in Active Directory), where names can change.
+CXR_LDAP_USERNAME_ATTRIBUTE = os.environ.get("CXR_LDAP_USERNAME_ATTRIBUTE", "uid")
+CXR_LDAP_ID_ATTRIBUTE = os.environ.get("CXR_LDAP_ID_ATTRIBUTE", "entryUUID")
+CXR_LDAP_ADMIN_GROUPS = env_list("CXR_LDAP_ADMIN_GROUPS", "", separator=";")
+CXR_LDAP_CLINICIAN_GROUPS = env_list("CXR_LDAP_CLINICIAN_GROUPS", "", separator=";")
+# The group's attribute that lists its members' DNs (groupOfNames and Active Directory: member;
+# groupOfUniqueNames: uniqueMember).
+CXR_LDAP_GROUP_MEMBER_ATTRIBUTE = os.environ.get("CXR_LDAP_GROUP_MEMBER_ATTRIBUTE", "member")
+# For connecting and for each answer: past it, sign-in answers 503 (the directory is unavailable).
+CXR_LDAP_TIMEOUT_SECONDS = env_int("CXR_LDAP_TIMEOUT_SECONDS", 5)
+if CXR_LDAP_URL:
+    if not CXR_LDAP_URL.startswith(("ldap://", "ldaps://")):
+        raise ImproperlyConfigured("CXR_LDAP_URL must start with ldap:// or ldaps://.")
+    if CXR_LDAP_START_TLS and CXR_LDAP_URL.startswith("ldaps://"):
+        raise ImproperlyConfigured("CXR_LDAP_START_TLS is for ldap:// URLs; ldaps:// is TLS already.")
+    if bool(CXR_LDAP_BIND_DN_TEMPLATE) == bool(CXR_LDAP_USER_SEARCH_BASE):
+        raise ImproperlyConfigured("Set one of CXR_LDAP_BIND_DN_TEMPLATE and CXR_LDAP_USER_SEARCH_BASE.")
+    if "{username}" not in (CXR_LDAP_BIND_DN_TEMPLATE or CXR_LDAP_USER_FILTER):
+        raise ImproperlyConfigured("The LDAP DN template or user filter must hold {username}.")
+    if not (CXR_LDAP_ADMIN_GROUPS or CXR_LDAP_CLINICIAN_GROUPS):
+        raise ImproperlyConfigured("CXR_LDAP_URL needs CXR_LDAP_ADMIN_GROUPS or CXR_LDAP_CLINICIAN_GROUPS.")
 
 # Orthanc's REST API (e.g. http://orthanc:8042): set, the objects a new set of results replaces
 # are deleted from the PACS once the new set is filed (pacs.supersede); unset, they stay.

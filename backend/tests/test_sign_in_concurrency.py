@@ -14,6 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from accounts.models import User
+from tests import hospital_directory as directory
 from tests.factories import PASSWORD
 from tests.live_web import LiveWeb, live_web
 
@@ -86,3 +88,22 @@ def test_right_passwords_are_not_counted_once_answered(web, clinician):
     for _ in range(3):
         statuses = burst(web, [(clinician.username, PASSWORD)] * PER_USERNAME)
         assert statuses == Counter({200: PER_USERNAME})
+
+
+@pytest.fixture(scope="module")
+def directory_web(django_db_setup, tmp_path_factory) -> Iterator[LiveWeb]:
+    """The web process signing directory users in (LDAP: a slapd of its own)."""
+    with (
+        directory.hospital_directory(folder=tmp_path_factory.mktemp("directory")) as started,
+        live_web(workers=2, extra=directory.service_environment(started.url)) as server,
+    ):
+        yield server
+
+
+def test_a_burst_of_first_directory_sign_ins_of_one_person_signs_each_in_as_one_user(directory_web):
+    # A double click, two tabs: each request finds no user yet and makes one; one wins, the others
+    # find it made, none fails. (As many as the per-user-name limit: each takes a place first.)
+    statuses = burst(directory_web, [("dr.house", directory.PASSWORD)] * PER_USERNAME)
+
+    assert statuses == Counter({200: PER_USERNAME}), statuses
+    assert User.objects.filter(username="dr.house").count() == 1

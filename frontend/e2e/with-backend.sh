@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command (the browser tests) against the whole service: a fresh PostgreSQL database,
 # gunicorn serving the built web app and the API, and the Celery workers (findings, analysers) and beat
-# on Redis, with hospital sign-in through a real OpenID provider.
+# on Redis, with hospital sign-in through a real OpenID provider and a real LDAP directory.
 # Needs PY (the project's Python), DATABASE_ADMIN_URL (a PostgreSQL URL to create databases from)
 # and REDIS_URL; `make test-e2e` sets them.
 set -euo pipefail
@@ -53,6 +53,13 @@ OIDC_PROVIDER_PORT="$provider_port" OIDC_PROVIDER_HOST=localhost OIDC_PROVIDER_D
   OIDC_PROVIDER_USERS="[{\"username\": \"$E2E_OIDC_USERNAME\", \"password\": \"$E2E_OIDC_PASSWORD\", \"groups\": [\"cxr-clinician\"]}]" \
   "$PY" -m tests.oidc_provider.serve >"$work/oidc-provider.log" 2>&1 &
 pids+=($!)
+# The hospital's LDAP directory (Debian's slapd, backend/tests/hospital_directory.py), its own process
+# on its own port: the ordinary sign-in form takes its users' passwords too.
+directory_port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+eval "$(DJANGO_SETTINGS_MODULE=config.settings "$PY" -m tests.hospital_directory environment "$directory_port")"
+DJANGO_SETTINGS_MODULE=config.settings "$PY" -m tests.hospital_directory serve "$work/directory" "$directory_port" \
+  >"$work/directory.log" 2>&1 &
+pids+=($!)
 "$PY" manage.py migrate --noinput --verbosity 0
 "$PY" manage.py collectstatic --noinput --verbosity 0
 "$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD'); User.objects.create_user('$E2E_ADMIN_USERNAME', password='$E2E_ADMIN_PASSWORD', is_staff=True)"
@@ -79,12 +86,20 @@ for url in "$E2E_BASE_URL/api/health/" "$CXR_OIDC_ISSUER/.well-known/openid-conf
   done
 done
 
+"$PY" -c 'import socket, sys, time
+for _ in range(60):
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0:
+            break
+    time.sleep(1)' "$directory_port"
+
 cd "$repo"
 status=0
 "$@" || status=$?
 if [ "$status" -ne 0 ]; then
   echo "--- web log (tail)"; tail -n 40 "$work/web.log"
   echo "--- OpenID provider log (tail)"; tail -n 40 "$work/oidc-provider.log"
+  echo "--- LDAP directory log (tail)"; tail -n 40 "$work/directory.log"
   for role in findings analysers; do echo "--- $role worker log (tail)"; tail -n 40 "$work/worker-$role.log"; done
 fi
 exit "$status"

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts.models import ExternalIdentity, Role, User
 from accounts.oidc.roles import role_from_claims
+from accounts.services import user_create_external, user_external_sign_in
 from common.errors import DomainError
 
 USERNAME_MAX_LENGTH = 150
@@ -26,13 +27,7 @@ def oidc_user_sign_in(*, issuer: str, claims: dict[str, Any]) -> User:
         user = user_for_new_identity(claims=claims, role=role)
         ExternalIdentity.objects.create(user=user, issuer=issuer, subject=claims["sub"])
         return user
-    user = identity.user
-    if not user.is_active:
-        raise DomainError("Your account in this service is deactivated: ask an admin.", status_code=403)
-    if user.role != role:
-        user.is_staff = role == Role.ADMIN
-        user.save(update_fields=["is_staff"])
-    return user
+    return user_external_sign_in(user=identity.user, role=role)
 
 
 def user_for_new_identity(*, claims: dict[str, Any], role: Role) -> User:
@@ -44,21 +39,10 @@ def user_for_new_identity(*, claims: dict[str, Any], role: Role) -> User:
             status_code=403,
             extra={"claim": claim},
         )
-    if User.objects.filter(username__iexact=username).exists():
-        # Never take over a local account by its name: the provider's user may be someone else.
-        raise DomainError(
-            f'A local account is already named "{username}": an admin must rename or remove it first.',
-            status_code=409,
-            extra={"username": username},
-        )
-    user = User(
+    return user_create_external(
         username=username,
-        email=str(claims.get("email", ""))[:254],
-        first_name=str(claims.get("given_name", ""))[:150],
-        last_name=str(claims.get("family_name", ""))[:150],
-        is_staff=role == Role.ADMIN,
+        role=role,
+        email=str(claims.get("email", "")),
+        first_name=str(claims.get("given_name", "")),
+        last_name=str(claims.get("family_name", "")),
     )
-    # Signs in through the provider only: no password of the service's own to steal or forget.
-    user.set_unusable_password()
-    user.save()
-    return user

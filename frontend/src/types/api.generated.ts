@@ -1262,6 +1262,18 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description A directory user (LDAP) in no group with a role here, or deactivated here. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A directory user whose name a local account without a password has. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
         content: {
