@@ -9,7 +9,11 @@ from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
-from studies.card_serializers import AnalyserCardSerializer, ModelValidationSerializer
+from studies.card_serializers import (
+    AnalyserCardSerializer,
+    ModelValidationSerializer,
+    ThresholdProfileSummarySerializer,
+)
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
@@ -196,6 +200,11 @@ class StudySummarySerializer(serializers.ModelSerializer):
     triage_lifted_since = serializers.SerializerMethodField(
         help_text="When the study, still unread, passed the wait limit; null while it has not."
     )
+    threshold_profile = ThresholdProfileSummarySerializer(
+        allow_null=True,
+        help_text="The site threshold profile its findings (and calibrated scores) were judged under, as "
+        "it was then; null: the model card's own thresholds.",
+    )
 
     class Meta:
         model = Study
@@ -215,6 +224,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "read_at",
             "triage_reason",
             "triage_lifted_since",
+            "threshold_profile",
         ]
         # Output only: read-only fields are required in the schema's response components.
         read_only_fields = fields

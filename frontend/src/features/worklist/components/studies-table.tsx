@@ -66,6 +66,12 @@ export function StudiesTable({ studies, label }: { studies: StudySummary[]; labe
                   <span>
                     {displayLabel(study.top_finding.label)} {formatPercent(study.top_finding.probability)},{' '}
                     <span className="finding-score">score {formatPercent(study.top_finding.calibrated_score)}</span>
+                    {study.threshold_profile && (
+                      <span className="muted" title="The site threshold profile the score is calibrated to">
+                        {' '}
+                        ({study.threshold_profile.identity})
+                      </span>
+                    )}
                   </span>
                 ) : (
                   <span className="muted">—</span>
