@@ -7,6 +7,7 @@ the admin's separate choice (``studies.services.studies_reanalyse``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,10 @@ from ml.classifier.card import ModelCard
 from ml.classifier.registry import describe_active_model
 from ml.classifier.threshold_profile import ThresholdProfile
 from ml.errors import WeightsError
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+# The longest model name and rule a profile record keeps (ThresholdProfileRecord's columns).
+TEXT_MAX_LENGTH = 200
 
 
 def model_version_install(*, weights_dir: str | None) -> ModelVersion:
@@ -54,8 +59,9 @@ def threshold_profile_install(*, document: Any, user: Any = None) -> ThresholdPr
         raise DomainError("A threshold profile is a JSON object.", extra={"field": "file"})
     try:
         profile = ThresholdProfile.from_dict(document)
-    except (WeightsError, TypeError) as error:
+    except (WeightsError, TypeError, AttributeError) as error:
         raise DomainError(f"Not a usable threshold profile: {error}", extra={"field": "file"}) from error
+    profile_fields_check(profile)
     active = describe_active_model(state_active_version().weights_dir or None)
     cards = [active, *(ModelCard.from_dict(version.card) for version in ModelVersion.objects.all())]
     card = next(
@@ -89,6 +95,21 @@ def threshold_profile_install(*, document: Any, user: Any = None) -> ThresholdPr
         document=profile.to_dict(),
         installed_by=user,
     )
+
+
+def profile_fields_check(profile: ThresholdProfile) -> None:
+    """What ``ThresholdProfile.from_dict`` leaves to its writer: the types of the fields kept here."""
+    problems = []
+    if not isinstance(profile.weights_sha256, str) or not SHA256.fullmatch(profile.weights_sha256):
+        problems.append("weights_sha256 must be 64 lower-case hex digits")
+    for name in ("model", "rule"):
+        value = getattr(profile, name)
+        if not isinstance(value, str) or not 0 < len(value) <= TEXT_MAX_LENGTH:
+            problems.append(f"{name} must be a text of 1 to {TEXT_MAX_LENGTH} characters")
+    if not isinstance(profile.evidence, dict):
+        problems.append("evidence must be an object")
+    if problems:
+        raise DomainError(f"Not a usable threshold profile: {'; '.join(problems)}.", extra={"field": "file"})
 
 
 def threshold_profile_activate(

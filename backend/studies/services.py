@@ -206,7 +206,7 @@ def studies_reanalyse(*, study_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
     """
     with transaction.atomic():
         studies = list(
-            Study.objects.select_for_update()
+            Study.objects.select_for_update(of=("self",))
             .filter(pk__in=study_ids, status__in=[StudyStatus.DONE, StudyStatus.FAILED])
             .exclude(key_image__kind=ImageKind.CT)
         )
