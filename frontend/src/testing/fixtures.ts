@@ -58,6 +58,7 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     read_at: null,
     triage_reason: 'score',
     triage_lifted_since: null,
+    threshold_profile: null,
     ...overrides,
   };
 }

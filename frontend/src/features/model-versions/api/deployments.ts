@@ -28,7 +28,7 @@ export function useShadowComparison() {
   return useQuery(shadowComparisonQueryOptions());
 }
 
-function useDeploymentChange<T>(change: (input: T) => Promise<unknown>) {
+function useDeploymentChange<T, R>(change: (input: T) => Promise<R>) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: change,
