@@ -28,11 +28,13 @@ export function useShadowComparison() {
   return useQuery(shadowComparisonQueryOptions());
 }
 
+/** A change of what analyses: every query is read again (the active card, the health banner's
+model, the deployments), since each may name the model that changed. */
 function useDeploymentChange<T, R>(change: (input: T) => Promise<R>) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: change,
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['deployments'] }),
+    onSuccess: () => queryClient.invalidateQueries(),
   });
 }
 
