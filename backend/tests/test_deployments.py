@@ -361,3 +361,23 @@ def test_profile_shadow_promote_rollback_through_a_real_worker_on_a_real_radiogr
     assert steps[3].detail["active"]["profile"] == "site-v1"
     assert DeploymentState.objects.get().previous.profile.identity == "site-v2"
     assert str(installed_weights) == settings.CXR_WEIGHTS
+
+
+@pytest.mark.django_db
+def test_the_reanalyse_command_queues_finished_studies_only_and_says_what_it_left(
+    django_capture_on_commit_callbacks,
+):
+    from django.core.management import call_command
+
+    from tests.factories import StudyFactory
+
+    done, running = StudyFactory(status="done"), StudyFactory(status="running")
+    out = io.StringIO()
+    # The broker's hand-over waits for the commit, which this test's transaction never makes.
+    with django_capture_on_commit_callbacks():
+        call_command("studies_reanalyse", str(done.id), str(running.id), stdout=out)
+
+    assert "Queued 1 studies" in out.getvalue() and "1 left alone" in out.getvalue()
+    done.refresh_from_db()
+    running.refresh_from_db()
+    assert (done.status, running.status) == ("queued", "running")
