@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "common",
     "accounts",
+    "deployments",
     "studies",
     "health",
     "audit",

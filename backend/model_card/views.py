@@ -1,12 +1,16 @@
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.selectors import feedback_agreement
+from model_card.serializers import ReanalysedSerializer, ReanalyseSerializer, ShadowComparisonSerializer
+from model_card.shadow_comparison import shadow_comparison
 from studies.card_serializers import AnalyserCardSerializer, ModelAgreementSerializer, ModelCardSerializer
 from studies.inference import active_model_card, analyser_cards
+from studies.services import studies_reanalyse
 
 
 class ActiveModelView(APIView):
@@ -39,3 +43,29 @@ class ModelAgreementView(APIView):
         return Response(
             ModelAgreementSerializer({"name": card.name, "version": card.version, "findings": findings}).data
         )
+
+
+class ShadowComparisonView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses=ShadowComparisonSerializer(many=True),
+        summary="Each shadow candidate against the active model and clinicians' verdicts (admins)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ShadowComparisonSerializer(shadow_comparison(), many=True).data)
+
+
+class ReanalyseView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        request=ReanalyseSerializer,
+        responses={202: ReanalysedSerializer},
+        summary="Analyse finished studies again with the active model (an explicit choice)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ReanalyseSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        queued = studies_reanalyse(study_ids=serializer.validated_data["study_ids"])
+        return Response(ReanalysedSerializer({"queued": queued}).data, status=status.HTTP_202_ACCEPTED)

@@ -14,6 +14,7 @@ from typing import Any
 from fhir.resources.R4B.diagnosticreport import DiagnosticReport
 
 from common.errors import DomainError
+from deployments.selectors import profile_label
 from pacs.analyser_results import study_analyser_outcomes, study_statements
 from pacs.codes import (
     CALIBRATED_SCORE,
@@ -43,6 +44,10 @@ def study_fhir_report(*, study: Study) -> dict[str, Any]:
     positives = [finding for finding in findings if finding.positive]
     named = ", ".join(finding.label for finding in positives) or "none"
     devices = {DEVICE_ID: model_device(card, DEVICE_ID)}
+    # The findings' verdicts depend on the thresholds: the study's Device says whose they were.
+    devices[DEVICE_ID]["property"].append(
+        {"type": {"text": "thresholds"}, "valueCode": [{"text": profile_label(study.threshold_profile)}]}
+    )
     observations = [finding_observation(finding, study) for finding in findings]
     for outcome in study_analyser_outcomes(study):
         # A CT study's own card is its CT analyser's: one Device for both.

@@ -23,16 +23,19 @@ def coded(code: Code) -> hd.sr.CodedConcept:
     return hd.sr.CodedConcept(code.value, code.designator, code.meaning)
 
 
-def algorithm_identification(card: dict[str, Any]) -> hd.sr.AlgorithmIdentification:
-    """TID 4019: the model's name, version, and as parameters its weights' hash and trained flag."""
-    return hd.sr.AlgorithmIdentification(
-        name=card["name"],
-        version=card["version"],
-        parameters=[
-            f"weights_sha256={card.get('weights_sha256') or 'none'}",
-            f"trained={'true' if card.get('trained') else 'false'}",
-        ],
-    )
+def algorithm_identification(
+    card: dict[str, Any], *, threshold_profile: str | None = None
+) -> hd.sr.AlgorithmIdentification:
+    """TID 4019: the model's name, version, and as parameters its weights' hash and trained flag; for
+    the classifier also the thresholds' origin (``threshold_profile``: a site profile's identity, or
+    ``card``), since the qualitative findings depend on them."""
+    parameters = [
+        f"weights_sha256={card.get('weights_sha256') or 'none'}",
+        f"trained={'true' if card.get('trained') else 'false'}",
+    ]
+    if threshold_profile is not None:
+        parameters.append(f"threshold_profile={threshold_profile}")
+    return hd.sr.AlgorithmIdentification(name=card["name"], version=card["version"], parameters=parameters)
 
 
 def number(

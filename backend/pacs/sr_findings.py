@@ -30,7 +30,10 @@ FindingGroup = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
 
 
 def finding_groups(*, study: Study, origin: ImageOrigin) -> list[FindingGroup]:
-    algorithm = algorithm_identification(study.model_card or {})
+    profile = study.threshold_profile
+    algorithm = algorithm_identification(
+        study.model_card or {}, threshold_profile=profile["identity"] if profile else "card"
+    )
     return [
         finding_group(study=study, finding=finding, origin=origin, algorithm=algorithm)
         for finding in study.findings.order_by("label")

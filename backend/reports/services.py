@@ -35,6 +35,7 @@ from reportlab.platypus import (
 
 from accounts.models import User
 from common.errors import DomainError
+from deployments.selectors import profile_label
 from ml.classifier.card import DEFAULT_STUDY_AGGREGATION
 from ml.images.rendering import HEATMAP_LUT
 from ml.screener.analyser import SCREENER, ScreenerResult
@@ -131,7 +132,7 @@ def study_report_pdf(report: ReportRequest) -> bytes:
             )
         )
     story.append(Paragraph("Model card", styles["Heading2"]))
-    story.append(key_values(model_rows(card), styles))
+    story.append(key_values(model_rows(card, threshold_profile=study.threshold_profile), styles))
 
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -257,13 +258,14 @@ def aggregation_note(study: Study, styles: dict[str, ParagraphStyle]) -> list[Fl
     return [Paragraph(escape(text), styles["Body"])]
 
 
-def model_rows(card: dict[str, Any]) -> list[tuple[str, str]]:
+def model_rows(card: dict[str, Any], *, threshold_profile: dict[str, Any] | None) -> list[tuple[str, str]]:
     validation = card.get("validation")
     return [
         ("Name", str(card.get("name", "—"))),
         ("Version", str(card.get("version", "—"))),
         ("Trained", "yes" if card.get("trained") else "no: " + UNTRAINED_TEXT),
         ("Weights SHA-256", card.get("weights_sha256") or "—"),
+        ("Thresholds", profile_label(threshold_profile)),
         ("Training data", card.get("training_data") or "—"),
         ("Validation", json.dumps(validation, sort_keys=True) if validation else "—"),
     ]

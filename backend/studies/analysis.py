@@ -11,6 +11,7 @@ import logging
 import uuid
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -29,10 +30,11 @@ from studies.analyser_runs import analyser_runs_create
 from studies.ct import ct_study_analyze
 from studies.events import study_events_publish, study_finished_announce
 from studies.image_results import ImageResults, image_results_store
-from studies.inference import ready_pipeline
+from studies.inference import worker_models
 from studies.models import Finding, ImageKind, Study, StudyImage, StudyStatus
 from studies.prepared import prepared_input
 from studies.result_cache import CachedFinding, CachedResult, cached_result_put
+from studies.shadow import shadow_results_store
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +50,9 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> list[uuid.UUID]:
     if not batch:
         return []
     try:
-        pipeline = ready_pipeline()
+        # What analyses, and what runs in shadow, as the admin set it when this task began.
+        models = worker_models()
+        pipeline, classifier = models.pipeline, models.active_pipeline
         ready: list[tuple[Study, list[StudyImage], list[PreparedImage]]] = []
         for study in batch:
             if study.key_image.kind == ImageKind.CT:
@@ -60,13 +64,20 @@ def studies_analyze(*, study_id: uuid.UUID, claimant: str) -> list[uuid.UUID]:
                 continue
             try:
                 ready.append(
-                    (study, images, [prepared_input(image, pipeline, kind=CLASSIFIER) for image in images])
+                    (study, images, [prepared_input(image, classifier, kind=CLASSIFIER) for image in images])
                 )
             except ImageError as error:
                 study_fail(study=study, message=f"Analysis failed: {error}")
-        results = iter(pipeline.run(CLASSIFIER, [prepared for _, _, inputs in ready for prepared in inputs]))
+        raw = classifier.run(CLASSIFIER, [prepared for _, _, inputs in ready for prepared in inputs])
+        results = iter([models.active.result_of(result) for result in raw])
         for study, images, _ in ready:
-            study_store_results(study=study, results=[(image, next(results)) for image in images])
+            study_store_results(
+                study=study,
+                results=[(image, next(results)) for image in images],
+                threshold_profile=models.active.profile_summary,
+            )
+        if models.shadow is not None and ready:
+            shadow_results_store(models=models, batch=ready, active_raw=raw)
     except SoftTimeLimitExceeded:
         studies_fail_unfinished(
             batch, message=f"Analysis took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} s."
@@ -145,7 +156,12 @@ def claimable_by(study: Study, claimant: str) -> bool:
     return True
 
 
-def study_store_results(*, study: Study, results: list[tuple[StudyImage, ClassifierResult]]) -> None:
+def study_store_results(
+    *,
+    study: Study,
+    results: list[tuple[StudyImage, ClassifierResult]],
+    threshold_profile: dict[str, Any] | None,
+) -> None:
     """Store each image's findings and heatmaps, then the study's aggregate, and cache each image's."""
     cached_results: list[tuple[StudyImage, CachedResult]] = []
     for image, result in results:
@@ -156,6 +172,7 @@ def study_store_results(*, study: Study, results: list[tuple[StudyImage, Classif
             model_card=result.card.to_dict(),
             findings=tuple(CachedFinding(**finding.to_dict()) for finding in result.findings),
             heatmaps_file=heatmaps_file,
+            threshold_profile=threshold_profile,
         )
         cached_results.append((image, cached))
     with transaction.atomic():
@@ -191,8 +208,9 @@ def study_complete(*, study: Study, results: ImageResults, from_cache: bool) -> 
     if from_cache:
         study.started_at = timezone.now()
     study.model_card = result.model_card
+    study.threshold_profile = result.threshold_profile
     study.from_cache = from_cache
-    job_done(study, "model_card", "from_cache")
+    job_done(study, "model_card", "threshold_profile", "from_cache")
     analyser_runs_create(study=study)
     study_events_publish([study.id])
 

@@ -89,3 +89,13 @@ class AnalyserCardSerializer(serializers.Serializer):
     architecture = serializers.CharField(allow_null=True, default=None)
     weights_sha256 = serializers.CharField(allow_null=True, default=None)
     training_data = serializers.CharField(allow_null=True, default=None)
+
+
+class ThresholdProfileSummarySerializer(serializers.Serializer):
+    """The site threshold profile a result was judged under (deployments); null: the card's own."""
+
+    identity = serializers.CharField(help_text="name-vN")
+    name = serializers.CharField()
+    version = serializers.IntegerField()
+    rule = serializers.CharField(help_text="The rule that chose the thresholds on the site's cases.")
+    weights_sha256 = serializers.CharField()

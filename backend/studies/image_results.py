@@ -49,4 +49,5 @@ def study_result(results: ImageResults) -> CachedResult:
         model_card=key_result.model_card,
         findings=tuple(CachedFinding(**finding.to_dict()) for finding in aggregate_findings(per_image, card)),
         heatmaps_file=key_result.heatmaps_file,
+        threshold_profile=key_result.threshold_profile,
     )

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from common.errors import DomainError
-from ml.classifier.analyser import CLASSIFIER
 from ml.errors import (
     ImageDecodeError,
     ImageError,
@@ -24,7 +23,7 @@ from ml.images.deidentification import words_of
 from ml.pipeline import Intake, Pipeline
 from studies import storage
 from studies.grouping import check_one_dicom_study
-from studies.inference import analysis_pipeline
+from studies.inference import intake_models
 from studies.models import ImageView, StudyImage
 from studies.patients import study_patient_key
 from studies.result_cache import CachedResult, cached_result_get
@@ -90,12 +89,11 @@ def images_store(
     The one entry from the upload to the stored images; each path written is appended to
     ``written`` as soon as it exists, so the caller can remove them all if anything after fails.
     """
-    pipeline = analysis_pipeline()
+    pipeline, card = intake_models()
     images = images_accept(received, pipeline=pipeline, refused_before=refused_before)
     # Checked once every file is known to be a radiograph of one study: a refusal says why it
     # cannot be one patient's, not that a file is unreadable.
     patient_key = study_patient_key(received, reference=patient_reference)
-    card = pipeline.card(CLASSIFIER)
     cached = {
         position: cached_result_get(card=card, image_sha256=image.sha256)
         for position, image in enumerate(images)

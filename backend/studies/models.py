@@ -39,6 +39,10 @@ class Study(Job):
     # answered from the result cache instead of a model run.
     model_card = models.JSONField(null=True, blank=True)
     from_cache = models.BooleanField(default=False)
+    # The site threshold profile the findings were judged under (deployments: its identity, name,
+    # version, rule and weights' hash), or null for the card's own thresholds. Kept as it was: a
+    # later activation changes new results only.
+    threshold_profile = models.JSONField(null=True, blank=True)
     # When someone first opened the study with its results: until then it waits on the worklist,
     # and triage lifts it once it has waited past CXR_TRIAGE_MAX_WAIT_MINUTES (studies.triage).
     read_at = models.DateTimeField(null=True, blank=True)
@@ -199,6 +203,32 @@ class AnalyserRun(Job):
 
     def __str__(self) -> str:
         return f"{self.kind} of study {self.study_id} ({self.status})"
+
+
+class ShadowResult(models.Model):
+    """What a shadow candidate (deployments) said of a live study, beside the active model's findings.
+
+    Never clinical output: no serializer of a study, no report, no export and no result-cache entry
+    reads it; only the admin's comparison of the candidate with the active model does.
+    """
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="shadow_results")
+    deployment = models.ForeignKey("deployments.Deployment", on_delete=models.PROTECT, related_name="+")
+    model_card = models.JSONField()
+    threshold_profile = models.JSONField(null=True, blank=True)
+    # The study's findings by the candidate, aggregated as its card says: [{label, probability,
+    # threshold, positive, calibrated_score}].
+    findings = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "deployment"], name="one_shadow_result_per_candidate")
+        ]
+
+    def __str__(self) -> str:
+        return f"shadow result of study {self.study_id} by deployment {self.deployment_id}"
 
 
 class UploadAnswer(models.Model):

@@ -9,7 +9,11 @@ from ml.evaluation.grouping import AGGREGATION_RULES
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
-from studies.card_serializers import AnalyserCardSerializer, ModelValidationSerializer
+from studies.card_serializers import (
+    AnalyserCardSerializer,
+    ModelValidationSerializer,
+    ThresholdProfileSummarySerializer,
+)
 from studies.ct_serializers import CTSerializer, ct_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
@@ -220,6 +224,11 @@ class StudySummarySerializer(serializers.ModelSerializer):
         source="owner.username",
         help_text="Who uploaded the study (for a study a PACS sent, the account its images arrive as).",
     )
+    threshold_profile = ThresholdProfileSummarySerializer(
+        allow_null=True,
+        help_text="The site threshold profile its findings (and calibrated scores) were judged under, as "
+        "it was then; null: the model card's own thresholds.",
+    )
 
     class Meta:
         model = Study
@@ -243,6 +252,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "patient_sex",
             "view_position",
             "uploaded_by",
+            "threshold_profile",
         ]
         # Output only: read-only fields are required in the schema's response components.
         read_only_fields = fields

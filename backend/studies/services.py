@@ -25,7 +25,7 @@ from studies.dispatch import enqueue_analysers, enqueue_analysis
 from studies.events import study_events_publish
 from studies.images import image_accept, image_files_write, image_refusal, images_store, study_image_build
 from studies.inference import analysis_pipeline
-from studies.models import ImageKind, Study, StudyImage
+from studies.models import ImageKind, Study, StudyImage, StudyStatus
 from studies.patients import dicom_patient_key, study_patient_key
 from studies.selectors import studies_pending_count
 from studies.uploads import DICOM, ZIP, ReceivedUpload, check_image_count, uploads_receive
@@ -215,11 +215,7 @@ def study_image_add(*, study: Study, received: ReceivedUpload) -> Study:
     except BaseException:
         storage.delete_files(written)
         raise
-    try:
-        enqueue_analysis(study.id)
-    except BROKER_ERRORS as error:
-        # The image is stored and the study queued: the reconciler hands it over once the broker is back.
-        logger.warning("Study %s gained an image but is left for the reconciler: %s", study.id, error)
+    study_enqueue_or_keep(study.id)
     return study
 
 
@@ -241,6 +237,35 @@ def study_requeue(*, study: Study) -> None:
     study.from_cache = False
     job_save(study, "from_cache")
     study_events_publish([study.id])
+
+
+def studies_reanalyse(*, study_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+    """Send finished radiograph studies back to the queue, to be analysed by the active deployment.
+
+    An admin's explicit choice (promoting a model never does it): each study's results are replaced
+    by the new ones, which name the card and profile that made them; the audit log keeps the choice.
+    Studies still in analysis and CT studies are left alone. Returns the studies queued.
+    """
+    with transaction.atomic():
+        studies = list(
+            Study.objects.select_for_update(of=("self",))
+            .filter(pk__in=study_ids, status__in=[StudyStatus.DONE, StudyStatus.FAILED])
+            .exclude(key_image__kind=ImageKind.CT)
+        )
+        for study in studies:
+            study_requeue(study=study)
+        queued = [study.pk for study in studies]
+        transaction.on_commit(lambda: [study_enqueue_or_keep(study_id) for study_id in queued])
+    return queued
+
+
+def study_enqueue_or_keep(study_id: uuid.UUID) -> None:
+    """Hand a re-queued study (stored and committed) to the broker; with the broker down it stays
+    queued, and the reconciler hands it over once the broker is back."""
+    try:
+        enqueue_analysis(study_id)
+    except BROKER_ERRORS as error:
+        logger.warning("Study %s queued again but left for the reconciler: %s", study_id, error)
 
 
 def study_enqueue_or_withdraw(*, study: Study) -> None:

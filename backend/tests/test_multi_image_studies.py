@@ -304,7 +304,9 @@ def test_a_result_computed_before_an_image_joined_is_not_stored_and_the_study_wa
     results = pipeline.run(CLASSIFIER, [prepared_input(image, pipeline, kind=CLASSIFIER) for image in images])
 
     received_image_store(received=pacs_received(sent[1]), owner=clinician, protocol=ReceivedProtocol.DIMSE)
-    study_store_results(study=claimed, results=list(zip(images, results, strict=True)))
+    study_store_results(
+        study=claimed, results=list(zip(images, results, strict=True)), threshold_profile=None
+    )
 
     study.refresh_from_db()
     assert study.status == "queued" and not study.findings.exists()

@@ -105,7 +105,7 @@ def test_analysis_that_overruns_its_time_limit_fails_the_study(
         raise SoftTimeLimitExceeded()
 
     study_id = upload(client_for(clinician), radiograph_bytes).json()["id"]
-    monkeypatch.setattr(studies.analysis, "ready_pipeline", overrun)
+    monkeypatch.setattr(studies.analysis, "worker_models", overrun)
     studies_analyze(study_id=study_id, claimant="test")
     study = Study.objects.get(pk=study_id)
     assert study.status == StudyStatus.FAILED

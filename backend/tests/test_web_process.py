@@ -1,9 +1,13 @@
 """The web process must stay light: no deep-learning runtime is loaded where uploads are taken in."""
 
+import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
+
+from tests.test_worker_end_to_end import worker_database_url
 
 CHECK = """
 import sys
@@ -26,10 +30,13 @@ sys.exit(1 if heavy else 0)
 """
 
 
+@pytest.mark.django_db
 def test_web_process_takes_an_upload_in_without_importing_tensorflow_or_openvino(radiograph_path):
+    # The active card is the active deployment's (deployments), read from the test database.
     result = subprocess.run(
         [sys.executable, "-c", CHECK, str(radiograph_path)],
         cwd=settings.BACKEND_DIR,
+        env={**os.environ, "DATABASE_URL": worker_database_url()},
         capture_output=True,
         text=True,
         timeout=120,

@@ -59,7 +59,9 @@ describe('admin flow', () => {
     adminToken = await apiToken(page, adminName, adminPassword);
     await page.getByRole('heading', { name: 'All studies' }).waitFor();
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const name of ['Studies', 'Users', 'Audit log', 'Model']) await nav.getByRole('link', { name }).waitFor();
+    for (const name of ['Studies', 'Users', 'Audit log', 'Model', 'Model versions']) {
+      await nav.getByRole('link', { name, exact: true }).waitFor();
+    }
   });
 
   it('creates a clinician and resets their password: the old one stops working, the new one works', async () => {
@@ -171,7 +173,7 @@ describe('admin flow', () => {
   });
 
   it('shows the active model card and, from feedback, the agreement rate per finding', async () => {
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Model' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Model', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Model', exact: true }).waitFor();
     const card = page.getByRole('region', { name: 'Active model', exact: true });
     await card.getByText('Training data').waitFor();

@@ -64,6 +64,28 @@ pids+=($!)
 "$PY" manage.py collectstatic --noinput --verbosity 0
 "$PY" manage.py shell -c "from accounts.models import User; User.objects.create_user('$E2E_USERNAME', password='$E2E_PASSWORD'); User.objects.create_user('$E2E_ADMIN_USERNAME', password='$E2E_ADMIN_PASSWORD', is_staff=True)"
 
+# A candidate model the operator installed (trained weights of the seeded network: a threshold profile
+# needs a weights hash) and a site profile for it, for the model-versions spec; the active model stays
+# the boot default, so the other specs see the untrained model they expect.
+export E2E_CANDIDATE_WEIGHTS="$work/candidate-weights" E2E_PROFILE_DIR="$work/profiles"
+"$PY" - <<'PYTHON'
+import os
+from pathlib import Path
+
+from ml.classifier.engine import InferenceEngine
+from ml.classifier.threshold_profile import profile_write
+
+card = InferenceEngine.load(None, backend="keras").save(
+    os.environ["E2E_CANDIDATE_WEIGHTS"], trained=True, name="e2e-candidate", version="2.0.0"
+)
+card = card.describe(os.environ["E2E_CANDIDATE_WEIGHTS"])
+profile_write(
+    Path(os.environ["E2E_PROFILE_DIR"]), name="e2e-site", card=card, rule="sensitivity ≥ 0.9",
+    thresholds={"Mass": 0.25}, evidence={"cases": 40},
+)
+PYTHON
+"$PY" manage.py model_version_install "$E2E_CANDIDATE_WEIGHTS" >/dev/null
+
 # The findings worker and the analysers' worker, as every deployment runs them (backend/workers.sh).
 for role in findings analysers; do
   "$PY" -m celery -A config worker --role "$role" --hostname "$role-$run_id@%h" --loglevel=WARNING \

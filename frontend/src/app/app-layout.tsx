@@ -23,6 +23,7 @@ function MainNavigation() {
           <NavLink to={paths.users}>Users</NavLink>
           <NavLink to={paths.audit}>Audit log</NavLink>
           <NavLink to={paths.model}>Model</NavLink>
+          <NavLink to={paths.modelVersions}>Model versions</NavLink>
           <NavLink to={paths.dicomNodes}>DICOM nodes</NavLink>
         </>
       )}

@@ -3,7 +3,7 @@ import type { RouteObject } from 'react-router';
 import { paths } from '@/config/paths';
 
 import { AppLayout } from './app-layout';
-import { AuditRoute, DicomNodesRoute, ModelRoute, UsersRoute } from './routes/admin-routes';
+import { AuditRoute, DicomNodesRoute, ModelRoute, ModelVersionsRoute, UsersRoute } from './routes/admin-routes';
 import { NotFoundRoute } from './routes/not-found-route';
 import { RequireAdmin } from './routes/require-admin';
 import { RequireSession } from './routes/require-session';
@@ -29,6 +29,7 @@ export const routes: RouteObject[] = [
               { path: paths.users, element: <UsersRoute /> },
               { path: paths.audit, element: <AuditRoute /> },
               { path: paths.model, element: <ModelRoute /> },
+              { path: paths.modelVersions, element: <ModelVersionsRoute /> },
               { path: paths.dicomNodes, element: <DicomNodesRoute /> },
             ],
           },

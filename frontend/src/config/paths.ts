@@ -8,5 +8,6 @@ export const paths = {
   users: '/users',
   audit: '/audit',
   model: '/model',
+  modelVersions: '/model-versions',
   dicomNodes: '/dicom-nodes',
 } as const;

@@ -62,6 +62,7 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     patient_sex: null,
     view_position: null,
     uploaded_by: 'dr.house',
+    threshold_profile: null,
     ...overrides,
   };
 }

@@ -8,6 +8,40 @@
 
 
 export interface paths {
+  "/api/admin/models/": {
+    /** Installed models and profiles; active, shadow, previous */
+    get: operations["admin_models_retrieve"];
+  };
+  "/api/admin/models/active/profile/": {
+    /** Analyse under a threshold profile of the active weights, or the card's own (audited) */
+    post: operations["admin_models_active_profile_create"];
+  };
+  "/api/admin/models/comparison/": {
+    /** Each shadow candidate against the active model and clinicians' verdicts (admins) */
+    get: operations["admin_models_comparison_list"];
+  };
+  "/api/admin/models/profiles/": {
+    /** Install a threshold profile file (refused for weights not installed here) */
+    post: operations["admin_models_profiles_create"];
+  };
+  "/api/admin/models/promote/": {
+    /** Make the shadow candidate the active model; the active one is kept for a rollback (audited) */
+    post: operations["admin_models_promote_create"];
+  };
+  "/api/admin/models/reanalyse/": {
+    /** Analyse finished studies again with the active model (an explicit choice) */
+    post: operations["admin_models_reanalyse_create"];
+  };
+  "/api/admin/models/rollback/": {
+    /** Return to the model active before (audited) */
+    post: operations["admin_models_rollback_create"];
+  };
+  "/api/admin/models/shadow/": {
+    /** Run a candidate (weights and profile) in shadow on each live study (audited) */
+    post: operations["admin_models_shadow_create"];
+    /** Stop the shadow candidate (its stored results are kept; audited) */
+    delete: operations["admin_models_shadow_destroy"];
+  };
   "/api/audit/": {
     /**
      * The audit log (admins)
@@ -324,10 +358,47 @@ export interface components {
       /** @description Why the ratio may mislead (an AP film). */
       caveat: string | null;
     };
+    ComparisonFigures: {
+      /** @description Findings compared (per finding: its studies). */
+      compared: number;
+      /**
+       * Format: double
+       * @description Share with the active model's verdict (above/below threshold).
+       */
+      agreement_with_active: number | null;
+      /**
+       * Format: double
+       * @description Mean absolute difference of the candidate's and the active model's probabilities.
+       */
+      mean_absolute_difference: number | null;
+      /** @description Clinicians' agree/disagree answers on them. */
+      clinician_answers: number;
+      /**
+       * Format: double
+       * @description Share of those answers whose implied verdict is the candidate's.
+       */
+      agreement_with_clinicians: number | null;
+    };
     DatabaseCheck: {
       ok: boolean;
       detail?: string;
       engine: string;
+    };
+    Deployment: {
+      id: number;
+      model_version: components["schemas"]["ModelVersion"];
+      profile: components["schemas"]["ThresholdProfile"] | null;
+    };
+    /**
+     * @description What analyses now (``active``), what runs beside it (``shadow``), what a rollback returns to
+     * (``previous``), and everything installed.
+     */
+    DeploymentsOverview: {
+      active: components["schemas"]["Deployment"];
+      shadow: components["schemas"]["Deployment"] | null;
+      previous: components["schemas"]["Deployment"] | null;
+      versions: components["schemas"]["ModelVersion"][];
+      profiles: components["schemas"]["ThresholdProfile"][];
     };
     DicomNode: {
       kind: components["schemas"]["DicomNodeKindEnum"];
@@ -467,6 +538,28 @@ export interface components {
        * @description agree / (agree + disagree); null before any such answer.
        */
       agreement_rate: number | null;
+    };
+    FindingComparison: {
+      /** @description Findings compared (per finding: its studies). */
+      compared: number;
+      /**
+       * Format: double
+       * @description Share with the active model's verdict (above/below threshold).
+       */
+      agreement_with_active: number | null;
+      /**
+       * Format: double
+       * @description Mean absolute difference of the candidate's and the active model's probabilities.
+       */
+      mean_absolute_difference: number | null;
+      /** @description Clinicians' agree/disagree answers on them. */
+      clinician_answers: number;
+      /**
+       * Format: double
+       * @description Share of those answers whose implied verdict is the candidate's.
+       */
+      agreement_with_clinicians: number | null;
+      label: string;
     };
     FindingFeedback: {
       label: string;
@@ -608,6 +701,16 @@ export interface components {
         [key: string]: components["schemas"]["FindingValidation"];
       };
     };
+    ModelVersion: {
+      id: number;
+      name: string;
+      version: string;
+      trained: boolean;
+      weights_dir?: string;
+      weights_sha256: string | null;
+      /** Format: date-time */
+      installed_at: string;
+    };
     /** @enum {unknown} */
     NullEnum: "";
     OidcCallbackRequest: {
@@ -688,6 +791,17 @@ export interface components {
       created_at: string;
       original_filename: string;
     };
+    ProfileActivateRequest: {
+      /** @description The installed profile's id; null: the card's own thresholds. */
+      profile: number | null;
+    };
+    ProfileUploadRequest: {
+      /**
+       * Format: binary
+       * @description The JSON file `python -m ml evaluate --profile-out` wrote.
+       */
+      file: string;
+    };
     /**
      * @description * `dimse` - DICOM C-STORE
      * * `stow-rs` - DICOMweb STOW-RS
@@ -704,6 +818,13 @@ export interface components {
      * @enum {string}
      */
     ReadyEventEventEnum: "ready";
+    ReanalyseRequest: {
+      study_ids: string[];
+    };
+    Reanalysed: {
+      /** @description The studies queued (finished radiograph studies only). */
+      queued: string[];
+    };
     /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
@@ -763,6 +884,19 @@ export interface components {
       height: number;
       trained: boolean;
       structures: components["schemas"]["StructureOutline"][];
+    };
+    ShadowComparison: {
+      deployment: components["schemas"]["Deployment"];
+      /** @description Live studies the candidate ran on in shadow. */
+      studies: number;
+      overall: components["schemas"]["ComparisonFigures"];
+      findings: components["schemas"]["FindingComparison"][];
+    };
+    ShadowStartRequest: {
+      /** @description The installed weights' id. */
+      model_version: number;
+      /** @description A profile for those weights; null: their card's thresholds. */
+      profile?: number | null;
     };
     StructureOutline: {
       name: string;
@@ -833,6 +967,8 @@ export interface components {
       view_position: string | null;
       /** @description Who uploaded the study (for a study a PACS sent, the account its images arrive as). */
       uploaded_by: string;
+      /** @description The site threshold profile its findings (and calibrated scores) were judged under, as it was then; null: the model card's own thresholds. */
+      threshold_profile: components["schemas"]["ThresholdProfileSummary"] | null;
       image: string;
       /** @description The position of the study's key image (its first analysed frontal image), which image, width, height, metadata, screening and the findings' heatmaps are of. */
       key_image: number;
@@ -940,6 +1076,8 @@ export interface components {
       view_position: string | null;
       /** @description Who uploaded the study (for a study a PACS sent, the account its images arrive as). */
       uploaded_by: string;
+      /** @description The site threshold profile its findings (and calibrated scores) were judged under, as it was then; null: the model card's own thresholds. */
+      threshold_profile: components["schemas"]["ThresholdProfileSummary"] | null;
     };
     /**
      * @description * `validation` - validation
@@ -947,6 +1085,32 @@ export interface components {
      * @enum {string}
      */
     ThresholdFromEnum: "validation" | "default";
+    ThresholdProfile: {
+      id: number;
+      identity: string;
+      name: string;
+      /** Format: int64 */
+      version: number;
+      weights_sha256: string;
+      model: string;
+      rule: string;
+      thresholds: {
+        [key: string]: number;
+      };
+      /** Format: date-time */
+      installed_at: string;
+      installed_by?: string | null;
+    };
+    /** @description The site threshold profile a result was judged under (deployments); null: the card's own. */
+    ThresholdProfileSummary: {
+      /** @description name-vN */
+      identity: string;
+      name: string;
+      version: number;
+      /** @description The rule that chose the thresholds on the site's cases. */
+      rule: string;
+      weights_sha256: string;
+    };
     TokenBlacklistRequest: {
       refresh: string;
     };
@@ -1028,6 +1192,362 @@ export type external = Record<string, never>;
 
 export interface operations {
 
+  /** Installed models and profiles; active, shadow, previous */
+  admin_models_retrieve: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Analyse under a threshold profile of the active weights, or the card's own (audited) */
+  admin_models_active_profile_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ProfileActivateRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ProfileActivateRequest"];
+        "multipart/form-data": components["schemas"]["ProfileActivateRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Each shadow candidate against the active model and clinicians' verdicts (admins) */
+  admin_models_comparison_list: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ShadowComparison"][];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Install a threshold profile file (refused for weights not installed here) */
+  admin_models_profiles_create: {
+    requestBody: {
+      content: {
+        "multipart/form-data": components["schemas"]["ProfileUploadRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["ThresholdProfile"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Make the shadow candidate the active model; the active one is kept for a rollback (audited) */
+  admin_models_promote_create: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Analyse finished studies again with the active model (an explicit choice) */
+  admin_models_reanalyse_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReanalyseRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReanalyseRequest"];
+        "multipart/form-data": components["schemas"]["ReanalyseRequest"];
+      };
+    };
+    responses: {
+      202: {
+        content: {
+          "application/json": components["schemas"]["Reanalysed"];
+        };
+      };
+      /** @description The request is not valid (the message names the first bad field). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Return to the model active before (audited) */
+  admin_models_rollback_create: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Run a candidate (weights and profile) in shadow on each live study (audited) */
+  admin_models_shadow_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ShadowStartRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ShadowStartRequest"];
+        "multipart/form-data": components["schemas"]["ShadowStartRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Stop the shadow candidate (its stored results are kept; audited) */
+  admin_models_shadow_destroy: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /**
    * The audit log (admins)
    * @description Admins read the audit log, newest first, filtered by actor, action, target and day.

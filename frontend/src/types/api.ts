@@ -58,6 +58,16 @@ export type StudyKind = Schemas['StudyKindEnum'];
 /** An analyser's run: queued, running, done or failed, on its own beside the study's status. */
 export type AnalyserStatus = Screener['status'];
 
+// The model's life at the site (admins): installed weights, site threshold profiles, what analyses
+// now, what runs in shadow, and how each shadow candidate compared.
+export type ModelVersion = Schemas['ModelVersion'];
+export type ThresholdProfile = Schemas['ThresholdProfile'];
+export type ThresholdProfileSummary = Schemas['ThresholdProfileSummary'];
+export type Deployment = Schemas['Deployment'];
+export type DeploymentsOverview = Schemas['DeploymentsOverview'];
+export type ShadowComparison = Schemas['ShadowComparison'];
+export type ComparisonFigures = Schemas['ComparisonFigures'];
+
 export type AuditAction = Schemas['AuditActionEnum'];
 export type AuditEvent = Schemas['AuditEvent'];
 export type AuditQuery = NonNullable<operations['audit_list']['parameters']['query']>;

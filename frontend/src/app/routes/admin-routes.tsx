@@ -2,6 +2,7 @@ import { useSearchParams } from 'react-router';
 
 import { AuditLog, type AuditFilter } from '@/features/audit/components/audit-log';
 import { ModelOverview } from '@/features/model/components/model-overview';
+import { ModelVersions } from '@/features/model-versions/components/model-versions';
 import { DicomNodes } from '@/features/pacs/components/dicom-nodes';
 import { UsersAdmin } from '@/features/users/components/users-admin';
 
@@ -11,6 +12,10 @@ export function UsersRoute() {
 
 export function ModelRoute() {
   return <ModelOverview />;
+}
+
+export function ModelVersionsRoute() {
+  return <ModelVersions />;
 }
 
 export function DicomNodesRoute() {

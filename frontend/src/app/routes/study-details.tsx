@@ -231,7 +231,11 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
           <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
-          <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
+          <ModelSummary
+            model={data.model}
+            thresholdProfile={data.threshold_profile}
+            labels={data.findings.map((finding) => finding.label)}
+          />
           <ImageMetadata metadata={metadata} />
         </div>
       </div>

@@ -1,8 +1,15 @@
 import { meanAurocText, ValidationFindingsTable, validationSetText } from '@/components/validation-figures';
-import type { ModelSummary as ModelSummaryData } from '@/types/api';
+import type { ModelSummary as ModelSummaryData, ThresholdProfileSummary } from '@/types/api';
+
+type ModelSummaryProps = {
+  model: ModelSummaryData | null;
+  labels: readonly string[];
+  /** The site threshold profile the findings were judged under; null: the card's own thresholds. */
+  thresholdProfile?: ThresholdProfileSummary | null;
+};
 
 /** The card of the model that produced this study's findings, as recorded with the result. */
-export function ModelSummary({ model, labels }: { model: ModelSummaryData | null; labels: readonly string[] }) {
+export function ModelSummary({ model, labels, thresholdProfile = null }: ModelSummaryProps) {
   if (!model) {
     return (
       <section className="card model-card" aria-labelledby="model-card-heading">
@@ -32,6 +39,12 @@ export function ModelSummary({ model, labels }: { model: ModelSummaryData | null
             <dd>{validationSetText(validation)}</dd>
           </>
         )}
+        <dt>Thresholds</dt>
+        <dd>
+          {thresholdProfile
+            ? `Site threshold profile ${thresholdProfile.identity} (${thresholdProfile.rule})`
+            : "The model card's own"}
+        </dd>
         {model.weights_sha256 && (
           <>
             <dt>Weights</dt>

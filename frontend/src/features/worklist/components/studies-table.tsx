@@ -87,6 +87,12 @@ export function StudiesTable({ studies, label, showUploader = false }: StudiesTa
                   <span>
                     {displayLabel(study.top_finding.label)} {formatPercent(study.top_finding.probability)},{' '}
                     <span className="finding-score">score {formatPercent(study.top_finding.calibrated_score)}</span>
+                    {study.threshold_profile && (
+                      <span className="muted" title="The site threshold profile the score is calibrated to">
+                        {' '}
+                        ({study.threshold_profile.identity})
+                      </span>
+                    )}
                   </span>
                 ) : (
                   <span className="muted">—</span>

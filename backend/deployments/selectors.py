@@ -1,0 +1,123 @@
+"""Reads of the deployments: what analyses now (one query, each task and upload), and the admin's lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+
+from deployments.models import Deployment, DeploymentState, ModelVersion, ThresholdProfileRecord
+from ml.classifier.analyser import ClassifierResult
+from ml.classifier.card import ModelCard
+from ml.classifier.postprocess import findings_from_probabilities
+from ml.classifier.registry import describe_active_model
+from ml.classifier.threshold_profile import ThresholdProfile
+
+
+@dataclass(frozen=True)
+class DeployedModel:
+    """A deployment as the worker runs it: its weights directory (None: untrained), its profile, and
+    the deployment's id (None: the boot default, ``settings.CXR_WEIGHTS`` with the card's thresholds)."""
+
+    deployment_id: int | None
+    weights_dir: str | None
+    profile: ThresholdProfile | None
+
+    def card(self) -> ModelCard:
+        """The card results are made under: the weights' card with the profile's thresholds. Since
+        thresholds are part of a card's identity (``cache_identity``), each profile caches apart."""
+        card = describe_active_model(self.weights_dir)
+        return self.profile.apply(card) if self.profile is not None else card
+
+    def result_of(self, raw: ClassifierResult) -> ClassifierResult:
+        """A result of these weights under this deployment's thresholds (the network's result as it
+        is without a profile): the probabilities and heatmaps stay, the verdicts follow the profile."""
+        if self.profile is None:
+            return raw
+        card = self.profile.apply(raw.card)
+        probabilities = raw.probabilities
+        findings = findings_from_probabilities([probabilities[label] for label in card.labels], card)
+        return ClassifierResult(card=card, findings=findings, heatmaps=raw.heatmaps)
+
+    def same_weights_as(self, other: DeployedModel) -> bool:
+        return weights_path(self.weights_dir) == weights_path(other.weights_dir)
+
+    @property
+    def profile_summary(self) -> dict[str, object] | None:
+        """What a stored result records of its profile: null for the card's own thresholds."""
+        if self.profile is None:
+            return None
+        return profile_summary(self.profile)
+
+
+def profile_summary(profile: ThresholdProfile) -> dict[str, object]:
+    return {
+        "identity": profile.identity,
+        "name": profile.name,
+        "version": profile.version,
+        "rule": profile.rule,
+        "weights_sha256": profile.weights_sha256,
+    }
+
+
+def profile_label(summary: dict[str, object] | None) -> str:
+    """How reports and exports name the thresholds a stored result was judged under."""
+    if summary is None:
+        return "the model card's own thresholds"
+    return f"site threshold profile {summary['identity']} ({summary['rule']})"
+
+
+def weights_path(weights_dir: str | None) -> str:
+    return str(Path(weights_dir).expanduser().resolve()) if weights_dir else ""
+
+
+def boot_default() -> DeployedModel:
+    return DeployedModel(deployment_id=None, weights_dir=settings.CXR_WEIGHTS, profile=None)
+
+
+def deployed(deployment: Deployment) -> DeployedModel:
+    profile = deployment.profile
+    return DeployedModel(
+        deployment_id=deployment.pk,
+        weights_dir=deployment.model_version.weights_dir or None,
+        profile=ThresholdProfile.from_dict(profile.document) if profile is not None else None,
+    )
+
+
+def deployment_state() -> DeploymentState | None:
+    return (
+        DeploymentState.objects.select_related(
+            *(
+                f"{role}__{part}"
+                for role in ("active", "shadow", "previous")
+                for part in ("model_version", "profile")
+            )
+        )
+        .filter(pk=1)
+        .first()
+    )
+
+
+def deployment_active() -> DeployedModel:
+    """What analyses now: read once per task and per upload, so a change reaches every process at once."""
+    state = deployment_state()
+    if state is None or state.active is None:
+        return boot_default()
+    return deployed(state.active)
+
+
+def deployment_shadow() -> DeployedModel | None:
+    """The candidate that runs beside the active model on each live study, if one does."""
+    state = deployment_state()
+    if state is None or state.shadow is None:
+        return None
+    return deployed(state.shadow)
+
+
+def model_versions_list() -> list[ModelVersion]:
+    return list(ModelVersion.objects.all())
+
+
+def threshold_profiles_list() -> list[ThresholdProfileRecord]:
+    return list(ThresholdProfileRecord.objects.select_related("installed_by"))
