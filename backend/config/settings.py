@@ -373,6 +373,7 @@ SPECTACULAR_SETTINGS = {
         "StudyKindEnum": "studies.models.ImageKind",
         # Images of a study, slices of a CT series: pooled by the same rules (ml.evaluation.grouping).
         "AggregationRuleEnum": "ml.evaluation.grouping.AGGREGATION_RULES",
+        "AcceptanceSourceEnum": "monitoring.models.AcceptanceSource",
     },
     # Serve the docs page's scripts from this service: hospital networks often reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -71,8 +71,11 @@ class AcceptanceRunSummarySerializer(AcceptanceRunSerializer):
 
 
 class DriftSnapshotSerializer(serializers.ModelSerializer):
-    baseline = serializers.PrimaryKeyRelatedField(
-        read_only=True, help_text="The acceptance run compared with"
+    baseline = serializers.IntegerField(
+        source="baseline_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The acceptance run compared with (null: none of these weights yet)",
     )
     findings = serializers.JSONField(
         read_only=True,

@@ -24,6 +24,8 @@ function MainNavigation() {
           <NavLink to={paths.audit}>Audit log</NavLink>
           <NavLink to={paths.model}>Model</NavLink>
           <NavLink to={paths.dicomNodes}>DICOM nodes</NavLink>
+          <NavLink to={paths.acceptance}>Acceptance</NavLink>
+          <NavLink to={paths.monitoring}>Monitoring</NavLink>
         </>
       )}
     </nav>

@@ -3,7 +3,14 @@ import type { RouteObject } from 'react-router';
 import { paths } from '@/config/paths';
 
 import { AppLayout } from './app-layout';
-import { AuditRoute, DicomNodesRoute, ModelRoute, UsersRoute } from './routes/admin-routes';
+import {
+  AcceptanceRoute,
+  AuditRoute,
+  DicomNodesRoute,
+  ModelRoute,
+  MonitoringRoute,
+  UsersRoute,
+} from './routes/admin-routes';
 import { NotFoundRoute } from './routes/not-found-route';
 import { RequireAdmin } from './routes/require-admin';
 import { RequireSession } from './routes/require-session';
@@ -30,6 +37,8 @@ export const routes: RouteObject[] = [
               { path: paths.audit, element: <AuditRoute /> },
               { path: paths.model, element: <ModelRoute /> },
               { path: paths.dicomNodes, element: <DicomNodesRoute /> },
+              { path: paths.acceptance, element: <AcceptanceRoute /> },
+              { path: paths.monitoring, element: <MonitoringRoute /> },
             ],
           },
         ],

@@ -9,4 +9,6 @@ export const paths = {
   audit: '/audit',
   model: '/model',
   dicomNodes: '/dicom-nodes',
+  acceptance: '/acceptance',
+  monitoring: '/monitoring',
 } as const;

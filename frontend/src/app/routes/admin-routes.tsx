@@ -2,6 +2,8 @@ import { useSearchParams } from 'react-router';
 
 import { AuditLog, type AuditFilter } from '@/features/audit/components/audit-log';
 import { ModelOverview } from '@/features/model/components/model-overview';
+import { AcceptancePage } from '@/features/monitoring/components/acceptance-page';
+import { MonitoringPage } from '@/features/monitoring/components/monitoring-page';
 import { DicomNodes } from '@/features/pacs/components/dicom-nodes';
 import { UsersAdmin } from '@/features/users/components/users-admin';
 
@@ -11,6 +13,14 @@ export function UsersRoute() {
 
 export function ModelRoute() {
   return <ModelOverview />;
+}
+
+export function AcceptanceRoute() {
+  return <AcceptancePage />;
+}
+
+export function MonitoringRoute() {
+  return <MonitoringPage />;
 }
 
 export function DicomNodesRoute() {
