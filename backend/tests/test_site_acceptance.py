@@ -12,11 +12,13 @@ import zipfile
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from monitoring.feedback_cases import feedback_cases
 from monitoring.models import AcceptanceRun
 from PIL import Image
 
 from audit.models import AuditAction, AuditEvent
+from common.jobs import JobStatus
 from feedback.models import FindingFeedback, Verdict
 from ml.classifier.card import ModelCard
 from ml.classifier.threshold_profile import ThresholdProfile
@@ -24,7 +26,8 @@ from ml.ct.hostile_zips import zeros_bomb
 from ml.errors import WeightsError
 from ml.evaluation.predict import score_images
 from studies.inference import active_model_card, ready_pipeline
-from tests.conftest import NIH_DIR
+from studies.models import Finding
+from tests.conftest import NIH_DIR, analyse_here
 from tests.factories import AdminFactory, StudyFactory, UserFactory, add_findings, done_acceptance_run
 from tests.test_worker_end_to_end import celery_worker  # noqa: F401 (a fixture)
 
@@ -286,3 +289,46 @@ def test_the_profile_of_a_trained_models_run_is_ml_s_format_bound_to_its_weights
         profile.apply(dataclasses.replace(card, weights_sha256="d" * 64))
     assert client.get(f"{URL}{run.pk}/threshold-profile/?name=Bad Name").status_code == 400
     assert client.get(f"{URL}999999/threshold-profile/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_command_runs_the_studies_verdicts_through_the_pipeline_and_finds_their_stored_scores(
+    clinician, client_for, upload
+):
+    client = client_for(clinician)
+    studies = []
+    for path in sorted(NIH_DIR.glob("*.png"))[:2]:
+        created = upload(client, path.read_bytes(), path.name)
+        assert created.status_code == 202, created.content
+        analyse_here(created.json()["id"])
+        studies.append(created.json()["id"])
+    label = "Mass"
+    # The first film's finding is present, the second's absent, whatever the model said of each.
+    for study_id, present in zip(studies, (True, False), strict=True):
+        said = Finding.objects.get(study_id=study_id, label=label)
+        verdict = Verdict.AGREE if said.positive == present else Verdict.DISAGREE
+        FindingFeedback.objects.create(study_id=study_id, label=label, user=clinician, verdict=verdict)
+    admin = AdminFactory()
+    out = io.StringIO()
+
+    call_command(
+        "acceptance_run",
+        "--admin",
+        admin.username,
+        "--from-feedback",
+        "--targets",
+        "auroc=0.8",
+        "--here",
+        stdout=out,
+    )
+
+    run = AcceptanceRun.objects.get()
+    assert run.status == JobStatus.DONE and run.source == "feedback"
+    entry = run.result["findings"][label]
+    stored = [Finding.objects.get(study_id=study_id, label=label).probability for study_id in studies]
+    # Scored again through the intake and the classifier, each film gets the probability its study stored.
+    assert entry["scores"] == pytest.approx(stored, abs=1e-5)
+    assert (entry["positives"], entry["negatives"]) == (1, 1)
+    assert entry["auroc"] == (1.0 if stored[0] > stored[1] else 0.0 if stored[0] < stored[1] else 0.5)
+    assert set(run.result["findings"]) == {label}
+    assert "of 1 findings meet the targets" in out.getvalue()
