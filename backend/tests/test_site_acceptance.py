@@ -8,17 +8,19 @@ import dataclasses
 import io
 import time
 import zipfile
+from datetime import timedelta
 
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.utils import timezone
 from monitoring.feedback_cases import feedback_cases
 from monitoring.models import AcceptanceRun
 from PIL import Image
 
 from audit.models import AuditAction, AuditEvent
-from common.jobs import JobStatus
+from common.jobs import JOB_KINDS, JobStatus, jobs_reconcile
 from feedback.models import FindingFeedback, Verdict
 from ml.classifier.card import ModelCard
 from ml.classifier.threshold_profile import ThresholdProfile
@@ -27,7 +29,7 @@ from ml.errors import WeightsError
 from ml.evaluation.predict import score_images
 from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding
-from tests.conftest import NIH_DIR, analyse_here
+from tests.conftest import NIH_DIR, analyse_here, queued_task_count
 from tests.factories import AdminFactory, StudyFactory, UserFactory, add_findings, done_acceptance_run
 from tests.test_worker_end_to_end import celery_worker  # noqa: F401 (a fixture)
 
@@ -332,3 +334,36 @@ def test_the_command_runs_the_studies_verdicts_through_the_pipeline_and_finds_th
     assert entry["auroc"] == (1.0 if stored[0] > stored[1] else 0.0 if stored[0] < stored[1] else 0.5)
     assert set(run.result["findings"]) == {label}
     assert "of 1 findings meet the targets" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_acceptance_run_whose_worker_died_is_handed_over_again_then_failed_but_a_long_one_is_left(
+    settings,
+):
+    run = AcceptanceRun.objects.create(
+        created_by=AdminFactory(), source="upload", targets="auroc=0.8", threshold_rule="youden"
+    )
+    # Longer than a study may run, shorter than an acceptance run's own limit: still alive.
+    busy = timezone.now() - timedelta(seconds=settings.CXR_RUNNING_DEADLINE_SECONDS + 60)
+    AcceptanceRun.objects.filter(pk=run.pk).update(
+        status=JobStatus.RUNNING, claimed_by="worker-1", attempts=1, started_at=busy
+    )
+    assert jobs_reconcile().requeued["acceptance_run"] == []
+
+    dead = timezone.now() - timedelta(seconds=settings.CXR_ACCEPTANCE_TIME_LIMIT_SECONDS + 120)
+    AcceptanceRun.objects.filter(pk=run.pk).update(started_at=dead)
+    before = queued_task_count()
+    assert jobs_reconcile().requeued["acceptance_run"] == [run.pk]
+    assert queued_task_count() == before + 1
+    run.refresh_from_db()
+    assert (run.status, run.requeues) == (JobStatus.QUEUED, 1)
+
+    AcceptanceRun.objects.filter(pk=run.pk).update(
+        status=JobStatus.RUNNING, attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS, started_at=dead
+    )
+    assert jobs_reconcile().failed["acceptance_run"] == [run.pk]
+    run.refresh_from_db()
+    assert run.status == JobStatus.FAILED
+    assert run.message == JOB_KINDS["acceptance_run"].gave_up_interrupted.format(
+        attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS
+    )
