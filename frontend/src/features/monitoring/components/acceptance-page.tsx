@@ -150,7 +150,7 @@ function RunResult({ run }: { run: AcceptanceRun }) {
         Acceptance run {run.id}: {result.acceptance.accepted ? 'accepted' : 'not accepted'} at this site
       </h2>
       {card && !card.trained && (
-        <p className="warning">
+        <p className="error-text">
           The model {card.name} {card.version} is untrained: these figures test the procedure, not a model.
         </p>
       )}

@@ -64,7 +64,7 @@ export function MonitoringPage() {
     <div className="page">
       <h1>Monitoring</h1>
       {!drift.data.trained && (
-        <p className="warning">The active model is untrained: its scores carry no clinical meaning.</p>
+        <p className="error-text">The active model is untrained: its scores carry no clinical meaning.</p>
       )}
       <p>
         {drift.data.model_name} {drift.data.model_version}: each day's scores against the latest
