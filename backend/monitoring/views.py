@@ -2,7 +2,7 @@ import re
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAdminUser
@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.errors import DomainError
+from common.serializers import ErrorSerializer
 from monitoring.selectors import acceptance_run_get, acceptance_run_list, drift_snapshot_list
 from monitoring.serializers import (
     AcceptanceRunInputSerializer,
@@ -34,7 +35,10 @@ class AcceptanceRunListView(APIView):
 
     @extend_schema(
         request={"multipart/form-data": AcceptanceRunInputSerializer},
-        responses={202: AcceptanceRunSerializer},
+        responses={
+            202: AcceptanceRunSerializer,
+            413: OpenApiResponse(ErrorSerializer, description="A zip member or the zip over a limit."),
+        },
         summary="Start a site acceptance run on an uploaded labelled set or on the studies with verdicts",
     )
     def post(self, request: Request) -> Response:
@@ -66,7 +70,10 @@ class AcceptanceRunProfileView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("name", str, description="The profile's name (default site)")],
-        responses={(200, "application/json"): OpenApiTypes.OBJECT},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            409: OpenApiResponse(ErrorSerializer, description="No result yet, or an untrained model."),
+        },
         summary="The thresholds the run's rule chose, as a threshold profile bound to its weights",
         description="409 while the run has no result, or for an untrained model (no site thresholds).",
     )

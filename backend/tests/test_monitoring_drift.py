@@ -13,6 +13,7 @@ from django.utils import timezone
 from monitoring.drift import drift_snapshot_compute
 from monitoring.metrics import EXPORTED_METRICS
 from monitoring.models import AcceptanceRun, DriftSnapshot, IntakeRefusals
+from PIL import Image
 from rest_framework.test import APIClient
 
 from feedback.models import FindingFeedback, Verdict
@@ -143,3 +144,19 @@ def test_the_latest_snapshot_is_on_metrics_and_each_alert_rule_names_an_exported
         assert named and (named | base) & (exported | {"cxr_task_failures"}), rule["alert"]
         assert base <= exported | {"cxr_task_failures", "cxr_queue_depth"}, rule["alert"]
     assert DriftSnapshot.objects.count() == 1
+
+
+def test_a_radiograph_the_intake_refuses_counts_in_the_days_refusal_rate(
+    client_for, upload, radiograph_bytes
+):
+    grey = io.BytesIO()
+    Image.fromarray(np.full((512, 512), 128, np.uint8)).save(grey, format="PNG")
+    client = client_for(UserFactory())
+    assert upload(client, grey.getvalue(), "grey.png").status_code == 422
+    assert upload(client, grey.getvalue(), "grey-again.png").status_code == 422
+    assert upload(client, radiograph_bytes).status_code == 202
+
+    snapshot = drift_snapshot_compute(day=timezone.localdate())
+
+    assert IntakeRefusals.objects.get(day=timezone.localdate()).refused == 2
+    assert (snapshot.refused, snapshot.refusal_rate) == (2, pytest.approx(2 / 3))

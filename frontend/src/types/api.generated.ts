@@ -1682,6 +1682,12 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
+      /** @description A zip member or the zip over a limit. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
         content: {
@@ -1777,6 +1783,12 @@ export interface operations {
       };
       /** @description Not found, or not yours. */
       404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No result yet, or an untrained model. */
+      409: {
         content: {
           "application/json": components["schemas"]["Error"];
         };
