@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import numpy as np
+from django.conf import settings
 
 from common.errors import DomainError
 from ml.ct.zip_members import zip_members
@@ -33,6 +34,12 @@ class LabelledCase:
     name: str
     content: bytes
     labels: dict[str, int]
+
+
+def acceptance_body_limit() -> int:
+    """The largest body POST /api/monitoring/acceptance-runs/ takes (config.request_limits): the zip,
+    and room for the labels CSV and the form's fields."""
+    return settings.CXR_ACCEPTANCE_MAX_ZIP_BYTES + 16 * 1024 * 1024
 
 
 def image_head_check(name: str, head: bytes) -> None:

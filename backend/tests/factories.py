@@ -105,6 +105,7 @@ def store_measured_ratio(study):
 def done_acceptance_run(*, model_card: dict, result: dict, threshold_rule: str = "youden"):
     """A finished acceptance run of ``model_card`` with this result, as the worker would store it."""
     from django.utils import timezone
+
     from monitoring.models import AcceptanceRun
 
     return AcceptanceRun.objects.create(

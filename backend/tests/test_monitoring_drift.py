@@ -10,14 +10,14 @@ import pytest
 import yaml
 from django.core.management import call_command
 from django.utils import timezone
-from monitoring.drift import drift_snapshot_compute
-from monitoring.metrics import EXPORTED_METRICS
-from monitoring.models import AcceptanceRun, DriftSnapshot, IntakeRefusals
 from PIL import Image
 from rest_framework.test import APIClient
 
 from feedback.models import FindingFeedback, Verdict
 from ml.evaluation.drift import population_stability_index
+from monitoring.drift import drift_snapshot_compute
+from monitoring.metrics import EXPORTED_METRICS
+from monitoring.models import AcceptanceRun, DriftSnapshot, IntakeRefusals
 from studies.inference import active_model_card
 from tests.factories import AdminFactory, StudyFactory, UserFactory, add_findings, done_acceptance_run
 from tests.test_observability import DASHBOARD, TOKEN

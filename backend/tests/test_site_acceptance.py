@@ -15,8 +15,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
-from monitoring.feedback_cases import feedback_cases
-from monitoring.models import AcceptanceRun
 from PIL import Image
 
 from audit.models import AuditAction, AuditEvent
@@ -27,6 +25,8 @@ from ml.classifier.threshold_profile import ThresholdProfile
 from ml.ct.hostile_zips import zeros_bomb
 from ml.errors import WeightsError
 from ml.evaluation.predict import score_images
+from monitoring.feedback_cases import feedback_cases
+from monitoring.models import AcceptanceRun
 from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding
 from tests.conftest import NIH_DIR, analyse_here, queued_task_count
