@@ -12,6 +12,7 @@ RUN_ACCEPTANCE = "monitoring.run_acceptance"
 
 
 def acceptance_run_embedded(run_id: int) -> None:
+    # Imported here: the services import this module for the kind they claim with.
     from monitoring.services import acceptance_run_execute
 
     acceptance_run_execute(run_id=run_id, claimant="embedded")
