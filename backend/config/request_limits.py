@@ -28,6 +28,7 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from common.dependencies import retry_after_headers, unavailable_body, unavailable_dependency
+from monitoring.labelled_sets import acceptance_body_limit
 from pacs.stow import stow_body_limit
 from studies.upload_limits import study_upload_body_limit
 
@@ -41,6 +42,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 UPLOAD_ROUTES: dict[str, Callable[[], int]] = {
     "study-list": study_upload_body_limit,
     "dicomweb-stow": stow_body_limit,
+    "acceptance-run-list": acceptance_body_limit,
 }
 MEBIBYTE = 1024 * 1024
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from config.media_storage import media_storage
@@ -34,6 +35,11 @@ def env_bool(name: str, default: bool) -> bool:
 def env_int(name: str, default: int) -> int:
     value = os.environ.get(name, "")
     return int(value) if value.strip() else default
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
 
 
 def env_list(name: str, default: str, separator: str = ",") -> list[str]:
@@ -90,6 +96,7 @@ INSTALLED_APPS = [
     "observability",
     "backups",
     "pacs",
+    "monitoring",
 ]
 
 MIDDLEWARE = [
@@ -246,9 +253,29 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(CXR_RECONCILE_INTERVAL_SECONDS),
         # Passes that could not run in time (a broker outage, a busy worker) are dropped, not stacked.
         "options": {"expires": float(CXR_RECONCILE_INTERVAL_SECONDS)},
-    }
+    },
+    # Yesterday's monitoring snapshot (monitoring.drift), once a day after midnight.
+    "monitoring-daily-snapshot": {
+        "task": "monitoring.daily_snapshot",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+# Site acceptance (monitoring): the largest zip of labelled radiographs an admin uploads (the request
+# body limit, CXR_MAX_UPLOAD_BYTES, applies too), a run's hard time limit on the findings worker,
+# and the bootstrap resamples of each finding's confidence intervals.
+CXR_ACCEPTANCE_MAX_ZIP_BYTES = env_int("CXR_ACCEPTANCE_MAX_ZIP_BYTES", 512 * 1024 * 1024)
+CXR_ACCEPTANCE_TIME_LIMIT_SECONDS = env_int("CXR_ACCEPTANCE_TIME_LIMIT_SECONDS", 3600)
+CXR_ACCEPTANCE_BOOTSTRAP_RESAMPLES = env_int("CXR_ACCEPTANCE_BOOTSTRAP_RESAMPLES", 1000)
+# Monitoring: a day is drifted when a finding's population stability index against the acceptance
+# baseline passes CXR_DRIFT_PSI_THRESHOLD, or its two-sample KS p-value falls below
+# CXR_DRIFT_KS_P_VALUE (a finding is judged only with CXR_DRIFT_MIN_STUDIES studies that day), or
+# the intake refused more than CXR_DRIFT_REFUSAL_RATE of the day's radiographs.
+CXR_DRIFT_PSI_THRESHOLD = env_float("CXR_DRIFT_PSI_THRESHOLD", 0.25)
+CXR_DRIFT_KS_P_VALUE = env_float("CXR_DRIFT_KS_P_VALUE", 0.001)
+CXR_DRIFT_REFUSAL_RATE = env_float("CXR_DRIFT_REFUSAL_RATE", 0.10)
+CXR_DRIFT_MIN_STUDIES = env_int("CXR_DRIFT_MIN_STUDIES", 30)
 # How long a client is asked to wait when a dependency is down (503) or a broker refused an upload.
 CXR_UNAVAILABLE_RETRY_AFTER_SECONDS = env_int("CXR_UNAVAILABLE_RETRY_AFTER_SECONDS", 30)
 # A persistent connection that the database closed (a restart, pg_terminate_backend) is replaced
@@ -354,6 +381,7 @@ SPECTACULAR_SETTINGS = {
         "StudyKindEnum": "studies.models.ImageKind",
         # Images of a study, slices of a CT series: pooled by the same rules (ml.evaluation.grouping).
         "AggregationRuleEnum": "ml.evaluation.grouping.AGGREGATION_RULES",
+        "AcceptanceSourceEnum": "monitoring.models.AcceptanceSource",
     },
     # Serve the docs page's scripts from this service: hospital networks often reach no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",

@@ -21,6 +21,7 @@ api_urlpatterns = [
     path("pacs/", include(pacs_urlpatterns)),
     path("model/", include("model_card.urls")),
     path("admin/models/", include("model_card.admin_urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("health/", HealthView.as_view(), name="health"),
     path("health/live/", LivenessView.as_view(), name="health-live"),
     path("metrics/", metrics_view, name="metrics"),

@@ -129,9 +129,20 @@ class QueueDepthCollector(Collector):
         yield family
 
 
+# Collectors of the integrations beside this one (monitoring's drift gauges), registered from their
+# AppConfig.ready, so that observability names none of them.
+SCRAPE_TIME_COLLECTORS: list[Collector] = []
+
+
+def scrape_time_collector_register(collector: Collector) -> None:
+    SCRAPE_TIME_COLLECTORS.append(collector)
+
+
 def render_web_metrics() -> bytes:
     """The process tree's samples, then what the database and the broker say now."""
     scrape_time = CollectorRegistry()
     scrape_time.register(JobsByStatusCollector())
     scrape_time.register(QueueDepthCollector())
+    for collector in SCRAPE_TIME_COLLECTORS:
+        scrape_time.register(collector)
     return generate_latest(process_tree_registry()) + generate_latest(scrape_time)

@@ -11,6 +11,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.dispatch import Signal
+
 from common.errors import DomainError
 from ml.errors import (
     ImageDecodeError,
@@ -28,6 +30,10 @@ from studies.models import ImageView, StudyImage
 from studies.patients import study_patient_key
 from studies.result_cache import CachedResult, cached_result_get
 from studies.uploads import ReceivedUpload
+
+# Sent, with ``reason``, for each radiograph the intake's screening refused (never stored, so
+# counted by whoever subscribes: monitoring's refusal rate of the day).
+image_refused = Signal()
 
 NOT_ANALYSED_LATERAL = (
     "Lateral view: the classifier, the segmentation and the screener read frontal views only."
@@ -132,6 +138,8 @@ def intake_or_refuse(received: ReceivedUpload, *, pipeline: Pipeline, accept_lat
             received.data, dataset=received.dataset, accept_lateral=accept_lateral
         )
     except ImageError as error:
+        if isinstance(error, ImageRejectedError):
+            image_refused.send(sender=Pipeline, reason=error.reason)
         raise image_refusal(error, filename=received.filename) from error
 
 

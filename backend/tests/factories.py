@@ -100,3 +100,21 @@ def store_measured_ratio(study):
     run.result = {**run.result, "cardiothoracic_ratio": ratio.to_dict(), "cardiothoracic_ratio_note": None}
     run.save(update_fields=["card", "result"])
     return ratio
+
+
+def done_acceptance_run(*, model_card: dict, result: dict, threshold_rule: str = "youden"):
+    """A finished acceptance run of ``model_card`` with this result, as the worker would store it."""
+    from django.utils import timezone
+
+    from monitoring.models import AcceptanceRun
+
+    return AcceptanceRun.objects.create(
+        created_by=AdminFactory(),
+        source="upload",
+        targets="auroc=0.8",
+        threshold_rule=threshold_rule,
+        status="done",
+        finished_at=timezone.now(),
+        model_card=model_card,
+        result=result,
+    )

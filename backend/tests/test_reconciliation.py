@@ -189,8 +189,8 @@ def job_of_kind(kind: str, study: Study) -> Job:
 def test_every_kind_of_job_whose_worker_died_is_handed_over_again_then_failed_for_the_clinician(
     kind, analysed_study, settings
 ):
-    # Filing, the fourth kind, has its own test (test_pacs_filing): it needs a PACS study.
-    assert set(JOB_KINDS) == {"study", "analyser_run", "explanation", "filing"}
+    # Filing and acceptance runs have their own tests (test_pacs_filing, test_site_acceptance).
+    assert set(JOB_KINDS) == {"study", "analyser_run", "explanation", "filing", "acceptance_run"}
     job = job_of_kind(kind, analysed_study)
     job_kind = JOB_KINDS[kind]
     queue = settings.CXR_ANALYSER_QUEUE if kind == "analyser_run" else settings.CELERY_TASK_DEFAULT_QUEUE

@@ -85,7 +85,10 @@ def assert_error_shape(body: bytes) -> dict:
     return answer
 
 
-@pytest.mark.parametrize("path", ["/api/studies/", "/api/dicomweb/studies/", "/api/auth/token/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/studies/", "/api/dicomweb/studies/", "/api/monitoring/acceptance-runs/", "/api/auth/token/"],
+)
 def test_a_declared_length_of_10_gib_is_answered_413_at_once_without_reading_the_body(web, clinician, path):
     with web.connect() as connection:
         connection.sendall(
@@ -147,7 +150,9 @@ def test_a_chunked_upload_is_cut_at_the_limit_with_413(web, clinician):
         assert assert_error_shape(body)["extra"]["limit_bytes"] == UPLOAD_BODY_LIMIT
 
 
-@pytest.mark.parametrize("path", ["/api/studies/", "/api/dicomweb/studies/"])
+@pytest.mark.parametrize(
+    "path", ["/api/studies/", "/api/dicomweb/studies/", "/api/monitoring/acceptance-runs/"]
+)
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-token"])
 def test_an_upload_without_a_valid_token_is_answered_401_before_its_body_is_read(web, path, authorization):
     before = web.memory_bytes()

@@ -25,6 +25,8 @@ function MainNavigation() {
           <NavLink to={paths.model}>Model</NavLink>
           <NavLink to={paths.modelVersions}>Model versions</NavLink>
           <NavLink to={paths.dicomNodes}>DICOM nodes</NavLink>
+          <NavLink to={paths.acceptance}>Acceptance</NavLink>
+          <NavLink to={paths.monitoring}>Monitoring</NavLink>
         </>
       )}
     </nav>

@@ -3,7 +3,15 @@ import type { RouteObject } from 'react-router';
 import { paths } from '@/config/paths';
 
 import { AppLayout } from './app-layout';
-import { AuditRoute, DicomNodesRoute, ModelRoute, ModelVersionsRoute, UsersRoute } from './routes/admin-routes';
+import {
+  AcceptanceRoute,
+  AuditRoute,
+  DicomNodesRoute,
+  ModelRoute,
+  ModelVersionsRoute,
+  MonitoringRoute,
+  UsersRoute,
+} from './routes/admin-routes';
 import { NotFoundRoute } from './routes/not-found-route';
 import { RequireAdmin } from './routes/require-admin';
 import { RequireSession } from './routes/require-session';
@@ -31,6 +39,8 @@ export const routes: RouteObject[] = [
               { path: paths.model, element: <ModelRoute /> },
               { path: paths.modelVersions, element: <ModelVersionsRoute /> },
               { path: paths.dicomNodes, element: <DicomNodesRoute /> },
+              { path: paths.acceptance, element: <AcceptanceRoute /> },
+              { path: paths.monitoring, element: <MonitoringRoute /> },
             ],
           },
         ],

@@ -10,4 +10,6 @@ export const paths = {
   model: '/model',
   modelVersions: '/model-versions',
   dicomNodes: '/dicom-nodes',
+  acceptance: '/acceptance',
+  monitoring: '/monitoring',
 } as const;

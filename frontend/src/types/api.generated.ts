@@ -116,6 +116,27 @@ export interface paths {
     /** The analysers beside the classifier (segmentation, screener), each with its own card */
     get: operations["model_analysers_list"];
   };
+  "/api/monitoring/acceptance-runs/": {
+    /** The latest acceptance runs */
+    get: operations["monitoring_acceptance_runs_list"];
+    /** Start a site acceptance run on an uploaded labelled set or on the studies with verdicts */
+    post: operations["monitoring_acceptance_runs_create"];
+  };
+  "/api/monitoring/acceptance-runs/{run_id}/": {
+    /** One acceptance run and its result */
+    get: operations["monitoring_acceptance_runs_retrieve"];
+  };
+  "/api/monitoring/acceptance-runs/{run_id}/threshold-profile/": {
+    /**
+     * The thresholds the run's rule chose, as a threshold profile bound to its weights
+     * @description 409 while the run has no result, or for an untrained model (no site thresholds).
+     */
+    get: operations["monitoring_acceptance_runs_threshold_profile_retrieve"];
+  };
+  "/api/monitoring/drift/": {
+    /** The active model's daily monitoring snapshots and the drift thresholds */
+    get: operations["monitoring_drift_retrieve"];
+  };
   "/api/pacs/nodes/": {
     /** DICOM nodes (listener, PACS destination), their last contact and the send queue (admins) */
     get: operations["pacs_nodes_retrieve"];
@@ -232,6 +253,67 @@ export type webhooks = Record<string, never>;
 
 export interface components {
   schemas: {
+    AcceptanceRun: {
+      id: number;
+      status: components["schemas"]["StudyStatusEnum"];
+      message: string;
+      source: components["schemas"]["AcceptanceSourceEnum"];
+      targets: string;
+      threshold_rule: string;
+      created_by: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      started_at: string | null;
+      /** Format: date-time */
+      finished_at: string | null;
+      model_card: unknown;
+      /** @description Per finding: AUROC and CI, sensitivity and specificity at the card's threshold, calibration and ECE, ROC points, the rule's threshold; the set's refusal rate and the verdict */
+      result: unknown;
+    };
+    AcceptanceRunInputRequest: {
+      /** @default upload */
+      source?: components["schemas"]["AcceptanceSourceEnum"];
+      /**
+       * Format: binary
+       * @description A zip of the set's radiographs (PNG, JPEG or DICOM); source=upload
+       */
+      images?: string;
+      /**
+       * Format: binary
+       * @description The labels CSV the evaluator reads (NIH's layout, or image then 0/1 per finding)
+       */
+      labels?: string;
+      /** @description The site's targets, e.g. auroc=0.80,sensitivity=0.90,refusal_rate=0.05 */
+      targets: string;
+      /**
+       * @description How the site's thresholds are chosen: sensitivity:0.9, f1, youden
+       * @default youden
+       */
+      threshold_rule?: string;
+    };
+    AcceptanceRunSummary: {
+      id: number;
+      status: components["schemas"]["StudyStatusEnum"];
+      message: string;
+      source: components["schemas"]["AcceptanceSourceEnum"];
+      targets: string;
+      threshold_rule: string;
+      created_by: string;
+      /** Format: date-time */
+      created_at: string;
+      /** Format: date-time */
+      started_at: string | null;
+      /** Format: date-time */
+      finished_at: string | null;
+      accepted: boolean | null;
+    };
+    /**
+     * @description * `upload` - Uploaded labelled set
+     * * `feedback` - Studies with clinicians' verdicts
+     * @enum {string}
+     */
+    AcceptanceSourceEnum: "upload" | "feedback";
     /** @description How the study's findings were made from its images' findings. */
     Aggregation: {
       /**
@@ -422,6 +504,40 @@ export interface components {
       nodes: components["schemas"]["DicomNode"][];
       /** @description Results not sent yet: failures first. */
       queue: components["schemas"]["FilingQueueItem"][];
+    };
+    Drift: {
+      model_name: string;
+      model_version: string;
+      trained: boolean;
+      thresholds: components["schemas"]["DriftThresholds"];
+      snapshots: components["schemas"]["DriftSnapshot"][];
+    };
+    DriftSnapshot: {
+      /** Format: date */
+      day: string;
+      model_name: string;
+      model_version: string;
+      /** @description The acceptance run compared with (null: none of these weights yet) */
+      baseline: number | null;
+      studies: number;
+      refused: number;
+      /** Format: double */
+      refusal_rate: number | null;
+      /** @description Per finding: studies, psi, ks_statistic, ks_p_value, above_threshold, agreement, histograms */
+      findings: unknown;
+      drifted: boolean;
+      reasons: readonly string[];
+      /** Format: date-time */
+      computed_at: string;
+    };
+    DriftThresholds: {
+      /** Format: double */
+      psi: number;
+      /** Format: double */
+      ks_p_value: number;
+      /** Format: double */
+      refusal_rate: number;
+      min_studies: number;
     };
     /** @description The one error shape of the API (common.exception_handler), as the schema documents it. */
     Error: {
@@ -2055,6 +2171,224 @@ export interface operations {
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The latest acceptance runs */
+  monitoring_acceptance_runs_list: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["AcceptanceRunSummary"][];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Start a site acceptance run on an uploaded labelled set or on the studies with verdicts */
+  monitoring_acceptance_runs_create: {
+    requestBody: {
+      content: {
+        "multipart/form-data": components["schemas"]["AcceptanceRunInputRequest"];
+      };
+    };
+    responses: {
+      202: {
+        content: {
+          "application/json": components["schemas"]["AcceptanceRun"];
+        };
+      };
+      /** @description The request is not valid (the message names the first bad field). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A zip member or the zip over a limit. */
+      413: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One acceptance run and its result */
+  monitoring_acceptance_runs_retrieve: {
+    parameters: {
+      path: {
+        run_id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["AcceptanceRun"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * The thresholds the run's rule chose, as a threshold profile bound to its weights
+   * @description 409 while the run has no result, or for an untrained model (no site thresholds).
+   */
+  monitoring_acceptance_runs_threshold_profile_retrieve: {
+    parameters: {
+      query?: {
+        /** @description The profile's name (default site) */
+        name?: string;
+      };
+      path: {
+        run_id: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": {
+            [key: string]: unknown;
+          };
+        };
+      };
+      /** @description The request is not valid (the message names the first bad field). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No result yet, or an untrained model. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The active model's daily monitoring snapshots and the drift thresholds */
+  monitoring_drift_retrieve: {
+    parameters: {
+      query?: {
+        /** @description How many days back (1 to 366, 90) */
+        days?: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["Drift"];
+        };
+      };
+      /** @description The request is not valid (the message names the first bad field). */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
         content: {
           "application/json": components["schemas"]["Error"];
         };

@@ -94,3 +94,9 @@ export type DicomNodes = Schemas['DicomNodes'];
 export type Explanation = Schemas['Explanation'];
 export type ExplanationMethod = Schemas['MethodEnum'];
 export type ExplanationStatus = Schemas['ExplanationStatusEnum'];
+
+export type AcceptanceSource = Schemas['AcceptanceSourceEnum'];
+export type AcceptanceRun = Schemas['AcceptanceRun'];
+export type AcceptanceRunSummary = Schemas['AcceptanceRunSummary'];
+export type Drift = Schemas['Drift'];
+export type DriftSnapshot = Schemas['DriftSnapshot'];

@@ -3,6 +3,8 @@ import { useSearchParams } from 'react-router';
 import { AuditLog, type AuditFilter } from '@/features/audit/components/audit-log';
 import { ModelOverview } from '@/features/model/components/model-overview';
 import { ModelVersions } from '@/features/model-versions/components/model-versions';
+import { AcceptancePage } from '@/features/monitoring/components/acceptance-page';
+import { MonitoringPage } from '@/features/monitoring/components/monitoring-page';
 import { DicomNodes } from '@/features/pacs/components/dicom-nodes';
 import { UsersAdmin } from '@/features/users/components/users-admin';
 
@@ -16,6 +18,14 @@ export function ModelRoute() {
 
 export function ModelVersionsRoute() {
   return <ModelVersions />;
+}
+
+export function AcceptanceRoute() {
+  return <AcceptancePage />;
+}
+
+export function MonitoringRoute() {
+  return <MonitoringPage />;
 }
 
 export function DicomNodesRoute() {

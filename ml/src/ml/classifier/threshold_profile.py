@@ -113,6 +113,31 @@ def profile_name_check(name: str) -> str:
     return name
 
 
+def profile_make(
+    *,
+    name: str,
+    version: int,
+    card: ModelCard,
+    rule: str,
+    thresholds: dict[str, float],
+    evidence: dict[str, Any],
+) -> ThresholdProfile:
+    """Version ``version`` of profile ``name`` for ``card``'s weights (the service numbers its own)."""
+    if not card.trained or card.weights_sha256 is None:
+        raise DataError(
+            "A threshold profile is for trained weights: the untrained model has no site thresholds."
+        )
+    return ThresholdProfile(
+        name=profile_name_check(name),
+        version=version,
+        model=f"{card.name} {card.version}",
+        weights_sha256=card.weights_sha256,
+        rule=rule,
+        thresholds=thresholds,
+        evidence=evidence,
+    )
+
+
 def profile_write(
     folder: Path,
     *,
@@ -123,21 +148,17 @@ def profile_write(
     evidence: dict[str, Any],
 ) -> Path:
     """Write the next version of profile ``name`` for ``card``'s weights into ``folder``; return its path."""
-    if not card.trained or card.weights_sha256 is None:
-        raise DataError(
-            "A threshold profile is for trained weights: the untrained model has no site thresholds."
-        )
+    profile_name_check(name)
     folder.mkdir(parents=True, exist_ok=True)
     versions = [
         int(match.group(1))
         for path in folder.glob(f"{name}-v*.json")
         if (match := re.fullmatch(rf"{re.escape(name)}-v(\d+)\.json", path.name))
     ]
-    profile = ThresholdProfile(
-        name=profile_name_check(name),
+    profile = profile_make(
+        name=name,
         version=max(versions, default=0) + 1,
-        model=f"{card.name} {card.version}",
-        weights_sha256=card.weights_sha256,
+        card=card,
         rule=rule,
         thresholds=thresholds,
         evidence=evidence,

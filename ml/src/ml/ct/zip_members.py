@@ -1,4 +1,5 @@
-"""The DICOM members of an uploaded zip, inflated as a stream under limits.
+"""The members of an uploaded zip (a CT series' DICOM slices, a site's labelled radiographs),
+inflated as a stream under limits.
 
 A zip says how many members it holds and how large each one expands, and both may lie. So the
 member count is taken from the end record before the directory is parsed; every member name is
@@ -15,6 +16,7 @@ import io
 import re
 import struct
 import zipfile
+from collections.abc import Callable
 
 from ml.errors import ImageDecodeError, ImageTooLargeError
 
@@ -43,6 +45,18 @@ def dicom_members(data: bytes) -> list[tuple[str, bytes]]:
     """(name, bytes) of each DICOM member, in the archive's order, without archivers' hidden files
     and DICOMDIR; an ``ImageError`` for a damaged zip, a hostile name, a member that is not DICOM
     or anything over a limit."""
+    return zip_members(data, head_check=_dicom_head_check)
+
+
+def _dicom_head_check(name: str, head: bytes) -> None:
+    if head[_DICOM_MARK] != b"DICM":
+        raise ImageDecodeError(f"{name} in the zip file is not a readable DICOM file.")
+
+
+def zip_members(data: bytes, *, head_check: Callable[[str, bytes], None]) -> list[tuple[str, bytes]]:
+    """(name, bytes) of each member under the limits above, as ``dicom_members``; ``head_check``
+    is given each member's name and first 132 bytes, and raises an ``ImageError`` for a member
+    that is not of the kind the caller takes, before the rest of it is inflated."""
     _check_declared_count(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -61,7 +75,9 @@ def dicom_members(data: bytes) -> list[tuple[str, bytes]]:
             raise ImageDecodeError("The zip file holds no files.")
         _check_declared_sizes(members)
         budget = _Budget(total_limit=min(MAX_ZIP_UNCOMPRESSED_BYTES, _ratio_limit(len(data))))
-        return [(member.filename, _inflate(archive, member, budget, len(data))) for member in members]
+        return [
+            (member.filename, _inflate(archive, member, budget, len(data), head_check)) for member in members
+        ]
 
 
 def _check_declared_count(data: bytes) -> None:
@@ -87,7 +103,7 @@ def _check_name(name: str) -> None:
         return
     raise ImageDecodeError(
         f'The zip file holds a member named "{name}", with {why}: such names are refused, '
-        "not skipped. Zip the slices again from their own folder."
+        "not skipped. Zip the files again from their own folder."
     )
 
 
@@ -135,7 +151,13 @@ class _Budget:
             )
 
 
-def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget, archive_bytes: int) -> bytes:
+def _inflate(
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    budget: _Budget,
+    archive_bytes: int,
+    head_check: Callable[[str, bytes], None],
+) -> bytes:
     name = member.filename
     # zipfile reads no more compressed bytes than the directory declares, nor than the archive holds.
     limit = min(MAX_ZIP_MEMBER_BYTES, _ratio_limit(min(member.compress_size, archive_bytes)))
@@ -144,8 +166,7 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, budget: _Budget,
     try:
         with archive.open(member) as handle:
             head = handle.read(_DICOM_MARK.stop)
-            if head[_DICOM_MARK] != b"DICM":
-                raise ImageDecodeError(f"{name} in the zip file is not a readable DICOM file.")
+            head_check(name, head)
             chunk = head
             while chunk:
                 size += len(chunk)

@@ -39,11 +39,13 @@ def score_images(
     batch_size: int = 32,
     progress: bool = True,
     screen: bool = True,
+    pipeline: Pipeline | None = None,
 ) -> ScoredImages:
     """The model's probabilities for each image the service would accept (every image: ``screen=False``).
 
     Images are taken in (decoded, screened, prepared) in a thread pool (Pillow and OpenCV
-    release the GIL) and run through the network a batch at a time.
+    release the GIL) and run through the network a batch at a time. ``pipeline``: one already
+    built (the service's worker's), instead of one for ``weights_dir``.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be positive, not {batch_size}.")
@@ -52,7 +54,7 @@ def score_images(
 
     from ml.engine.backend import available_cpus
 
-    pipeline = Pipeline(weights_dir)
+    pipeline = pipeline if pipeline is not None else Pipeline(weights_dir)
 
     def take_in(path: Path) -> PreparedImage | str:
         try:
