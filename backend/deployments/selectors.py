@@ -18,7 +18,8 @@ from ml.classifier.threshold_profile import ThresholdProfile
 @dataclass(frozen=True)
 class DeployedModel:
     """A deployment as the worker runs it: its weights directory (None: untrained), its profile, and
-    the deployment's id (None: the boot default, ``settings.CXR_WEIGHTS`` with the card's thresholds)."""
+    the deployment's id (None: the boot default, ``settings.CXR_WEIGHTS`` with the card's thresholds,
+    or installed weights found by their hash, ``weights_installed``)."""
 
     deployment_id: int | None
     weights_dir: str | None
@@ -83,6 +84,19 @@ def deployed(deployment: Deployment) -> DeployedModel:
         weights_dir=deployment.model_version.weights_dir or None,
         profile=ThresholdProfile.from_dict(profile.document) if profile is not None else None,
     )
+
+
+def weights_installed(weights_sha256: str | None) -> DeployedModel | None:
+    """The installed weights whose SHA-256 a stored result's card names (None: the seeded untrained
+    model), without a profile: what explains a study by the network that analysed it, whatever is
+    active now. None when those weights are no longer installed here."""
+    default = boot_default()
+    if describe_active_model(default.weights_dir).weights_sha256 == weights_sha256:
+        return default
+    version = ModelVersion.objects.filter(weights_sha256=weights_sha256 or "").exclude(weights_dir="").first()
+    if version is None:
+        return None
+    return DeployedModel(deployment_id=None, weights_dir=version.weights_dir, profile=None)
 
 
 def deployment_state() -> DeploymentState | None:

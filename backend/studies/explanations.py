@@ -1,8 +1,9 @@
 """Computing and drawing a finding's explanation by one method (ml.classifier.explanations), in the worker.
 
 ``explanation_compute`` claims a queued row (studies.explanation_requests queues them), runs
-``Pipeline.explain`` on the input the web process prepared for the study, and stores the small
-map and its faithfulness scores; ``explanation_png`` draws a computed map on request.
+``Pipeline.explain`` of the weights that analysed the study on the input the web process prepared
+for it, and stores the small map and its faithfulness scores; ``explanation_png`` draws a computed
+map on request.
 """
 
 import logging
@@ -12,13 +13,14 @@ from django.db import transaction
 
 from common.errors import DomainError
 from common.jobs import claimable, job_done, job_fail, job_kind_of, jobs_claim
+from deployments.selectors import weights_installed
 from ml.classifier.analyser import CLASSIFIER
 from ml.classifier.explanations.explanation import Explanation as ComputedExplanation
 from ml.classifier.explanations.heatmaps import FILE_EXTENSION
 from ml.images.rendering import heatmap_png
 from studies import storage
 from studies.analysis import prepared_input
-from studies.inference import ready_pipeline
+from studies.inference import classifier_pipeline, ready_pipeline
 from studies.models import Explanation, StudyStatus
 
 logger = logging.getLogger(__name__)
@@ -36,8 +38,19 @@ def explanation_compute(*, explanation_id: int, claimant: str = "") -> None:
         )
         if explanation is None or not jobs_claim(job_kind_of(Explanation), [explanation], claimant=claimant):
             return
+    # The network that analysed the study explains it, not whichever is active now: after a promotion
+    # to other weights, a map of the new network would explain findings it did not make.
+    weights_sha256 = (explanation.study.model_card or {}).get("weights_sha256")
+    model = weights_installed(weights_sha256)
+    if model is None:
+        job_fail(
+            explanation,
+            message="The weights that analysed this study are no longer installed here, so no "
+            f"method can explain its findings (weights SHA-256 {weights_sha256}).",
+        )
+        return
     try:
-        pipeline = ready_pipeline()
+        pipeline = classifier_pipeline(model, default=ready_pipeline())
         prepared = prepared_input(explanation.study.key_image, pipeline, kind=CLASSIFIER)
         computed = pipeline.explain(prepared, explanation.label, explanation.method)
         map_file = storage.write_file(

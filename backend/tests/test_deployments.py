@@ -153,6 +153,50 @@ def test_starting_and_stopping_a_shadow_is_audited_and_a_shadow_equal_to_the_act
     ]
 
 
+@pytest.mark.django_db
+def test_after_a_promotion_to_other_weights_each_study_is_explained_by_the_weights_that_analysed_it(
+    installed_weights, site_weights, admin_user, clinician, client_for, upload, radiograph_bytes
+):
+    from django.core.management import call_command
+
+    from studies.explanations import explanation_compute
+    from studies.models import Explanation
+    from tests.conftest import analyse_here
+
+    admin, doctor = client_for(admin_user), client_for(clinician)
+    before = upload(doctor, radiograph_bytes).json()["id"]
+    analyse_here(before)
+    _, candidate = site_weights
+    call_command("model_version_install", str(candidate), stdout=io.StringIO())
+    candidate_version = next(v["id"] for v in admin.get(MODELS).json()["versions"] if v["version"] == "2.0.0")
+    assert (
+        admin.post(f"{MODELS}shadow/", {"model_version": candidate_version}, format="json").status_code == 200
+    )
+    assert admin.post(f"{MODELS}promote/").status_code == 200
+    after = upload(doctor, radiograph_bytes).json()["id"]
+    analyse_here(after)
+    assert Study.objects.get(pk=after).model_card["version"] == "2.0.0"
+
+    def explained_by(study_id: str) -> Explanation:
+        asked = doctor.post(f"/api/studies/{study_id}/findings/Effusion/explanations/gradcam/")
+        assert asked.status_code == 202, asked.content
+        explanation = Explanation.objects.get(study_id=study_id, method="gradcam")
+        explanation_compute(explanation_id=explanation.pk)
+        explanation.refresh_from_db()
+        return explanation
+
+    # The study analysed before the promotion keeps the network that made its findings.
+    assert explained_by(before).model_card["version"] == "1.0.0"
+    assert explained_by(after).model_card["version"] == "2.0.0"
+    # Weights no longer installed here: said, never explained by another network.
+    gone = Study.objects.get(pk=before)
+    gone.model_card = {**gone.model_card, "weights_sha256": "0" * 64}
+    gone.save(update_fields=["model_card"])
+    Explanation.objects.filter(study=gone).delete()
+    failed = explained_by(before)
+    assert failed.status == "failed" and "no longer installed" in failed.message
+
+
 def wait_done(client, study_id: str, logs: WorkerLogs) -> dict:
     """The study once its findings are stored (only the findings worker runs: the analysers beside the
     classifier are not what these tests are about)."""

@@ -142,7 +142,11 @@ describe('clinician flow', () => {
     const rows = page.getByRole('table', { name: 'My studies' }).getByRole('row');
     await expect.poll(() => rows.count()).toBe(1 + created.size);
     // Triage sorts by the calibrated score shown beside each probability, not by the probability.
-    const highest = await rows.locator('td:nth-child(3)').allTextContents();
+    // The column found by its header, so that columns added beside it do not move what is read.
+    const headers = await rows.first().getByRole('columnheader').allTextContents();
+    const column = headers.indexOf('Most suspicious finding') + 1;
+    expect(column).toBeGreaterThan(0);
+    const highest = await rows.locator(`td:nth-child(${column})`).allTextContents();
     const scores = highest.map((text) => Number(/score ([\d.]+)%/.exec(text)?.[1]));
     expect(scores.every(Number.isFinite)).toBe(true);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
