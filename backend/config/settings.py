@@ -517,7 +517,8 @@ CXR_LDAP_START_TLS = env_bool("CXR_LDAP_START_TLS", False)
 CXR_LDAP_CA_FILE = os.environ.get("CXR_LDAP_CA_FILE", "")
 CXR_LDAP_BIND_DN_TEMPLATE = os.environ.get("CXR_LDAP_BIND_DN_TEMPLATE", "")
 CXR_LDAP_USER_SEARCH_BASE = os.environ.get("CXR_LDAP_USER_SEARCH_BASE", "")
-CXR_LDAP_USER_FILTER = os.environ.get("CXR_LDAP_USER_FILTER", "(uid={username})")
+# Empty is the default too: compose passes the variable through, set or not.
+CXR_LDAP_USER_FILTER = os.environ.get("CXR_LDAP_USER_FILTER") or "(uid={username})"
 CXR_LDAP_SERVICE_BIND_DN = os.environ.get("CXR_LDAP_SERVICE_BIND_DN", "")
 CXR_LDAP_SERVICE_BIND_PASSWORD = os.environ.get("CXR_LDAP_SERVICE_BIND_PASSWORD", "")
 # The entry's attribute that names the user in the service, and the one that identifies it for
