@@ -36,6 +36,8 @@ class AuditAction(models.TextChoices):
     SHADOW_STOP = "shadow_stop", "Stopped a shadow model"
     MODEL_PROMOTE = "model_promote", "Promoted a model"
     MODEL_ROLLBACK = "model_rollback", "Rolled back a model"
+    MODEL_INSTALL = "model_install", "Installed model weights"
+    STUDIES_REANALYSE = "studies_reanalyse", "Re-analysed studies"
     # The clinician's report (issue 22): signed off, and amended after sign-off.
     REPORT_SIGN_OFF = "report_sign_off", "Signed off a report"
     REPORT_AMEND = "report_amend", "Amended a signed report"

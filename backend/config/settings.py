@@ -293,6 +293,9 @@ CXR_IDEMPOTENCY_KEY_HOURS = env_int("CXR_IDEMPOTENCY_KEY_HOURS", 24)
 
 # The model: a weights directory (card.json + model.weights.h5) or, unset, seeded untrained weights.
 CXR_WEIGHTS = os.environ.get("CXR_WEIGHTS") or None
+# The folder the operator puts weights folders in (compose: /weights, mounted read-only): the Model
+# versions page offers each of its subfolders with a card for an admin to install. Unset: none offered.
+CXR_WEIGHTS_ROOT = os.environ.get("CXR_WEIGHTS_ROOT", "")
 CXR_MODEL_THREADS = env_int("CXR_MODEL_THREADS", 0) or None
 # The analysers beside the classifier (ml.analysers' registry), each with its own weights directory
 # in the environment variable its class names (CXR_SEGMENTATION_WEIGHTS, CXR_SCREENER_WEIGHTS,

@@ -13,6 +13,7 @@ from ml.classifier.card import ModelCard
 from ml.classifier.postprocess import findings_from_probabilities
 from ml.classifier.registry import describe_active_model
 from ml.classifier.threshold_profile import ThresholdProfile
+from ml.errors import WeightsError
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,43 @@ def deployment_shadow() -> DeployedModel | None:
     if state is None or state.shadow is None:
         return None
     return deployed(state.shadow)
+
+
+# At most this many folders of CXR_WEIGHTS_ROOT are read for the Model versions page.
+WEIGHTS_FOLDERS_MAX = 50
+
+
+@dataclass(frozen=True)
+class ServerWeights:
+    """A weights folder under ``CXR_WEIGHTS_ROOT``: its card when it reads as one, or why not."""
+
+    weights_dir: str
+    card: ModelCard | None
+    error: str
+    installed: bool
+
+
+def weights_on_server() -> list[ServerWeights]:
+    """The weights folders the operator put under ``CXR_WEIGHTS_ROOT`` (each a ``card.json`` beside
+    its weights), read as the service would load them, and whether each is installed already."""
+    if not settings.CXR_WEIGHTS_ROOT:
+        return []
+    root = Path(settings.CXR_WEIGHTS_ROOT)
+    folders = (
+        sorted(child for child in root.iterdir() if (child / "card.json").is_file()) if root.is_dir() else []
+    )
+    installed = set(ModelVersion.objects.values_list("weights_dir", "weights_sha256"))
+    found = []
+    for folder in folders[:WEIGHTS_FOLDERS_MAX]:
+        weights_dir = weights_path(str(folder))
+        try:
+            card = describe_active_model(weights_dir)
+        except WeightsError as error:
+            found.append(ServerWeights(weights_dir=weights_dir, card=None, error=str(error), installed=False))
+            continue
+        known = (weights_dir, card.weights_sha256 or "") in installed
+        found.append(ServerWeights(weights_dir=weights_dir, card=card, error="", installed=known))
+    return found
 
 
 def model_versions_list() -> list[ModelVersion]:

@@ -19,6 +19,22 @@ class ModelVersionSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "version", "trained", "weights_dir", "weights_sha256", "installed_at"]
 
 
+class ServerWeightsSerializer(serializers.Serializer):
+    """A weights folder under CXR_WEIGHTS_ROOT, as the Model versions page offers it."""
+
+    weights_dir = serializers.CharField()
+    name = serializers.CharField(source="card.name", allow_null=True, default=None)
+    version = serializers.CharField(source="card.version", allow_null=True, default=None)
+    trained = serializers.BooleanField(source="card.trained", allow_null=True, default=None)
+    weights_sha256 = serializers.CharField(source="card.weights_sha256", allow_null=True, default=None)
+    error = serializers.CharField(help_text="Why the folder does not read as weights; empty when it does.")
+    installed = serializers.BooleanField()
+
+
+class ServerWeightsInstallSerializer(serializers.Serializer):
+    weights_dir = serializers.CharField(max_length=1024, help_text="One of the folders the list offers.")
+
+
 class ThresholdProfileSerializer(serializers.ModelSerializer):
     identity = serializers.CharField()
     thresholds = serializers.SerializerMethodField()

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -44,6 +45,37 @@ def model_version_install(*, weights_dir: str | None) -> ModelVersion:
             "version": card.version,
             "trained": card.trained,
             "card": card.to_dict(),
+        },
+    )
+    return version
+
+
+def model_version_install_from_server(*, weights_dir: str, request: HttpRequest) -> ModelVersion:
+    """An admin installs a weights folder the operator put under ``CXR_WEIGHTS_ROOT`` (audited
+    ``model_install``); any other path is refused (400), so the web app can name no other folder."""
+    if not settings.CXR_WEIGHTS_ROOT:
+        raise DomainError(
+            "No weights folder is offered here: the operator sets CXR_WEIGHTS_ROOT to the folder that "
+            "holds the weights folders.",
+            extra={"weights_dir": weights_dir},
+        )
+    root = Path(settings.CXR_WEIGHTS_ROOT).resolve()
+    folder = Path(weights_dir).resolve()
+    if folder.parent != root or not (folder / "card.json").is_file():
+        raise DomainError(
+            "Only a weights folder directly under CXR_WEIGHTS_ROOT, with its card.json, can be installed.",
+            extra={"weights_dir": weights_dir, "root": str(root)},
+        )
+    version = model_version_install(weights_dir=str(folder))
+    audit_record(
+        action=AuditAction.MODEL_INSTALL,
+        request=request,
+        target_type="model_version",
+        target_id=version.pk,
+        detail={
+            "model": f"{version.name} {version.version}",
+            "weights_sha256": version.weights_sha256 or None,
+            "weights_dir": version.weights_dir,
         },
     )
     return version

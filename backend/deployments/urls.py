@@ -5,6 +5,7 @@ from deployments.views import (
     ProfileActivateView,
     PromoteView,
     RollbackView,
+    ServerWeightsView,
     ShadowView,
     ThresholdProfilesView,
 )
@@ -12,6 +13,7 @@ from deployments.views import (
 # Mounted under /api/admin/models/ (the shadow comparison and re-analysis beside them: model_card).
 urlpatterns = [
     path("", DeploymentsView.as_view(), name="deployments"),
+    path("weights/", ServerWeightsView.as_view(), name="deployments-weights"),
     path("profiles/", ThresholdProfilesView.as_view(), name="deployments-profiles"),
     path("active/profile/", ProfileActivateView.as_view(), name="deployments-activate-profile"),
     path("shadow/", ShadowView.as_view(), name="deployments-shadow"),

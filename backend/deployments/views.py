@@ -11,11 +11,13 @@ from rest_framework.views import APIView
 from common.serializers import ErrorSerializer
 from deployments import services
 from deployments.models import DeploymentState
-from deployments.selectors import model_versions_list, threshold_profiles_list
+from deployments.selectors import model_versions_list, threshold_profiles_list, weights_on_server
 from deployments.serializers import (
     DeploymentsOverviewSerializer,
     ProfileActivateSerializer,
     ProfileUploadSerializer,
+    ServerWeightsInstallSerializer,
+    ServerWeightsSerializer,
     ShadowStartSerializer,
     ThresholdProfileSerializer,
     overview_of,
@@ -36,6 +38,30 @@ class DeploymentsView(APIView):
         summary="Installed models and profiles; active, shadow, previous",
     )
     def get(self, request: Request) -> Response:
+        return overview(services.deployment_state_ensure())
+
+
+class ServerWeightsView(APIView):
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        responses=ServerWeightsSerializer(many=True),
+        summary="The weights folders the operator put under CXR_WEIGHTS_ROOT, installed or not",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(ServerWeightsSerializer(weights_on_server(), many=True).data)
+
+    @extend_schema(
+        request=ServerWeightsInstallSerializer,
+        responses={200: DeploymentsOverviewSerializer, 400: REFUSED},
+        summary="Install one of those weights folders as a model version (audited)",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = ServerWeightsInstallSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.model_version_install_from_server(
+            weights_dir=serializer.validated_data["weights_dir"], request=request
+        )
         return overview(services.deployment_state_ensure())
 
 

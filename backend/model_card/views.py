@@ -67,5 +67,5 @@ class ReanalyseView(APIView):
     def post(self, request: Request) -> Response:
         serializer = ReanalyseSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        queued = studies_reanalyse(study_ids=serializer.validated_data["study_ids"])
+        queued = studies_reanalyse(study_ids=serializer.validated_data["study_ids"], request=request)
         return Response(ReanalysedSerializer({"queued": queued}).data, status=status.HTTP_202_ACCEPTED)

@@ -9,9 +9,12 @@ from contextlib import contextmanager
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditAction
+from audit.services import audit_record
 from common.dependencies import BROKER_ERRORS, retry_after_headers
 from common.errors import DomainError
 from common.jobs import job_enqueued, job_save, jobs_fail
@@ -239,12 +242,15 @@ def study_requeue(*, study: Study) -> None:
     study_events_publish([study.id])
 
 
-def studies_reanalyse(*, study_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
+def studies_reanalyse(
+    *, study_ids: Sequence[uuid.UUID], request: HttpRequest | None = None, actor: User | None = None
+) -> list[uuid.UUID]:
     """Send finished radiograph studies back to the queue, to be analysed by the active deployment.
 
     An admin's explicit choice (promoting a model never does it): each study's results are replaced
-    by the new ones, which name the card and profile that made them; the audit log keeps the choice.
-    Studies still in analysis and CT studies are left alone. Returns the studies queued.
+    by the new ones, which name the card and profile that made them; the audit log keeps the choice
+    (``studies_reanalyse``, by the request's admin or ``actor``). Studies still in analysis and CT
+    studies are left alone. Returns the studies queued.
     """
     with transaction.atomic():
         studies = list(
@@ -255,6 +261,14 @@ def studies_reanalyse(*, study_ids: Sequence[uuid.UUID]) -> list[uuid.UUID]:
         for study in studies:
             study_requeue(study=study)
         queued = [study.pk for study in studies]
+        audit_record(
+            action=AuditAction.STUDIES_REANALYSE,
+            request=request,
+            actor=actor,
+            target_type="studies",
+            target_id=len(queued),
+            detail={"queued": [str(study_id) for study_id in queued], "asked": len(study_ids)},
+        )
         transaction.on_commit(lambda: [study_enqueue_or_keep(study_id) for study_id in queued])
     return queued
 

@@ -425,3 +425,36 @@ def test_the_reanalyse_command_queues_finished_studies_only_and_says_what_it_lef
     done.refresh_from_db()
     running.refresh_from_db()
     assert (done.status, running.status) == ("queued", "running")
+    event = AuditEvent.objects.get(action=AuditAction.STUDIES_REANALYSE)
+    assert event.detail == {"queued": [str(done.id)], "asked": 2}
+
+
+@pytest.mark.django_db
+def test_an_admin_installs_weights_the_operator_put_under_the_weights_root_and_no_other_path(
+    installed_weights, site_weights, settings, admin_user, clinician, client_for, tmp_path
+):
+    current, candidate = site_weights
+    root = candidate.parent
+    settings.CXR_WEIGHTS_ROOT = str(root)
+    admin = client_for(admin_user)
+    offered = {row["weights_dir"]: row for row in admin.get(f"{MODELS}weights/").json()}
+    assert set(offered) == {str(current.resolve()), str(candidate.resolve())}
+    assert offered[str(candidate.resolve())]["version"] == "2.0.0"
+    assert offered[str(candidate.resolve())]["installed"] is False
+    assert client_for(clinician).get(f"{MODELS}weights/").status_code == 403
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "card.json").write_text((candidate / "card.json").read_text())
+    for refused in (str(outside), f"{root}/../{outside.name}", str(root), str(root / "missing"), "/etc"):
+        answer = admin.post(f"{MODELS}weights/", {"weights_dir": refused}, format="json")
+        assert answer.status_code == 400, (refused, answer.content)
+        assert answer.json()["message"]
+    assert not AuditEvent.objects.filter(action=AuditAction.MODEL_INSTALL).exists()
+
+    installed = admin.post(f"{MODELS}weights/", {"weights_dir": str(candidate)}, format="json")
+    assert installed.status_code == 200, installed.content
+    assert "2.0.0" in {version["version"] for version in installed.json()["versions"]}
+    assert admin.get(f"{MODELS}weights/").json()[1]["installed"] is True
+    event = AuditEvent.objects.get(action=AuditAction.MODEL_INSTALL)
+    assert event.actor_id == admin_user.pk and event.detail["model"] == "site-densenet 2.0.0"

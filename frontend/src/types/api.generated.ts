@@ -42,6 +42,12 @@ export interface paths {
     /** Stop the shadow candidate (its stored results are kept; audited) */
     delete: operations["admin_models_shadow_destroy"];
   };
+  "/api/admin/models/weights/": {
+    /** The weights folders the operator put under CXR_WEIGHTS_ROOT, installed or not */
+    get: operations["admin_models_weights_list"];
+    /** Install one of those weights folders as a model version (audited) */
+    post: operations["admin_models_weights_create"];
+  };
   "/api/audit/": {
     /**
      * The audit log (admins)
@@ -362,11 +368,13 @@ export interface components {
      * * `shadow_stop` - Stopped a shadow model
      * * `model_promote` - Promoted a model
      * * `model_rollback` - Rolled back a model
+     * * `model_install` - Installed model weights
+     * * `studies_reanalyse` - Re-analysed studies
      * * `report_sign_off` - Signed off a report
      * * `report_amend` - Amended a signed report
      * @enum {string}
      */
-    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "report_sign_off" | "report_amend";
+    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "model_install" | "studies_reanalyse" | "report_sign_off" | "report_amend";
     AuditEvent: {
       id: number;
       /** Format: date-time */
@@ -1000,6 +1008,21 @@ export interface components {
       height: number;
       trained: boolean;
       structures: components["schemas"]["StructureOutline"][];
+    };
+    /** @description A weights folder under CXR_WEIGHTS_ROOT, as the Model versions page offers it. */
+    ServerWeights: {
+      weights_dir: string;
+      name?: string | null;
+      version?: string | null;
+      trained?: boolean | null;
+      weights_sha256?: string | null;
+      /** @description Why the folder does not read as weights; empty when it does. */
+      error: string;
+      installed: boolean;
+    };
+    ServerWeightsInstallRequest: {
+      /** @description One of the folders the list offers. */
+      weights_dir: string;
     };
     ShadowComparison: {
       deployment: components["schemas"]["Deployment"];
@@ -1664,6 +1687,81 @@ export interface operations {
       };
     };
   };
+  /** The weights folders the operator put under CXR_WEIGHTS_ROOT, installed or not */
+  admin_models_weights_list: {
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ServerWeights"][];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Install one of those weights folders as a model version (audited) */
+  admin_models_weights_create: {
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ServerWeightsInstallRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ServerWeightsInstallRequest"];
+        "multipart/form-data": components["schemas"]["ServerWeightsInstallRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["DeploymentsOverview"];
+        };
+      };
+      /** @description Refused (the message says why); nothing was changed. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Signed in, but not allowed (an admin's operation). */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /**
    * The audit log (admins)
    * @description Admins read the audit log, newest first, filtered by actor, action, target and day.
@@ -1690,10 +1788,12 @@ export interface operations {
          * * `shadow_stop` - Stopped a shadow model
          * * `model_promote` - Promoted a model
          * * `model_rollback` - Rolled back a model
+         * * `model_install` - Installed model weights
+         * * `studies_reanalyse` - Re-analysed studies
          * * `report_sign_off` - Signed off a report
          * * `report_amend` - Amended a signed report
          */
-        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "report_sign_off" | "report_amend";
+        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "model_install" | "studies_reanalyse" | "report_sign_off" | "report_amend";
         /** @description Username, case-insensitive. */
         actor?: string;
         /** @description From this day (UTC), included. */

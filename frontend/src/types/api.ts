@@ -61,6 +61,7 @@ export type AnalyserStatus = Screener['status'];
 // The model's life at the site (admins): installed weights, site threshold profiles, what analyses
 // now, what runs in shadow, and how each shadow candidate compared.
 export type ModelVersion = Schemas['ModelVersion'];
+export type ServerWeights = Schemas['ServerWeights'];
 export type ThresholdProfile = Schemas['ThresholdProfile'];
 export type ThresholdProfileSummary = Schemas['ThresholdProfileSummary'];
 export type Deployment = Schemas['Deployment'];

@@ -19,6 +19,8 @@ export const AUDIT_ACTION_TEXT: Record<AuditAction, string> = {
   shadow_stop: 'Stopped a shadow model',
   model_promote: 'Promoted a model',
   model_rollback: 'Rolled back a model',
+  model_install: 'Installed model weights',
+  studies_reanalyse: 'Re-analysed studies',
   report_sign_off: 'Signed off a report',
   report_amend: 'Amended a signed report',
 };

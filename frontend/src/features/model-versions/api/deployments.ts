@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
-import type { DeploymentsOverview, ShadowComparison, ThresholdProfile } from '@/types/api';
+import type { DeploymentsOverview, ServerWeights, ShadowComparison, ThresholdProfile } from '@/types/api';
 
 const MODELS = '/api/admin/models/';
 
@@ -17,6 +17,17 @@ export const shadowComparisonQueryOptions = () =>
     queryFn: ({ signal }) => api.get<ShadowComparison[]>(`${MODELS}comparison/`, { signal }),
     refetchInterval: 30_000,
   });
+
+export const serverWeightsQueryOptions = () =>
+  queryOptions({
+    queryKey: ['deployments', 'server-weights'],
+    queryFn: ({ signal }) => api.get<ServerWeights[]>(`${MODELS}weights/`, { signal }),
+  });
+
+/** The weights folders the operator put on the server (CXR_WEIGHTS_ROOT), installed or not. */
+export function useServerWeights() {
+  return useQuery(serverWeightsQueryOptions());
+}
 
 /** Installed weights and threshold profiles, and which is active, in shadow and before (admins). */
 export function useDeployments() {
@@ -36,6 +47,12 @@ function useDeploymentChange<T, R>(change: (input: T) => Promise<R>) {
     mutationFn: change,
     onSuccess: () => queryClient.invalidateQueries(),
   });
+}
+
+export function useInstallWeights() {
+  return useDeploymentChange((weightsDir: string) =>
+    api.post<DeploymentsOverview>(`${MODELS}weights/`, { weights_dir: weightsDir }),
+  );
 }
 
 export function useInstallProfile() {

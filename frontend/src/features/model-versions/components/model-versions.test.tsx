@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { jsonResponse, mockFetch } from '@/testing/mock-fetch';
 import { renderWithProvider, signInForTest } from '@/testing/render-app';
-import type { DeploymentsOverview, ModelVersion, ThresholdProfile } from '@/types/api';
+import type { DeploymentsOverview, ModelVersion, ServerWeights, ThresholdProfile } from '@/types/api';
 
 import { ModelVersions } from './model-versions';
 
@@ -45,6 +45,7 @@ describe('model versions page', () => {
     const { requests } = mockFetch({
       'GET /api/admin/models/': () => jsonResponse(overview),
       'GET /api/admin/models/comparison/': () => jsonResponse([]),
+      'GET /api/admin/models/weights/': () => jsonResponse([]),
       'POST /api/admin/models/active/profile/': () => {
         overview = after;
         return jsonResponse(after);
@@ -70,6 +71,7 @@ describe('model versions page', () => {
     mockFetch({
       'GET /api/admin/models/': () => jsonResponse(before),
       'GET /api/admin/models/comparison/': () => jsonResponse([]),
+      'GET /api/admin/models/weights/': () => jsonResponse([]),
       'POST /api/admin/models/profiles/': () =>
         jsonResponse({ message: 'The threshold profile site-v2 was chosen for other weights.', extra: {} }, 400),
     });
@@ -80,5 +82,43 @@ describe('model versions page', () => {
     await user.upload(await screen.findByLabelText(/Threshold profile file/), file);
     await user.click(screen.getByRole('button', { name: 'Install profile' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('chosen for other weights');
+  });
+
+  it("installs a weights folder the server offers only once confirmed, then lists it as installed", async () => {
+    signInForTest();
+    const folder: ServerWeights = {
+      weights_dir: '/weights/site-v2',
+      name: 'site-densenet',
+      version: '2.0.0',
+      trained: true,
+      weights_sha256: 'b'.repeat(64),
+      error: '',
+      installed: false,
+    };
+    const broken: ServerWeights = { ...folder, weights_dir: '/weights/broken', name: null, version: null, trained: null, weights_sha256: null, error: 'card.json is not JSON' };
+    let offered = [folder, broken];
+    const { requests } = mockFetch({
+      'GET /api/admin/models/': () => jsonResponse(before),
+      'GET /api/admin/models/comparison/': () => jsonResponse([]),
+      'GET /api/admin/models/weights/': () => jsonResponse(offered),
+      'POST /api/admin/models/weights/': () => {
+        offered = [{ ...folder, installed: true }, broken];
+        return jsonResponse(before);
+      },
+    });
+    renderWithProvider(<ModelVersions />);
+
+    const table = await screen.findByRole('table', { name: 'Weights on the server' });
+    expect(within(table).getByText(/card.json is not JSON/)).toBeInTheDocument();
+    expect(within(table).queryByRole('button', { name: /Install Not readable/ })).toBeNull();
+    const user = userEvent.setup();
+    await user.click(within(table).getByRole('button', { name: 'Install site-densenet 2.0.0' }));
+    expect(requests.filter((request) => request.method === 'POST')).toHaveLength(0);
+    await user.click(
+      within(screen.getByRole('group', { name: 'Confirm: Install site-densenet 2.0.0' })).getByRole('button', { name: 'Confirm' }),
+    );
+    expect(await within(table).findByText('Installed')).toBeInTheDocument();
+    const posted = requests.find((request) => request.method === 'POST');
+    expect(JSON.parse(String(posted?.body))).toEqual({ weights_dir: '/weights/site-v2' });
   });
 });

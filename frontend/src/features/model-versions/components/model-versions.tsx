@@ -2,15 +2,17 @@ import { useState } from 'react';
 
 import { ErrorMessage } from '@/components/ui/error-message';
 import { Loading } from '@/components/ui/loading';
-import type { Deployment, DeploymentsOverview, ModelVersion, ThresholdProfile } from '@/types/api';
+import type { Deployment, DeploymentsOverview, ModelVersion, ServerWeights, ThresholdProfile } from '@/types/api';
 import { formatDateTime } from '@/utils/format';
 
 import {
   useActivateProfile,
   useDeployments,
   useInstallProfile,
+  useInstallWeights,
   usePromote,
   useRollback,
+  useServerWeights,
   useStartShadow,
   useStopShadow,
 } from '../api/deployments';
@@ -189,10 +191,75 @@ function VersionsTable({ overview }: { overview: DeploymentsOverview }) {
           </tbody>
         </table>
       </div>
-      <p className="muted">
-        Weights are installed by the operator on the server: <code>make manage ARGS=&quot;model_version_install DIR&quot;</code>.
-      </p>
       {shadow.isError && <ErrorMessage error={shadow.error} />}
+    </>
+  );
+}
+
+function serverWeightsName(weights: ServerWeights): string {
+  if (weights.error) return 'Not readable as weights';
+  return `${weights.name} ${weights.version}${weights.trained ? '' : ' (untrained)'}`;
+}
+
+/** The weights folders the operator put on the server, each installable here (audited). */
+function ServerWeightsTable() {
+  const weights = useServerWeights();
+  const install = useInstallWeights();
+  if (weights.isPending) return <Loading label="Reading the server's weights folders…" />;
+  if (weights.isError) return <ErrorMessage error={weights.error} />;
+  return (
+    <>
+      {weights.data.length === 0 ? (
+        <p className="muted">
+          No weights folder is offered: the operator puts each model&apos;s folder (its <code>card.json</code> and
+          weights) under the folder <code>CXR_WEIGHTS_ROOT</code> names, or installs one with{' '}
+          <code>make manage ARGS=&quot;model_version_install DIR&quot;</code>.
+        </p>
+      ) : (
+        <div className="table-scroll">
+          <table aria-label="Weights on the server">
+            <thead>
+              <tr>
+                <th scope="col">Folder</th>
+                <th scope="col">Model</th>
+                <th scope="col">Weights</th>
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {weights.data.map((folder) => (
+                <tr key={folder.weights_dir}>
+                  <th scope="row">
+                    <code>{folder.weights_dir}</code>
+                  </th>
+                  <td>
+                    {serverWeightsName(folder)}
+                    {folder.error && <span className="muted"> ({folder.error})</span>}
+                  </td>
+                  <td>
+                    <code>{shortHash(folder.weights_sha256)}</code>
+                  </td>
+                  <td>
+                    {folder.installed ? (
+                      <span>Installed</span>
+                    ) : (
+                      !folder.error && (
+                        <ConfirmAction
+                          label={`Install ${serverWeightsName(folder)}`}
+                          question={`${serverWeightsName(folder)} will be listed as installed weights, to run in shadow; nothing analyses with it until then.`}
+                          disabled={install.isPending}
+                          onConfirm={() => install.mutate(folder.weights_dir)}
+                        />
+                      )
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {install.isError && <ErrorMessage error={install.error} />}
     </>
   );
 }
@@ -259,6 +326,10 @@ export function ModelVersions() {
       <section className="card" aria-labelledby="versions-heading">
         <h2 id="versions-heading">Installed weights</h2>
         <VersionsTable overview={overview} />
+      </section>
+      <section className="card" aria-labelledby="server-weights-heading">
+        <h2 id="server-weights-heading">Weights on the server</h2>
+        <ServerWeightsTable />
       </section>
       <section className="card" aria-labelledby="comparison-heading">
         <h2 id="comparison-heading">Shadow comparison</h2>
