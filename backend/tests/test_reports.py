@@ -165,3 +165,33 @@ def test_report_lists_the_image_metadata_of_a_dicom_study(clinician, client_for,
     expected = ["Patient age (years)", "62", "View position", "PA", "Pixel spacing (mm)", "0.168 x 0.168"]
     for line in expected:
         assert line in text, line
+
+
+def placed_text(page) -> list[tuple[float, float, str]]:
+    """Each piece of a page's text with where it is: its text matrix, then the transformation."""
+    placed: list[tuple[float, float, str]] = []
+    page.extract_text(
+        visitor_text=lambda text, cm, tm, _font, _size: placed.append(
+            (tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text.strip())
+        )
+    )
+    return placed
+
+
+def test_the_footer_wraps_short_of_the_page_number_on_every_page(clinician, client_for, finished_study):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from reports.services import FOOTER_FONT, FOOTER_SIZE
+
+    response = report(client_for(clinician), finished_study, "?labels=Cardiomegaly,Effusion,Pneumothorax")
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) >= 2
+    for number, page in enumerate(reader.pages, start=1):
+        # The footer sits below the bottom margin (1.6 cm, 45 pt).
+        pieces = [(x, y, text) for x, y, text in placed_text(page) if text and y < 40]
+        page_label = [(x, y) for x, y, text in pieces if text == f"page {number}"]
+        assert len(page_label) == 1, pieces
+        footer = [(x, y, text) for x, y, text in pieces if text != f"page {number}"]
+        assert footer and "Decision support, not a diagnosis." in " ".join(text for _x, _y, text in footer)
+        for x, _y, text in footer:
+            assert x + stringWidth(text, FOOTER_FONT, FOOTER_SIZE) < page_label[0][0], (number, text)

@@ -162,6 +162,28 @@ export interface paths {
      */
     get: operations["studies_report_retrieve"];
   };
+  "/api/studies/{study_id}/report/clinician/": {
+    /** The clinician's report: its latest version, or a draft written from the results */
+    get: operations["studies_report_clinician_retrieve"];
+    /** Save the draft's text and impression (409: a stale version, or a signed one) */
+    put: operations["studies_report_clinician_update"];
+  };
+  "/api/studies/{study_id}/report/clinician/amend/": {
+    /** Amend the signed report: a new draft version, copied from it; the signed one is kept */
+    post: operations["studies_report_clinician_amend_create"];
+  };
+  "/api/studies/{study_id}/report/clinician/sign/": {
+    /** Sign the saved draft: it becomes the final report (and is filed again to the PACS) */
+    post: operations["studies_report_clinician_sign_create"];
+  };
+  "/api/studies/{study_id}/report/clinician/versions/": {
+    /** Every saved version of the clinician's report, oldest first */
+    get: operations["studies_report_clinician_versions_list"];
+  };
+  "/api/studies/{study_id}/report/clinician/versions/{version}/": {
+    /** One saved version of the clinician's report */
+    get: operations["studies_report_clinician_versions_retrieve"];
+  };
   "/api/studies/{study_id}/segmentation/": {
     /** Outlines of the anatomy the segmentation found, in radiograph pixels */
     get: operations["studies_segmentation_retrieve"];
@@ -324,6 +346,29 @@ export interface components {
       /** @description Why the ratio may mislead (an AP film). */
       caveat: string | null;
     };
+    ClinicianReport: {
+      /** @description 0: a draft written from the results, not saved yet. */
+      version: number;
+      status: components["schemas"]["ClinicianReportStatusEnum"];
+      text: string;
+      impression: string;
+      sentences: readonly components["schemas"]["ReportSentence"][];
+      amendment_reason: string;
+      edited_by: string | null;
+      signed_by?: string | null;
+      /** Format: date-time */
+      signed_at: string | null;
+      /** Format: date-time */
+      created_at: string | null;
+      /** Format: date-time */
+      updated_at: string | null;
+    };
+    /**
+     * @description * `draft` - Draft
+     * * `signed` - Signed
+     * @enum {string}
+     */
+    ClinicianReportStatusEnum: "draft" | "signed";
     DatabaseCheck: {
       ok: boolean;
       detail?: string;
@@ -696,6 +741,39 @@ export interface components {
      * @enum {string}
      */
     ReadyEventEventEnum: "ready";
+    ReportAmendRequest: {
+      /** @description The signed version being amended. */
+      version: number;
+      /** @description Why the signed report changes. */
+      reason: string;
+    };
+    ReportSaveRequest: {
+      /** @description The version the edit was made on (0: the unsaved draft). */
+      version: number;
+      text: string;
+      impression: string;
+    };
+    ReportSentence: {
+      text: string;
+      source: components["schemas"]["ReportSource"];
+      /** @description Whether the report's text still holds this sentence. */
+      kept: boolean;
+    };
+    ReportSignRequest: {
+      /** @description The saved draft version being signed. */
+      version: number;
+    };
+    ReportSource: {
+      kind: components["schemas"]["ReportSourceKindEnum"];
+      /** @description The finding's label or the analyser's kind; '' for the classifier. */
+      key: string;
+    };
+    /**
+     * @description * `finding` - finding
+     * * `analyser` - analyser
+     * @enum {string}
+     */
+    ReportSourceKindEnum: "finding" | "analyser";
     /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
@@ -2259,6 +2337,292 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["Error"];
           "application/pdf": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The clinician's report: its latest version, or a draft written from the results */
+  studies_report_clinician_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description No response body */
+      400: {
+        content: never;
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No response body */
+      403: {
+        content: never;
+      };
+      /** @description No response body */
+      404: {
+        content: never;
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Save the draft's text and impression (409: a stale version, or a signed one) */
+  studies_report_clinician_update: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportSaveRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReportSaveRequest"];
+        "multipart/form-data": components["schemas"]["ReportSaveRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description No response body */
+      400: {
+        content: never;
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No response body */
+      403: {
+        content: never;
+      };
+      /** @description No response body */
+      404: {
+        content: never;
+      };
+      /** @description No response body */
+      409: {
+        content: never;
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Amend the signed report: a new draft version, copied from it; the signed one is kept */
+  studies_report_clinician_amend_create: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportAmendRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReportAmendRequest"];
+        "multipart/form-data": components["schemas"]["ReportAmendRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description No response body */
+      400: {
+        content: never;
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No response body */
+      403: {
+        content: never;
+      };
+      /** @description No response body */
+      404: {
+        content: never;
+      };
+      /** @description No response body */
+      409: {
+        content: never;
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Sign the saved draft: it becomes the final report (and is filed again to the PACS) */
+  studies_report_clinician_sign_create: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportSignRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReportSignRequest"];
+        "multipart/form-data": components["schemas"]["ReportSignRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description No response body */
+      400: {
+        content: never;
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No response body */
+      403: {
+        content: never;
+      };
+      /** @description No response body */
+      404: {
+        content: never;
+      };
+      /** @description No response body */
+      409: {
+        content: never;
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Every saved version of the clinician's report, oldest first */
+  studies_report_clinician_versions_list: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"][];
+        };
+      };
+      /** @description No response body */
+      400: {
+        content: never;
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No response body */
+      403: {
+        content: never;
+      };
+      /** @description No response body */
+      404: {
+        content: never;
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One saved version of the clinician's report */
+  studies_report_clinician_versions_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+        version: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description No response body */
+      400: {
+        content: never;
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No response body */
+      403: {
+        content: never;
+      };
+      /** @description No response body */
+      404: {
+        content: never;
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };
