@@ -82,3 +82,8 @@ export type DicomNodes = Schemas['DicomNodes'];
 export type Explanation = Schemas['Explanation'];
 export type ExplanationMethod = Schemas['MethodEnum'];
 export type ExplanationStatus = Schemas['ExplanationStatusEnum'];
+
+export type ClinicianReport = Schemas['ClinicianReport'];
+export type ReportSentence = Schemas['ReportSentence'];
+export type ReportSource = Schemas['ReportSource'];
+export type ReportSave = Schemas['ReportSaveRequest'];
