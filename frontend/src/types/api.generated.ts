@@ -245,7 +245,8 @@ export interface components {
       version: string;
       /** @description False: seeded untrained weights, whose outputs mean nothing. */
       trained: boolean;
-      architecture?: string | null;
+      /** @description The network in words, with its parameters where the card has some. */
+      architecture: string | null;
       weights_sha256?: string | null;
       training_data?: string | null;
     };
@@ -282,6 +283,8 @@ export interface components {
       action: components["schemas"]["AuditActionEnum"];
       target_type: string;
       target_id: string;
+      /** @description The username of the user an event is about (target_type user), else null. */
+      target_username: string | null;
       ip_address: string | null;
       detail: unknown;
     };

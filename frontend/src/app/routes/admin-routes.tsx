@@ -4,22 +4,27 @@ import { AuditLog, type AuditFilter } from '@/features/audit/components/audit-lo
 import { ModelOverview } from '@/features/model/components/model-overview';
 import { DicomNodes } from '@/features/pacs/components/dicom-nodes';
 import { UsersAdmin } from '@/features/users/components/users-admin';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 export function UsersRoute() {
+  useDocumentTitle('Users');
   return <UsersAdmin />;
 }
 
 export function ModelRoute() {
+  useDocumentTitle('Model');
   return <ModelOverview />;
 }
 
 export function DicomNodesRoute() {
+  useDocumentTitle('DICOM nodes');
   return <DicomNodes />;
 }
 
 const AUDIT_FILTER_KEYS = ['actor', 'action', 'created_after', 'created_before'] as const;
 
 export function AuditRoute() {
+  useDocumentTitle('Audit log');
   const [searchParams, setSearchParams] = useSearchParams();
   const page = Math.max(1, Number(searchParams.get('page')) || 1);
   const filter = Object.fromEntries(

@@ -216,7 +216,11 @@ describe('study page', () => {
       }),
     );
     const { unmount } = renderApp('/studies/7');
-    expect(await screen.findByText(/arrived with an inverted grey scale; it was corrected before analysis/)).toBeInTheDocument();
+    const notice = await screen.findByText(/arrived with an inverted grey scale; it was corrected before analysis/);
+    // It comes first beside the image, before the findings, never as the page's last box.
+    const side = notice.closest('.study-side');
+    expect(side?.firstElementChild).toBe(notice);
+    expect(notice.compareDocumentPosition(screen.getByRole('region', { name: 'Findings' })) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     unmount();
 
     mockStudyServer(studyFixture());

@@ -152,6 +152,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <CTSliceStrip ct={data.ct} />
         </div>
         <div className="study-side">
+          {/* First beside the image it concerns: what the model was shown differs from what arrived. */}
+          <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           {done && data.kind !== 'ct' && (
             <>
               <p className="note study-notice">
@@ -206,7 +208,6 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <CTPanel ct={data.ct} />
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
-          <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary model={data.model} labels={data.findings.map((finding) => finding.label)} />
           <ImageMetadata metadata={metadata} />
         </div>

@@ -11,12 +11,14 @@ import { PacsStatus } from '@/features/pacs/components/pacs-status';
 import { ClinicianReportPanel } from '@/features/reports/components/clinician-report';
 import { ReportDownload } from '@/features/reports/components/report-download';
 import { useStudy } from '@/features/studies/api/get-study';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 import { StudyDetails } from './study-details';
 
 export function StudyRoute() {
   const { studyId = '' } = useParams();
   const study = useStudy(studyId);
+  useDocumentTitle(study.data ? `Study ${study.data.original_filename}` : 'Study');
   const [selectedLabel, setSelectedLabel] = useState<string | null>(null);
   const activeModelTrained = useActiveModelTrained();
   const done = study.data?.status === 'done';
