@@ -299,3 +299,21 @@ def test_a_batch_with_a_radiograph_and_a_ct_series_gives_each_its_own_analyser(
     assert len(radiograph_study["findings"]) == 14 and radiograph_study["ct"] is None
     assert ct_study["findings"] == [] and len(ct_study["ct"]["slice_probabilities"]) == 3
     assert Study.objects.get(pk=series).claimed_by == "batch"
+
+
+def test_the_worklist_row_of_a_ct_study_carries_its_patient_level_result_and_a_radiographs_none(
+    clinician, client_for, upload, radiograph_bytes
+):
+    client = client_for(clinician)
+    data, _ = shuffled_series_zip(4)
+    ct = upload_and_analyse(client, upload, data, "series.zip")["ct"]
+    upload(client, radiograph_bytes, "chest.png")
+    rows = {row["kind"]: row for row in client.get("/api/studies/").json()["results"]}
+    assert rows["ct"]["ct_result"] == {
+        "status": "done",
+        "patient_probability": ct["patient_probability"],
+        "threshold": ct["threshold"],
+        "positive": ct["positive"],
+        "trained": False,
+    }
+    assert rows["radiograph"]["ct_result"] is None

@@ -325,6 +325,17 @@ export interface components {
       /** @description The per-slice curve as a PNG, once done. */
       strip: string | null;
     };
+    /** @description A CT study's result on the worklist: the patient's probability against its threshold. */
+    CTSummary: {
+      status: components["schemas"]["StudyStatusEnum"];
+      /** Format: double */
+      patient_probability: number | null;
+      /** Format: double */
+      threshold: number | null;
+      positive: boolean | null;
+      /** @description False: the CT model is untrained. */
+      trained: boolean | null;
+    };
     CacheCheck: {
       ok: boolean;
       detail?: string;
@@ -888,6 +899,8 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["Screener"] | null;
+      /** @description A CT study's patient-level result (null for a radiograph), shown where a radiograph's findings are. */
+      ct_result: components["schemas"]["CTSummary"] | null;
       /** Format: date-time */
       read_at: string | null;
       /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
@@ -984,6 +997,8 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["ScreenerSummary"] | null;
+      /** @description A CT study's patient-level result (null for a radiograph), shown where a radiograph's findings are. */
+      ct_result: components["schemas"]["CTSummary"] | null;
       /** Format: date-time */
       read_at: string | null;
       /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
