@@ -149,7 +149,7 @@ describe('audit log page', () => {
     // A user is named, never "user 3", and a name is kept whole (not broken mid-word).
     expect(userRow).toHaveTextContent('User dr.wilson');
     expect(userRow).not.toHaveTextContent('user 3');
-    expect(within(userRow).getByText('admin.cuddy')).toHaveClass('name');
+    expect(within(userRow!).getByText('admin.cuddy')).toHaveClass('name');
     expect(feedbackRow).toHaveTextContent('label: Cardiomegaly; verdict: agree');
     expect(failedRow).toHaveTextContent('Failed sign-in');
     expect(failedRow).toHaveTextContent('mallory');

@@ -64,7 +64,7 @@ describe("the clinician's report", () => {
     const panel = await screen.findByRole('region', { name: "Clinician's report" });
     expect(await within(panel).findByText(/Draft written from the results, not saved yet/)).toBeInTheDocument();
     expect(within(panel).getByText(/from the screener/)).toBeInTheDocument();
-    const sentence = within(panel).getByRole('button', { name: SENTENCES[0].text });
+    const sentence = within(panel).getByRole('button', { name: SENTENCES[0]!.text });
     await userEvent.click(sentence);
     // The sentence selects its finding on the page, and is highlighted as the selected one's.
     expect(screen.getByRole('button', { name: /^Cardiomegaly 63\.2% \(threshold 50\.0%\)/ })).toHaveAttribute('aria-pressed', 'true');
