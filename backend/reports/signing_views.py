@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import Callable
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import NotFoundError
+from common.serializers import ErrorSerializer
 from reports.models import ClinicianReport
 from reports.selectors import report_versions
 from reports.serializers import (
@@ -23,7 +24,20 @@ from reports.serializers import (
 from reports.signing import report_amend, report_draft, report_save, report_sign, report_study_check
 from studies.selectors import study_get
 
-ERRORS = {400: None, 403: None, 404: None, 409: None}
+# What every operation of the report may answer besides the automatic statuses (common.schema).
+READ_ERRORS = {
+    400: OpenApiResponse(
+        ErrorSerializer, description="The analysis is not done, or the study is a CT study."
+    ),
+    403: OpenApiResponse(ErrorSerializer, description="Neither the study's clinician nor an administrator."),
+}
+ERRORS = {
+    **READ_ERRORS,
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="The version named is no longer the latest, or is signed (amend it) or not signed.",
+    ),
+}
 
 
 def audit_report(request: Request, report: ClinicianReport, step: str) -> None:
@@ -56,7 +70,7 @@ def report_write(
 
 class ClinicianReportView(APIView):
     @extend_schema(
-        responses={200: ClinicianReportSerializer, 400: None, 403: None, 404: None},
+        responses={200: ClinicianReportSerializer, **READ_ERRORS},
         summary="The clinician's report: its latest version, or a draft written from the results",
     )
     def get(self, request: Request, study_id: uuid.UUID) -> Response:
@@ -95,7 +109,7 @@ class ClinicianReportAmendView(APIView):
 
 class ClinicianReportVersionsView(APIView):
     @extend_schema(
-        responses={200: ClinicianReportSerializer(many=True), 400: None, 403: None, 404: None},
+        responses={200: ClinicianReportSerializer(many=True), **READ_ERRORS},
         summary="Every saved version of the clinician's report, oldest first",
     )
     def get(self, request: Request, study_id: uuid.UUID) -> Response:
@@ -106,7 +120,7 @@ class ClinicianReportVersionsView(APIView):
 
 class ClinicianReportVersionView(APIView):
     @extend_schema(
-        responses={200: ClinicianReportSerializer, 400: None, 403: None, 404: None},
+        responses={200: ClinicianReportSerializer, **READ_ERRORS},
         summary="One saved version of the clinician's report",
     )
     def get(self, request: Request, study_id: uuid.UUID, version: int) -> Response:

@@ -28,7 +28,7 @@ from tests import test_pacs_filing
 from tests.factories import StudyFactory, UserFactory, add_findings
 from tests.test_auth import assert_error_shape
 from tests.test_pacs_dicom_in import storescu
-from tests.test_pacs_dicom_out import dciodvfy_errors
+from tests.test_pacs_dicom_out import dciodvfy_errors, sr_template_errors
 
 pytestmark = pytest.mark.django_db
 
@@ -279,7 +279,7 @@ def study_sr(study) -> pydicom.Dataset:
     )
 
 
-def test_the_sr_is_unverified_until_signed_then_verified_by_the_clinician_and_passes_dciodvfy(
+def test_the_sr_is_unverified_until_signed_then_verified_by_the_clinician_and_passes_dciodvfy_and_pixelmed(
     client_for, clinician, analysed_study, tmp_path
 ):
     before = study_sr(analysed_study)
@@ -311,6 +311,8 @@ def test_the_sr_is_unverified_until_signed_then_verified_by_the_clinician_and_pa
         for comment in comments
     )
     assert dciodvfy_errors(path) == []
+    # The verified SR still passes pixelmed's validator against TID 1500.
+    assert sr_template_errors(path) == []
     assert ClinicianReport.objects.get().status == ReportStatus.SIGNED
 
 

@@ -2372,9 +2372,11 @@ export interface operations {
           "application/json": components["schemas"]["ClinicianReport"];
         };
       };
-      /** @description No response body */
+      /** @description The analysis is not done, or the study is a CT study. */
       400: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
@@ -2382,13 +2384,17 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description No response body */
+      /** @description Neither the study's clinician nor an administrator. */
       403: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description Not found, or not yours. */
       404: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
       503: {
@@ -2418,9 +2424,11 @@ export interface operations {
           "application/json": components["schemas"]["ClinicianReport"];
         };
       };
-      /** @description No response body */
+      /** @description The analysis is not done, or the study is a CT study. */
       400: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
@@ -2428,17 +2436,23 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description No response body */
+      /** @description Neither the study's clinician nor an administrator. */
       403: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description Not found, or not yours. */
       404: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description The version named is no longer the latest, or is signed (amend it) or not signed. */
       409: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
@@ -2474,9 +2488,11 @@ export interface operations {
           "application/json": components["schemas"]["ClinicianReport"];
         };
       };
-      /** @description No response body */
+      /** @description The analysis is not done, or the study is a CT study. */
       400: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
@@ -2484,17 +2500,23 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description No response body */
+      /** @description Neither the study's clinician nor an administrator. */
       403: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description Not found, or not yours. */
       404: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description The version named is no longer the latest, or is signed (amend it) or not signed. */
       409: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
@@ -2530,9 +2552,11 @@ export interface operations {
           "application/json": components["schemas"]["ClinicianReport"];
         };
       };
-      /** @description No response body */
+      /** @description The analysis is not done, or the study is a CT study. */
       400: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
@@ -2540,17 +2564,23 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description No response body */
+      /** @description Neither the study's clinician nor an administrator. */
       403: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description Not found, or not yours. */
       404: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description The version named is no longer the latest, or is signed (amend it) or not signed. */
       409: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
       415: {
@@ -2579,9 +2609,11 @@ export interface operations {
           "application/json": components["schemas"]["ClinicianReport"][];
         };
       };
-      /** @description No response body */
+      /** @description The analysis is not done, or the study is a CT study. */
       400: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
@@ -2589,13 +2621,17 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description No response body */
+      /** @description Neither the study's clinician nor an administrator. */
       403: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description Not found, or not yours. */
       404: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
       503: {
@@ -2619,9 +2655,11 @@ export interface operations {
           "application/json": components["schemas"]["ClinicianReport"];
         };
       };
-      /** @description No response body */
+      /** @description The analysis is not done, or the study is a CT study. */
       400: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
       401: {
@@ -2629,13 +2667,17 @@ export interface operations {
           "application/json": components["schemas"]["Error"];
         };
       };
-      /** @description No response body */
+      /** @description Neither the study's clinician nor an administrator. */
       403: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
-      /** @description No response body */
+      /** @description Not found, or not yours. */
       404: {
-        content: never;
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
       };
       /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
       503: {
