@@ -99,6 +99,13 @@ export interface paths {
     /** A study with its findings */
     get: operations["studies_retrieve"];
   };
+  "/api/studies/{study_id}/ct-slices/{index}/": {
+    /**
+     * One slice of a CT study as the CT model saw it (lung window, its input size), first is 0
+     * @description For scrolling through the series on the study page. Not audited slice by slice: opening the study is (a scroll would write one event per slice).
+     */
+    get: operations["studies_ct_slices_retrieve"];
+  };
   "/api/studies/{study_id}/ct-strip/": {
     /** A CT study's per-slice probabilities as a 512x48 PNG strip (first slice left) */
     get: operations["studies_ct_strip_retrieve"];
@@ -1774,6 +1781,49 @@ export interface operations {
       200: {
         content: {
           "application/json": components["schemas"]["StudyDetail"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /**
+   * One slice of a CT study as the CT model saw it (lung window, its input size), first is 0
+   * @description For scrolling through the series on the study page. Not audited slice by slice: opening the study is (a scroll would write one event per slice).
+   */
+  studies_ct_slices_retrieve: {
+    parameters: {
+      path: {
+        index: number;
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
+        };
+      };
+      /** @description The study is a radiograph: it has no slices. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
       /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
