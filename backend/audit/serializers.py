@@ -8,6 +8,12 @@ from audit.models import AuditAction, AuditEvent
 class AuditEventSerializer(serializers.ModelSerializer):
     action = serializers.ChoiceField(choices=AuditAction.choices)
     detail = serializers.JSONField()
+    target_username = serializers.CharField(
+        allow_null=True,
+        read_only=True,
+        default=None,
+        help_text="The username of the user an event is about (target_type user), else null.",
+    )
 
     class Meta:
         model = AuditEvent
@@ -19,6 +25,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
             "action",
             "target_type",
             "target_id",
+            "target_username",
             "ip_address",
             "detail",
         ]

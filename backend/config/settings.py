@@ -105,7 +105,8 @@ MIDDLEWARE = [
     "observability.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "common.security_headers.ContentSecurityPolicyMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, with the web app's hashed assets cached for a year (common.static_files).
+    "common.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,3 +1,7 @@
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import IsAdminUser
@@ -6,6 +10,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from feedback.selectors import feedback_agreement
+from ml.classifier.architecture import seeded_untrained_weights, weights_digest
+from ml.classifier.registry import UNTRAINED_SEED
 from model_card.serializers import ReanalysedSerializer, ReanalyseSerializer, ShadowComparisonSerializer
 from model_card.shadow_comparison import shadow_comparison
 from studies.card_serializers import AnalyserCardSerializer, ModelAgreementSerializer, ModelCardSerializer
@@ -13,10 +19,27 @@ from studies.inference import active_model_card, analyser_cards
 from studies.services import studies_reanalyse
 
 
+@cache
+def untrained_weights_sha256(input_channels: int, num_classes: int) -> str:
+    """The seeded untrained weights' digest, as the worker's engine computes it once it draws them
+    (about a second of NumPy, once per process)."""
+    weights = seeded_untrained_weights(input_channels, num_classes, UNTRAINED_SEED)
+    return weights_digest(weights, input_channels, num_classes)
+
+
+def shown_model_card() -> dict[str, Any]:
+    """The active card with the digest the studies' cards carry: an untrained model's card has none
+    until its weights are drawn, and the model page said "None" where the study page showed one."""
+    card = active_model_card()
+    if card.weights_sha256 is None:
+        card = replace(card, weights_sha256=untrained_weights_sha256(card.input_channels, len(card.labels)))
+    return card.to_dict()
+
+
 class ActiveModelView(APIView):
     @extend_schema(responses=ModelCardSerializer, summary="The active model's card")
     def get(self, request: Request) -> Response:
-        return Response(ModelCardSerializer(active_model_card().to_dict()).data)
+        return Response(ModelCardSerializer(shown_model_card()).data)
 
 
 class AnalysersView(APIView):

@@ -6,7 +6,9 @@ class PacsConfig(AppConfig):
     verbose_name = "Hospital integration (DICOM and FHIR)"
 
     def ready(self) -> None:
-        from pacs.dispatch import file_results_enqueue
+        from pacs.dispatch import file_results_enqueue, signed_report_refile
+        from reports.events import report_signed
         from studies.events import study_finished
 
         study_finished.connect(file_results_enqueue, dispatch_uid="pacs-file-finished-study")
+        report_signed.connect(signed_report_refile, dispatch_uid="pacs-refile-signed-report")

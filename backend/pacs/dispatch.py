@@ -42,6 +42,23 @@ def file_results_enqueue(*, study_id: uuid.UUID, **_: Any) -> None:
     job_enqueue(FILE_RESULTS, str(study_id))
 
 
+def signed_report_refile(*, study_id: uuid.UUID, **_: Any) -> None:
+    """File a study's results again once its report is signed (reports.events.report_signed): the
+    SR, PDF and their UIDs carry the signature. Only a filing that was sent goes again; one queued
+    or being sent reads the signed report when it sends (``filing_settle`` hands newer results
+    on), and a failed one waits for an admin's re-filing, as any failure does."""
+    with transaction.atomic():
+        filed = list(
+            ReceivedImage.objects.select_for_update().filter(study_id=study_id, status=JobStatus.DONE)
+        )
+        for received in filed:
+            job_enqueued(received)
+            received.attempts = 0
+            job_save(received)
+        if filed:
+            job_enqueue(FILE_RESULTS, str(study_id))
+
+
 def filings_requeue(filings: QuerySet[ReceivedImage]) -> list[uuid.UUID]:
     """Send failed filings of analysed studies again (an admin's choice, after the PACS is fixed);
     returns their studies. Filings that cannot be sent at all fail again, saying why."""

@@ -7,6 +7,7 @@ resource. It names no patient: the service keeps studies de-identified, and the 
 knows whose study it is. Every resource is checked against fhir.resources' models before it leaves.
 """
 
+import base64
 import json
 import re
 from typing import Any
@@ -26,11 +27,15 @@ from pacs.codes import (
 )
 from pacs.fhir_analysers import analyser_observation
 from pacs.fhir_content import concept, imaging_category, interpretation, probability_quantity
+from reports.models import ClinicianReport
+from reports.selectors import report_signed
 from studies.models import Finding, Study, StudyStatus
 
 DEVICE_ID = "model"
 DIAGNOSTIC_SERVICE_URL = "http://terminology.hl7.org/CodeSystem/v2-0074"
 WEIGHTS_HASH_URL = "urn:cxr-decision-support:weights-sha256"
+# The service's account names (usernames): who signed a report.
+PRACTITIONER_SYSTEM = "urn:cxr-decision-support:username"
 
 
 def study_fhir_report(*, study: Study) -> dict[str, Any]:
@@ -55,12 +60,13 @@ def study_fhir_report(*, study: Study) -> dict[str, Any]:
         devices.setdefault(device_id, model_device(outcome.card, device_id))
         observations.append(analyser_observation(study, outcome, device_id))
     statements = " ".join(study_statements(study))
+    signed = report_signed(study_id=study.id)
     report = {
         "resourceType": "DiagnosticReport",
         "id": str(study.id),
         "identifier": [{"system": "urn:ietf:rfc:3986", "value": f"urn:uuid:{study.id}"}],
-        # Preliminary: a model's output waits for a clinician's reading; it is never final.
-        "status": "preliminary",
+        # Preliminary: a model's output waits for a clinician's reading; final once one signed it.
+        "status": "final" if signed is not None else "preliminary",
         "category": [{"coding": [{"system": DIAGNOSTIC_SERVICE_URL, "code": "RAD", "display": "Radiology"}]}],
         "code": concept(CHEST_XRAY_REPORT),
         "effectiveDateTime": study.created_at.isoformat(),
@@ -70,8 +76,41 @@ def study_fhir_report(*, study: Study) -> dict[str, Any]:
         "conclusion": f"{statements} Findings above their operating threshold: {named}.",
         "conclusionCode": [concept(finding_code(finding.label)) for finding in positives],
     }
+    if signed is not None:
+        report |= signed_fields(signed, model_conclusion=report["conclusion"])
     validated = DiagnosticReport.model_validate(report)
     return json.loads(validated.model_dump_json(exclude_none=True))
+
+
+def signed_fields(signed: ClinicianReport, *, model_conclusion: str) -> dict[str, Any]:
+    """What a signed report adds: its signer as performer and interpreter, its impression as the
+    conclusion (the model's summary after it), its text as the presented form, its time as issued.
+
+    The clinician is a Practitioner named by a logical reference to the service's account name
+    (PRACTITIONER_SYSTEM), never by a person's name or a national identifier: the EHR maps the
+    account to its practitioner, as it maps the study to its patient.
+    """
+    practitioner = {
+        "type": "Practitioner",
+        "identifier": {"system": PRACTITIONER_SYSTEM, "value": signed.signed_by.username},
+        "display": signed.signed_by.username,
+    }
+    body = f"{signed.text}\n\nImpression: {signed.impression}" if signed.text else signed.impression
+    return {
+        "issued": signed.signed_at.isoformat(),
+        "performer": [practitioner],
+        "resultsInterpreter": [practitioner],
+        "conclusion": f"{signed.impression} (Model: {model_conclusion})",
+        "presentedForm": [
+            {
+                "contentType": "text/plain; charset=utf-8",
+                "language": "en",
+                "data": base64.b64encode(body.encode()).decode(),
+                "title": f"Clinician's report, version {signed.version}",
+                "creation": signed.signed_at.isoformat(),
+            }
+        ],
+    }
 
 
 def model_device(card: dict[str, Any], device_id: str) -> dict[str, Any]:

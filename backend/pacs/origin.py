@@ -19,6 +19,7 @@ import pydicom
 from pydicom.dataset import Dataset
 from pydicom.uid import SecondaryCaptureImageStorage
 
+from reports.selectors import report_signed
 from studies import storage
 from studies.models import Study
 from studies.uploads import DICOM
@@ -61,10 +62,15 @@ class ImageOrigin:
 
 
 def results_identity(study: Study) -> str:
-    """Which set of results the study holds: when its analysis stored them. Every analysis that
-    stores results ends the study's job (common.jobs.job_done), which sets ``finished_at``, so a new
-    set of results has a new identity and the same set keeps it. A study with none yet has ""."""
-    return study.finished_at.isoformat() if study.finished_at else ""
+    """Which set of results the study holds: when its analysis stored them, and which version of
+    the clinician's report is signed. Every analysis that stores results ends the study's job
+    (common.jobs.job_done), which sets ``finished_at``, and every signature is a new version, so a
+    new set of results (or a newly signed report, final in the SR and PDF) has a new identity and
+    the same set keeps it. A study with none yet has ""."""
+    if not study.finished_at:
+        return ""
+    signed = report_signed(study_id=study.pk)
+    return study.finished_at.isoformat() + (f"#report-v{signed.version}" if signed else "")
 
 
 def derived_uid(study: Study, purpose: str) -> str:

@@ -11,6 +11,7 @@ the report.
 """
 
 import highdicom as hd
+from django.utils import timezone
 from pydicom.dataset import Dataset
 from pydicom.sr.codedict import codes as dicom_codes
 
@@ -20,11 +21,25 @@ from pacs.origin import ImageOrigin, derived_uid
 from pacs.sr_analysers import analyser_groups
 from pacs.sr_content import coded
 from pacs.sr_findings import finding_groups
+from reports.models import ClinicianReport
+from reports.selectors import report_signed
 from studies.models import Study
 
 MANUFACTURER = "CXR decision support (open source)"
 COMMENT = hd.sr.CodedConcept("121106", "DCM", "Comment")
 SR_SERIES_NUMBER = 9901
+VERIFYING_ORGANIZATION = "Reading clinician (CXR decision support)"
+
+
+def observer_name(signed: ClinicianReport) -> str:
+    # A person name of one component (the trailing caret says so); DICOM caps it at 64 characters.
+    return f"{signed.signed_by.username[:63]}^"
+
+
+def signed_comment(signed: ClinicianReport) -> str:
+    """The signed report's words, in the SR beside the model's statements."""
+    text = f" Report: {signed.text}" if signed.text else ""
+    return f"Clinician's impression (report version {signed.version}, signed): {signed.impression}.{text}"
 
 
 def study_structured_report(*, study: Study, origin: ImageOrigin) -> hd.sr.Comprehensive3DSR:
@@ -49,7 +64,11 @@ def study_structured_report(*, study: Study, origin: ImageOrigin) -> hd.sr.Compr
         procedure_reported=coded(IMAGING_PROCEDURE),
         imaging_measurements=groups,
     )
-    for statement in study_statements(study):
+    signed = report_signed(study_id=study.pk)
+    comments = study_statements(study)
+    if signed is not None:
+        comments.append(signed_comment(signed))
+    for statement in comments:
         report[0].ContentSequence.append(
             hd.sr.TextContentItem(
                 name=COMMENT, value=statement, relationship_type=hd.sr.RelationshipTypeValues.CONTAINS
@@ -63,11 +82,19 @@ def study_structured_report(*, study: Study, origin: ImageOrigin) -> hd.sr.Compr
         sop_instance_uid=derived_uid(study, "sr"),
         instance_number=1,
         manufacturer=MANUFACTURER,
-        # A model's output awaits a clinician's reading: complete, but never final or verified.
+        # A model's output awaits a clinician's reading: complete, final and verified only once a
+        # clinician has signed the report, who is then its Verifying Observer (by username: the
+        # service's pseudonymous account name, no person's name; README "The clinician's report").
         is_complete=True,
-        is_final=False,
-        is_verified=False,
+        is_final=signed is not None,
+        is_verified=signed is not None,
+        verifying_observer_name=observer_name(signed) if signed is not None else None,
+        verifying_organization=VERIFYING_ORGANIZATION if signed is not None else None,
     )
+    if signed is not None:
+        # highdicom stamps the time it built the object; the report was verified when signed.
+        verifying = document.VerifyingObserverSequence[0]
+        verifying.VerificationDateTime = timezone.localtime(signed.signed_at).strftime("%Y%m%d%H%M%S")
     # UTF-8: the untrained warning has a dash outside ISO 8859-1.
     document.SpecificCharacterSet = "ISO_IR 192"
     document.SeriesDescription = "AI findings (decision support, not a diagnosis)"

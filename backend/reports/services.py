@@ -1,5 +1,7 @@
 """A study's PDF report, made on the server: radiograph, heatmaps, findings, model card, who and when.
 
+The clinician's report (its draft, edits, signature and amendments) is written by reports.signing.
+
 Built with reportlab from the files the study already has (the display PNG and the stored heatmaps),
 so it needs no model and no TensorFlow, and it says everything the web app says about an untrained
 model and about decision support.
@@ -19,6 +21,8 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -41,6 +45,8 @@ from ml.images.rendering import HEATMAP_LUT
 from ml.screener.analyser import SCREENER, ScreenerResult
 from ml.segmentation.analyser import SEGMENTATION, SegmentationResult
 from ml.segmentation.cardiothoracic import CardiothoracicRatio
+from reports.clinician_pdf import clinician_section
+from reports.formatting import format_time, percent_pair
 from studies import storage
 from studies.heatmaps import image_heatmap_png
 from studies.models import AnalyserRun, Finding, Study, StudyStatus
@@ -49,6 +55,7 @@ from studies.selectors import analyser_run_result
 
 UNTRAINED_TEXT = "Untrained model — not for clinical use"
 NOTICE_TEXT = "Decision support, not a diagnosis."
+FOOTER_FONT, FOOTER_SIZE = "Helvetica", 7
 # A card's study aggregation rule in words (ml.classifier.aggregation).
 RULE_WORDS = {"mean": "mean", "max": "highest"}
 # Images are embedded at this many pixels on their long side: sharp on paper, small in a download.
@@ -100,6 +107,7 @@ def study_report_pdf(report: ReportRequest) -> bytes:
         story.append(banner(UNTRAINED_TEXT, styles))
     story.append(Paragraph(f"<b>{escape(NOTICE_TEXT)}</b> {escape(NOTICE_DETAIL)}", styles["Notice"]))
     story.append(key_values(study_rows(report), styles))
+    story.extend(clinician_section(study, styles))
     story.append(Spacer(1, 0.3 * cm))
     story.append(
         KeepTogether(
@@ -114,7 +122,10 @@ def study_report_pdf(report: ReportRequest) -> bytes:
     story.append(findings_table(findings, styles))
     story.extend(analyser_sections(study, styles))
     if report.labels:
-        # Kept with the heatmaps, so the heading never ends a page on its own.
+        # The heading is kept with the first row of heatmaps only, so that it never ends a page on
+        # its own, and the other rows fill the page after it (kept all together, a grid taller than
+        # what was left of a page moved whole to the next and left that page nearly empty).
+        first_row, *other_rows = heatmap_rows(study, report.labels, styles)
         story.append(
             KeepTogether(
                 [
@@ -127,10 +138,11 @@ def study_report_pdf(report: ReportRequest) -> bytes:
                     Spacer(1, 0.15 * cm),
                     colour_scale(),
                     Spacer(1, 0.2 * cm),
-                    heatmap_grid(study, report.labels, styles),
+                    first_row,
                 ]
             )
         )
+        story.extend(other_rows)
     story.append(Paragraph("Model card", styles["Heading2"]))
     story.append(key_values(model_rows(card, threshold_profile=study.threshold_profile), styles))
 
@@ -155,10 +167,16 @@ def study_report_pdf(report: ReportRequest) -> bytes:
 
     def draw_footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7)
+        canvas.setFont(FOOTER_FONT, FOOTER_SIZE)
         canvas.setFillColor(colors.HexColor("#4a5868"))
-        canvas.drawString(doc.leftMargin, 0.9 * cm, footer)
-        canvas.drawRightString(A4[0] - doc.rightMargin, 0.9 * cm, f"page {doc.page}")
+        page = f"page {doc.page}"
+        right = A4[0] - doc.rightMargin
+        # The footer wraps short of the page number, bottom line last, so the two never overlap.
+        width = right - doc.leftMargin - stringWidth(page, FOOTER_FONT, FOOTER_SIZE) - 0.5 * cm
+        lines = simpleSplit(footer, FOOTER_FONT, FOOTER_SIZE, width)
+        for index, line in enumerate(reversed(lines)):
+            canvas.drawString(doc.leftMargin, 0.6 * cm + index * (FOOTER_SIZE + 2), line)
+        canvas.drawRightString(right, 0.6 * cm, page)
         canvas.restoreState()
 
     document.build(story, onFirstPage=draw_footer, onLaterPages=draw_footer)
@@ -203,16 +221,6 @@ def report_styles() -> dict[str, ParagraphStyle]:
 
 def banner(text: str, styles: dict[str, ParagraphStyle]) -> Paragraph:
     return Paragraph(escape(text), styles["Banner"])
-
-
-def format_time(moment: datetime.datetime | None) -> str:
-    if moment is None:
-        return "—"
-    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_percent(fraction: float) -> str:
-    return f"{fraction * 100:.1f}%"
 
 
 def display_label(label: str) -> str:
@@ -295,8 +303,7 @@ def findings_table(findings: list[Finding], styles: dict[str, ParagraphStyle]) -
     rows = [
         [
             display_label(finding.label),
-            format_percent(finding.probability),
-            format_percent(finding.threshold),
+            *percent_pair(finding.probability, finding.threshold),
             "yes" if finding.positive else "no",
         ]
         for finding in findings
@@ -334,10 +341,11 @@ def analyser_sections(study: Study, styles: dict[str, ParagraphStyle]) -> list[F
         result = analyser_run_result(screener)
         if isinstance(result, ScreenerResult):
             verdict = "likely abnormal" if result.likely_abnormal else "below its threshold"
+            probability, threshold = percent_pair(result.probability, result.threshold)
             sections.append(
                 Paragraph(
-                    f"Probability of any abnormality {format_percent(result.probability)} "
-                    f"(threshold {format_percent(result.threshold)}): {verdict}. The screener ranks "
+                    f"Probability of any abnormality {probability} "
+                    f"(threshold {threshold}): {verdict}. The screener ranks "
                     "and flags studies; it never reports a study as normal.",
                     styles["Body"],
                 )
@@ -421,14 +429,16 @@ def embedded_image(image: Image.Image, *, width: float) -> PdfImage:
     return PdfImage(buffer, width=width, height=height, hAlign="LEFT")
 
 
-def heatmap_grid(study: Study, labels: tuple[str, ...], styles: dict[str, ParagraphStyle]) -> Table:
+def heatmap_rows(study: Study, labels: tuple[str, ...], styles: dict[str, ParagraphStyle]) -> list[Table]:
+    """The heatmaps two by two, one table per row, so that a page break falls between rows."""
     findings = {finding.label: finding for finding in study.findings.all()}
     cells = []
     for label in labels:
         finding = findings[label]
+        probability, threshold = percent_pair(finding.probability, finding.threshold)
         caption = (
-            f"<b>{escape(display_label(label))}</b> {format_percent(finding.probability)} "
-            f"(threshold {format_percent(finding.threshold)})"
+            f"<b>{escape(display_label(label))}</b> {probability} "
+            f"(threshold {threshold})"
             f"{' — above threshold' if finding.positive else ''}"
         )
         cells.append(
@@ -437,9 +447,14 @@ def heatmap_grid(study: Study, labels: tuple[str, ...], styles: dict[str, Paragr
     rows = [cells[index : index + 2] for index in range(0, len(cells), 2)]
     if len(rows[-1]) == 1:
         rows[-1].append("")
-    table = Table(rows, colWidths=[8.7 * cm, 8.7 * cm], hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
-    return table
+    tables = []
+    for row in rows:
+        table = Table([row], colWidths=[8.7 * cm, 8.7 * cm], hAlign="LEFT")
+        table.setStyle(
+            TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)])
+        )
+        tables.append(table)
+    return tables
 
 
 def colour_scale() -> Table:

@@ -1,6 +1,9 @@
 """How the model's and the analysers' cards read in the API: a study shows the card that analysed
 it, and the model card page (model_card app, above studies) the active ones."""
 
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -86,9 +89,25 @@ class AnalyserCardSerializer(serializers.Serializer):
     trained = serializers.BooleanField(
         help_text="False: seeded untrained weights, whose outputs mean nothing."
     )
-    architecture = serializers.CharField(allow_null=True, default=None)
+    architecture = serializers.SerializerMethodField(
+        help_text="The network in words, with its parameters where the card has some."
+    )
     weights_sha256 = serializers.CharField(allow_null=True, default=None)
     training_data = serializers.CharField(allow_null=True, default=None)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_architecture(self, card: dict[str, Any]) -> str | None:
+        """A name, or (segmentation) ``{"name", ...parameters}`` in words, never a Python dict."""
+        architecture = card.get("architecture")
+        if not isinstance(architecture, dict):
+            return architecture
+        parameters = "; ".join(
+            f"{key.replace('_', ' ')} {', '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in architecture.items()
+            if key != "name"
+        )
+        name = str(architecture.get("name", ""))
+        return f"{name} ({parameters})" if parameters else name
 
 
 class ThresholdProfileSummarySerializer(serializers.Serializer):

@@ -14,6 +14,41 @@ from studies.models import Study, StudyStatus
 from studies.selectors import analyser_run_result
 
 
+class CTSummarySerializer(serializers.Serializer):
+    """A CT study's result on the worklist: the patient's probability against its threshold."""
+
+    status = serializers.ChoiceField(choices=StudyStatus.choices)
+    patient_probability = serializers.FloatField(allow_null=True)
+    threshold = serializers.FloatField(allow_null=True)
+    positive = serializers.BooleanField(allow_null=True)
+    trained = serializers.BooleanField(allow_null=True, help_text="False: the CT model is untrained.")
+
+
+def ct_run_result(study: Study) -> tuple[Any, CTResult | None]:
+    """The study's CT run (from its prefetched runs) and its typed result, (None, None) without one."""
+    run = next((run for run in study.analyser_runs.all() if run.kind == CT_KIND), None)
+    if run is None:
+        return None, None
+    # The result is read as ml's CTResult, so its fields are named in one place (ml.ct.analyser).
+    result = analyser_run_result(run)
+    return run, result if isinstance(result, CTResult) else None
+
+
+def ct_summary_of(study: Study) -> dict[str, Any] | None:
+    run, ct = ct_run_result(study)
+    if run is None:
+        return None
+    return CTSummarySerializer(
+        {
+            "status": run.status,
+            "patient_probability": ct.patient_probability if ct else None,
+            "threshold": ct.threshold if ct else None,
+            "positive": ct.positive if ct else None,
+            "trained": run.card.get("trained") if run.card else None,
+        }
+    ).data
+
+
 class CTSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=StudyStatus.choices)
     message = serializers.CharField()
@@ -36,12 +71,9 @@ class CTSerializer(serializers.Serializer):
 
 def ct_of(study: Study) -> dict[str, Any] | None:
     """The CT panel's data of a CT study (None for a radiograph, or before its run exists)."""
-    run = next((run for run in study.analyser_runs.all() if run.kind == CT_KIND), None)
+    run, ct = ct_run_result(study)
     if run is None:
         return None
-    # The result is read as ml's CTResult, so its fields are named in one place (ml.ct.analyser).
-    result = analyser_run_result(run)
-    ct = result if isinstance(result, CTResult) else None
     done = run.status == StudyStatus.DONE
     return CTSerializer(
         {

@@ -14,7 +14,7 @@ from studies.card_serializers import (
     ModelValidationSerializer,
     ThresholdProfileSummarySerializer,
 )
-from studies.ct_serializers import CTSerializer, ct_of
+from studies.ct_serializers import CTSerializer, CTSummarySerializer, ct_of, ct_summary_of
 from studies.inference import active_model_card
 from studies.models import AnalyserRun, Finding, ImageFinding, ImageKind, Study, StudyImage, StudyStatus
 from studies.patients import PATIENT_REFERENCE_MAX_LENGTH, PATIENT_REFERENCE_PATTERN
@@ -206,6 +206,10 @@ class StudySummarySerializer(serializers.ModelSerializer):
     )
     image_count = serializers.SerializerMethodField(help_text="How many images the study holds.")
     screener = serializers.SerializerMethodField(help_text="The normal/abnormal screener, once it has run.")
+    ct_result = serializers.SerializerMethodField(
+        help_text="A CT study's patient-level result (null for a radiograph), shown where a radiograph's "
+        "findings are."
+    )
     triage_reason = serializers.SerializerMethodField(
         help_text=(
             "Why the study stands where it does in the triage orders: waited_past_limit (unread past "
@@ -245,6 +249,7 @@ class StudySummarySerializer(serializers.ModelSerializer):
             "positive_labels",
             "image_count",
             "screener",
+            "ct_result",
             "read_at",
             "triage_reason",
             "triage_lifted_since",
@@ -310,6 +315,10 @@ class StudySummarySerializer(serializers.ModelSerializer):
     def get_screener(self, study: Study) -> dict[str, Any] | None:
         screener = screener_of(study)
         return ScreenerSummarySerializer(screener).data if screener is not None else None
+
+    @extend_schema_field(CTSummarySerializer(allow_null=True))
+    def get_ct_result(self, study: Study) -> dict[str, Any] | None:
+        return ct_summary_of(study)
 
     def get_positive_labels(self, study: Study) -> list[str]:
         if hasattr(study, "positive_findings"):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from studies.ct_views import StudyCTStripView
+from studies.ct_views import StudyCTSliceView, StudyCTStripView
 from studies.explanation_views import ExplanationDetailView, ExplanationImageView, ExplanationListView
 from studies.views import (
     StudyDetailView,
@@ -21,6 +21,7 @@ urlpatterns = [
     path("<uuid:study_id>/heatmaps/<str:label>/", StudyHeatmapView.as_view(), name="study-heatmap"),
     path("<uuid:study_id>/segmentation/", StudySegmentationView.as_view(), name="study-segmentation"),
     path("<uuid:study_id>/ct-strip/", StudyCTStripView.as_view(), name="study-ct-strip"),
+    path("<uuid:study_id>/ct-slices/<int:index>/", StudyCTSliceView.as_view(), name="study-ct-slice"),
     path(
         "<uuid:study_id>/images/<int:position>/",
         StudyImagePositionView.as_view(),

@@ -169,9 +169,20 @@ def test_audit_log_lists_newest_first_with_who_what_when_and_where(admin_user, c
         "action",
         "target_type",
         "target_id",
+        "target_username",
         "ip_address",
         "detail",
     }
+
+
+def test_an_event_on_a_user_names_them_and_one_on_a_study_names_no_user(admin_user, clinician, client_for):
+    audit_record(action=AuditAction.USER_UPDATE, actor=admin_user, target_type="user", target_id=clinician.pk)
+    audit_record(
+        action=AuditAction.STUDY_VIEW, actor=admin_user, target_type="study", target_id=str(clinician.pk)
+    )
+    study_event, user_event = client_for(admin_user).get("/api/audit/").json()["results"]
+    assert (user_event["target_type"], user_event["target_username"]) == ("user", clinician.username)
+    assert (study_event["target_type"], study_event["target_username"]) == ("study", None)
 
 
 def test_audit_log_filters_by_actor_action_target_and_day(admin_user, clinician, other_clinician, client_for):

@@ -25,6 +25,7 @@ from ml.ct.synthetic import ct_slice, enhanced_ct, shuffled_series_zip
 from ml.weights.directory import save_weights_directory
 from studies.analysis import studies_analyze
 from studies.models import AnalyserRun, Study, StudyStatus
+from tests.factories import StudyFactory
 from tests.test_auth import assert_error_shape
 
 pytestmark = pytest.mark.django_db
@@ -299,3 +300,43 @@ def test_a_batch_with_a_radiograph_and_a_ct_series_gives_each_its_own_analyser(
     assert len(radiograph_study["findings"]) == 14 and radiograph_study["ct"] is None
     assert ct_study["findings"] == [] and len(ct_study["ct"]["slice_probabilities"]) == 3
     assert Study.objects.get(pk=series).claimed_by == "batch"
+
+
+def test_the_worklist_row_of_a_ct_study_carries_its_patient_level_result_and_a_radiographs_none(
+    clinician, client_for, upload, radiograph_bytes
+):
+    client = client_for(clinician)
+    data, _ = shuffled_series_zip(4)
+    ct = upload_and_analyse(client, upload, data, "series.zip")["ct"]
+    upload(client, radiograph_bytes, "chest.png")
+    rows = {row["kind"]: row for row in client.get("/api/studies/").json()["results"]}
+    assert rows["ct"]["ct_result"] == {
+        "status": "done",
+        "patient_probability": ct["patient_probability"],
+        "threshold": ct["threshold"],
+        "positive": ct["positive"],
+        "trained": False,
+    }
+    assert rows["radiograph"]["ct_result"] is None
+
+
+def test_each_ct_slice_is_served_as_the_model_saw_it_one_past_the_last_is_404_a_radiograph_400(
+    clinician, other_clinician, client_for, upload
+):
+    client = client_for(clinician)
+    data, _ = shuffled_series_zip(5)
+    study = upload_and_analyse(client, upload, data, "series.zip")
+    slices = []
+    for index in range(5):
+        answer = client.get(f"/api/studies/{study['id']}/ct-slices/{index}/")
+        assert answer.status_code == 200 and answer["Content-Type"] == "image/png"
+        slices.append(
+            cv2.imdecode(np.frombuffer(b"".join(answer.streaming_content), np.uint8), cv2.IMREAD_UNCHANGED)
+        )
+    assert {pixels.ndim for pixels in slices} == {2}
+    # Each slice its own picture: the series is scrolled through, not one slice shown five times.
+    assert len({pixels.tobytes() for pixels in slices}) == 5
+    assert_error_shape(client.get(f"/api/studies/{study['id']}/ct-slices/5/"), 404)
+    assert_error_shape(client_for(other_clinician).get(f"/api/studies/{study['id']}/ct-slices/0/"), 404)
+    radiograph = StudyFactory(owner=clinician)
+    assert_error_shape(client.get(f"/api/studies/{radiograph.id}/ct-slices/0/"), 400)

@@ -165,3 +165,61 @@ def test_report_lists_the_image_metadata_of_a_dicom_study(clinician, client_for,
     expected = ["Patient age (years)", "62", "View position", "PA", "Pixel spacing (mm)", "0.168 x 0.168"]
     for line in expected:
         assert line in text, line
+
+
+def placed_text(page) -> list[tuple[float, float, str]]:
+    """Each piece of a page's text with where it is: its text matrix, then the transformation."""
+    placed: list[tuple[float, float, str]] = []
+    page.extract_text(
+        visitor_text=lambda text, cm, tm, _font, _size: placed.append(
+            (tm[4] * cm[0] + tm[5] * cm[2] + cm[4], tm[4] * cm[1] + tm[5] * cm[3] + cm[5], text.strip())
+        )
+    )
+    return placed
+
+
+def test_the_footer_wraps_short_of_the_page_number_on_every_page(clinician, client_for, finished_study):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from reports.services import FOOTER_FONT, FOOTER_SIZE
+
+    response = report(client_for(clinician), finished_study, "?labels=Cardiomegaly,Effusion,Pneumothorax")
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) >= 2
+    for number, page in enumerate(reader.pages, start=1):
+        pieces = [(x, y, text) for x, y, text in placed_text(page) if text and y < FOOTER_TOP]
+        page_label = [(x, y) for x, y, text in pieces if text == f"page {number}"]
+        assert len(page_label) == 1, pieces
+        footer = [(x, y, text) for x, y, text in pieces if text != f"page {number}"]
+        assert footer and "Decision support, not a diagnosis." in " ".join(text for _x, _y, text in footer)
+        for x, _y, text in footer:
+            assert x + stringWidth(text, FOOTER_FONT, FOOTER_SIZE) < page_label[0][0], (number, text)
+
+
+def lowest_content(page) -> float:
+    """How far down the page its content goes (PDF points from the bottom), the footer left out:
+    the lowest line of text or bottom edge of an image above the bottom margin."""
+    bottoms = [y for _x, y, text in placed_text(page) if text and y > FOOTER_TOP]
+
+    def image_bottom(operator, _operands, cm, _tm) -> None:
+        if operator == b"Do":
+            bottoms.append(cm[5])
+
+    page.extract_text(visitor_operand_before=image_bottom)
+    return min(bottoms)
+
+
+# The footer's lines sit below 40 points; the bottom margin is 1.6 cm (45 points).
+FOOTER_TOP = 40
+
+
+def test_no_page_but_the_last_ends_in_its_top_two_thirds(clinician, client_for, analysed_study):
+    """The heatmaps' heading goes with their first row only, so no page breaks early and is left
+    nearly empty (all heatmaps kept with the heading moved whole to the next page)."""
+    labels = ",".join(sorted(analysed_study.findings.values_list("label", flat=True))[:5])
+    response = report(client_for(clinician), analysed_study, f"?labels={labels}")
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) >= 3
+    height = float(reader.pages[0].mediabox.height)
+    for number, page in enumerate(reader.pages[:-1], start=1):
+        assert lowest_content(page) < height / 3, f"page {number} of {len(reader.pages)} ends early"

@@ -94,4 +94,18 @@ describe('a CT series as a study', () => {
     await screenshot(page, 'ct-study');
     await expectNoSeriousA11yViolations(page, 'CT study');
   });
+
+  it('scrolls through the series from the keyboard, each slice as the CT model saw it', async () => {
+    const slider = page.getByRole('slider', { name: 'Slice' });
+    expect(await slider.getAttribute('aria-valuetext')).toBe('Slice 5 of 8');
+    await slider.focus();
+    await page.keyboard.press('Home');
+    await page.getByText(`Slice 1 of 8: ${(study.ct!.slice_probabilities[0]! * 100).toFixed(1)}% severe involvement`).waitFor();
+    await page.getByText(/slice 1, as the CT model saw it/).waitFor();
+    const image = page.getByRole('img', { name: `Radiograph ${fileName}` });
+    await expect.poll(() => image.evaluate((element) => (element as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await page.keyboard.press('End');
+    await page.getByText(/^Slice 8 of 8: /).waitFor();
+    expect(watched.errors()).toEqual([]);
+  });
 });

@@ -55,6 +55,7 @@ export function summaryFixture(overrides: Partial<StudySummary> = {}): StudySumm
     positive_labels: ['Cardiomegaly', 'Pleural_Thickening'],
     image_count: 1,
     screener: null,
+    ct_result: null,
     read_at: null,
     triage_reason: 'score',
     triage_lifted_since: null,

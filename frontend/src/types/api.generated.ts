@@ -160,6 +160,13 @@ export interface paths {
     /** A study with its findings */
     get: operations["studies_retrieve"];
   };
+  "/api/studies/{study_id}/ct-slices/{index}/": {
+    /**
+     * One slice of a CT study as the CT model saw it (lung window, its input size), first is 0
+     * @description For scrolling through the series on the study page. Not audited slice by slice: opening the study is (a scroll would write one event per slice).
+     */
+    get: operations["studies_ct_slices_retrieve"];
+  };
   "/api/studies/{study_id}/ct-strip/": {
     /** A CT study's per-slice probabilities as a 512x48 PNG strip (first slice left) */
     get: operations["studies_ct_strip_retrieve"];
@@ -222,6 +229,28 @@ export interface paths {
      * @description Radiograph, the heatmaps of the chosen findings, the findings against their thresholds, the model card, when and by whom the report was made. Made on the server for each request.
      */
     get: operations["studies_report_retrieve"];
+  };
+  "/api/studies/{study_id}/report/clinician/": {
+    /** The clinician's report: its latest version, or a draft written from the results */
+    get: operations["studies_report_clinician_retrieve"];
+    /** Save the draft's text and impression (409: a stale version, or a signed one) */
+    put: operations["studies_report_clinician_update"];
+  };
+  "/api/studies/{study_id}/report/clinician/amend/": {
+    /** Amend the signed report: a new draft version, copied from it; the signed one is kept */
+    post: operations["studies_report_clinician_amend_create"];
+  };
+  "/api/studies/{study_id}/report/clinician/sign/": {
+    /** Sign the saved draft: it becomes the final report (and is filed again to the PACS) */
+    post: operations["studies_report_clinician_sign_create"];
+  };
+  "/api/studies/{study_id}/report/clinician/versions/": {
+    /** Every saved version of the clinician's report, oldest first */
+    get: operations["studies_report_clinician_versions_list"];
+  };
+  "/api/studies/{study_id}/report/clinician/versions/{version}/": {
+    /** One saved version of the clinician's report */
+    get: operations["studies_report_clinician_versions_retrieve"];
   };
   "/api/studies/{study_id}/segmentation/": {
     /** Outlines of the anatomy the segmentation found, in radiograph pixels */
@@ -345,7 +374,8 @@ export interface components {
       version: string;
       /** @description False: seeded untrained weights, whose outputs mean nothing. */
       trained: boolean;
-      architecture?: string | null;
+      /** @description The network in words, with its parameters where the card has some. */
+      architecture: string | null;
       weights_sha256?: string | null;
       training_data?: string | null;
     };
@@ -384,6 +414,8 @@ export interface components {
       action: components["schemas"]["AuditActionEnum"];
       target_type: string;
       target_id: string;
+      /** @description The username of the user an event is about (target_type user), else null. */
+      target_username: string | null;
       ip_address: string | null;
       detail: unknown;
     };
@@ -424,6 +456,17 @@ export interface components {
       /** @description The per-slice curve as a PNG, once done. */
       strip: string | null;
     };
+    /** @description A CT study's result on the worklist: the patient's probability against its threshold. */
+    CTSummary: {
+      status: components["schemas"]["StudyStatusEnum"];
+      /** Format: double */
+      patient_probability: number | null;
+      /** Format: double */
+      threshold: number | null;
+      positive: boolean | null;
+      /** @description False: the CT model is untrained. */
+      trained: boolean | null;
+    };
     CacheCheck: {
       ok: boolean;
       detail?: string;
@@ -448,6 +491,29 @@ export interface components {
       /** @description Why the ratio may mislead (an AP film). */
       caveat: string | null;
     };
+    ClinicianReport: {
+      /** @description 0: a draft written from the results, not saved yet. */
+      version: number;
+      status: components["schemas"]["ClinicianReportStatusEnum"];
+      text: string;
+      impression: string;
+      sentences: readonly components["schemas"]["ReportSentence"][];
+      amendment_reason: string;
+      edited_by: string | null;
+      signed_by?: string | null;
+      /** Format: date-time */
+      signed_at: string | null;
+      /** Format: date-time */
+      created_at: string | null;
+      /** Format: date-time */
+      updated_at: string | null;
+    };
+    /**
+     * @description * `draft` - Draft
+     * * `signed` - Signed
+     * @enum {string}
+     */
+    ClinicianReportStatusEnum: "draft" | "signed";
     ComparisonFigures: {
       /** @description Findings compared (per finding: its studies). */
       compared: number;
@@ -949,6 +1015,39 @@ export interface components {
       /** @description The studies queued (finished radiograph studies only). */
       queued: string[];
     };
+    ReportAmendRequest: {
+      /** @description The signed version being amended. */
+      version: number;
+      /** @description Why the signed report changes. */
+      reason: string;
+    };
+    ReportSaveRequest: {
+      /** @description The version the edit was made on (0: the unsaved draft). */
+      version: number;
+      text: string;
+      impression: string;
+    };
+    ReportSentence: {
+      text: string;
+      source: components["schemas"]["ReportSource"];
+      /** @description Whether the report's text still holds this sentence. */
+      kept: boolean;
+    };
+    ReportSignRequest: {
+      /** @description The saved draft version being signed. */
+      version: number;
+    };
+    ReportSource: {
+      kind: components["schemas"]["ReportSourceKindEnum"];
+      /** @description The finding's label or the analyser's kind; '' for the classifier. */
+      key: string;
+    };
+    /**
+     * @description * `finding` - finding
+     * * `analyser` - analyser
+     * @enum {string}
+     */
+    ReportSourceKindEnum: "finding" | "analyser";
     /**
      * @description * `clinician` - Clinician
      * * `admin` - Admin
@@ -1090,6 +1189,8 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["Screener"] | null;
+      /** @description A CT study's patient-level result (null for a radiograph), shown where a radiograph's findings are. */
+      ct_result: components["schemas"]["CTSummary"] | null;
       /** Format: date-time */
       read_at: string | null;
       /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
@@ -1199,6 +1300,8 @@ export interface components {
       image_count: number;
       /** @description The normal/abnormal screener, once it has run. */
       screener: components["schemas"]["ScreenerSummary"] | null;
+      /** @description A CT study's patient-level result (null for a radiograph), shown where a radiograph's findings are. */
+      ct_result: components["schemas"]["CTSummary"] | null;
       /** Format: date-time */
       read_at: string | null;
       /** @description Why the study stands where it does in the triage orders: waited_past_limit (unread past CXR_TRIAGE_MAX_WAIT_MINUTES, so lifted above every score, longest wait first), score, or not_scored (no score yet: last). */
@@ -2694,6 +2797,49 @@ export interface operations {
       };
     };
   };
+  /**
+   * One slice of a CT study as the CT model saw it (lung window, its input size), first is 0
+   * @description For scrolling through the series on the study page. Not audited slice by slice: opening the study is (a scroll would write one event per slice).
+   */
+  studies_ct_slices_retrieve: {
+    parameters: {
+      path: {
+        index: number;
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "image/png": string;
+        };
+      };
+      /** @description The study is a radiograph: it has no slices. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
   /** A CT study's per-slice probabilities as a 512x48 PNG strip (first slice left) */
   studies_ct_strip_retrieve: {
     parameters: {
@@ -3253,6 +3399,334 @@ export interface operations {
         content: {
           "application/json": components["schemas"]["Error"];
           "application/pdf": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** The clinician's report: its latest version, or a draft written from the results */
+  studies_report_clinician_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description The analysis is not done, or the study is a CT study. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Neither the study's clinician nor an administrator. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Save the draft's text and impression (409: a stale version, or a signed one) */
+  studies_report_clinician_update: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportSaveRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReportSaveRequest"];
+        "multipart/form-data": components["schemas"]["ReportSaveRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description The analysis is not done, or the study is a CT study. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Neither the study's clinician nor an administrator. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The version named is no longer the latest, or is signed (amend it) or not signed. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Amend the signed report: a new draft version, copied from it; the signed one is kept */
+  studies_report_clinician_amend_create: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportAmendRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReportAmendRequest"];
+        "multipart/form-data": components["schemas"]["ReportAmendRequest"];
+      };
+    };
+    responses: {
+      201: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description The analysis is not done, or the study is a CT study. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Neither the study's clinician nor an administrator. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The version named is no longer the latest, or is signed (amend it) or not signed. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Sign the saved draft: it becomes the final report (and is filed again to the PACS) */
+  studies_report_clinician_sign_create: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    requestBody: {
+      content: {
+        "application/json": components["schemas"]["ReportSignRequest"];
+        "application/x-www-form-urlencoded": components["schemas"]["ReportSignRequest"];
+        "multipart/form-data": components["schemas"]["ReportSignRequest"];
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description The analysis is not done, or the study is a CT study. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Neither the study's clinician nor an administrator. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description The version named is no longer the latest, or is signed (amend it) or not signed. */
+      409: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not a PNG, JPEG or DICOM file, content unlike its name, or an unsupported body type. */
+      415: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** Every saved version of the clinician's report, oldest first */
+  studies_report_clinician_versions_list: {
+    parameters: {
+      path: {
+        study_id: string;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"][];
+        };
+      };
+      /** @description The analysis is not done, or the study is a CT study. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Neither the study's clinician nor an administrator. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+    };
+  };
+  /** One saved version of the clinician's report */
+  studies_report_clinician_versions_retrieve: {
+    parameters: {
+      path: {
+        study_id: string;
+        version: number;
+      };
+    };
+    responses: {
+      200: {
+        content: {
+          "application/json": components["schemas"]["ClinicianReport"];
+        };
+      };
+      /** @description The analysis is not done, or the study is a CT study. */
+      400: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description No token, or a token that is invalid, expired or revoked (or, signing in, wrong credentials). */
+      401: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Neither the study's clinician nor an administrator. */
+      403: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description Not found, or not yours. */
+      404: {
+        content: {
+          "application/json": components["schemas"]["Error"];
+        };
+      };
+      /** @description A dependency (database, cache, broker) did not answer; nothing was changed. See Retry-After. */
+      503: {
+        content: {
+          "application/json": components["schemas"]["Error"];
         };
       };
     };

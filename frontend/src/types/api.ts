@@ -101,3 +101,7 @@ export type AcceptanceRun = Schemas['AcceptanceRun'];
 export type AcceptanceRunSummary = Schemas['AcceptanceRunSummary'];
 export type Drift = Schemas['Drift'];
 export type DriftSnapshot = Schemas['DriftSnapshot'];
+export type ClinicianReport = Schemas['ClinicianReport'];
+export type ReportSentence = Schemas['ReportSentence'];
+export type ReportSource = Schemas['ReportSource'];
+export type ReportSave = Schemas['ReportSaveRequest'];

@@ -121,6 +121,7 @@ const event = (overrides: Partial<AuditEvent>): AuditEvent => ({
   action: 'sign_in',
   target_type: '',
   target_id: '',
+  target_username: null,
   ip_address: '10.0.0.5',
   detail: {},
   ...overrides,
@@ -135,15 +136,20 @@ describe('audit log page', () => {
           page([
             event({ id: 2, action: 'feedback', target_type: 'study', target_id: 'abc', detail: { label: 'Cardiomegaly', verdict: 'agree' } }),
             event({ id: 1, action: 'sign_in_failed', actor: null, actor_username: 'mallory', ip_address: '203.0.113.9' }),
+            event({ id: 3, action: 'user_update', actor_username: 'admin.cuddy', target_type: 'user', target_id: '3', target_username: 'dr.wilson' }),
           ]),
         ),
     });
     const { router } = renderApp('/audit');
 
     const table = await screen.findByRole('table', { name: 'Audit events' });
-    const [, feedbackRow, failedRow] = within(table).getAllByRole('row');
+    const [, feedbackRow, failedRow, userRow] = within(table).getAllByRole('row');
     expect(feedbackRow).toHaveTextContent('Gave feedback');
-    expect(feedbackRow).toHaveTextContent('study abc');
+    expect(feedbackRow).toHaveTextContent('Study abc');
+    // A user is named, never "user 3", and a name is kept whole (not broken mid-word).
+    expect(userRow).toHaveTextContent('User dr.wilson');
+    expect(userRow).not.toHaveTextContent('user 3');
+    expect(within(userRow!).getByText('admin.cuddy')).toHaveClass('name');
     expect(feedbackRow).toHaveTextContent('label: Cardiomegaly; verdict: agree');
     expect(failedRow).toHaveTextContent('Failed sign-in');
     expect(failedRow).toHaveTextContent('mallory');

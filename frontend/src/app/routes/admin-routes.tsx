@@ -7,12 +7,15 @@ import { AcceptancePage } from '@/features/monitoring/components/acceptance-page
 import { MonitoringPage } from '@/features/monitoring/components/monitoring-page';
 import { DicomNodes } from '@/features/pacs/components/dicom-nodes';
 import { UsersAdmin } from '@/features/users/components/users-admin';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 export function UsersRoute() {
+  useDocumentTitle('Users');
   return <UsersAdmin />;
 }
 
 export function ModelRoute() {
+  useDocumentTitle('Model');
   return <ModelOverview />;
 }
 
@@ -29,12 +32,14 @@ export function MonitoringRoute() {
 }
 
 export function DicomNodesRoute() {
+  useDocumentTitle('DICOM nodes');
   return <DicomNodes />;
 }
 
 const AUDIT_FILTER_KEYS = ['actor', 'action', 'created_after', 'created_before'] as const;
 
 export function AuditRoute() {
+  useDocumentTitle('Audit log');
   const [searchParams, setSearchParams] = useSearchParams();
   const page = Math.max(1, Number(searchParams.get('page')) || 1);
   const filter = Object.fromEntries(

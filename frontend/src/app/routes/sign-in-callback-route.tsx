@@ -2,8 +2,10 @@ import { useNavigate, useSearchParams } from 'react-router';
 
 import { paths } from '@/config/paths';
 import { HospitalSignInCallback } from '@/features/auth/components/hospital-sign-in-callback';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 export function SignInCallbackRoute() {
+  useDocumentTitle('Signing in');
   const [query] = useSearchParams();
   const navigate = useNavigate();
   return (

@@ -4,6 +4,7 @@ import { paths } from '@/config/paths';
 import { HospitalSignInLink } from '@/features/auth/components/hospital-sign-in-link';
 import { SignInForm } from '@/features/auth/components/sign-in-form';
 import { useHasSession } from '@/lib/use-session';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 function returnPath(state: unknown): string {
   const from = (state as { from?: Location } | null)?.from;
@@ -12,6 +13,7 @@ function returnPath(state: unknown): string {
 }
 
 export function SignInRoute() {
+  useDocumentTitle('Sign in');
   const hasSession = useHasSession();
   const location = useLocation();
   const navigate = useNavigate();

@@ -6,6 +6,7 @@ import { UploadRadiographs } from '@/features/studies/components/upload-radiogra
 import { ORDERING_TEXT, type WorklistFilter } from '@/features/worklist/components/studies-filters';
 import { StudiesList } from '@/features/worklist/components/studies-list';
 import { STUDY_STATUSES, type StudyOrdering } from '@/types/api';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -42,6 +43,7 @@ function toParams(page: number, filter: WorklistFilter): URLSearchParams {
 }
 
 export function StudiesRoute() {
+  useDocumentTitle('Studies');
   const [searchParams, setSearchParams] = useSearchParams();
   const page = parsePage(searchParams.get('page'));
   const filter = parseFilter(searchParams);

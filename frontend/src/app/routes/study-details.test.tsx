@@ -216,7 +216,11 @@ describe('study page', () => {
       }),
     );
     const { unmount } = renderApp('/studies/7');
-    expect(await screen.findByText(/arrived with an inverted grey scale; it was corrected before analysis/)).toBeInTheDocument();
+    const notice = await screen.findByText(/arrived with an inverted grey scale; it was corrected before analysis/);
+    // It comes first beside the image, before the findings, never as the page's last box.
+    const side = notice.closest('.study-side');
+    expect(side?.firstElementChild).toBe(notice);
+    expect(notice.compareDocumentPosition(screen.getByRole('region', { name: 'Findings' })) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
     unmount();
 
     mockStudyServer(studyFixture());
@@ -305,5 +309,29 @@ describe('study page', () => {
     expect(within(ct).getByRole('note')).toHaveTextContent('Untrained CT model — not for clinical use.');
     expect(screen.queryByRole('heading', { name: 'Findings' })).not.toBeInTheDocument();
     expect(screen.queryByRole('heading', { name: 'Report' })).not.toBeInTheDocument();
+  });
+
+  it('scrolls through a CT series slice by slice, each as the model saw it', async () => {
+    signInForTest();
+    const { requests } = mockStudyServer(
+      studyFixture({ kind: 'ct', original_filename: 'series.zip', findings: [], ct: ctFixture() }),
+      {
+        'GET /api/studies/7/ct-strip/': () => pngResponse(),
+        'GET /api/studies/7/ct-slices/3/': () => pngResponse(),
+        'GET /api/studies/7/ct-slices/0/': () => pngResponse(),
+      },
+    );
+    renderApp('/studies/7');
+
+    const slider = await screen.findByRole('slider', { name: 'Slice' });
+    // Four slices open on the middle one (the third), the series' own display image.
+    expect(slider).toHaveAttribute('aria-valuetext', 'Slice 3 of 4');
+    expect(screen.getByText('Slice 3 of 4: 70.0% severe involvement')).toBeInTheDocument();
+    fireEvent.change(slider, { target: { value: '4' } });
+    expect(await screen.findByText('Slice 4 of 4: 80.0% severe involvement')).toBeInTheDocument();
+    await vi.waitFor(() => expect(requests.some((request) => request.url.pathname === '/api/studies/7/ct-slices/3/')).toBe(true));
+    expect(screen.getByText(/slice 4, as the CT model saw it/)).toBeInTheDocument();
+    fireEvent.change(slider, { target: { value: '1' } });
+    await vi.waitFor(() => expect(requests.some((request) => request.url.pathname === '/api/studies/7/ct-slices/0/')).toBe(true));
   });
 });

@@ -8,6 +8,7 @@ import { AnatomyOverlay } from '@/features/anatomy/components/anatomy-overlay';
 import { SegmentationPanel } from '@/features/anatomy/components/segmentation-panel';
 import { useAnatomyLayers } from '@/features/anatomy/hooks/use-anatomy-layers';
 import { CTPanel, CTSliceStrip } from '@/features/ct/components/ct-panel';
+import { CTSliceScroller, ctSlicePath } from '@/features/ct/components/ct-slice-scroller';
 import { useExplanation } from '@/features/explanations/api/explanations';
 import { ExplanationComparison } from '@/features/explanations/components/explanation-comparison';
 import { DEFAULT_CHOICE, type ExplanationChoice, ExplanationControls } from '@/features/explanations/components/explanation-controls';
@@ -46,6 +47,8 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
   const comparing = comparedFor === studyId;
   const priorId = study.data?.prior?.id ?? '';
   const prior = useStudy(priorId, { enabled: priorId !== '' });
+  // A CT series opens on its middle slice at its own size; scrolling shows each slice as the model saw it.
+  const [ctSlice, setCtSlice] = useState<number | null>(null);
   const images = study.data?.images ?? [];
   const severalImages = images.length > 1;
   // The study opens on its key image, as the API names it (its first frontal analysed image).
@@ -119,9 +122,9 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <RadiographViewer
             // Each image of a study is read on its own: its own view, window and measurements.
             key={shownImage?.position ?? keyPosition}
-            imagePath={shownImage?.image ?? data.image}
+            imagePath={ctSlice !== null ? ctSlicePath(data.id, ctSlice) : (shownImage?.image ?? data.image)}
             fileName={shownImage?.original_filename ?? data.original_filename}
-            imageSize={imageWidth && imageHeight ? { width: imageWidth, height: imageHeight } : null}
+            imageSize={ctSlice === null && imageWidth && imageHeight ? { width: imageWidth, height: imageHeight } : null}
             pixelSpacingMm={metadata?.pixel_spacing_mm}
             heatmap={
               heatmapFinding
@@ -132,7 +135,13 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
                   }
                 : null
             }
-            caption={data.kind === 'ct' ? 'the middle slice of the series, in the lung window.' : undefined}
+            caption={
+              data.kind !== 'ct'
+                ? undefined
+                : ctSlice === null
+                  ? 'the middle slice of the series, in the lung window.'
+                  : `slice ${ctSlice + 1}, as the CT model saw it (lung window, its input size).`
+            }
             compareWith={
               compared && {
                 imagePath: compared.image,
@@ -166,9 +175,12 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
               )
             }
           />
+          <CTSliceScroller ct={data.ct} index={ctSlice} onChange={setCtSlice} />
           <CTSliceStrip ct={data.ct} />
         </div>
         <div className="study-side">
+          {/* First beside the image it concerns: what the model was shown differs from what arrived. */}
+          <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           {done && data.kind !== 'ct' && (
             <>
               <p className="note study-notice">

@@ -8,14 +8,17 @@ import { FeedbackBadge } from '@/features/feedback/components/feedback-badge';
 import { FindingFeedbackForm } from '@/features/feedback/components/finding-feedback-form';
 import { useActiveModelTrained } from '@/features/health/api/get-health';
 import { PacsStatus } from '@/features/pacs/components/pacs-status';
+import { ClinicianReportPanel } from '@/features/reports/components/clinician-report';
 import { ReportDownload } from '@/features/reports/components/report-download';
 import { useStudy } from '@/features/studies/api/get-study';
+import { useDocumentTitle } from '@/hooks/use-document-title';
 
 import { StudyDetails } from './study-details';
 
 export function StudyRoute() {
   const { studyId = '' } = useParams();
   const study = useStudy(studyId);
+  useDocumentTitle(study.data ? `Study ${study.data.original_filename}` : 'Study');
   const [selectedLabel, setSelectedLabel] = useState<string | null>(null);
   const activeModelTrained = useActiveModelTrained();
   const done = study.data?.status === 'done';
@@ -52,6 +55,7 @@ export function StudyRoute() {
               ) : (
                 <p className="card muted">Select a finding to agree or disagree with it and to see its heatmap (switched on beside the image).</p>
               )}
+              <ClinicianReportPanel studyId={data.id} selectedLabel={selectedLabel} onSelectFinding={setSelectedLabel} />
               <ReportDownload study={data} />
             </>
           )

@@ -79,6 +79,13 @@ function AuditFilters({ value, onApply }: { value: AuditFilter; onApply: (filter
   );
 }
 
+/** "User dr.house", "Study 0b7c…": a user by their name, never "user 3". */
+export function targetText(event: AuditEvent): string {
+  if (!event.target_type) return '—';
+  const type = event.target_type.charAt(0).toUpperCase() + event.target_type.slice(1);
+  return `${type} ${event.target_username ?? event.target_id}`;
+}
+
 function AuditTable({ events }: { events: AuditEvent[] }) {
   return (
     <div className="table-scroll">
@@ -99,9 +106,9 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
               <td>
                 <time dateTime={event.created_at}>{formatDateTime(event.created_at)}</time>
               </td>
-              <td className="wrap">{event.actor_username || '—'}</td>
+              <td className="name">{event.actor_username || '—'}</td>
               <td>{AUDIT_ACTION_TEXT[event.action]}</td>
-              <td className="wrap">{event.target_type ? `${event.target_type} ${event.target_id}` : '—'}</td>
+              <td className="wrap">{targetText(event)}</td>
               <td>{event.ip_address ?? '—'}</td>
               <td className="wrap">{detailText(event.detail)}</td>
             </tr>

@@ -2,7 +2,7 @@ import { type FormEvent, useId, useState } from 'react';
 
 import { ErrorMessage } from '@/components/ui/error-message';
 import type { Finding, FindingFeedback, Verdict } from '@/types/api';
-import { displayLabel, formatDateTime, formatPercent } from '@/utils/format';
+import { displayLabel, formatDateTime, formatPercentPair } from '@/utils/format';
 
 import { useSaveFeedback } from '../api/save-feedback';
 import { VERDICT_TEXT, VERDICTS } from './verdict-text';
@@ -23,6 +23,7 @@ export function FindingFeedbackForm({ studyId, finding, current }: FindingFeedba
   const save = useSaveFeedback(studyId);
   const noteId = useId();
   const name = displayLabel(finding.label);
+  const [probability, threshold] = formatPercentPair(finding.probability, finding.threshold);
 
   const handleSubmit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -35,8 +36,8 @@ export function FindingFeedbackForm({ studyId, finding, current }: FindingFeedba
     <form className="card feedback-form" onSubmit={handleSubmit} aria-labelledby={`${noteId}-heading`}>
       <h2 id={`${noteId}-heading`}>Your assessment: {name}</h2>
       <p className="muted">
-        The model gives {name} {formatPercent(finding.probability)} against a threshold of{' '}
-        {formatPercent(finding.threshold)}. Do you agree with this finding?
+        The model gives {name} {probability} against a threshold of {threshold}
+        {finding.positive ? ', above it' : ', below it'}. Do you agree with this finding?
       </p>
       <fieldset className="verdicts">
         <legend>Assessment of {name}</legend>

@@ -1,5 +1,5 @@
 import type { Finding } from '@/types/api';
-import { displayLabel, formatPercent } from '@/utils/format';
+import { displayLabel, formatPercent, formatPercentPair } from '@/utils/format';
 
 type FindingButtonProps = {
   finding: Finding;
@@ -14,6 +14,7 @@ type FindingButtonProps = {
 export function FindingButton({ finding, selected, onToggle, positiveHintId }: FindingButtonProps) {
   const probability = Math.min(Math.max(finding.probability, 0), 1);
   const threshold = Math.min(Math.max(finding.threshold, 0), 1);
+  const [shownProbability, shownThreshold] = formatPercentPair(finding.probability, finding.threshold);
   return (
     <button
       type="button"
@@ -24,8 +25,8 @@ export function FindingButton({ finding, selected, onToggle, positiveHintId }: F
     >
       <span className="finding-text">
         <span className="finding-label">{displayLabel(finding.label)}</span>{' '}
-        <span className="finding-probability">{formatPercent(finding.probability)}</span>{' '}
-        <span className="finding-threshold">(threshold {formatPercent(finding.threshold)})</span>,{' '}
+        <span className="finding-probability">{shownProbability}</span>{' '}
+        <span className="finding-threshold">(threshold {shownThreshold})</span>,{' '}
         <span className="finding-score">score {formatPercent(finding.calibrated_score)}</span>
       </span>
       {finding.positive && (

@@ -1,13 +1,18 @@
 import { AnalyserModel, AnalyserRunStatus } from '@/components/analyser-run-status';
 import { UntrainedAnalyserWarning } from '@/components/ui/untrained-model-banner';
 import type { Screener } from '@/types/api';
-import { formatPercent } from '@/utils/format';
+import { formatPercent, formatPercentPair } from '@/utils/format';
 
 /** The screener flags studies for a closer look; it must never be read as clearing one. */
 export const SCREENER_NEVER_NORMAL =
   'The screener only ranks and flags studies for a closer look: it never reports a study as normal, and a study below its threshold may still have findings.';
 
 function ScreenerResult({ screener }: { screener: Screener }) {
+  const { probability, threshold } = screener;
+  const [shownProbability, shownThreshold] =
+    probability !== null && threshold !== null
+      ? formatPercentPair(probability, threshold)
+      : [probability === null ? '—' : formatPercent(probability), threshold === null ? '—' : formatPercent(threshold)];
   return (
     <>
       {screener.trained === false && (
@@ -22,9 +27,9 @@ function ScreenerResult({ screener }: { screener: Screener }) {
       </p>
       <dl className="key-values">
         <dt>Probability of any abnormality</dt>
-        <dd>{screener.probability === null ? '—' : formatPercent(screener.probability)}</dd>
+        <dd>{shownProbability}</dd>
         <dt>Threshold</dt>
-        <dd>{screener.threshold === null ? '—' : formatPercent(screener.threshold)}</dd>
+        <dd>{shownThreshold}</dd>
       </dl>
     </>
   );

@@ -93,6 +93,28 @@ describe('worklist', () => {
     expect(within(row).getByText('Pleural Thickening')).toBeInTheDocument();
   });
 
+  it("shows a CT study's patient-level result where a radiograph's findings go, never a row of dashes", async () => {
+    signInForTest();
+    const ctStudy = (id: number, name: string, probability: number, trained: boolean) =>
+      study(id, {
+        kind: 'ct',
+        original_filename: name,
+        top_finding: null,
+        positive_labels: [],
+        ct_result: { status: 'done', patient_probability: probability, threshold: 0.5, positive: probability >= 0.5, trained },
+      });
+    const ct = ctStudy(5, 'series.zip', 0.4996, false);
+    const severe = ctStudy(6, 'severe.zip', 0.8, true);
+    mockWorklist(() => jsonResponse({ count: 2, next: null, previous: null, results: [ct, severe] }));
+    renderApp('/');
+
+    const row = (await screen.findByRole('link', { name: 'series.zip' })).closest('tr')!;
+    expect(row).toHaveTextContent('Severe involvement 49.96% (threshold 50.00%) · untrained CT model');
+    expect(within(row).getByText('None')).toBeInTheDocument();
+    const severeRow = screen.getByRole('link', { name: 'severe.zip' }).closest('tr')!;
+    expect(within(severeRow).getByText('Severe involvement', { selector: '.tag' })).toBeInTheDocument();
+  });
+
   it('asks the API for triage order, a positive finding, a status and a date range, and keeps them in the address', async () => {
     signInForTest();
     const { requests } = mockWorklist(() => jsonResponse({ count: 0, next: null, previous: null, results: [] }));

@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { StudyStatusBadge } from '@/components/study-status-badge';
 import { paths } from '@/config/paths';
 import type { StudySummary } from '@/types/api';
-import { displayLabel, formatDateTime, formatPercent, formatSex } from '@/utils/format';
+import { displayLabel, formatDateTime, formatPercent, formatPercentPair, formatSex } from '@/utils/format';
 
 import { ScreenerFlag } from './screener-flag';
 import { TriageReason } from './triage-reason';
@@ -24,6 +24,20 @@ function PositiveFindings({ labels }: { labels: readonly string[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+const CT_FINDING = 'Severe involvement';
+
+/** A CT study's patient-level result where a radiograph's most suspicious finding goes. */
+function CTResultCell({ ct }: { ct: NonNullable<StudySummary['ct_result']> }) {
+  if (ct.patient_probability === null || ct.threshold === null) return <span className="muted">—</span>;
+  const [probability, threshold] = formatPercentPair(ct.patient_probability, ct.threshold);
+  return (
+    <span>
+      {CT_FINDING} {probability} <span className="muted">(threshold {threshold})</span>
+      {ct.trained === false && <span className="muted"> · untrained CT model</span>}
+    </span>
   );
 }
 
@@ -83,7 +97,9 @@ export function StudiesTable({ studies, label, showUploader = false }: StudiesTa
                 <StudyStatusBadge status={study.status} />
               </td>
               <td>
-                {study.top_finding ? (
+                {study.ct_result ? (
+                  <CTResultCell ct={study.ct_result} />
+                ) : study.top_finding ? (
                   <span>
                     {displayLabel(study.top_finding.label)} {formatPercent(study.top_finding.probability)},{' '}
                     <span className="finding-score">score {formatPercent(study.top_finding.calibrated_score)}</span>
@@ -99,7 +115,13 @@ export function StudiesTable({ studies, label, showUploader = false }: StudiesTa
                 )}
               </td>
               <td>
-                {study.status === 'done' && study.kind !== 'ct' ? <PositiveFindings labels={study.positive_labels} /> : <span className="muted">—</span>}
+                {study.status !== 'done' ? (
+                  <span className="muted">—</span>
+                ) : study.ct_result ? (
+                  <PositiveFindings labels={study.ct_result.positive ? [CT_FINDING] : []} />
+                ) : (
+                  <PositiveFindings labels={study.positive_labels} />
+                )}
               </td>
               <td>
                 <ScreenerFlag screener={study.screener} />
