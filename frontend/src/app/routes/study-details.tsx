@@ -242,7 +242,6 @@ export function StudyDetails({ studyId, selectedLabel, onSelect, renderFindingEx
           <CTPanel ct={data.ct} />
           <ScreenerPanel screener={data.screener} />
           <SegmentationPanel segmentation={data.segmentation} layers={anatomy} />
-          <ScreeningNotice screening={shownImage ? shownImage.screening : data.screening} />
           <ModelSummary
             model={data.model}
             thresholdProfile={data.threshold_profile}
