@@ -140,11 +140,12 @@ test: lint test-python test-frontend test-e2e
 
 # The topology test serves the built web app through nginx. ml's tests spend most of their time
 # tracing TensorFlow graphs, mostly on one core, so two processes share them (a module stays in one,
-# its fixtures built once); the backend's share queues and ports, and run in one.
+# its fixtures built once); the backend's share queues and ports, and run in one. Each prints its
+# slowest tests, to keep `make test` within its time (README, "Set-up").
 test-python: $(PYTHON_DEPS) $(SPA) system-packages $(OHIF)
-	$(VENV)/bin/python -m pytest ml/tests --numprocesses 2 --dist loadscope
+	$(VENV)/bin/python -m pytest ml/tests --numprocesses 2 --dist loadscope --durations 15
 	cd backend && PATH=$$PATH:/usr/sbin DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) \
-		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest
+		CXR_CACHE_PREFIX=cxr-test-$$$$ CXR_TASK_QUEUE=cxr-test-$$$$ $(PY) -m pytest --durations 25
 
 # OHIF Viewer, as npm's @ohif/app ships it built (dist/), for the test that opens the results filed
 # into Orthanc in Chromium (backend/tests/test_pacs_ohif.py). Only its tarball is fetched (npm pack,

@@ -87,10 +87,14 @@ def deployed(deployment: Deployment) -> DeployedModel:
     )
 
 
-def weights_installed(weights_sha256: str | None) -> DeployedModel | None:
-    """The installed weights whose SHA-256 a stored result's card names (None: the seeded untrained
-    model), without a profile: what explains a study by the network that analysed it, whatever is
-    active now. None when those weights are no longer installed here."""
+def weights_installed(card: dict[str, object]) -> DeployedModel | None:
+    """The weights a stored result's card names, without a profile: what explains a study by the
+    network that analysed it, whatever is active now. The seeded untrained network is always there
+    (its seed is fixed); trained weights are the boot default's or an installed version's, found by
+    their SHA-256. None when those weights are no longer installed here."""
+    if not card.get("trained"):
+        return DeployedModel(deployment_id=None, weights_dir=None, profile=None)
+    weights_sha256 = card.get("weights_sha256")
     default = boot_default()
     if describe_active_model(default.weights_dir).weights_sha256 == weights_sha256:
         return default

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ml.classifier.card import ModelCard
+from ml.classifier.threshold_profile import ThresholdProfile
 from ml.errors import DataError
 from ml.evaluation import metrics
 from ml.evaluation.acceptance import Target, acceptance
@@ -37,8 +38,10 @@ def labelled_set_evaluate(
     targets: tuple[Target, ...],
     rule: ThresholdRule,
     resamples: int,
+    profile: ThresholdProfile | None = None,
 ) -> tuple[ModelCard, dict[str, Any]]:
-    """The card that scored the set, and the run's result (see the module docstring)."""
+    """The card that scored the set (under ``profile``'s thresholds, a site's active profile, when
+    one is given), and the run's result (see the module docstring)."""
     if not cases:
         raise DataError("The set holds no labelled case.")
     with tempfile.TemporaryDirectory(prefix="cxr-acceptance-") as folder:
@@ -47,7 +50,7 @@ def labelled_set_evaluate(
         for path, case in zip(paths, cases, strict=True):
             path.write_bytes(case.content)
         scored = score_images(None, paths, pipeline=pipeline, progress=False)
-    card = scored.card
+    card = profile.apply(scored.card) if profile is not None else scored.card
     accepted = [cases[index] for index in scored.accepted]
     case_of_path = {str(path): case for path, case in zip(paths, cases, strict=True)}
     refusals = {case_of_path[path].name: reason for path, reason in scored.refused.items()}

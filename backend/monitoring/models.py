@@ -31,6 +31,15 @@ class AcceptanceRun(Job):
     # per finding the evaluation, the acceptance checks, the curves; the set's refusal rate.
     model_card = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
+    # The installed weights the run accepts, a candidate before its shadow run or promotion; null:
+    # the active deployment when the run starts (its site profile's thresholds included).
+    model_version = models.ForeignKey(
+        "deployments.ModelVersion",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="acceptance_runs",
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -13,11 +13,13 @@ RUNS_LISTED = 50
 
 
 def acceptance_run_list() -> QuerySet[AcceptanceRun]:
-    return AcceptanceRun.objects.select_related("created_by").order_by("-created_at")[:RUNS_LISTED]
+    return AcceptanceRun.objects.select_related("created_by", "model_version").order_by("-created_at")[
+        :RUNS_LISTED
+    ]
 
 
 def acceptance_run_get(*, run_id: int) -> AcceptanceRun:
-    run = AcceptanceRun.objects.select_related("created_by").filter(pk=run_id).first()
+    run = AcceptanceRun.objects.select_related("created_by", "model_version").filter(pk=run_id).first()
     if run is None:
         raise NotFoundError("No such acceptance run.")
     return run

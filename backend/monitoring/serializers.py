@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from deployments.models import ModelVersion
 from monitoring.models import AcceptanceRun, AcceptanceSource, DriftSnapshot
 
 
@@ -21,6 +22,13 @@ class AcceptanceRunInputSerializer(serializers.Serializer):
         default="youden",
         help_text="How the site's thresholds are chosen: sensitivity:0.9, f1, youden",
     )
+    model_version = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Installed weights to accept (a candidate); omitted: the active model",
+    )
 
     def validate_images(self, value):  # noqa: ANN001, ANN201 (DRF's hook)
         if value.size > settings.CXR_ACCEPTANCE_MAX_ZIP_BYTES:
@@ -38,6 +46,12 @@ class AcceptanceRunSerializer(serializers.ModelSerializer):
         "calibration and ECE, ROC points, the rule's threshold; the set's refusal rate and the verdict",
     )
     model_card = serializers.JSONField(read_only=True)
+    model_version = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The installed weights accepted; null: the active model then",
+    )
+    model = serializers.SerializerMethodField(help_text="The model the run accepts, in words")
 
     class Meta:
         model = AcceptanceRun
@@ -52,10 +66,19 @@ class AcceptanceRunSerializer(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "model_version",
+            "model",
             "model_card",
             "result",
         ]
         read_only_fields = fields
+
+    def get_model(self, run: AcceptanceRun) -> str:
+        if run.model_version is not None:
+            return f"{run.model_version.name} {run.model_version.version}"
+        if run.model_card:
+            return f"{run.model_card['name']} {run.model_card['version']} (active)"
+        return "the active model"
 
 
 class AcceptanceRunSummarySerializer(AcceptanceRunSerializer):

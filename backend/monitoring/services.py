@@ -14,6 +14,8 @@ from audit.models import AuditAction
 from audit.services import audit_record
 from common.errors import DomainError
 from common.jobs import JobStatus, claimable, job_done, job_enqueue, job_enqueued, job_fail, jobs_claim
+from deployments.models import ModelVersion
+from deployments.selectors import DeployedModel, deployment_active
 from ml.classifier.card import ModelCard
 from ml.classifier.threshold_profile import ThresholdProfile, profile_make
 from ml.errors import DataError, ImageError, WeightsError
@@ -24,7 +26,7 @@ from monitoring.dispatch import ACCEPTANCE, RUN_ACCEPTANCE
 from monitoring.feedback_cases import feedback_cases
 from monitoring.labelled_sets import LabelledCase, labelled_set_read
 from monitoring.models import AcceptanceRun, AcceptanceSource
-from studies.inference import active_model_card, ready_pipeline
+from studies.inference import active_model_card, classifier_pipeline, ready_pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -55,11 +57,13 @@ def acceptance_run_create(
     threshold_rule: str,
     archive: bytes | None = None,
     labels_csv: bytes | None = None,
+    model_version: ModelVersion | None = None,
     request: Any = None,
 ) -> AcceptanceRun:
-    """Check the set and the settings (nothing is stored if any is wrong), keep the set, queue the run."""
+    """Check the set and the settings (nothing is stored if any is wrong), keep the set, queue the run
+    of ``model_version`` (installed weights, a candidate) or, None, of the active deployment."""
     targets, threshold_rule = acceptance_settings_check(targets=targets, threshold_rule=threshold_rule)
-    labels = active_model_card().labels
+    labels = acceptance_model(model_version).card().labels
     cases = 0
     if source == AcceptanceSource.UPLOAD:
         if not archive or not labels_csv:
@@ -82,6 +86,7 @@ def acceptance_run_create(
             targets=targets,
             threshold_rule=threshold_rule,
             labels_csv=labels_csv.decode("utf-8-sig") if labels_csv else "",
+            model_version=model_version,
         )
         job_enqueued(run)
         run.save()
@@ -93,7 +98,13 @@ def acceptance_run_create(
             actor=user,
             target_type="acceptance_run",
             target_id=run.pk,
-            detail={"source": source, "cases": cases, "targets": targets, "threshold_rule": threshold_rule},
+            detail={
+                "source": source,
+                "cases": cases,
+                "targets": targets,
+                "threshold_rule": threshold_rule,
+                "model": f"{model_version.name} {model_version.version}" if model_version else "active",
+            },
         )
         job_enqueue(RUN_ACCEPTANCE, run.pk)
     return run
@@ -108,9 +119,11 @@ def acceptance_run_execute(*, run_id: int, claimant: str) -> None:
     if not claimed:
         return
     run = claimed[0]
+    model = acceptance_model(run.model_version)
     try:
         card, result = labelled_set_evaluate(
-            pipeline=ready_pipeline(),
+            pipeline=classifier_pipeline(model, default=ready_pipeline()),
+            profile=model.profile,
             cases=run_cases(run),
             targets=parse_targets(run.targets),
             rule=ThresholdRule.parse(run.threshold_rule),
@@ -135,6 +148,14 @@ def acceptance_run_execute(*, run_id: int, claimant: str) -> None:
     run.model_card = card.to_dict()
     run.result = result
     job_done(run, "model_card", "result")
+
+
+def acceptance_model(model_version: ModelVersion | None) -> DeployedModel:
+    """What a run accepts: the installed weights it names (their card's thresholds), or the active
+    deployment (its site profile's)."""
+    if model_version is None:
+        return deployment_active()
+    return DeployedModel(deployment_id=None, weights_dir=model_version.weights_dir or None, profile=None)
 
 
 def run_cases(run: AcceptanceRun) -> list[LabelledCase]:

@@ -52,6 +52,7 @@ class AcceptanceRunListView(APIView):
             threshold_rule=data["threshold_rule"],
             archive=data["images"].read() if data.get("images") else None,
             labels_csv=data["labels"].read() if data.get("labels") else None,
+            model_version=data["model_version"],
             request=request,
         )
         return Response(AcceptanceRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -40,13 +40,13 @@ def explanation_compute(*, explanation_id: int, claimant: str = "") -> None:
             return
     # The network that analysed the study explains it, not whichever is active now: after a promotion
     # to other weights, a map of the new network would explain findings it did not make.
-    weights_sha256 = (explanation.study.model_card or {}).get("weights_sha256")
-    model = weights_installed(weights_sha256)
+    card = explanation.study.model_card or {}
+    model = weights_installed(card)
     if model is None:
         job_fail(
             explanation,
             message="The weights that analysed this study are no longer installed here, so no "
-            f"method can explain its findings (weights SHA-256 {weights_sha256}).",
+            f"method can explain its findings (weights SHA-256 {card.get('weights_sha256')}).",
         )
         return
     try:

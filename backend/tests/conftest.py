@@ -177,3 +177,19 @@ def analysed_study(clinician, client_for, upload, radiograph_bytes):
     assert response.status_code == 202, response.content
     analyse_here(response.json()["id"])
     return Study.objects.get(pk=response.json()["id"])
+
+
+@pytest.fixture(scope="session")
+def site_weights(tmp_path_factory) -> tuple[Path, Path]:
+    """Two trained weights directories: the seeded network, and the same with one output's bias moved
+    (other weights, so other hashes and other probabilities)."""
+    from ml.classifier.engine import InferenceEngine
+
+    root = tmp_path_factory.mktemp("site-weights")
+    engine = InferenceEngine.load(None, backend="keras")
+    engine.save(root / "current", trained=True, name="site-densenet", version="1.0.0")
+    head = next(layer for layer in reversed(engine.model.layers) if len(layer.get_weights()) == 2)
+    kernel, bias = head.get_weights()
+    head.set_weights([kernel, bias + 0.5])
+    engine.save(root / "candidate", trained=True, name="site-densenet", version="2.0.0")
+    return root / "current", root / "candidate"

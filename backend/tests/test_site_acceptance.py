@@ -13,7 +13,7 @@ from datetime import timedelta
 import numpy as np
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from PIL import Image
 
@@ -367,3 +367,52 @@ def test_an_acceptance_run_whose_worker_died_is_handed_over_again_then_failed_bu
     assert run.message == JOB_KINDS["acceptance_run"].gave_up_interrupted.format(
         attempts=settings.CXR_MAX_ANALYSIS_ATTEMPTS
     )
+
+
+@pytest.mark.django_db
+def test_an_acceptance_of_installed_candidate_weights_scores_the_set_with_them_not_the_active_model(
+    clinician, client_for, upload, site_weights
+):
+    from deployments.services import model_version_install
+
+    client = client_for(clinician)
+    path = sorted(NIH_DIR.glob("*.png"))[0]
+    created = upload(client, path.read_bytes(), path.name)
+    analyse_here(created.json()["id"])
+    study_id = created.json()["id"]
+    said = Finding.objects.get(study_id=study_id, label="Mass")
+    FindingFeedback.objects.create(study_id=study_id, label="Mass", user=clinician, verdict=Verdict.AGREE)
+    _, candidate = site_weights
+    version = model_version_install(weights_dir=str(candidate))
+    admin = AdminFactory()
+
+    call_command(
+        "acceptance_run",
+        *("--admin", admin.username, "--from-feedback", "--targets", "auroc=0.8"),
+        *("--model-version", str(version.pk), "--here"),
+        stdout=io.StringIO(),
+    )
+
+    run = AcceptanceRun.objects.get()
+    assert run.status == JobStatus.DONE and run.model_version_id == version.pk
+    assert (run.model_card["name"], run.model_card["version"]) == ("site-densenet", "2.0.0")
+    # The candidate differs from the active network by a raised output bias: every score is higher.
+    (score,) = run.result["findings"]["Mass"]["scores"]
+    assert score > said.probability + 1e-3
+    event = AuditEvent.objects.get(action=AuditAction.ACCEPTANCE_RUN)
+    assert event.detail["model"] == "site-densenet 2.0.0"
+    listed = client_for(admin).get(URL).json()
+    assert listed[0]["model"] == "site-densenet 2.0.0" and listed[0]["model_version"] == version.pk
+    with pytest.raises(CommandError, match="No installed weights have the id"):
+        call_command(
+            "acceptance_run",
+            *(
+                "--admin",
+                admin.username,
+                "--from-feedback",
+                "--targets",
+                "auroc=0.8",
+                "--model-version",
+                "999",
+            ),
+        )

@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { formatPercentPair } from '../src/utils/format';
+
 import {
   apiToken,
   baseUrl,
@@ -28,7 +30,7 @@ const NEVER_NORMAL = /never reports a study as normal/;
 type AnalyserRun = { status: string; analyser: { trained: boolean } | null };
 type StudyJson = {
   status: string;
-  screener: (AnalyserRun & { probability: number | null; likely_abnormal: boolean | null; trained: boolean | null }) | null;
+  screener: (AnalyserRun & { probability: number | null; threshold: number | null; likely_abnormal: boolean | null; trained: boolean | null }) | null;
   segmentation:
     | (AnalyserRun & { structures: string[]; cardiothoracic_ratio: { ratio: number; above_range: boolean } | null })
     | null;
@@ -74,7 +76,8 @@ describe('analysers beside the classifier', () => {
     const screener = study.screener!;
     // The probability follows its term (an untrained screener's may equal its threshold).
     const probability = panel.locator('dt', { hasText: 'Probability of any abnormality' }).locator('xpath=following-sibling::dd[1]');
-    expect(await probability.textContent()).toBe(percent(screener.probability!));
+    // Printed with as many decimals as tell it from its threshold (the web app's one rule).
+    expect(await probability.textContent()).toBe(formatPercentPair(screener.probability!, screener.threshold!)[0]);
     await panel.getByText(screener.likely_abnormal ? 'Likely abnormal' : "Below the screener's threshold", { exact: true }).waitFor();
     await panel.getByText(NEVER_NORMAL).waitFor();
     const warning = panel.getByText(/^Untrained screener — not for clinical use\./);

@@ -302,6 +302,10 @@ export interface components {
       started_at: string | null;
       /** Format: date-time */
       finished_at: string | null;
+      /** @description The installed weights accepted; null: the active model then */
+      model_version: number | null;
+      /** @description The model the run accepts, in words */
+      model: string;
       model_card: unknown;
       /** @description Per finding: AUROC and CI, sensitivity and specificity at the card's threshold, calibration and ECE, ROC points, the rule's threshold; the set's refusal rate and the verdict */
       result: unknown;
@@ -326,6 +330,8 @@ export interface components {
        * @default youden
        */
       threshold_rule?: string;
+      /** @description Installed weights to accept (a candidate); omitted: the active model */
+      model_version?: number | null;
     };
     AcceptanceRunSummary: {
       id: number;
@@ -341,6 +347,10 @@ export interface components {
       started_at: string | null;
       /** Format: date-time */
       finished_at: string | null;
+      /** @description The installed weights accepted; null: the active model then */
+      model_version: number | null;
+      /** @description The model the run accepts, in words */
+      model: string;
       accepted: boolean | null;
     };
     /**

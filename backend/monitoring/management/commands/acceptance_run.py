@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import User
 from common.errors import DomainError
+from deployments.models import ModelVersion
 from ml.evaluation.acceptance import describe_acceptance
 from monitoring.models import AcceptanceRun, AcceptanceSource
 from monitoring.services import acceptance_run_create, acceptance_run_execute
@@ -30,6 +31,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--targets", required=True, help="e.g. auroc=0.80,sensitivity=0.90")
         parser.add_argument("--threshold-rule", default="youden", help="sensitivity:0.9, f1 or youden")
+        parser.add_argument(
+            "--model-version",
+            type=int,
+            help="the id of installed weights to accept (a candidate: the Model versions page's list); "
+            "omitted: the active model",
+        )
         parser.add_argument("--here", action="store_true", help="run it in this process, not the worker")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,6 +45,11 @@ class Command(BaseCommand):
             raise CommandError(f"No active admin named {options['admin']!r}.")
         if options["from_feedback"] == bool(options["images"] or options["labels"]):
             raise CommandError("Give --images and --labels, or --from-feedback.")
+        version = None
+        if options["model_version"] is not None:
+            version = ModelVersion.objects.filter(pk=options["model_version"]).first()
+            if version is None:
+                raise CommandError(f"No installed weights have the id {options['model_version']}.")
         try:
             run = acceptance_run_create(
                 user=admin,
@@ -46,6 +58,7 @@ class Command(BaseCommand):
                 threshold_rule=options["threshold_rule"],
                 archive=options["images"].read_bytes() if options["images"] else None,
                 labels_csv=options["labels"].read_bytes() if options["labels"] else None,
+                model_version=version,
             )
         except (DomainError, OSError) as error:
             raise CommandError(str(error)) from error

@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 
 import { api } from '@/lib/api-client';
-import type { AcceptanceRun, AcceptanceRunSummary, AcceptanceSource } from '@/types/api';
+import type { AcceptanceRun, AcceptanceRunSummary, AcceptanceSource, DeploymentsOverview } from '@/types/api';
 
 /**
  * The figures of a finished run. The schema carries them as one JSON object (their keys follow
@@ -66,8 +66,20 @@ export function useAcceptanceRun(id: number | null) {
   );
 }
 
+/** The weights installed here, any of which a run may accept instead of the active model (a candidate). */
+export function useInstalledWeights() {
+  return useQuery(
+    queryOptions({
+      queryKey: ['acceptance-runs', 'installed-weights'],
+      queryFn: async ({ signal }) => (await api.get<DeploymentsOverview>('/api/admin/models/', { signal })).versions,
+    }),
+  );
+}
+
 export type StartVariables = {
   source: AcceptanceSource;
+  /** Installed weights to accept; null: the active model. */
+  modelVersion: number | null;
   images?: File;
   labels?: File;
   targets: string;
@@ -77,9 +89,10 @@ export type StartVariables = {
 export function useStartAcceptanceRun() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: ({ source, images, labels, targets, thresholdRule }: StartVariables) => {
+    mutationFn: ({ source, modelVersion, images, labels, targets, thresholdRule }: StartVariables) => {
       const form = new FormData();
       form.append('source', source);
+      if (modelVersion !== null) form.append('model_version', String(modelVersion));
       form.append('targets', targets);
       form.append('threshold_rule', thresholdRule);
       if (images) form.append('images', images, images.name);

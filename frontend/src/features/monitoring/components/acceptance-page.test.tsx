@@ -1,4 +1,5 @@
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 
 import { jsonResponse, mockFetch } from '@/testing/mock-fetch';
@@ -51,6 +52,8 @@ const summary: AcceptanceRunSummary = {
   targets: 'auroc=0.80,sensitivity=0.90',
   threshold_rule: 'sensitivity:0.9',
   created_by: 'admin',
+  model_version: null,
+  model: 'densenet121-chestxray14 0.1.0-untrained-seed0 (active)',
   created_at: '2026-12-07T10:00:00Z',
   started_at: '2026-12-07T10:00:01Z',
   finished_at: '2026-12-07T10:00:30Z',
@@ -68,6 +71,7 @@ describe('acceptance page', () => {
     mockFetch({
       'GET /api/monitoring/acceptance-runs/': () => jsonResponse([summary]),
       'GET /api/monitoring/acceptance-runs/7/': () => jsonResponse(run),
+      'GET /api/admin/models/': () => jsonResponse({ versions: [] }),
     });
     renderWithProvider(<AcceptancePage />);
 
@@ -80,5 +84,27 @@ describe('acceptance page', () => {
     expect(screen.getByRole('img', { name: 'ROC curve of Mass' })).toBeInTheDocument();
     expect(screen.getByRole('img', { name: 'Calibration of Mass (ECE 0.210)' })).toBeInTheDocument();
     expect(screen.getByText(/is untrained: these figures test the procedure/)).toBeInTheDocument();
+  });
+
+  it('starts a run of installed candidate weights when the admin picks them, the active model otherwise', async () => {
+    signInForTest();
+    const { requests } = mockFetch({
+      'GET /api/monitoring/acceptance-runs/': () => jsonResponse([]),
+      'GET /api/admin/models/': () =>
+        jsonResponse({ versions: [{ id: 4, name: 'site-densenet', version: '2.0.0', trained: true }] }),
+      'POST /api/monitoring/acceptance-runs/': () => jsonResponse({ ...summary, id: 8, status: 'queued' }, 202),
+      'GET /api/monitoring/acceptance-runs/8/': () => jsonResponse({ ...run, id: 8, status: 'queued', result: null }),
+    });
+    renderWithProvider(<AcceptancePage />);
+    const user = userEvent.setup();
+    await user.selectOptions(screen.getByLabelText('Labelled set'), 'feedback');
+    const model = screen.getByLabelText('Model to accept');
+    await screen.findByRole('option', { name: /site-densenet 2\.0\.0/ });
+    await user.selectOptions(model, '4');
+    await user.click(screen.getByRole('button', { name: 'Start the acceptance run' }));
+    await waitFor(() => expect(requests.some((request) => request.method === 'POST')).toBe(true));
+    const body = requests.find((request) => request.method === 'POST')?.body as FormData;
+    expect(body.get('model_version')).toBe('4');
+    expect(body.get('source')).toBe('feedback');
   });
 });

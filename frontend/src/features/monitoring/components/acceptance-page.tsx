@@ -13,6 +13,7 @@ import {
   type FindingFigures,
   useAcceptanceRun,
   useAcceptanceRuns,
+  useInstalledWeights,
   useStartAcceptanceRun,
 } from '../api/acceptance-runs';
 import { FindingSelect } from './finding-select';
@@ -24,6 +25,8 @@ function number(value: number | null | undefined, digits = 3): string {
 
 function StartForm({ onStarted }: { onStarted: (id: number) => void }) {
   const start = useStartAcceptanceRun();
+  const weights = useInstalledWeights();
+  const [modelVersion, setModelVersion] = useState<number | null>(null);
   const [source, setSource] = useState<AcceptanceSource>('upload');
   const [images, setImages] = useState<File>();
   const [labels, setLabels] = useState<File>();
@@ -31,7 +34,7 @@ function StartForm({ onStarted }: { onStarted: (id: number) => void }) {
   const [thresholdRule, setThresholdRule] = useState('sensitivity:0.9');
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    start.mutate({ source, images, labels, targets, thresholdRule }, { onSuccess: (run) => onStarted(run.id) });
+    start.mutate({ source, modelVersion, images, labels, targets, thresholdRule }, { onSuccess: (run) => onStarted(run.id) });
   };
   return (
     <form className="card" onSubmit={submit} aria-labelledby="start-acceptance-heading">
@@ -41,6 +44,20 @@ function StartForm({ onStarted }: { onStarted: (id: number) => void }) {
         the analysis worker. Per finding you get the AUROC with its 95% CI, sensitivity and specificity at the current
         threshold, the calibration and whether your targets are met.
       </p>
+      <Field label="Model to accept">
+        <select
+          value={modelVersion ?? ''}
+          onChange={(event) => setModelVersion(event.target.value === '' ? null : Number(event.target.value))}
+        >
+          <option value="">The active model (with its site thresholds)</option>
+          {(weights.data ?? []).map((version) => (
+            <option key={version.id} value={version.id}>
+              {version.name} {version.version}
+              {version.trained ? '' : ' (untrained)'}: installed weights, their card&apos;s thresholds
+            </option>
+          ))}
+        </select>
+      </Field>
       <Field label="Labelled set">
         <select value={source} onChange={(event) => setSource(event.target.value as AcceptanceSource)}>
           <option value="upload">A zip of radiographs and a labels CSV</option>
@@ -224,6 +241,7 @@ export function AcceptancePage() {
                 <th>Run</th>
                 <th>Started</th>
                 <th>By</th>
+                <th>Model</th>
                 <th>Set</th>
                 <th>Status</th>
                 <th>Verdict</th>
@@ -239,6 +257,7 @@ export function AcceptancePage() {
                   </td>
                   <td>{formatDateTime(row.created_at)}</td>
                   <td>{row.created_by}</td>
+                  <td>{row.model}</td>
                   <td>{row.source === 'upload' ? 'Uploaded set' : 'Clinicians’ verdicts'}</td>
                   <td>{row.status}</td>
                   <td>{row.accepted === null ? '—' : row.accepted ? 'Accepted' : 'Not accepted'}</td>
