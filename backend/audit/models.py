@@ -31,6 +31,7 @@ class AuditAction(models.TextChoices):
     DICOM_SENDER_REFUSED = "dicom_sender_refused", "Refused a DICOM sender"
     # The model's life at a site (issue 23): acceptance, a site's thresholds, shadow, promotion.
     ACCEPTANCE_RUN = "acceptance_run", "Ran a site acceptance"
+    PROFILE_INSTALL = "profile_install", "Installed a threshold profile"
     PROFILE_ACTIVATE = "profile_activate", "Activated a threshold profile"
     SHADOW_START = "shadow_start", "Started a shadow model"
     SHADOW_STOP = "shadow_stop", "Stopped a shadow model"

@@ -81,11 +81,14 @@ def model_version_install_from_server(*, weights_dir: str, request: HttpRequest)
     return version
 
 
-def threshold_profile_install(*, document: Any, user: Any = None) -> ThresholdProfileRecord:
+def threshold_profile_install(
+    *, document: Any, user: Any = None, request: HttpRequest | None = None
+) -> ThresholdProfileRecord:
     """Install a profile file (``python -m ml evaluate --profile-out``) for weights this site has.
 
     Refused (400, nothing stored) when it is not a valid profile, when no installed weights (the
     active model's included) have its SHA-256, or when its name and version are taken by another.
+    Audited ``profile_install`` (by ``user``; the command's without one).
     """
     if not isinstance(document, dict):
         raise DomainError("A threshold profile is a JSON object.", extra={"field": "file"})
@@ -118,15 +121,25 @@ def threshold_profile_install(*, document: Any, user: Any = None) -> ThresholdPr
             f"Another threshold profile {profile.identity} is installed: a new choice is a new version.",
             extra={"profile": profile.identity},
         )
-    return ThresholdProfileRecord.objects.create(
-        name=profile.name,
-        version=profile.version,
-        weights_sha256=profile.weights_sha256,
-        model=profile.model,
-        rule=profile.rule,
-        document=profile.to_dict(),
-        installed_by=user,
-    )
+    with transaction.atomic():
+        record = ThresholdProfileRecord.objects.create(
+            name=profile.name,
+            version=profile.version,
+            weights_sha256=profile.weights_sha256,
+            model=profile.model,
+            rule=profile.rule,
+            document=profile.to_dict(),
+            installed_by=user,
+        )
+        audit_record(
+            action=AuditAction.PROFILE_INSTALL,
+            request=request,
+            actor=user,
+            target_type="threshold_profile",
+            target_id=record.pk,
+            detail={"profile": profile.identity, "model": profile.model, "rule": profile.rule},
+        )
+    return record
 
 
 def profile_fields_check(profile: ThresholdProfile) -> None:

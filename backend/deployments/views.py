@@ -78,7 +78,7 @@ class ThresholdProfilesView(APIView):
         serializer = ProfileUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         profile = services.threshold_profile_install(
-            document=serializer.validated_data["file"], user=request.user
+            document=serializer.validated_data["file"], user=request.user, request=request
         )
         return Response(ThresholdProfileSerializer(profile).data, status=status.HTTP_201_CREATED)
 

@@ -71,7 +71,9 @@ def test_a_profile_for_other_weights_is_refused_with_400_and_nothing_changes(
     assert body["extra"]["active_weights_sha256"] == card_of(installed_weights).weights_sha256
     assert ThresholdProfileRecord.objects.count() == 0
     assert client.get(MODELS).json() == before
-    assert not AuditEvent.objects.filter(action=AuditAction.PROFILE_ACTIVATE).exists()
+    assert not AuditEvent.objects.filter(
+        action__in=[AuditAction.PROFILE_INSTALL, AuditAction.PROFILE_ACTIVATE]
+    ).exists()
 
 
 @pytest.mark.django_db
@@ -87,6 +89,8 @@ def test_a_profile_of_candidate_weights_installs_but_cannot_be_activated_on_the_
         client, profile_file(tmp_path, card=card_of(candidate), thresholds={"Mass": 0.3})
     )
     assert installed.status_code == 201, installed.content
+    event = AuditEvent.objects.get(action=AuditAction.PROFILE_INSTALL)
+    assert (event.actor_id, event.detail["profile"]) == (admin_user.pk, installed.json()["identity"])
     state_before = client.get(MODELS).json()
 
     refused = client.post(f"{MODELS}active/profile/", {"profile": installed.json()["id"]}, format="json")

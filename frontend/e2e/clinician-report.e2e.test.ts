@@ -12,13 +12,15 @@ import {
   requiredEnv,
   screenshot,
   signIn,
+  TABLET,
   uploadAndAwait,
   type WatchedPage,
 } from './support';
 
 // The clinician's report (issue #22): a clinician reads a study, edits the draft written from its
 // results, adds an impression and signs; the signed report is final in FHIR, and the draft before
-// it says which result each sentence came from (untrained ones saying so). Desktop 1440×900.
+// it says which result each sentence came from (untrained ones saying so). Desktop 1440×900, and
+// signing on a 768×1024 tablet.
 const username = requiredEnv('E2E_USERNAME');
 const password = requiredEnv('E2E_PASSWORD');
 const radiograph = requiredEnv('E2E_RADIOGRAPH');
@@ -122,5 +124,29 @@ describe("the clinician's report", () => {
     const fhir = await apiGet<Fhir>(page, token, `/api/studies/${studyId}/fhir/`);
     expect(fhir.status).toBe('final');
     expect(watched.errors()).toEqual([]);
+  });
+
+  it('signs a report on a tablet: the panel reachable below the image, no sideways scrolling', async () => {
+    const tablet = await openPage(browser, TABLET);
+    await signIn(tablet.page, username, password);
+    const { id } = await uploadAndAwait<StudyJson>(
+      tablet.page,
+      token,
+      { name: 'report-tablet.png', mimeType: 'image/png', path: radiograph },
+      (current) => current.status === 'done' && settled(current.screener) && settled(current.segmentation),
+    );
+    await tablet.page.goto(`${baseUrl}/studies/${id}`);
+    const report = tablet.page.getByRole('region', { name: "Clinician's report" });
+    await report.getByText(/Draft written from the results, not saved yet/).waitFor();
+    await report.getByLabel('Impression').fill('No acute abnormality.');
+    await report.getByRole('button', { name: 'Save draft' }).click();
+    await report.getByText('Version 1 saved.').waitFor();
+    await report.getByRole('button', { name: 'Sign report' }).click();
+    await report.getByText(new RegExp(`^Signed by ${username} on .* \\(version 1\\): final\\.$`)).waitFor();
+    const overflow = await tablet.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    expect((await apiGet<Fhir>(tablet.page, token, `/api/studies/${id}/fhir/`)).status).toBe('final');
+    await expectNoSeriousA11yViolations(tablet.page, 'study page with a signed report on a tablet');
+    expect(tablet.errors()).toEqual([]);
   });
 });

@@ -403,6 +403,7 @@ export interface components {
      * * `password_reset` - Reset a password
      * * `dicom_sender_refused` - Refused a DICOM sender
      * * `acceptance_run` - Ran a site acceptance
+     * * `profile_install` - Installed a threshold profile
      * * `profile_activate` - Activated a threshold profile
      * * `shadow_start` - Started a shadow model
      * * `shadow_stop` - Stopped a shadow model
@@ -414,7 +415,7 @@ export interface components {
      * * `report_amend` - Amended a signed report
      * @enum {string}
      */
-    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "model_install" | "studies_reanalyse" | "report_sign_off" | "report_amend";
+    AuditActionEnum: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_install" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "model_install" | "studies_reanalyse" | "report_sign_off" | "report_amend";
     AuditEvent: {
       id: number;
       /** Format: date-time */
@@ -1896,6 +1897,7 @@ export interface operations {
          * * `password_reset` - Reset a password
          * * `dicom_sender_refused` - Refused a DICOM sender
          * * `acceptance_run` - Ran a site acceptance
+         * * `profile_install` - Installed a threshold profile
          * * `profile_activate` - Activated a threshold profile
          * * `shadow_start` - Started a shadow model
          * * `shadow_stop` - Stopped a shadow model
@@ -1906,7 +1908,7 @@ export interface operations {
          * * `report_sign_off` - Signed off a report
          * * `report_amend` - Amended a signed report
          */
-        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "model_install" | "studies_reanalyse" | "report_sign_off" | "report_amend";
+        action?: "sign_in" | "sign_in_failed" | "study_upload" | "study_view" | "image_download" | "heatmap_download" | "report_download" | "feedback" | "user_create" | "user_update" | "password_reset" | "dicom_sender_refused" | "acceptance_run" | "profile_install" | "profile_activate" | "shadow_start" | "shadow_stop" | "model_promote" | "model_rollback" | "model_install" | "studies_reanalyse" | "report_sign_off" | "report_amend";
         /** @description Username, case-insensitive. */
         actor?: string;
         /** @description From this day (UTC), included. */

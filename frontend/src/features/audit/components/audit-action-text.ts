@@ -14,6 +14,7 @@ export const AUDIT_ACTION_TEXT: Record<AuditAction, string> = {
   password_reset: 'Reset a password',
   dicom_sender_refused: 'Refused a DICOM sender',
   acceptance_run: 'Ran a site acceptance',
+  profile_install: 'Installed a threshold profile',
   profile_activate: 'Activated a threshold profile',
   shadow_start: 'Started a shadow model',
   shadow_stop: 'Stopped a shadow model',
