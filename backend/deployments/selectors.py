@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
 from deployments.models import Deployment, DeploymentState, ModelVersion, ThresholdProfileRecord
 from ml.classifier.analyser import ClassifierResult
+from ml.classifier.architecture import seeded_untrained_weights, weights_digest
 from ml.classifier.card import ModelCard
 from ml.classifier.postprocess import findings_from_probabilities
-from ml.classifier.registry import describe_active_model
+from ml.classifier.registry import UNTRAINED_SEED, describe_active_model, untrained_card
 from ml.classifier.threshold_profile import ThresholdProfile
 from ml.errors import WeightsError
 
@@ -87,14 +90,25 @@ def deployed(deployment: Deployment) -> DeployedModel:
     )
 
 
-def weights_installed(card: dict[str, object]) -> DeployedModel | None:
+@cache
+def seeded_weights_sha256(input_channels: int, num_classes: int) -> str:
+    """The seeded untrained weights' digest, as the worker's engine computes it once it draws them
+    (about a second of NumPy, once per process): an untrained card read from settings has none."""
+    weights = seeded_untrained_weights(input_channels, num_classes, UNTRAINED_SEED)
+    return weights_digest(weights, input_channels, num_classes)
+
+
+def weights_installed(card: dict[str, Any]) -> DeployedModel | None:
     """The weights a stored result's card names, without a profile: what explains a study by the
-    network that analysed it, whatever is active now. The seeded untrained network is always there
-    (its seed is fixed); trained weights are the boot default's or an installed version's, found by
-    their SHA-256. None when those weights are no longer installed here."""
-    if not card.get("trained"):
-        return DeployedModel(deployment_id=None, weights_dir=None, profile=None)
+    network that analysed it when that is not this process's own. The seeded untrained network is
+    always there (its seed is fixed); other weights are the boot default's or an installed version's,
+    found by their SHA-256. None when those weights are no longer installed here."""
     weights_sha256 = card.get("weights_sha256")
+    seeded = untrained_card()
+    if (card.get("name"), card.get("version")) == (seeded.name, seeded.version) and weights_sha256 == (
+        seeded_weights_sha256(seeded.input_channels, len(seeded.labels))
+    ):
+        return DeployedModel(deployment_id=None, weights_dir=None, profile=None)
     default = boot_default()
     if describe_active_model(default.weights_dir).weights_sha256 == weights_sha256:
         return default

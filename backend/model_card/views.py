@@ -1,5 +1,4 @@
 from dataclasses import replace
-from functools import cache
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -9,9 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deployments.selectors import seeded_weights_sha256
 from feedback.selectors import feedback_agreement
-from ml.classifier.architecture import seeded_untrained_weights, weights_digest
-from ml.classifier.registry import UNTRAINED_SEED
 from model_card.serializers import ReanalysedSerializer, ReanalyseSerializer, ShadowComparisonSerializer
 from model_card.shadow_comparison import shadow_comparison
 from studies.card_serializers import AnalyserCardSerializer, ModelAgreementSerializer, ModelCardSerializer
@@ -19,20 +17,12 @@ from studies.inference import active_model_card, analyser_cards
 from studies.services import studies_reanalyse
 
 
-@cache
-def untrained_weights_sha256(input_channels: int, num_classes: int) -> str:
-    """The seeded untrained weights' digest, as the worker's engine computes it once it draws them
-    (about a second of NumPy, once per process)."""
-    weights = seeded_untrained_weights(input_channels, num_classes, UNTRAINED_SEED)
-    return weights_digest(weights, input_channels, num_classes)
-
-
 def shown_model_card() -> dict[str, Any]:
     """The active card with the digest the studies' cards carry: an untrained model's card has none
     until its weights are drawn, and the model page said "None" where the study page showed one."""
     card = active_model_card()
     if card.weights_sha256 is None:
-        card = replace(card, weights_sha256=untrained_weights_sha256(card.input_channels, len(card.labels)))
+        card = replace(card, weights_sha256=seeded_weights_sha256(card.input_channels, len(card.labels)))
     return card.to_dict()
 
 

@@ -41,16 +41,18 @@ def explanation_compute(*, explanation_id: int, claimant: str = "") -> None:
     # The network that analysed the study explains it, not whichever is active now: after a promotion
     # to other weights, a map of the new network would explain findings it did not make.
     card = explanation.study.model_card or {}
-    model = weights_installed(card)
-    if model is None:
-        job_fail(
-            explanation,
-            message="The weights that analysed this study are no longer installed here, so no "
-            f"method can explain its findings (weights SHA-256 {card.get('weights_sha256')}).",
-        )
-        return
+    pipeline = ready_pipeline()
+    if card.get("weights_sha256") != pipeline.engine.card.weights_sha256:
+        model = weights_installed(card)
+        if model is None:
+            job_fail(
+                explanation,
+                message="The weights that analysed this study are no longer installed here, so no "
+                f"method can explain its findings (weights SHA-256 {card.get('weights_sha256')}).",
+            )
+            return
+        pipeline = classifier_pipeline(model, default=pipeline)
     try:
-        pipeline = classifier_pipeline(model, default=ready_pipeline())
         prepared = prepared_input(explanation.study.key_image, pipeline, kind=CLASSIFIER)
         computed = pipeline.explain(prepared, explanation.label, explanation.method)
         map_file = storage.write_file(
