@@ -7,7 +7,6 @@ import csv
 import dataclasses
 import io
 import time
-import zipfile
 from datetime import timedelta
 
 import numpy as np
@@ -31,18 +30,11 @@ from studies.inference import active_model_card, ready_pipeline
 from studies.models import Finding
 from tests.conftest import NIH_DIR, analyse_here, queued_task_count
 from tests.factories import AdminFactory, StudyFactory, UserFactory, add_findings, done_acceptance_run
+from tests.test_ct_studies import zip_of
 from tests.test_worker_end_to_end import celery_worker  # noqa: F401 (a fixture)
 
 RUN_SECONDS = 240
 URL = "/api/monitoring/acceptance-runs/"
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in members.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
 
 
 def labels_csv(rows: dict[str, dict[str, int]]) -> bytes:
